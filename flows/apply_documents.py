@@ -1,0 +1,166 @@
+"""Handlers for the document steps: files in, pages counted, "next", "provide later".
+
+A document may have several pages, so a step stays open until the customer presses "next".
+Files are checked here, where they enter: a photo or a PDF, no larger than Telegram lets a
+bot download.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram import Message, Update
+from telegram.ext import BaseHandler, CallbackQueryHandler, ContextTypes, MessageHandler, filters
+
+from flows.apply_fields import ANSWER, stale_button
+from flows.apply_steps import SUMMARY, advance, ask_document, document_buttons, show_summary
+from flows.common import answer_button, current_user, drop_buttons, say
+from flows.services import services
+from process.form import ACCEPTED_MIME_TYPES, DOCUMENTS_BY_KIND
+from storage.models import DocumentInput
+
+FILE = filters.Document.ALL | filters.PHOTO
+
+
+def document_handlers(kind: str, *, editing: bool) -> list[BaseHandler[Update, Any, Any]]:
+    """The handlers active while document ``kind`` is being asked for."""
+    spec = DOCUMENTS_BY_KIND[kind]
+
+    async def on_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        svc = services(context)
+        message = update.effective_message
+        assert message is not None
+        user = await current_user(update, context)
+        doc, problem = _file_of(message, kind, svc.settings.max_document_bytes)
+        if doc is None:
+            await say(
+                update,
+                context,
+                "apply/document_rejected",
+                reason=problem,
+                max_mb=svc.settings.max_document_bytes // (1024 * 1024),
+            )
+            return
+        now = svc.clock.now()
+        await svc.drafts.add_document(user.user_id, doc, now)
+        draft = await svc.drafts.set_deferred(user.user_id, kind, False, now)
+        count = sum(1 for d in draft.documents if d.kind == kind)
+        await say(
+            update,
+            context,
+            "apply/document_received",
+            reply_markup=document_buttons(svc, user.locale, kind, count),
+            kind=kind,
+            count=count,
+        )
+
+    async def on_next(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | None:
+        query = update.callback_query
+        assert query is not None
+        svc = services(context)
+        user = await current_user(update, context)
+        draft = await svc.drafts.get(user.user_id)
+        if query.data != f"ap:next:{kind}" or draft is None:
+            await stale_button(update, context)
+            return None
+        if not any(d.kind == kind for d in draft.documents):
+            await answer_button(query, svc.texts.label(user.locale, "toast.send_file_first"))
+            return None
+        await answer_button(query)
+        await drop_buttons(query)
+        return await _after(update, context, draft)
+
+    async def on_later(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | None:
+        query = update.callback_query
+        assert query is not None
+        if query.data != f"ap:later:{kind}" or spec.essential:
+            await stale_button(update, context)
+            return None
+        svc = services(context)
+        user = await current_user(update, context)
+        await answer_button(query)
+        await drop_buttons(query)
+        now = svc.clock.now()
+        await svc.drafts.remove_documents(user.user_id, kind, now)
+        draft = await svc.drafts.set_deferred(user.user_id, kind, True, now)
+        await say(update, context, "apply/deferred_noted", kind=kind)
+        return await _after(update, context, draft)
+
+    async def on_clear(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
+        assert query is not None
+        if query.data != f"ap:clear:{kind}":
+            await stale_button(update, context)
+            return
+        svc = services(context)
+        user = await current_user(update, context)
+        await answer_button(query)
+        await drop_buttons(query)
+        await svc.drafts.remove_documents(user.user_id, kind, svc.clock.now())
+        draft = await svc.drafts.get(user.user_id) or await svc.drafts.start(
+            user.user_id, svc.clock.now()
+        )
+        await ask_document(update, context, kind, draft, editing=editing)
+
+    async def on_other(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        svc = services(context)
+        user = await current_user(update, context)
+        draft = await svc.drafts.get(user.user_id)
+        count = sum(1 for d in draft.documents if d.kind == kind) if draft else 0
+        await say(
+            update,
+            context,
+            "apply/expect_document",
+            reply_markup=document_buttons(svc, user.locale, kind, count),
+            kind=kind,
+            essential=spec.essential,
+            count=count,
+        )
+
+    async def _after(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Any) -> str:
+        if editing:
+            await show_summary(update, context, draft)
+            return SUMMARY
+        return await advance(update, context, draft)
+
+    return [
+        MessageHandler(ANSWER & FILE, on_file),
+        CallbackQueryHandler(on_next, pattern=r"^ap:next:"),
+        CallbackQueryHandler(on_later, pattern=r"^ap:later:"),
+        CallbackQueryHandler(on_clear, pattern=r"^ap:clear:"),
+        MessageHandler(ANSWER, on_other),
+        CallbackQueryHandler(stale_button),
+    ]
+
+
+def _file_of(message: Message, kind: str, max_bytes: int) -> tuple[DocumentInput | None, str]:
+    """The file in ``message`` as a document row, or why it cannot be accepted."""
+    if message.photo:
+        photo = message.photo[-1]  # Telegram lists sizes smallest first
+        if (photo.file_size or 0) > max_bytes:
+            return None, "too_large"
+        return DocumentInput(
+            kind=kind,
+            file_id=photo.file_id,
+            file_unique_id=photo.file_unique_id,
+            file_name="photo.jpg",
+            mime_type="image/jpeg",
+            file_size=photo.file_size,
+        ), ""
+    document = message.document
+    if document is None:
+        return None, "not_a_file"
+    mime = (document.mime_type or "").lower()
+    name = (document.file_name or "").lower()
+    if mime not in ACCEPTED_MIME_TYPES and not name.endswith((".pdf", ".jpg", ".jpeg", ".png")):
+        return None, "wrong_type"
+    if (document.file_size or 0) > max_bytes:
+        return None, "too_large"
+    return DocumentInput(
+        kind=kind,
+        file_id=document.file_id,
+        file_unique_id=document.file_unique_id,
+        file_name=document.file_name,
+        mime_type=document.mime_type,
+        file_size=document.file_size,
+    ), ""

@@ -1,0 +1,151 @@
+"""Handlers for the form's questions: typed answers, choice buttons and the mobile number.
+
+One set of handlers is built per field and per mode (asking in order, or editing from the
+summary), bound to that field, so a button from another step is recognised as stale.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from telegram import Update
+from telegram.ext import BaseHandler, CallbackQueryHandler, ContextTypes, MessageHandler, filters
+
+from flows.apply_steps import SUMMARY, advance, ask_field, choices_for, show_summary
+from flows.common import answer_button, current_user, drop_buttons, say
+from flows.keyboards import choice_label
+from flows.services import services
+from process.clock import today
+from process.form import FieldKind, FormField
+from process.validators import ValidationError, parse_date, validate_mobile
+
+Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[str | None]]
+ANSWER = filters.UpdateType.MESSAGE & ~filters.COMMAND
+
+
+def field_handlers(field: FormField, *, editing: bool) -> list[BaseHandler[Update, Any, Any]]:
+    """The handlers active while ``field`` is the question on the screen."""
+
+    async def save(update: Update, context: ContextTypes.DEFAULT_TYPE, value: Any) -> str:
+        svc = services(context)
+        user = await current_user(update, context)
+        draft = await svc.drafts.set_field(user.user_id, field.name, value, svc.clock.now())
+        if editing:
+            await show_summary(update, context, draft)
+            return SUMMARY
+        return await advance(update, context, draft)
+
+    async def reject(
+        update: Update, context: ContextTypes.DEFAULT_TYPE, template: str, **params: Any
+    ) -> None:
+        await say(update, context, template, field=field.name, **params)
+        await ask_field(update, context, field, editing=editing)
+
+    async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | None:
+        svc = services(context)
+        text = update.effective_message.text if update.effective_message else None
+        if text is None:
+            return None
+        if field.kind is FieldKind.CHOICE:
+            value = _choice_by_label(context, await _locale(update, context), field, text)
+            if value is None:
+                await reject(update, context, "apply/expect_button")
+                return None
+            return await save(update, context, value)
+        try:
+            value = _parse_typed(field, text, today(svc.clock))
+        except ValidationError as error:
+            locale = await _locale(update, context)
+            message = svc.texts.label(locale, f"error.{error.code}", **error.params)
+            await reject(update, context, "apply/invalid", error=message)
+            return None
+        return await save(update, context, value)
+
+    async def on_choice(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | None:
+        query = update.callback_query
+        assert query is not None and query.data is not None
+        _, _, name, index = [*query.data.split(":"), "", ""][:4]
+        choices = choices_for(field, services(context))
+        if name != field.name or not index.isdigit() or int(index) >= len(choices):
+            await _stale(update, context)
+            return None
+        await answer_button(query)
+        await drop_buttons(query)
+        return await save(update, context, choices[int(index)])
+
+    async def on_contact(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | None:
+        contact = update.effective_message.contact if update.effective_message else None
+        assert contact is not None
+        try:
+            value = validate_mobile(contact.phone_number)
+        except ValidationError as error:
+            svc = services(context)
+            message = svc.texts.label(await _locale(update, context), f"error.{error.code}")
+            await reject(update, context, "apply/invalid", error=message)
+            return None
+        return await save(update, context, value)
+
+    async def on_use_phone(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | None:
+        query = update.callback_query
+        assert query is not None
+        user = await current_user(update, context)
+        if not user.phone:
+            await _stale(update, context)
+            return None
+        await answer_button(query)
+        await drop_buttons(query)
+        return await save(update, context, user.phone)
+
+    async def on_other(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        expected = "apply/expect_button" if field.kind is FieldKind.CHOICE else "apply/expect_text"
+        await reject(update, context, expected)
+
+    handlers: list[BaseHandler[Update, Any, Any]] = []
+    if field.kind is FieldKind.CHOICE:
+        handlers.append(CallbackQueryHandler(on_choice, pattern=r"^ap:c:"))
+    if field.kind is FieldKind.MOBILE:
+        handlers.append(CallbackQueryHandler(on_use_phone, pattern=r"^ap:usephone$"))
+        handlers.append(MessageHandler(ANSWER & filters.CONTACT, on_contact))
+    handlers.append(MessageHandler(ANSWER & filters.TEXT, on_text))
+    handlers.append(MessageHandler(ANSWER, on_other))
+    handlers.append(CallbackQueryHandler(_stale))
+    return handlers
+
+
+def _parse_typed(field: FormField, text: str, today_: Any) -> Any:
+    if field.kind is FieldKind.DATE:
+        return parse_date(text, today=today_).isoformat()
+    assert field.parse is not None
+    return field.parse(text)
+
+
+def _choice_by_label(
+    context: ContextTypes.DEFAULT_TYPE, locale: str, field: FormField, text: str
+) -> str | None:
+    """A choice typed instead of pressed: accept it when it is exactly a button's label."""
+    svc = services(context)
+    wanted = text.strip().casefold()
+    for value in choices_for(field, svc):
+        if wanted in (
+            value.casefold(),
+            choice_label(svc.texts, locale, field.name, value).casefold(),
+        ):
+            return value
+    return None
+
+
+async def _stale(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A button from another step or an older message: answered, and nothing changes."""
+    query = update.callback_query
+    if query is None:
+        return
+    svc = services(context)
+    await answer_button(query, svc.texts.label(await _locale(update, context), "toast.stale"))
+
+
+stale_button = _stale
+
+
+async def _locale(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
+    return (await current_user(update, context)).locale

@@ -1,0 +1,92 @@
+"""Inline and reply keyboards, labelled in the user's language.
+
+Callback data is short (Telegram allows 64 bytes) and names the step it belongs to, so a
+button pressed from an old message can be recognised as stale instead of being obeyed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+)
+
+from notifications.render import Texts
+from process.form import FIELDS, FormField
+
+
+def rows(buttons: Sequence[InlineKeyboardButton], width: int) -> list[list[InlineKeyboardButton]]:
+    return [list(buttons[i : i + width]) for i in range(0, len(buttons), width)]
+
+
+def inline(*button_rows: Iterable[InlineKeyboardButton]) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([list(r) for r in button_rows if r])
+
+
+def button(text: str, data: str) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text, callback_data=data)
+
+
+def language_choice(texts: Texts, locale: str) -> InlineKeyboardMarkup:
+    return inline(
+        [
+            button(texts.label(locale, "btn.lang_zh"), "lang:zh_CN"),
+            button(texts.label(locale, "btn.lang_en"), "lang:en"),
+        ]
+    )
+
+
+def share_phone(texts: Texts, locale: str) -> ReplyKeyboardMarkup:
+    return ReplyKeyboardMarkup(
+        [[KeyboardButton(texts.label(locale, "btn.share_phone"), request_contact=True)]],
+        resize_keyboard=True,
+        one_time_keyboard=True,
+    )
+
+
+def field_choices(
+    texts: Texts, locale: str, field: FormField, choices: Sequence[str]
+) -> InlineKeyboardMarkup:
+    """Buttons for a choice field; the value in callback data is the choice's index."""
+    buttons = [
+        button(choice_label(texts, locale, field.name, value), f"ap:c:{field.name}:{i}")
+        for i, value in enumerate(choices)
+    ]
+    width = 3 if len(buttons) > 4 else 2
+    return InlineKeyboardMarkup(rows(buttons, width))
+
+
+def choice_label(texts: Texts, locale: str, field_name: str, value: str) -> str:
+    key = f"choice.{field_name}.{value}"
+    labels = texts.labels(texts.locale(locale))
+    return labels.get(key, value)
+
+
+def summary_actions(
+    texts: Texts, locale: str, document_kinds: Sequence[str]
+) -> InlineKeyboardMarkup:
+    edit_fields = [
+        button(
+            texts.label(locale, "btn.edit", name=texts.label(locale, f"field.{f.name}")),
+            f"ap:edit:{f.name}",
+        )
+        for f in FIELDS
+    ]
+    edit_docs = [
+        button(
+            texts.label(locale, "btn.edit", name=texts.label(locale, f"doc.{kind}")),
+            f"ap:editdoc:{kind}",
+        )
+        for kind in document_kinds
+    ]
+    return InlineKeyboardMarkup(
+        [
+            *rows(edit_fields, 2),
+            *rows(edit_docs, 2),
+            [button(texts.label(locale, "btn.submit"), "ap:submit")],
+        ]
+    )

@@ -1,0 +1,55 @@
+"""The dependencies every handler needs, built once by the bot and passed in.
+
+Handlers reach them through :func:`services` instead of importing globals, so that tests and
+the sandbox can run the same handlers over another database, clock or calendar.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import tzinfo
+from typing import Any
+
+from telegram.ext import CallbackContext
+
+from notifications.render import Texts
+from process.calendar import WorkingCalendar
+from process.clock import Clock
+from process.limits import TimeLimits
+from storage.applications import ApplicationsRepo
+from storage.db import Database
+from storage.drafts import DraftsRepo
+from storage.events import EventsRepo
+from storage.users import UsersRepo
+
+SERVICES_KEY = "hvconnect.services"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The part of the configuration the conversations read."""
+
+    default_locale: str
+    tz: tzinfo
+    limits: TimeLimits
+    districts: tuple[str, ...]
+    max_document_bytes: int
+
+
+@dataclass(frozen=True)
+class Services:
+    settings: Settings
+    clock: Clock
+    calendar: WorkingCalendar
+    texts: Texts
+    db: Database
+    users: UsersRepo
+    drafts: DraftsRepo
+    applications: ApplicationsRepo
+    events: EventsRepo
+
+
+def services(context: CallbackContext[Any, Any, Any, Any]) -> Services:
+    found = context.application.bot_data[SERVICES_KEY]
+    assert isinstance(found, Services)
+    return found

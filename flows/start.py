@@ -1,0 +1,151 @@
+"""First contact and the commands that are always there: /start, /lang, /help, /cancel,
+sharing a phone number, and a polite answer to anything the bot did not expect.
+"""
+
+from __future__ import annotations
+
+from telegram import ReplyKeyboardRemove, Update
+from telegram.ext import ContextTypes
+
+from flows import keyboards
+from flows.apply_fields import stale_button
+from flows.common import answer_button, current_user, remember_user, say
+from flows.services import services
+from notifications.render import LOCALES
+from process.validators import ValidationError, validate_mobile
+
+
+async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    svc = services(context)
+    user = await current_user(update, context)
+    await say(
+        update,
+        context,
+        "start/welcome",
+        name=user.first_name or "",
+        reply_markup=keyboards.language_choice(svc.texts, user.locale),
+    )
+    if not user.phone:
+        await say(
+            update,
+            context,
+            "start/ask_phone",
+            reply_markup=keyboards.share_phone(svc.texts, user.locale),
+        )
+
+
+async def choose_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    svc = services(context)
+    user = await current_user(update, context)
+    await say(
+        update,
+        context,
+        "lang/choose",
+        reply_markup=keyboards.language_choice(svc.texts, user.locale),
+    )
+
+
+async def on_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    locale = query.data.removeprefix("lang:")
+    if locale not in LOCALES:
+        await stale_button(update, context)
+        return
+    svc = services(context)
+    user = await current_user(update, context)
+    await answer_button(query)
+    now = svc.clock.now()
+    await svc.users.set_locale(user.user_id, locale, now)
+    updated = await svc.users.get(user.user_id)
+    assert updated is not None
+    remember_user(context, updated)
+    await say(update, context, "lang/changed")
+
+
+async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await say(update, context, "help/customer")
+
+
+async def on_contact(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A number shared with Telegram's button is the user's own when its user id is theirs."""
+    message = update.effective_message
+    assert message is not None and message.contact is not None
+    user = await current_user(update, context)
+    if message.contact.user_id != user.user_id:
+        await say(update, context, "start/phone_not_own")
+        return
+    await _save_phone(update, context, message.contact.phone_number, verified=True)
+
+
+async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Text outside any flow: a typed phone number while we still need one, else guidance."""
+    message = update.effective_message
+    assert message is not None
+    user = await current_user(update, context)
+    if not user.phone and message.text and any(ch.isdigit() for ch in message.text):
+        await _save_phone(update, context, message.text, verified=False)
+        return
+    await say(update, context, "common/unknown", has_phone=bool(user.phone))
+
+
+async def _save_phone(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, raw: str, *, verified: bool
+) -> None:
+    svc = services(context)
+    user = await current_user(update, context)
+    try:
+        phone = validate_mobile(raw)
+    except ValidationError as error:
+        await say(
+            update,
+            context,
+            "start/phone_invalid",
+            error=svc.texts.label(user.locale, f"error.{error.code}"),
+            reply_markup=keyboards.share_phone(svc.texts, user.locale),
+        )
+        return
+    await svc.users.set_phone(user.user_id, phone, verified=verified, now=svc.clock.now())
+    updated = await svc.users.get(user.user_id)
+    assert updated is not None
+    remember_user(context, updated)
+    await say(update, context, "start/phone_saved", phone=phone, reply_markup=ReplyKeyboardRemove())
+
+
+async def cancel_outside(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await say(update, context, "common/nothing_to_cancel")
+
+
+async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await say(update, context, "common/unknown_command")
+
+
+async def unexpected_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await say(update, context, "common/unknown", has_phone=True)
+
+
+async def edited_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await say(update, context, "common/edit_ignored")
+
+
+async def expired_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A button from a finished conversation or an old message: answered, nothing done."""
+    query = update.callback_query
+    assert query is not None
+    svc = services(context)
+    user = await current_user(update, context)
+    await answer_button(query, svc.texts.label(user.locale, "toast.expired"), alert=True)
+
+
+async def group_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The bot serves people one to one; in a group it says so once per command."""
+    chat = update.effective_chat
+    message = update.effective_message
+    if chat is None or message is None:
+        return
+    svc = services(context)
+    user = update.effective_user
+    locale = "en" if user and (user.language_code or "").startswith("en") else None
+    await context.bot.send_message(
+        chat.id, svc.texts.render(locale, "common/private_only"), parse_mode="HTML"
+    )

@@ -1,0 +1,71 @@
+"""``/status``: a customer's applications, and one application's card.
+
+A customer sees only their own applications. Someone else's number gets exactly the same
+answer as a number that does not exist, so nothing can be learnt by guessing.
+"""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from flows.common import current_user, say
+from flows.services import Services, services
+from process.deadlines import Pause, stage_clock
+from process.numbers import parse_application_number
+from process.stages import WORKING_STAGES, Stage
+from storage.models import Application
+
+HISTORY_SHOWN = 15
+
+
+async def status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    svc = services(context)
+    user = await current_user(update, context)
+    args = context.args or []
+    if args:
+        number = parse_application_number(" ".join(args))
+        application = await svc.applications.get_by_number(number) if number else None
+        if application is None or application.customer_id != user.user_id:
+            await say(update, context, "status/not_found", number=" ".join(args)[:40])
+            return
+        await say(update, context, "status/card", **await card_context(svc, application))
+        return
+    applications = await svc.applications.list_for_customer(user.user_id)
+    if not applications:
+        await say(update, context, "status/none")
+        return
+    await say(update, context, "status/list", applications=applications)
+
+
+async def card_context(svc: Services, application: Application) -> dict[str, object]:
+    """Everything the status card shows, computed from the tables and the stage clock."""
+    visit = await svc.applications.current_visit(application.id)
+    clock = None
+    if visit is not None and application.stage != Stage.DONE:
+        clock = stage_clock(
+            svc.calendar,
+            visit.started_at,
+            visit.limit_days,
+            [Pause(p.started_at, p.ended_at) for p in visit.pauses],
+            svc.clock.now(),
+            svc.settings.tz,
+        )
+    history = await svc.events.for_application(application.id)
+    current = Stage(application.stage)
+    return {
+        "app": application,
+        "stages": [
+            {
+                "stage": stage.value,
+                "done": current is Stage.DONE or stage.number < current.number,
+                "current": stage is current,
+            }
+            for stage in WORKING_STAGES
+        ],
+        "clock": clock,
+        "owed": await svc.applications.owed_items(application.id),
+        "documents": await svc.applications.documents(application.id),
+        "history": history[-HISTORY_SHOWN:],
+        "history_hidden": max(0, len(history) - HISTORY_SHOWN),
+    }

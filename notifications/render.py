@@ -1,0 +1,72 @@
+"""Every word the bot says, rendered from Jinja2 templates in zh_CN and en.
+
+Messages live in ``templates/<locale>/<name>.html`` and are sent in Telegram's HTML parse
+mode, so autoescaping is always on: whatever a customer typed can never break a message.
+Short labels (button texts, stage and field names, choices) live in one dictionary per
+locale, ``templates/<locale>/_labels.html``, because a file per button would hide them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from importlib.resources import files
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from notifications import filters
+
+LOCALES: tuple[str, ...] = ("zh_CN", "en")
+LABELS_TEMPLATE = "_labels.html"
+
+
+class Texts:
+    """Renders named messages and labels in a locale, falling back to the default one."""
+
+    def __init__(self, default_locale: str = "zh_CN") -> None:
+        if default_locale not in LOCALES:
+            raise ValueError(f"unknown locale {default_locale!r}")
+        self.default_locale = default_locale
+        root = str(files("notifications") / "templates")
+        self._env = Environment(
+            loader=FileSystemLoader(root),
+            autoescape=select_autoescape(["html"], default_for_string=True, default=True),
+            undefined=StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=False,
+        )
+        filters.install(self._env)
+        self._labels: dict[str, Mapping[str, str]] = {}
+
+    def locale(self, requested: str | None) -> str:
+        return requested if requested in LOCALES else self.default_locale
+
+    def render(self, locale: str | None, name: str, /, **context: Any) -> str:
+        """The message ``name`` in ``locale``, stripped of the template's outer blank lines."""
+        loc = self.locale(locale)
+        template = self._env.get_template(f"{loc}/{name}.html")
+        return template.render(L=self.labels(loc), locale=loc, **context).strip()
+
+    def label(self, locale: str | None, key: str, /, **params: Any) -> str:
+        """A short label; ``{name}`` placeholders are filled from ``params``."""
+        text = self.labels(self.locale(locale))[key]
+        return text.format(**params) if params else text
+
+    def labels(self, locale: str) -> Mapping[str, str]:
+        cached = self._labels.get(locale)
+        if cached is None:
+            module = self._env.get_template(f"{locale}/{LABELS_TEMPLATE}").module
+            cached = getattr(module, "labels", None)
+            if not isinstance(cached, dict):
+                raise RuntimeError(f"{locale}/{LABELS_TEMPLATE} must define a 'labels' dict")
+            self._labels[locale] = cached
+        return cached
+
+    def template_names(self, locale: str) -> set[str]:
+        prefix = f"{locale}/"
+        return {
+            name[len(prefix) : -len(".html")]
+            for name in self._env.list_templates(extensions=["html"])
+            if name.startswith(prefix) and not name.endswith(LABELS_TEMPLATE)
+        }

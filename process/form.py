@@ -1,0 +1,99 @@
+"""What a high-voltage application holds: its fields, in the order they are asked, and its
+documents, with which of them may follow later under the commitment rule (告知承诺).
+
+The flows walk this list; the summary, the status card and the storage all read it, so a
+field is added in one place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+from typing import Any
+
+from process import validators
+from process.stages import VOLTAGE_LEVELS_KV, GridWorks, SupplyMode, UsageCategory
+
+
+class FieldKind(StrEnum):
+    TEXT = "text"  # free text, validated by a parser
+    CHOICE = "choice"  # one of a few values, offered as buttons
+    DATE = "date"  # a date typed by the customer, not in the past
+    MOBILE = "mobile"  # a mainland mobile number, typed or shared
+
+
+@dataclass(frozen=True)
+class FormField:
+    name: str
+    kind: FieldKind
+    parse: Callable[[str], Any] | None = None
+    choices: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DocumentSpec:
+    kind: str
+    essential: bool  # an essential document cannot be promised for later
+
+
+YES_NO: tuple[str, ...] = ("yes", "no")
+
+FIELDS: tuple[FormField, ...] = (
+    FormField("applicant_name", FieldKind.TEXT, validators.validate_company_name),
+    FormField("uscc", FieldKind.TEXT, validators.validate_uscc),
+    FormField("project_name", FieldKind.TEXT, validators.validate_project_name),
+    FormField("site_address", FieldKind.TEXT, validators.validate_address),
+    FormField("district", FieldKind.CHOICE),  # choices come from the configuration
+    FormField("usage_category", FieldKind.CHOICE, choices=tuple(UsageCategory)),
+    FormField("voltage_kv", FieldKind.CHOICE, choices=tuple(str(v) for v in VOLTAGE_LEVELS_KV)),
+    FormField("capacity_kva", FieldKind.TEXT, validators.parse_capacity_kva),
+    FormField("supply_mode", FieldKind.CHOICE, choices=tuple(SupplyMode)),
+    FormField("important_load", FieldKind.CHOICE, choices=YES_NO),
+    FormField("grid_works", FieldKind.CHOICE, choices=tuple(GridWorks)),
+    FormField("wanted_date", FieldKind.DATE),
+    FormField("contact_name", FieldKind.TEXT, validators.validate_person_name),
+    FormField("contact_mobile", FieldKind.MOBILE, validators.validate_mobile),
+)
+FIELDS_BY_NAME: Mapping[str, FormField] = {f.name: f for f in FIELDS}
+
+DOCUMENTS: tuple[DocumentSpec, ...] = (
+    DocumentSpec("business_licence", essential=True),
+    DocumentSpec("identity", essential=True),
+    DocumentSpec("site_proof", essential=False),
+    DocumentSpec("equipment_list", essential=False),
+)
+DOCUMENTS_BY_KIND: Mapping[str, DocumentSpec] = {d.kind: d for d in DOCUMENTS}
+
+ACCEPTED_MIME_TYPES: tuple[str, ...] = ("application/pdf", "image/jpeg", "image/png", "image/webp")
+
+
+def next_missing_field(answers: Mapping[str, Any]) -> FormField | None:
+    """The first field without an answer, in the order the form asks them."""
+    for field in FIELDS:
+        if field.name not in answers:
+            return field
+    return None
+
+
+def next_missing_document(
+    provided_kinds: set[str] | frozenset[str], deferred: set[str] | frozenset[str]
+) -> DocumentSpec | None:
+    """The first document neither provided nor promised for later."""
+    for spec in DOCUMENTS:
+        if spec.kind not in provided_kinds and spec.kind not in deferred:
+            return spec
+    return None
+
+
+def parse_choice(field: FormField, value: str, choices: tuple[str, ...] | None = None) -> str:
+    """A button's value, checked against what the field offers (buttons can be forged)."""
+    allowed = choices if choices is not None else field.choices
+    if value not in allowed:
+        raise validators.ValidationError("choice.invalid")
+    return value
+
+
+def parse_date_answer(text: str, today: date) -> date:
+    return validators.parse_date(text, today=today)

@@ -1,0 +1,235 @@
+"""Checks for everything a customer types, applied where the text enters.
+
+Each validator takes raw text and returns a normalised value, or raises
+:class:`ValidationError` with a short, stable ``code`` and the parameters a message needs.
+The wording lives in the templates, one per language, so the codes below are an interface:
+rename one only together with its templates.
+
+Codes: ``text.empty``, ``text.too_long`` (max_len), ``text.chars`` (char), ``name.digits``,
+``uscc.length`` (length), ``uscc.chars`` (char), ``uscc.check``, ``mobile.format``,
+``capacity.format``, ``capacity.range`` (min, max), ``date.format``, ``date.past`` (today),
+``date.too_far`` (max_years, latest), ``choice.invalid``.
+
+People type on phones with Chinese input methods, so full-width digits, letters and
+punctuation are accepted wherever a value is really ASCII (codes, numbers, dates).
+"""
+
+from __future__ import annotations
+
+import re
+import string
+import unicodedata
+from datetime import date
+from typing import Final
+
+TEXT_EMPTY: Final = "text.empty"
+TEXT_TOO_LONG: Final = "text.too_long"
+TEXT_CHARS: Final = "text.chars"
+NAME_DIGITS: Final = "name.digits"
+USCC_LENGTH: Final = "uscc.length"
+USCC_CHARS: Final = "uscc.chars"
+USCC_CHECK: Final = "uscc.check"
+MOBILE_FORMAT: Final = "mobile.format"
+CAPACITY_FORMAT: Final = "capacity.format"
+CAPACITY_RANGE: Final = "capacity.range"
+DATE_FORMAT: Final = "date.format"
+DATE_PAST: Final = "date.past"
+DATE_TOO_FAR: Final = "date.too_far"
+CHOICE_INVALID: Final = "choice.invalid"
+
+ALL_CODES: Final[tuple[str, ...]] = (
+    TEXT_EMPTY,
+    TEXT_TOO_LONG,
+    TEXT_CHARS,
+    NAME_DIGITS,
+    USCC_LENGTH,
+    USCC_CHARS,
+    USCC_CHECK,
+    MOBILE_FORMAT,
+    CAPACITY_FORMAT,
+    CAPACITY_RANGE,
+    DATE_FORMAT,
+    DATE_PAST,
+    DATE_TOO_FAR,
+    CHOICE_INVALID,
+)
+
+COMPANY_NAME_MAX: Final = 100
+PROJECT_NAME_MAX: Final = 100
+ADDRESS_MAX: Final = 200
+PERSON_NAME_MAX: Final = 30
+
+CAPACITY_MIN_KVA: Final = 50
+CAPACITY_MAX_KVA: Final = 2_000_000
+
+USCC_ALPHABET: Final = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+USCC_WEIGHTS: Final = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+USCC_LENGTH_CHARS: Final = 18
+
+
+class ValidationError(ValueError):
+    """Input that cannot be accepted; ``code`` picks the message, ``params`` fill it in."""
+
+    def __init__(self, code: str, **params: object) -> None:
+        super().__init__(code, params)
+        self.code = code
+        self.params = params
+
+    def __str__(self) -> str:
+        if not self.params:
+            return self.code
+        details = ", ".join(f"{key}={value!r}" for key, value in self.params.items())
+        return f"{self.code} ({details})"
+
+
+# Whitespace a user may type or paste: ASCII, no-break, the ideographic (full-width) space
+# and the typographic spaces. Any other control or format character is refused.
+_WHITESPACE_RUN = re.compile(r"[ \t\r\n\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
+
+# Names and addresses may hold letters, digits and ordinary punctuation, nothing that renders
+# as a picture or could be mistaken for markup. "#" and "~" stay: "3#楼", "1~3号".
+_ASCII_PUNCTUATION = "!\"#%&'()*+,-./:;?@[]_~"
+_ASCII_ALLOWED = string.ascii_letters + string.digits + _ASCII_PUNCTUATION
+_FULL_WIDTH_ALLOWED = "".join(chr(ord(char) + 0xFEE0) for char in _ASCII_ALLOWED)
+_RANGES_ALLOWED = (
+    "\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u017f"  # Latin letters with accents (not × ÷)
+    "\u2010-\u2015\u2018\u2019\u201c\u201d\u2026"  # dashes, curly quotes, ellipsis
+    "\u2160-\u217f"  # Roman numerals, as in "二期Ⅱ标段"
+    "\u3001\u3002\u3007\u3008-\u3011\u3014-\u3017"  # 、。〇 and CJK brackets 《》【】…
+    "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"  # CJK ideographs
+)
+_DISALLOWED_CHAR = re.compile(
+    "[^ " + re.escape(_ASCII_ALLOWED + _FULL_WIDTH_ALLOWED) + "\u00b7" + _RANGES_ALLOWED + "]"
+)
+# Middle-dot look-alikes in transliterated names ("阿依古丽・买买提") become one "·".
+_MIDDLE_DOT_VARIANTS = str.maketrans(dict.fromkeys("\u2022\u2027\u30fb\uff65", "\u00b7"))
+
+
+def _to_ascii_forms(text: str) -> str:
+    """Full-width letters, digits and punctuation as ASCII (for codes, numbers, dates)."""
+    return unicodedata.normalize("NFKC", text)
+
+
+def normalize_text(text: str, *, max_len: int) -> str:
+    """Trimmed text with single spaces, refusing characters that do not belong in a name."""
+    cleaned = _WHITESPACE_RUN.sub(" ", text).strip(" ").translate(_MIDDLE_DOT_VARIANTS)
+    if not cleaned:
+        raise ValidationError(TEXT_EMPTY)
+    bad = _DISALLOWED_CHAR.search(cleaned)
+    if bad is not None:
+        raise ValidationError(TEXT_CHARS, char=bad.group())
+    if len(cleaned) > max_len:
+        raise ValidationError(TEXT_TOO_LONG, max_len=max_len)
+    return cleaned
+
+
+def validate_company_name(text: str) -> str:
+    return normalize_text(text, max_len=COMPANY_NAME_MAX)
+
+
+def validate_project_name(text: str) -> str:
+    return normalize_text(text, max_len=PROJECT_NAME_MAX)
+
+
+def validate_address(text: str) -> str:
+    return normalize_text(text, max_len=ADDRESS_MAX)
+
+
+def validate_person_name(text: str) -> str:
+    name = normalize_text(text, max_len=PERSON_NAME_MAX)
+    if any(char.isdigit() for char in name):
+        raise ValidationError(NAME_DIGITS)
+    return name
+
+
+def uscc_check_char(first17: str) -> str:
+    """The 18th character of a unified social credit code (GB 32100-2015)."""
+    if len(first17) != USCC_LENGTH_CHARS - 1:
+        raise ValueError(f"expected 17 characters, got {len(first17)}")
+    total = 0
+    for char, weight in zip(first17, USCC_WEIGHTS, strict=True):
+        value = USCC_ALPHABET.find(char)
+        if value < 0:
+            raise ValueError(f"{char!r} is not a credit-code character")
+        total += value * weight
+    return USCC_ALPHABET[(31 - total % 31) % 31]
+
+
+def validate_uscc(text: str) -> str:
+    """A unified social credit code, upper-cased, with spaces removed."""
+    code = _WHITESPACE_RUN.sub("", _to_ascii_forms(text)).upper()
+    if len(code) != USCC_LENGTH_CHARS:
+        raise ValidationError(USCC_LENGTH, length=len(code))
+    for char in code:
+        if char not in USCC_ALPHABET:
+            raise ValidationError(USCC_CHARS, char=char)
+    if uscc_check_char(code[:-1]) != code[-1]:
+        raise ValidationError(USCC_CHECK)
+    return code
+
+
+_MOBILE_SEPARATORS = re.compile(r"[\s\-]+")
+_MOBILE = re.compile(r"(?:\+86|0086|86)?(1[3-9][0-9]{9})")
+
+
+def validate_mobile(text: str) -> str:
+    """A mainland mobile number as its 11 digits."""
+    compact = _MOBILE_SEPARATORS.sub("", _to_ascii_forms(text))
+    match = _MOBILE.fullmatch(compact)
+    if match is None:
+        raise ValidationError(MOBILE_FORMAT)
+    return match.group(1)
+
+
+# Thousands may be grouped with commas or single spaces, but only in threes: "2 000" is two
+# thousand, while "2 000 0" is more likely a typo than twenty thousand.
+_CAPACITY = re.compile(
+    r"([0-9]{1,3}(?:,[0-9]{3})+|[0-9]{1,3}(?: [0-9]{3})+|[0-9]+) ?(?:kva|kv·a|kv\.a|千伏安)?"
+)
+
+
+def parse_capacity_kva(text: str) -> int:
+    """Installed capacity in whole kVA, e.g. "2000", "2,000", "2000 kVA"."""
+    spaced = re.sub(r"\s+", " ", _to_ascii_forms(text)).strip()
+    match = _CAPACITY.fullmatch(spaced.translate(_MIDDLE_DOT_VARIANTS).lower())
+    if match is None:
+        raise ValidationError(CAPACITY_FORMAT)
+    kva = int(re.sub("[, ]", "", match.group(1)))
+    if not CAPACITY_MIN_KVA <= kva <= CAPACITY_MAX_KVA:
+        raise ValidationError(CAPACITY_RANGE, min=CAPACITY_MIN_KVA, max=CAPACITY_MAX_KVA)
+    return kva
+
+
+_DATE_PATTERNS = (
+    re.compile(r"(\d{4})([-/.])(\d{1,2})\2(\d{1,2})", re.ASCII),
+    re.compile(r"(\d{4})()(\d{2})(\d{2})", re.ASCII),
+    re.compile(r"(\d{4})(年)(\d{1,2})月(\d{1,2})[日号]?", re.ASCII),
+)
+
+
+def _years_later(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February in a year without one
+        return day.replace(year=day.year + years, day=28)
+
+
+def parse_date(text: str, *, today: date, max_years_ahead: int = 5) -> date:
+    """A future (or today's) date typed in one of the usual Chinese ways."""
+    compact = re.sub(r"\s+", "", _to_ascii_forms(text))
+    for pattern in _DATE_PATTERNS:
+        match = pattern.fullmatch(compact)
+        if match is not None:
+            break
+    else:
+        raise ValidationError(DATE_FORMAT)
+    try:
+        parsed = date(int(match.group(1)), int(match.group(3)), int(match.group(4)))
+    except ValueError:
+        raise ValidationError(DATE_FORMAT) from None
+    if parsed < today:
+        raise ValidationError(DATE_PAST, today=today)
+    latest = _years_later(today, max_years_ahead)
+    if parsed > latest:
+        raise ValidationError(DATE_TOO_FAR, max_years=max_years_ahead, latest=latest)
+    return parsed

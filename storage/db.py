@@ -1,0 +1,171 @@
+"""The process's one SQLite connection and the rules for using it.
+
+A bot process keeps a single aiosqlite connection open for its lifetime. SQLite allows one
+writer at a time anyway, and one connection means one place that enforces our rules:
+
+* WAL journal, so readers in other processes (a ``sqlite3`` shell, a backup) never block us;
+* ``synchronous=FULL``, so a power cut loses nothing that was committed;
+* foreign keys enforced, and a busy timeout for the moments another process holds the lock;
+* explicit transactions: the connection runs in autocommit mode and every unit of work is
+  wrapped in ``BEGIN IMMEDIATE`` … ``COMMIT``/``ROLLBACK``.
+
+Because coroutines share the connection, an :class:`asyncio.Lock` serialises whole
+transactions; without it two handlers could interleave statements inside one SQLite
+transaction. Plain reads take the same lock for the same reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from pathlib import Path
+
+import aiosqlite
+
+from storage.errors import NestedTransaction
+
+Params = Sequence[object] | Mapping[str, object]
+
+MEMORY = ":memory:"
+BUSY_TIMEOUT_MS = 5_000
+
+
+class Database:
+    """A single long-lived connection, shared safely by every coroutine of the process."""
+
+    def __init__(self, connection: aiosqlite.Connection, path: str) -> None:
+        # Use Database.open(); this constructor trusts that the connection is configured.
+        self._connection = connection
+        self._path = path
+        self._lock = asyncio.Lock()
+        # The task inside transaction(): taking the lock again from that same task would wait
+        # forever, so we turn that mistake into an immediate error instead.
+        self._transaction_owner: asyncio.Task[object] | None = None
+        self._closed = False
+
+    @classmethod
+    async def open(cls, path: str | Path) -> Database:
+        """Open (creating if needed) the database at ``path``; ``":memory:"`` for tests."""
+        location = str(path)
+        if location != MEMORY:
+            Path(location).parent.mkdir(parents=True, exist_ok=True)
+        # isolation_level=None stops the sqlite3 module from issuing its own implicit BEGINs;
+        # we issue BEGIN IMMEDIATE ourselves so that a writer takes the lock up front instead
+        # of failing half-way through with SQLITE_BUSY when it upgrades from a read.
+        connection = await aiosqlite.connect(location, isolation_level=None)
+        try:
+            connection.row_factory = aiosqlite.Row
+            await run(connection, f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            await run(connection, "PRAGMA journal_mode = WAL")
+            await run(connection, "PRAGMA synchronous = FULL")
+            await run(connection, "PRAGMA foreign_keys = ON")
+        except BaseException:
+            await connection.close()
+            raise
+        return cls(connection, location)
+
+    @property
+    def path(self) -> str:
+        return self._path
+
+    async def close(self) -> None:
+        """Wait for the running transaction, if any, then close the connection."""
+        if self._closed:
+            return
+        async with self._lock:
+            self._closed = True
+            await self._connection.close()
+
+    def transaction(self) -> AbstractAsyncContextManager[aiosqlite.Connection]:
+        """A write transaction: committed when the block ends, rolled back if it raises.
+
+        Use only the connection it yields inside the block; calling the database's own
+        methods there raises :class:`NestedTransaction` rather than waiting forever.
+        """
+        return self._transaction("BEGIN IMMEDIATE")
+
+    def snapshot(self) -> AbstractAsyncContextManager[aiosqlite.Connection]:
+        """A read transaction: several queries that see one consistent state of the data.
+
+        It does not take SQLite's write lock, so other processes are not held up; use
+        :meth:`transaction` for anything that writes.
+        """
+        return self._transaction("BEGIN DEFERRED")
+
+    @asynccontextmanager
+    async def _transaction(self, begin: str) -> AsyncIterator[aiosqlite.Connection]:
+        self._refuse_nesting()
+        async with self._lock:
+            self._transaction_owner = asyncio.current_task()
+            try:
+                await run(self._connection, begin)
+                try:
+                    yield self._connection
+                    await run(self._connection, "COMMIT")
+                except BaseException:
+                    # Shielded so that a second cancellation cannot leave the transaction
+                    # open for the next coroutine that takes the lock.
+                    await asyncio.shield(self._rollback())
+                    raise
+            finally:
+                self._transaction_owner = None
+
+    async def _rollback(self) -> None:
+        # SQLite rolls some failures back by itself (e.g. a full disk); a second ROLLBACK
+        # would then fail and hide the original error.
+        if self._connection.in_transaction:
+            await run(self._connection, "ROLLBACK")
+
+    async def fetchone(self, sql: str, params: Params = ()) -> aiosqlite.Row | None:
+        self._refuse_nesting()
+        async with self._lock:
+            return await fetch_one(self._connection, sql, params)
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[aiosqlite.Row]:
+        self._refuse_nesting()
+        async with self._lock:
+            return await fetch_all(self._connection, sql, params)
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        """Run one statement in its own transaction and return the number of rows changed."""
+        async with self.transaction() as connection:
+            return await run(connection, sql, params)
+
+    def _refuse_nesting(self) -> None:
+        owner = self._transaction_owner
+        if owner is not None and owner is asyncio.current_task():
+            raise NestedTransaction(
+                "already inside a transaction on this database; use the connection it yielded"
+            )
+
+
+async def fetch_one(
+    connection: aiosqlite.Connection, sql: str, params: Params = ()
+) -> aiosqlite.Row | None:
+    """One row (or ``None``) from a query run on ``connection``, e.g. inside a transaction."""
+    async with connection.execute(sql, params) as cursor:
+        return await cursor.fetchone()
+
+
+async def fetch_all(
+    connection: aiosqlite.Connection, sql: str, params: Params = ()
+) -> list[aiosqlite.Row]:
+    """Every row of a query run on ``connection``."""
+    async with connection.execute(sql, params) as cursor:
+        return list(await cursor.fetchall())
+
+
+async def run(connection: aiosqlite.Connection, sql: str, params: Params = ()) -> int:
+    """Run one statement on ``connection``; returns the number of rows it changed."""
+    async with connection.execute(sql, params) as cursor:
+        return cursor.rowcount
+
+
+async def insert(connection: aiosqlite.Connection, sql: str, params: Params = ()) -> int:
+    """Run an INSERT on ``connection`` and return the new row's id."""
+    async with connection.execute(sql, params) as cursor:
+        row_id = cursor.lastrowid
+    if row_id is None:  # pragma: no cover - sqlite3 always sets it after an INSERT
+        raise RuntimeError("INSERT did not report a row id")
+    return row_id

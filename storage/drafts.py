@@ -1,0 +1,161 @@
+"""The application a customer is still filling in, saved after every answer.
+
+A customer may leave mid-questionnaire and come back days later, or the bot may restart in
+between: each answer and each uploaded file is written at once, so nothing typed is lost.
+One draft per user; starting again replaces it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import aiosqlite
+
+from storage.codec import json_from_db, json_to_db, time_from_db, time_to_db
+from storage.db import Database, fetch_all, fetch_one, insert, run
+from storage.errors import UnknownUser
+from storage.models import DocumentInput, Draft, DraftDocument
+from storage.rows import DRAFT_DOCUMENT_COLUMNS, draft_document_from_row
+
+
+class DraftsRepo:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def get(self, user_id: int) -> Draft | None:
+        async with self._db.snapshot() as connection:
+            return await load_draft(connection, user_id)
+
+    async def start(self, user_id: int, now: datetime) -> Draft:
+        """A fresh, empty draft; any earlier draft and its files are discarded."""
+        async with self._db.transaction() as connection:
+            await run(connection, "DELETE FROM drafts WHERE user_id = ?", (user_id,))
+            return await _ensure_draft(connection, user_id, now)
+
+    async def set_field(self, user_id: int, name: str, value: Any, now: datetime) -> Draft:
+        """Store one answer (any JSON value), creating the draft if needed."""
+        if not name:
+            raise ValueError("a draft field needs a name")
+        async with self._db.transaction() as connection:
+            draft = await _ensure_draft(connection, user_id, now)
+            fields = {**draft.fields, name: value}
+            await run(
+                connection,
+                "UPDATE drafts SET fields = ?, updated_at = ? WHERE user_id = ?",
+                (json_to_db(fields), time_to_db(now), user_id),
+            )
+            return await _must_load(connection, user_id)
+
+    async def add_document(self, user_id: int, doc: DocumentInput, now: datetime) -> DraftDocument:
+        """Attach an uploaded file to the draft (several files of one kind are allowed)."""
+        if not doc.kind or not doc.file_id:
+            raise ValueError("a document needs a kind and a file_id")
+        async with self._db.transaction() as connection:
+            await _ensure_draft(connection, user_id, now)
+            document_id = await insert(
+                connection,
+                """
+                INSERT INTO draft_documents (user_id, kind, file_id, file_unique_id,
+                                             file_name, mime_type, file_size, uploaded_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+                (
+                    user_id,
+                    doc.kind,
+                    doc.file_id,
+                    doc.file_unique_id,
+                    doc.file_name,
+                    doc.mime_type,
+                    doc.file_size,
+                    time_to_db(now),
+                ),
+            )
+            await _touch(connection, user_id, now)
+            row = await fetch_one(
+                connection,
+                f"SELECT {DRAFT_DOCUMENT_COLUMNS} FROM draft_documents WHERE id = ?",
+                (document_id,),
+            )
+        assert row is not None  # inserted just above
+        return draft_document_from_row(row)
+
+    async def remove_documents(self, user_id: int, kind: str, now: datetime) -> None:
+        """Drop every file of ``kind`` from the draft, e.g. when the customer re-uploads."""
+        async with self._db.transaction() as connection:
+            changed = await run(
+                connection,
+                "DELETE FROM draft_documents WHERE user_id = ? AND kind = ?",
+                (user_id, kind),
+            )
+            if changed:
+                await _touch(connection, user_id, now)
+
+    async def set_deferred(self, user_id: int, kind: str, deferred: bool, now: datetime) -> Draft:
+        """Mark a document kind as promised for later (告知承诺), or take the promise back."""
+        if not kind:
+            raise ValueError("a deferred document needs a kind")
+        async with self._db.transaction() as connection:
+            draft = await _ensure_draft(connection, user_id, now)
+            kinds = draft.deferred | {kind} if deferred else draft.deferred - {kind}
+            await run(
+                connection,
+                "UPDATE drafts SET deferred = ?, updated_at = ? WHERE user_id = ?",
+                (json_to_db(sorted(kinds)), time_to_db(now), user_id),
+            )
+            return await _must_load(connection, user_id)
+
+    async def delete(self, user_id: int) -> None:
+        """Forget the draft and its files (they were never part of an application)."""
+        await self._db.execute("DELETE FROM drafts WHERE user_id = ?", (user_id,))
+
+
+async def load_draft(connection: aiosqlite.Connection, user_id: int) -> Draft | None:
+    """The user's draft read through ``connection`` (inside a caller's transaction)."""
+    row = await fetch_one(
+        connection,
+        "SELECT user_id, fields, deferred, created_at, updated_at FROM drafts WHERE user_id = ?",
+        (user_id,),
+    )
+    if row is None:
+        return None
+    documents = await fetch_all(
+        connection,
+        f"SELECT {DRAFT_DOCUMENT_COLUMNS} FROM draft_documents WHERE user_id = ? ORDER BY id",
+        (user_id,),
+    )
+    return Draft(
+        user_id=row["user_id"],
+        fields=json_from_db(row["fields"]),
+        deferred=frozenset(json_from_db(row["deferred"])),
+        documents=tuple(draft_document_from_row(document) for document in documents),
+        created_at=time_from_db(row["created_at"]),
+        updated_at=time_from_db(row["updated_at"]),
+    )
+
+
+async def _must_load(connection: aiosqlite.Connection, user_id: int) -> Draft:
+    draft = await load_draft(connection, user_id)
+    assert draft is not None  # callers created it in the same transaction
+    return draft
+
+
+async def _ensure_draft(connection: aiosqlite.Connection, user_id: int, now: datetime) -> Draft:
+    existing = await load_draft(connection, user_id)
+    if existing is not None:
+        return existing
+    if await fetch_one(connection, "SELECT 1 FROM users WHERE user_id = ?", (user_id,)) is None:
+        raise UnknownUser(user_id)
+    stamp = time_to_db(now)
+    await run(
+        connection,
+        "INSERT INTO drafts (user_id, created_at, updated_at) VALUES (?, ?, ?)",
+        (user_id, stamp, stamp),
+    )
+    return await _must_load(connection, user_id)
+
+
+async def _touch(connection: aiosqlite.Connection, user_id: int, now: datetime) -> None:
+    await run(
+        connection, "UPDATE drafts SET updated_at = ? WHERE user_id = ?", (time_to_db(now), user_id)
+    )

@@ -1,0 +1,87 @@
+"""The append-only history: who did what to which application, and when.
+
+Every state change writes its event in the same transaction as the change itself (use
+:meth:`EventsRepo.append` with the transaction's connection), so the history can never
+disagree with the data. The table refuses UPDATE and DELETE at the database level.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+import aiosqlite
+
+from storage.codec import json_to_db, time_to_db
+from storage.db import Database, insert
+from storage.models import Event
+from storage.rows import EVENT_COLUMNS, event_from_row
+
+
+class EventsRepo:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def append(
+        self,
+        conn: aiosqlite.Connection,
+        *,
+        application_id: int | None,
+        actor_id: int | None,
+        actor_role: str,
+        kind: str,
+        now: datetime,
+        note: str | None = None,
+        data: Mapping[str, Any] | None = None,
+    ) -> int:
+        """Write an event inside the caller's open transaction; returns its id."""
+        return await insert(
+            conn,
+            """
+            INSERT INTO events (application_id, actor_id, actor_role, kind, note, data,
+                                created_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
+            """,
+            (
+                application_id,
+                actor_id,
+                actor_role,
+                kind,
+                note,
+                None if data is None else json_to_db(dict(data)),
+                time_to_db(now),
+            ),
+        )
+
+    async def record(
+        self,
+        *,
+        application_id: int | None,
+        actor_id: int | None,
+        actor_role: str,
+        kind: str,
+        now: datetime,
+        note: str | None = None,
+        data: Mapping[str, Any] | None = None,
+    ) -> int:
+        """Write an event in a transaction of its own, for facts that change nothing else."""
+        async with self._db.transaction() as connection:
+            return await self.append(
+                connection,
+                application_id=application_id,
+                actor_id=actor_id,
+                actor_role=actor_role,
+                kind=kind,
+                now=now,
+                note=note,
+                data=data,
+            )
+
+    async def for_application(self, application_id: int) -> list[Event]:
+        """The application's history, oldest first."""
+        rows = await self._db.fetchall(
+            f"SELECT {EVENT_COLUMNS} FROM events WHERE application_id = ? ORDER BY id",
+            (application_id,),
+        )
+        return [event_from_row(row) for row in rows]

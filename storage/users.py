@@ -1,0 +1,100 @@
+"""Who talks to the bot: chat, display name, language and verified phone.
+
+The row is refreshed from every incoming update (``touch``) so the bot always knows where
+to send messages; the locale the customer chose explicitly is never overwritten by the
+language Telegram reports.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from storage.codec import time_to_db
+from storage.db import Database, fetch_one, run
+from storage.errors import UnknownUser
+from storage.models import User
+from storage.rows import USER_COLUMNS, user_from_row
+
+
+class UsersRepo:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def touch(
+        self,
+        *,
+        user_id: int,
+        chat_id: int,
+        first_name: str | None,
+        username: str | None,
+        default_locale: str,
+        now: datetime,
+    ) -> User:
+        """Record the user on first contact, or refresh chat and name fields afterwards.
+
+        ``default_locale`` only applies to a new user. Writing to us proves the chat
+        works again, so a previous ``unreachable_at`` mark is cleared.
+        """
+        stamp = time_to_db(now)
+        async with self._db.transaction() as connection:
+            # The WHERE keeps the row (and updated_at) untouched when nothing changed, which
+            # is the case for almost every update.
+            await run(
+                connection,
+                """
+                INSERT INTO users (user_id, chat_id, first_name, username, locale,
+                                   created_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (user_id) DO UPDATE SET
+                    chat_id = excluded.chat_id,
+                    first_name = excluded.first_name,
+                    username = excluded.username,
+                    unreachable_at = NULL,
+                    updated_at = excluded.updated_at
+                WHERE chat_id IS NOT excluded.chat_id
+                   OR first_name IS NOT excluded.first_name
+                   OR username IS NOT excluded.username
+                   OR unreachable_at IS NOT NULL
+                """,
+                (user_id, chat_id, first_name, username, default_locale, stamp, stamp),
+            )
+            row = await fetch_one(
+                connection, f"SELECT {USER_COLUMNS} FROM users WHERE user_id = ?", (user_id,)
+            )
+        assert row is not None  # we just wrote it
+        return user_from_row(row)
+
+    async def get(self, user_id: int) -> User | None:
+        row = await self._db.fetchone(
+            f"SELECT {USER_COLUMNS} FROM users WHERE user_id = ?", (user_id,)
+        )
+        return None if row is None else user_from_row(row)
+
+    async def set_locale(self, user_id: int, locale: str, now: datetime) -> None:
+        """Store the language the user picked; from now on it wins over Telegram's."""
+        await self._update(
+            user_id,
+            "locale = ?, locale_chosen = 1, updated_at = ?",
+            (locale, time_to_db(now)),
+        )
+
+    async def set_phone(self, user_id: int, phone: str, *, verified: bool, now: datetime) -> None:
+        """Store a phone number; ``verified`` when it came from Telegram's contact sharing."""
+        await self._update(
+            user_id,
+            "phone = ?, phone_verified = ?, updated_at = ?",
+            (phone, int(verified), time_to_db(now)),
+        )
+
+    async def mark_unreachable(self, user_id: int, now: datetime) -> None:
+        """Remember that messages to this user fail (e.g. the bot was blocked)."""
+        await self._update(
+            user_id, "unreachable_at = ?, updated_at = ?", (time_to_db(now), time_to_db(now))
+        )
+
+    async def _update(self, user_id: int, assignments: str, params: tuple[object, ...]) -> None:
+        changed = await self._db.execute(
+            f"UPDATE users SET {assignments} WHERE user_id = ?", (*params, user_id)
+        )
+        if changed == 0:
+            raise UnknownUser(user_id)

@@ -1,0 +1,122 @@
+"""Configuration: defaults, every variable, and one clear line for each bad value."""
+
+from __future__ import annotations
+
+from datetime import date, time
+from pathlib import Path
+
+import pytest
+
+from bot.config import ConfigError, load_config
+from process.stages import Stage, SupplyMode
+
+
+def test_defaults_without_anything_set() -> None:
+    config = load_config({})
+    assert config.token is None and config.sandbox
+    assert config.locale == "zh_CN"
+    assert str(config.tz) == "Asia/Shanghai"
+    assert config.db_path == Path("data/hvconnect.db")
+    assert config.limits.total(SupplyMode.SINGLE) == 22
+    assert config.limits.total(SupplyMode.DUAL) == 32
+    assert config.reminders.quiet_start == time(21, 0)
+
+
+def test_every_variable_is_read() -> None:
+    config = load_config(
+        {
+            "TELEGRAM_BOT_TOKEN": "123:abc",
+            "HVCONNECT_API_URL": "http://127.0.0.1:8081/",
+            "HVCONNECT_DB": "/tmp/x.db",
+            "HVCONNECT_ADMINS": "1, 2,3",
+            "HVCONNECT_SECRET_KEY": "k",
+            "HVCONNECT_LOCALE": "en",
+            "HVCONNECT_TZ": "Asia/Urumqi",
+        }
+    )
+    assert config.token == "123:abc" and not config.sandbox
+    assert config.api_url == "http://127.0.0.1:8081"
+    assert config.db_path == Path("/tmp/x.db")
+    assert config.admins == frozenset({1, 2, 3})
+    assert config.locale == "en"
+    assert str(config.tz) == "Asia/Urumqi"
+
+
+def test_hvconnect_token_wins_over_telegram_bot_token() -> None:
+    config = load_config({"HVCONNECT_TOKEN": "1:a", "TELEGRAM_BOT_TOKEN": "2:b"})
+    assert config.token == "1:a"
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"HVCONNECT_TOKEN": "nocolon"}, "HVCONNECT_TOKEN"),
+        ({"HVCONNECT_API_URL": "localhost:8081"}, "HVCONNECT_API_URL"),
+        ({"HVCONNECT_ADMINS": "1,abc"}, "HVCONNECT_ADMINS"),
+        ({"HVCONNECT_LOCALE": "fr"}, "HVCONNECT_LOCALE"),
+        ({"HVCONNECT_TZ": "Mars/Olympus"}, "HVCONNECT_TZ"),
+        ({"HVCONNECT_CONFIG": "/nonexistent.toml"}, "HVCONNECT_CONFIG"),
+    ],
+)
+def test_bad_values_name_the_variable(env: dict[str, str], named: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        load_config(env)
+    message = str(raised.value)
+    assert message.startswith(named)
+    assert "\n" not in message
+
+
+def test_toml_file(tmp_path: Path) -> None:
+    path = tmp_path / "hv.toml"
+    path.write_text(
+        """
+districts = ["东区", "西区"]
+[stages]
+plan = { single = 8, dual = 15 }
+design = 4
+[calendar]
+extra_holidays = ["2027-02-08"]
+extra_workdays = [2027-02-13]
+confirmed_years = [2027]
+[reminders]
+quiet_start = "22:00"
+followup_after_days = 2
+[documents]
+max_mb = 10
+""",
+        encoding="utf-8",
+    )
+    config = load_config({"HVCONNECT_CONFIG": str(path)})
+    assert config.districts == ("东区", "西区")
+    assert config.limits.for_stage(Stage.PLAN, SupplyMode.SINGLE) == 8
+    assert config.limits.for_stage(Stage.DESIGN, SupplyMode.DUAL) == 4
+    assert config.limits.for_stage(Stage.ACCEPT, SupplyMode.SINGLE) == 1
+    assert config.extra_holidays == frozenset({date(2027, 2, 8)})
+    assert config.extra_workdays == frozenset({date(2027, 2, 13)})
+    assert config.confirmed_years == frozenset({2027})
+    assert config.reminders.quiet_start == time(22, 0)
+    assert config.reminders.followup_after_days == 2
+    assert config.max_document_mb == 10
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "[stages]\nplan = -1\n",
+        "[stages]\nnosuchstage = 3\n",
+        "[calendar]\nextra_holidays = ['soon']\n",
+        "[calendar]\nconfirmed_years = ['x']\n",
+        "districts = []\n",
+        "[reminders]\nquiet_start = 'late'\n",
+        "[reminders]\nfollowup_after_days = 0\n",
+        "[unknown]\nx = 1\n",
+        "this is not toml",
+    ],
+)
+def test_bad_toml_values_stop_with_one_line(tmp_path: Path, body: str) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text(body, encoding="utf-8")
+    with pytest.raises(ConfigError) as raised:
+        load_config({"HVCONNECT_CONFIG": str(path)})
+    assert str(raised.value).startswith("HVCONNECT_CONFIG")
+    assert "\n" not in str(raised.value)

@@ -1,0 +1,41 @@
+"""Fixtures for storage tests: a migrated database in a temp file and a known customer."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from storage.db import Database
+from storage.migrate import migrate
+from storage.users import UsersRepo
+from tests.storage.samples import CUSTOMER_ID, NOW
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "data" / "hvconnect.db"
+
+
+@pytest.fixture
+async def db(db_path: Path) -> AsyncIterator[Database]:
+    database = await Database.open(db_path)
+    await migrate(database, NOW)
+    try:
+        yield database
+    finally:
+        await database.close()
+
+
+@pytest.fixture
+async def customer(db: Database) -> int:
+    user = await UsersRepo(db).touch(
+        user_id=CUSTOMER_ID,
+        chat_id=CUSTOMER_ID,
+        first_name="王",
+        username="wang",
+        default_locale="zh",
+        now=NOW,
+    )
+    return user.user_id
