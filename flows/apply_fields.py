@@ -6,6 +6,7 @@ summary), bound to that field, so a button from another step is recognised as st
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -22,6 +23,7 @@ from process.validators import ValidationError, parse_date, validate_mobile
 
 Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[str | None]]
 ANSWER = filters.UpdateType.MESSAGE & ~filters.COMMAND
+CHOICE_DATA = re.compile(r"ap:c:(?P<field>[a-z_]+):(?P<index>\d{1,3})")
 
 
 def field_handlers(field: FormField, *, editing: bool) -> list[BaseHandler[Update, Any, Any]]:
@@ -65,14 +67,14 @@ def field_handlers(field: FormField, *, editing: bool) -> list[BaseHandler[Updat
     async def on_choice(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | None:
         query = update.callback_query
         assert query is not None and query.data is not None
-        _, _, name, index = [*query.data.split(":"), "", ""][:4]
+        parsed = CHOICE_DATA.fullmatch(query.data)
         choices = choices_for(field, services(context))
-        if name != field.name or not index.isdigit() or int(index) >= len(choices):
+        if parsed is None or parsed["field"] != field.name or int(parsed["index"]) >= len(choices):
             await _stale(update, context)
             return None
         await answer_button(query)
         await drop_buttons(query)
-        return await save(update, context, choices[int(index)])
+        return await save(update, context, choices[int(parsed["index"])])
 
     async def on_contact(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | None:
         contact = update.effective_message.contact if update.effective_message else None

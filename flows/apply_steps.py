@@ -116,14 +116,16 @@ async def ask_document(
     )
 
 
-def document_buttons(svc: Services, locale: str, kind: str, count: int) -> InlineKeyboardMarkup:
+def document_buttons(
+    svc: Services, locale: str, kind: str, count: int
+) -> InlineKeyboardMarkup | None:
     row = []
     if count:
         row.append(keyboards.button(svc.texts.label(locale, "btn.next"), f"ap:next:{kind}"))
         row.append(keyboards.button(svc.texts.label(locale, "btn.clear"), f"ap:clear:{kind}"))
     elif not DOCUMENTS_BY_KIND[kind].essential:
         row.append(keyboards.button(svc.texts.label(locale, "btn.later"), f"ap:later:{kind}"))
-    return keyboards.inline(row)
+    return keyboards.inline(row) if row else None
 
 
 async def show_summary(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Draft) -> None:

@@ -8,6 +8,7 @@ locale, ``templates/<locale>/_labels.html``, because a file per button would hid
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from importlib.resources import files
 from typing import Any
@@ -18,6 +19,8 @@ from notifications import filters
 
 LOCALES: tuple[str, ...] = ("zh_CN", "en")
 LABELS_TEMPLATE = "_labels.html"
+# Optional blocks leave empty lines behind; a message never needs more than one in a row.
+_BLANK_RUNS = re.compile(r"\n(?:[ \t]*\n){2,}")
 
 
 class Texts:
@@ -32,7 +35,7 @@ class Texts:
             loader=FileSystemLoader(root),
             autoescape=select_autoescape(["html"], default_for_string=True, default=True),
             undefined=StrictUndefined,
-            trim_blocks=True,
+            trim_blocks=False,
             lstrip_blocks=True,
             keep_trailing_newline=False,
         )
@@ -46,7 +49,8 @@ class Texts:
         """The message ``name`` in ``locale``, stripped of the template's outer blank lines."""
         loc = self.locale(locale)
         template = self._env.get_template(f"{loc}/{name}.html")
-        return template.render(L=self.labels(loc), locale=loc, **context).strip()
+        text = template.render(L=self.labels(loc), locale=loc, **context)
+        return _BLANK_RUNS.sub("\n\n", text).strip()
 
     def label(self, locale: str | None, key: str, /, **params: Any) -> str:
         """A short label; ``{name}`` placeholders are filled from ``params``."""

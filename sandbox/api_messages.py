@@ -33,9 +33,10 @@ CHAT_ACTIONS = frozenset(
 
 
 async def send_message(state: SandboxState, params: Params) -> dict[str, Any]:
+    # Like the real Bot API server, parse the markup before looking at the chat.
+    markup = reply_markup(params)
     chat = state.chat_for_bot(params.chat_id())
     text = formatted_text(state, params)
-    markup = reply_markup(params)
     reply_to = reply_target(chat, params)
     message = new_bot_message(state, chat, method="sendMessage", markup=markup, reply_to=reply_to)
     apply_text(message, text)
@@ -70,11 +71,11 @@ def _finish_edit(
 
 
 async def edit_message_text(state: SandboxState, params: Params) -> dict[str, Any]:
+    markup = reply_markup(params, inline_only=True)
     chat, message = _message_to_edit(state, params)
     if message.text is None:
         raise bad_request("there is no text in the message to edit")
     text = formatted_text(state, params)
-    markup = reply_markup(params, inline_only=True)
     unchanged = (text.text, text.entities, markup) == (
         message.text,
         message.entities,
@@ -90,11 +91,11 @@ async def edit_message_text(state: SandboxState, params: Params) -> dict[str, An
 
 
 async def edit_message_caption(state: SandboxState, params: Params) -> dict[str, Any]:
+    markup = reply_markup(params, inline_only=True)
     chat, message = _message_to_edit(state, params)
     if message.document is None and message.photo is None:
         raise bad_request("there is no caption in the message to edit")
     caption = formatted_caption(state, params)
-    markup = reply_markup(params, inline_only=True)
     new_text = caption.text if caption else None
     new_entities = caption.entities if caption else []
     if (new_text, new_entities, markup) == (
@@ -111,8 +112,8 @@ async def edit_message_caption(state: SandboxState, params: Params) -> dict[str,
 
 
 async def edit_message_reply_markup(state: SandboxState, params: Params) -> dict[str, Any]:
-    chat, message = _message_to_edit(state, params)
     markup = reply_markup(params, inline_only=True)
+    chat, message = _message_to_edit(state, params)
     if markup == _inline_markup(message):
         raise bad_request(NOT_MODIFIED)
     message.reply_markup = markup

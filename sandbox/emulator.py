@@ -7,7 +7,6 @@ knows anything about the bot.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from collections.abc import Callable, Collection, Sequence
@@ -16,7 +15,7 @@ from typing import Any
 
 from aiohttp import web
 
-from sandbox.inbox import ChatInbox, WaitTimeout
+from sandbox.inbox import ChatInbox, wait_idle
 from sandbox.limits import RateLimits
 from sandbox.messages import SentMessage
 from sandbox.server import BotApiServer
@@ -84,9 +83,7 @@ class BotApiEmulator:
         site = web.TCPSite(runner, host, port)
         await site.start()
         self._runner = runner
-        server = site._server
-        sockets = getattr(server, "sockets", None) or []
-        bound_port = sockets[0].getsockname()[1] if sockets else port
+        bound_port = runner.addresses[0][1]
         self.base_url = f"http://{host}:{bound_port}"
         return self.base_url
 
@@ -136,8 +133,9 @@ class BotApiEmulator:
         last_name: str | None = None,
         username: str | None = None,
         language_code: str | None = "zh-hans",
+        phone_number: str = "+8613800138000",
     ) -> FakeUser:
-        """The simulated user with this id (created on first use)."""
+        """The simulated user with this id (created on first use; later calls return it)."""
         existing = self._users.get(user_id)
         if existing is not None:
             return existing
@@ -149,7 +147,7 @@ class BotApiEmulator:
         if language_code:
             info["language_code"] = language_code
         self.state.users[user_id] = info
-        user = FakeUser(self.state, info)
+        user = FakeUser(self.state, info, phone_number=phone_number)
         self._users[user_id] = user
         return user
 
@@ -254,17 +252,4 @@ class BotApiEmulator:
         timeout: float = 10.0,  # noqa: ASYNC109 - a deadline, not a cancel scope
     ) -> None:
         """Wait until the bot fetched every update and then made no call for ``quiet`` s."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        activity = self.state.activity
-        while True:
-            now = loop.time()
-            pending = self.state.updates.pending_count
-            if pending == 0 and activity.in_flight == 0 and now - activity.last_change >= quiet:
-                return
-            if now >= deadline:
-                raise WaitTimeout(
-                    f"the bot was not idle within {timeout}s: {pending} updates not fetched, "
-                    f"{activity.in_flight} calls in progress"
-                )
-            await asyncio.sleep(min(quiet / 4, 0.05))
+        await wait_idle(self.state, quiet, timeout)

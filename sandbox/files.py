@@ -88,13 +88,13 @@ class FileStore:
         dimensions: tuple[int, int] | None = None,
     ) -> StoredFile:
         self._counter += 1
-        digest = hashlib.sha256(f"{kind}:{self._counter}".encode() + data[:64]).digest()
+        digest = hashlib.sha512(f"{kind}:{self._counter}".encode() + data[:64]).digest()
         token = base64.urlsafe_b64encode(digest).decode().rstrip("=")
         extension = _extension(file_name, kind)
         width, height = dimensions or image_size(data) or (0, 0)
         stored = StoredFile(
-            file_id=f"{_ID_PREFIX.get(kind, 'BQACAgUAAxkBAAI')}{self._counter:04d}{token[:40]}",
-            file_unique_id=f"AgAD{token[40:52]}",
+            file_id=f"{_ID_PREFIX.get(kind, 'BQACAgUAAxkBAAI')}{self._counter:04d}{token[:48]}",
+            file_unique_id=f"AgAD{token[48:60]}",
             kind=kind,
             data=data,
             size=declared_size if declared_size is not None else len(data),

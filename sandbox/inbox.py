@@ -14,7 +14,7 @@ from typing import TypeVar
 from sandbox.chats import ChatState
 from sandbox.markup import keyboard_rows
 from sandbox.messages import SentMessage
-from sandbox.notify import sleep_on
+from sandbox.notify import ChangeSignal, sleep_on
 from sandbox.state import SandboxState
 
 T = TypeVar("T")
@@ -26,7 +26,7 @@ class WaitTimeout(AssertionError):
 
 
 async def wait_until(
-    state: SandboxState,
+    signal: ChangeSignal,
     check: Callable[[], T | None],
     seconds: float,
     describe_failure: Callable[[], str],
@@ -35,7 +35,7 @@ async def wait_until(
     loop = asyncio.get_running_loop()
     deadline = loop.time() + seconds
     while True:
-        ticket = state.signal.ticket()
+        ticket = signal.ticket()
         result = check()
         if result is not None:
             return result
@@ -43,6 +43,24 @@ async def wait_until(
         if remaining <= 0:
             raise WaitTimeout(describe_failure())
         await sleep_on(ticket, remaining)
+
+
+async def wait_idle(state: SandboxState, quiet: float, seconds: float) -> None:
+    """Wait until every update was fetched and the bot then made no call for ``quiet`` s."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    activity = state.activity
+    while True:
+        now = loop.time()
+        pending = state.updates.pending_count
+        if pending == 0 and activity.in_flight == 0 and now - activity.last_change >= quiet:
+            return
+        if now >= deadline:
+            raise WaitTimeout(
+                f"the bot was not idle within {seconds}s: {pending} updates not fetched, "
+                f"{activity.in_flight} calls in progress"
+            )
+        await asyncio.sleep(min(quiet / 4, 0.05))
 
 
 class ChatInbox:
@@ -113,7 +131,8 @@ class ChatInbox:
                     return message
             return None
 
-        return await wait_until(self._state, find, timeout, lambda: self._describe(timeout))
+        signal = self._state.chat_signal(self.chat_id)
+        return await wait_until(signal, find, timeout, lambda: self._describe(timeout))
 
     async def next_reply(self, timeout: float = DEFAULT_TIMEOUT) -> SentMessage:  # noqa: ASYNC109
         """The bot's next message or edit in this chat."""
@@ -121,6 +140,15 @@ class ChatInbox:
 
     async def wait_for_reply(self, timeout: float = DEFAULT_TIMEOUT) -> SentMessage:  # noqa: ASYNC109
         return await self.wait_for(timeout=timeout)
+
+    async def wait_idle(
+        self,
+        *,
+        quiet: float = 0.2,
+        timeout: float = 10.0,  # noqa: ASYNC109 - a deadline, not a cancel scope
+    ) -> None:
+        """Wait until the bot has gone quiet: to assert that it sent nothing."""
+        await wait_idle(self._state, quiet, timeout)
 
     def _describe(self, timeout: float) -> str:
         recent = [repr(m.content[:80]) for m in self.messages()[-3:]]

@@ -89,6 +89,7 @@ class SandboxState:
         self.webhook: dict[str, Any] = {"url": ""}
         self.callbacks: dict[str, CallbackQuery] = {}
         self.signal = ChangeSignal()
+        self._chat_signals: dict[int, ChangeSignal] = {}
         self.activity = Activity()
         self._seq = 0
         self._callback_counter = 0
@@ -131,8 +132,13 @@ class SandboxState:
         """The chat a bot call names, with Telegram's complaints when it may not write there."""
         if isinstance(reference, str):
             wanted = reference.removeprefix("@").lower()
+            # Only public groups and channels are reachable by @username, never users.
             chat = next(
-                (c for c in self.chats.values() if c.info.get("username", "").lower() == wanted),
+                (
+                    c
+                    for c in self.chats.values()
+                    if not c.is_private and c.info.get("username", "").lower() == wanted
+                ),
                 None,
             )
         else:
@@ -143,9 +149,17 @@ class SandboxState:
             raise forbidden(BOT_BLOCKED)
         return chat
 
+    def chat_signal(self, chat_id: int) -> ChangeSignal:
+        """Wakes only those waiting on one chat, so many waiting users stay cheap."""
+        signal = self._chat_signals.get(chat_id)
+        if signal is None:
+            signal = self._chat_signals[chat_id] = ChangeSignal()
+        return signal
+
     def record(self, chat: ChatState, kind: EventKind, message: SentMessage) -> None:
         self._seq += 1
         chat.events.append(ChatEvent(self._seq, kind, message))
+        self.chat_signal(chat.id).notify()
         self.signal.notify()
 
     def store(self, chat: ChatState, message: SentMessage) -> None:

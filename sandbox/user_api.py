@@ -108,7 +108,9 @@ class UserApi:
             return found or None
 
         try:
-            events = await wait_until(self._state, changes, timeout, lambda: "")
+            events = await wait_until(
+                self._state.chat_signal(chat_id), changes, timeout, lambda: ""
+            )
         except WaitTimeout:
             events = []
         answers = [

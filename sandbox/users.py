@@ -61,9 +61,12 @@ def command_entities(text: str) -> list[dict[str, Any]]:
 class FakeUser(ChatInbox):
     """One Telegram user talking to the bot in their private chat (or in a group)."""
 
-    def __init__(self, state: SandboxState, user: dict[str, Any]) -> None:
+    def __init__(
+        self, state: SandboxState, user: dict[str, Any], *, phone_number: str = "+8613800138000"
+    ) -> None:
         super().__init__(state, int(user["id"]))
         self.info = user
+        self.phone_number = phone_number
 
     @property
     def id(self) -> int:
@@ -117,15 +120,15 @@ class FakeUser(ChatInbox):
 
     async def send_contact(
         self,
-        phone_number: str,
+        phone_number: str | None = None,
         *,
         own: bool = True,
         first_name: str | None = None,
         last_name: str | None = None,
     ) -> Sent:
-        """Share a phone number; ``own`` marks it as the sender's own, as the share button does."""
+        """Share a phone number (by default the user's own, as the share button does)."""
         contact: dict[str, Any] = {
-            "phone_number": phone_number,
+            "phone_number": phone_number or self.phone_number,
             "first_name": first_name or self.info["first_name"],
         }
         if last_name:
@@ -203,7 +206,7 @@ class FakeUser(ChatInbox):
                 f"no reply keyboard button {button_text!r}; keyboard: {self.reply_keyboard}"
             )
         if button.get("request_contact"):
-            return await self.send_contact(self.info.get("phone_number", "+8613800000000"))
+            return await self.send_contact()
         return await self.send_text(button_text)
 
     async def press(self, message: SentMessage | int, button: str) -> Press:
@@ -268,15 +271,17 @@ class FakeUser(ChatInbox):
                     "chat": chat.info,
                     "from": self.info,
                     "date": self._state.now(),
-                    "old_chat_member": {"user": self._state.bot_user, "status": old},
-                    "new_chat_member": {
-                        "user": self._state.bot_user,
-                        "status": new,
-                        **({"until_date": 0} if blocked else {}),
-                    },
+                    "old_chat_member": self._bot_membership(old),
+                    "new_chat_member": self._bot_membership(new),
                 }
             }
         )
+
+    def _bot_membership(self, status: str) -> dict[str, Any]:
+        membership: dict[str, Any] = {"user": self._state.bot_user, "status": status}
+        if status == "kicked":
+            membership["until_date"] = 0  # Telegram's "forever"
+        return membership
 
     # -- callback answers -----------------------------------------------------------------
 
@@ -297,7 +302,7 @@ class FakeUser(ChatInbox):
         """Wait for the bot to answer this press."""
         query = self._state.callbacks[press.query_id]
         return await wait_until(
-            self._state,
+            self._state.signal,
             lambda: query.answer,
             timeout,
             lambda: f"callback query {press.data!r} was not answered within {timeout}s",

@@ -6,6 +6,7 @@ from typing import Any
 
 from sandbox.emulator import BotApiEmulator
 from sandbox.messages import SentMessage
+from sandbox.state import CallbackAnswer
 from sandbox.users import FakeUser
 
 VALID_USCC = "91350100M000100Y43"
@@ -64,6 +65,13 @@ class Customer:
         await self.user.press(message, button)
         return await self.settle()
 
+    async def press_stale(self, message_id: int, data: str) -> CallbackAnswer:
+        """Press (or forge) a button that should only be answered with a notice."""
+        press = await self.user.press_raw(message_id, data)
+        answer = await self.user.callback_answer(press)
+        await self._idle()
+        return answer
+
     async def answer(self, field: str, value: str | None = None) -> SentMessage:
         value = ANSWERS[field] if value is None else value
         prompt = self.user.last_message()
@@ -80,6 +88,7 @@ class Customer:
             if field == until:
                 break
             last = await self.answer(field, (overrides or {}).get(field))
+        last = last or self.user.last_message()
         assert last is not None
         return last
 

@@ -20,7 +20,10 @@ from sandbox import BotApiEmulator, FakeUser
 from tests.sandbox.helpers import raw_call
 
 KEYBOARD = InlineKeyboardMarkup(
-    [[InlineKeyboardButton("确认", callback_data="confirm:1")], [InlineKeyboardButton("取消", callback_data="cancel")]]
+    [
+        [InlineKeyboardButton("确认", callback_data="confirm:1")],
+        [InlineKeyboardButton("取消", callback_data="cancel")],
+    ]
 )
 
 
@@ -98,7 +101,9 @@ async def test_html_telegram_rejects_fails_with_its_exact_description(
     assert body == {
         "ok": False,
         "error_code": 400,
-        "description": 'Bad Request: can\'t parse entities: Unsupported start tag "br" at byte offset 1',
+        "description": (
+            'Bad Request: can\'t parse entities: Unsupported start tag "br" at byte offset 1'
+        ),
     }
     assert alice.messages() == []
 
@@ -114,7 +119,9 @@ async def test_strict_html_rejects_unknown_entities(http: aiohttp.ClientSession)
     assert "Unsupported HTML entity" in body["description"]
 
 
-async def test_callback_data_over_64_bytes_is_button_data_invalid(bot: Bot, alice: FakeUser) -> None:
+async def test_callback_data_over_64_bytes_is_button_data_invalid(
+    bot: Bot, alice: FakeUser
+) -> None:
     await alice.send_text("hi")
     too_long = InlineKeyboardMarkup([[InlineKeyboardButton("x", callback_data="数" * 22)]])
     with pytest.raises(BadRequest, match="Button_data_invalid"):
@@ -164,7 +171,9 @@ async def test_editing_text_keeps_a_history_and_drops_an_omitted_keyboard(
 ) -> None:
     await alice.send_text("hi")
     sent = await bot.send_message(alice.id, "第一版", reply_markup=KEYBOARD)
-    edited = await bot.edit_message_text("<i>第二版</i>", alice.id, sent.message_id, parse_mode="HTML")
+    edited = await bot.edit_message_text(
+        "<i>第二版</i>", alice.id, sent.message_id, parse_mode="HTML"
+    )
     assert edited.text == "第二版"
     assert edited.edit_date is not None
     message = alice.last_message()
@@ -180,7 +189,11 @@ async def test_an_identical_edit_is_not_modified(bot: Bot, alice: FakeUser) -> N
     sent = await bot.send_message(alice.id, "<b>同</b>", parse_mode="HTML", reply_markup=KEYBOARD)
     with pytest.raises(BadRequest, match="Message is not modified: specified new message content"):
         await bot.edit_message_text(
-            "<strong>同</strong>", alice.id, sent.message_id, parse_mode="HTML", reply_markup=KEYBOARD
+            "<strong>同</strong>",
+            alice.id,
+            sent.message_id,
+            parse_mode="HTML",
+            reply_markup=KEYBOARD,
         )
     with pytest.raises(BadRequest, match="Message is not modified"):
         await bot.edit_message_reply_markup(alice.id, sent.message_id, reply_markup=KEYBOARD)
