@@ -31,7 +31,7 @@ def document_handlers(kind: str, *, editing: bool) -> list[BaseHandler[Update, A
         message = update.effective_message
         assert message is not None
         user = await current_user(update, context)
-        doc, problem = _file_of(message, kind, svc.settings.max_document_bytes)
+        doc, problem = file_of(message, kind, svc.settings.max_document_bytes)
         if doc is None:
             await say(
                 update,
@@ -133,7 +133,7 @@ def document_handlers(kind: str, *, editing: bool) -> list[BaseHandler[Update, A
     ]
 
 
-def _file_of(message: Message, kind: str, max_bytes: int) -> tuple[DocumentInput | None, str]:
+def file_of(message: Message, kind: str, max_bytes: int) -> tuple[DocumentInput | None, str]:
     """The file in ``message`` as a document row, or why it cannot be accepted."""
     if message.photo:
         photo = message.photo[-1]  # Telegram lists sizes smallest first

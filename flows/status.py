@@ -11,6 +11,7 @@ from telegram.ext import ContextTypes
 
 from flows.common import current_user, say
 from flows.services import Services, services
+from flows.workflow_buttons import customer_actions_markup
 from process.deadlines import Pause, stage_clock
 from process.numbers import parse_application_number
 from process.stages import WORKING_STAGES, Stage
@@ -29,7 +30,17 @@ async def status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if application is None or application.customer_id != user.user_id:
             await say(update, context, "status/not_found", number=" ".join(args)[:40])
             return
-        await say(update, context, "status/card", **await card_context(svc, application))
+        slots = await svc.workflow.slots(application.id)
+        markup = customer_actions_markup(
+            svc.texts, user.locale, application, slots, svc.settings.tz
+        )
+        await say(
+            update,
+            context,
+            "status/card",
+            reply_markup=markup,
+            **await card_context(svc, application),
+        )
         return
     applications = await svc.applications.list_for_customer(user.user_id)
     if not applications:
@@ -55,6 +66,7 @@ async def card_context(svc: Services, application: Application) -> dict[str, obj
     current = Stage(application.stage)
     return {
         "app": application,
+        "step": application.step,
         "stages": [
             {
                 "stage": stage.value,
@@ -67,5 +79,6 @@ async def card_context(svc: Services, application: Application) -> dict[str, obj
         "owed": await svc.applications.owed_items(application.id),
         "documents": await svc.applications.documents(application.id),
         "history": history[-HISTORY_SHOWN:],
+        "thread": await svc.threads.recent(application.id),
         "history_hidden": max(0, len(history) - HISTORY_SHOWN),
     }

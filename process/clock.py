@@ -65,3 +65,34 @@ class ManualClock:
 def today(clock: Clock) -> date:
     """The calendar date of ``clock`` in its own time zone."""
     return clock.now().astimezone(clock.tz).date()
+
+
+class OffsetClock:
+    """Real time moved forward by an offset: the sandbox's clock.
+
+    Time keeps running, so the bot behaves as in production, and a trainer can jump ahead
+    by an hour, a working day or to the next deadline to watch reminders arrive.
+    """
+
+    def __init__(self, base: Clock, offset: timedelta = timedelta(0)) -> None:
+        self._base = base
+        self._offset = offset
+
+    @property
+    def tz(self) -> tzinfo:
+        return self._base.tz
+
+    @property
+    def offset(self) -> timedelta:
+        return self._offset
+
+    def now(self) -> datetime:
+        return self._base.now() + self._offset
+
+    def advance(self, delta: timedelta) -> None:
+        if delta < timedelta(0):
+            raise ValueError("the clock only moves forward")
+        self._offset += delta
+
+    def reset(self) -> None:
+        self._offset = timedelta(0)

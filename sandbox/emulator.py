@@ -11,7 +11,7 @@ import json
 import time
 from collections.abc import Callable, Collection, Sequence
 from types import TracebackType
-from typing import Any
+from typing import Any, TypedDict
 
 from aiohttp import web
 
@@ -23,6 +23,13 @@ from sandbox.state import SandboxState
 from sandbox.stats import SandboxStats
 from sandbox.user_api import UserApi
 from sandbox.users import FakeUser
+
+
+class BotUrls(TypedDict):
+    """python-telegram-bot's ``Bot``/``ApplicationBuilder`` URL settings."""
+
+    base_url: str
+    base_file_url: str
 
 
 class BotApiEmulator:
@@ -119,7 +126,7 @@ class BotApiEmulator:
         """The value for python-telegram-bot's ``base_file_url``."""
         return f"{self.base_url}/file/bot"
 
-    def bot_kwargs(self) -> dict[str, str]:
+    def bot_kwargs(self) -> BotUrls:
         """``Bot(token, **emulator.bot_kwargs())`` points a bot here."""
         return {"base_url": self.api_url, "base_file_url": self.file_url}
 

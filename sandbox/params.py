@@ -67,9 +67,6 @@ class Params:
     def has(self, name: str) -> bool:
         return name in self._values or name in self._files
 
-    def raw(self, name: str) -> object | None:
-        return self._values.get(name)
-
     def string(self, name: str, *, missing: str | None = None) -> str | None:
         """A text parameter; ``missing`` is the Telegram complaint when it is required."""
         value = self._values.get(name)
@@ -102,8 +99,10 @@ class Params:
         value = self._values.get(name)
         if value is None or value == "":
             return None
+        if isinstance(value, bool) or not isinstance(value, int | float | str):
+            raise bad_request(f'field "{name}" must be of type Number')
         try:
-            return float(str(value)) if not isinstance(value, int | float) else float(value)
+            return float(value)
         except ValueError as error:
             raise bad_request(f'field "{name}" must be of type Number') from error
 

@@ -31,7 +31,7 @@ class Sent:
     """What a user just sent: its update, its message, and the inbox mark before it."""
 
     update_id: int
-    message_id: int | None
+    message_id: int
     mark: int
 
 
@@ -42,7 +42,7 @@ class Press:
     query_id: str
     update_id: int
     data: str
-    message_id: int | None
+    message_id: int
     mark: int
 
 

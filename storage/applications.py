@@ -10,6 +10,7 @@ instead of filing a duplicate.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 
 import aiosqlite
@@ -58,6 +59,7 @@ OPEN_VISIT_SQL = (
 )
 
 OWED_DOCUMENT_PREFIX = "document:"
+AfterSubmit = Callable[[aiosqlite.Connection, int], Awaitable[None]]
 
 
 class ApplicationsRepo:
@@ -75,8 +77,14 @@ class ApplicationsRepo:
         accept_limit_days: int,
         plan_due: date,
         plan_due_provisional: bool,
+        then: AfterSubmit | None = None,
     ) -> Application:
-        """Turn the customer's draft into application number ``HV-<year>-<seq>``."""
+        """Turn the customer's draft into application number ``HV-<year>-<seq>``.
+
+        ``then`` runs inside the same transaction with the new application, so that what
+        follows from a submission (assignment, alerts in the outbox) commits with it or not
+        at all.
+        """
         if accept_limit_days < 0:
             raise ValueError("accept_limit_days cannot be negative")
         stamp = time_to_db(now)
@@ -134,6 +142,8 @@ class ApplicationsRepo:
                 },
             )
             await run(connection, "DELETE FROM drafts WHERE user_id = ?", (customer_id,))
+            if then is not None:
+                await then(connection, application_id)
             row = await fetch_one(connection, BY_ID_SQL, (application_id,))
         assert row is not None  # inserted in this transaction
         return application_from_row(row)

@@ -36,22 +36,15 @@ class EventsRepo:
         data: Mapping[str, Any] | None = None,
     ) -> int:
         """Write an event inside the caller's open transaction; returns its id."""
-        return await insert(
+        return await append_event(
             conn,
-            """
-            INSERT INTO events (application_id, actor_id, actor_role, kind, note, data,
-                                created_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?)
-            """,
-            (
-                application_id,
-                actor_id,
-                actor_role,
-                kind,
-                note,
-                None if data is None else json_to_db(dict(data)),
-                time_to_db(now),
-            ),
+            application_id=application_id,
+            actor_id=actor_id,
+            actor_role=actor_role,
+            kind=kind,
+            now=now,
+            note=note,
+            data=data,
         )
 
     async def record(
@@ -85,3 +78,33 @@ class EventsRepo:
             (application_id,),
         )
         return [event_from_row(row) for row in rows]
+
+
+async def append_event(
+    conn: aiosqlite.Connection,
+    *,
+    application_id: int | None,
+    actor_id: int | None,
+    actor_role: str,
+    kind: str,
+    now: datetime,
+    note: str | None = None,
+    data: Mapping[str, Any] | None = None,
+) -> int:
+    """Write an event inside an open transaction: every state change has one."""
+    return await insert(
+        conn,
+        """
+        INSERT INTO events (application_id, actor_id, actor_role, kind, note, data, created_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?)
+        """,
+        (
+            application_id,
+            actor_id,
+            actor_role,
+            kind,
+            note,
+            None if data is None else json_to_db(dict(data)),
+            time_to_db(now),
+        ),
+    )

@@ -112,6 +112,8 @@ class Application:
     plan_due_provisional: bool
     submitted_at: datetime
     updated_at: datetime
+    step: str = "accept_review"  # process.workflow.Step: where inside the stage it stands
+    energize_date: date | None = None
 
 
 @dataclass(frozen=True, slots=True)

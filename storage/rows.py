@@ -73,7 +73,8 @@ APPLICATION_COLUMNS = (
     "id, number, customer_id, applicant_name, uscc, project_name, site_address, district, "
     "usage_category, voltage_kv, capacity_kva, supply_mode, important_load, grid_works, "
     "wanted_date, contact_name, contact_mobile, stage, status, version, customer_manager_id, "
-    "project_manager_id, plan_due_date, plan_due_provisional, submitted_at, updated_at"
+    "project_manager_id, plan_due_date, plan_due_provisional, submitted_at, updated_at, "
+    "step, energize_date"
 )
 
 
@@ -105,6 +106,8 @@ def application_from_row(row: aiosqlite.Row) -> Application:
         plan_due_provisional=bool(row["plan_due_provisional"]),
         submitted_at=time_from_db(row["submitted_at"]),
         updated_at=time_from_db(row["updated_at"]),
+        step=row["step"],
+        energize_date=optional_date_from_db(row["energize_date"]),
     )
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import aiosqlite
+
 from storage.codec import time_to_db
 from storage.db import Database, fetch_one, run
 from storage.errors import UnknownUser
@@ -98,3 +100,10 @@ class UsersRepo:
         )
         if changed == 0:
             raise UnknownUser(user_id)
+
+
+async def user_in(connection: aiosqlite.Connection, user_id: int) -> User | None:
+    """A user read inside an open transaction (the repository would wait for the lock)."""
+    row = await fetch_one(connection, f"SELECT {USER_COLUMNS} FROM users WHERE user_id = ?",
+                          (user_id,))
+    return None if row is None else user_from_row(row)

@@ -216,5 +216,5 @@ async def test_commands_are_published_per_language(
     zh = emulator.commands(scope={"type": "all_private_chats"}, language_code="zh")
     en = emulator.commands(scope={"type": "all_private_chats"}, language_code="en")
     assert zh is not None and en is not None
-    assert [c["command"] for c in en] == ["start", "apply", "status", "lang", "help", "cancel"]
+    assert [c["command"] for c in en] == ["start", "apply", "status", "contact", "lang", "help", "cancel"]
     assert any(c["description"] == "申请高压用电" for c in zh)

@@ -95,6 +95,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "plan_due": date(2027, 1, 6),
         "provisional": True,
         "owed": ["site_proof"],
+        "manager": "王经理",
     },
     "apply/already_submitted": {},
     "status/none": {},
@@ -102,6 +103,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "status/list": {"applications": [SampleApp(), SampleApp(stage="plan")]},
     "status/card": {
         "app": SampleApp(),
+        "step": "accept_review",
         "stages": [
             {"stage": "accept", "done": False, "current": True},
             {"stage": "plan", "done": False, "current": False},
@@ -113,3 +115,8 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "history_hidden": 2,
     },
 }
+
+# Kept in their own modules so that each part of the bot brings its own samples.
+from tests.notifications.samples_workflow import WORKFLOW_SAMPLES  # noqa: E402
+
+SAMPLES.update(WORKFLOW_SAMPLES)

@@ -7,10 +7,9 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 from telegram import Bot
-from telegram.request import HTTPXRequest
 
 from sandbox import BotApiEmulator, FakeUser, RateLimits
-from tests.sandbox.helpers import TOKEN, FakeMonotonic
+from tests.sandbox.helpers import TOKEN, FakeMonotonic, local_request
 
 
 @pytest.fixture
@@ -36,8 +35,8 @@ async def emulator(monotonic: FakeMonotonic) -> AsyncIterator[BotApiEmulator]:
 async def bot(emulator: BotApiEmulator) -> AsyncIterator[Bot]:
     client = Bot(
         TOKEN,
-        request=HTTPXRequest(connection_pool_size=8, read_timeout=3.0),
-        get_updates_request=HTTPXRequest(read_timeout=3.0),
+        request=local_request(connection_pool_size=8, read_timeout=3.0),
+        get_updates_request=local_request(read_timeout=3.0),
         **emulator.bot_kwargs(),
     )
     await client.initialize()

@@ -7,10 +7,16 @@ from typing import Any
 
 import aiohttp
 from telegram.error import RetryAfter
+from telegram.request import HTTPXRequest
 
 from sandbox import BotApiEmulator
 
 TOKEN = "123456:TEST"
+
+
+def local_request(**kwargs: Any) -> HTTPXRequest:
+    """An HTTP client for plain-HTTP localhost: skipping the CA bundle saves ~50 ms a client."""
+    return HTTPXRequest(httpx_kwargs={"verify": False}, **kwargs)
 
 
 class FakeMonotonic:

@@ -75,6 +75,7 @@ async def chatting(alice: FakeUser) -> FakeUser:
         ("setMyCommands", {"commands": [{"command": "ok", "description": ""}]}, "DESCRIPTION"),
         ("getMyCommands", {"scope": {"no": "type"}}, "BotCommandScope"),
         ("getUpdates", {"allowed_updates": "message"}, "can't parse allowed_updates"),
+        ("getUpdates", {"timeout": "soon"}, 'field "timeout" must be of type Number'),
         ("setWebhook", {"url": "http://plain.example"}, "An HTTPS URL must be provided"),
         ("answerCallbackQuery", {"callback_query_id": "1", "text": "x" * 201}, "MESSAGE_TOO_LONG"),
     ],

@@ -9,6 +9,7 @@ from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     KeyboardButton,
+    Message,
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
     ReplyParameters,
@@ -34,7 +35,7 @@ async def test_a_sent_message_is_stored_as_the_user_sees_it(bot: Bot, alice: Fak
     )
     assert sent.text == "申请已受理 & 编号"
     assert sent.entities[0].type == "bold"
-    assert sent.from_user.username == "hvconnect_bot"
+    assert sent.from_user is not None and sent.from_user.username == "hvconnect_bot"
     message = alice.last_message()
     assert message is not None
     assert message.message_id == sent.message_id
@@ -174,6 +175,7 @@ async def test_editing_text_keeps_a_history_and_drops_an_omitted_keyboard(
     edited = await bot.edit_message_text(
         "<i>第二版</i>", alice.id, sent.message_id, parse_mode="HTML"
     )
+    assert isinstance(edited, Message)
     assert edited.text == "第二版"
     assert edited.edit_date is not None
     message = alice.last_message()

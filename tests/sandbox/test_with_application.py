@@ -7,6 +7,7 @@ with wait_idle.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -20,7 +21,9 @@ from telegram.ext import (
 )
 
 from sandbox import BotApiEmulator, RateLimits
-from tests.sandbox.helpers import TOKEN
+from tests.sandbox.helpers import TOKEN, local_request
+
+AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -43,12 +46,14 @@ async def document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 @pytest.fixture
-async def running_bot(emulator: BotApiEmulator) -> AsyncIterator[Application]:  # type: ignore[type-arg]
+async def running_bot(emulator: BotApiEmulator) -> AsyncIterator[AnyApplication]:
     application = (
         Application.builder()
         .token(TOKEN)
         .base_url(emulator.api_url)
         .base_file_url(emulator.file_url)
+        .request(local_request(connection_pool_size=64))
+        .get_updates_request(local_request())
         .build()
     )
     application.add_handler(CommandHandler("start", start))
@@ -65,8 +70,8 @@ async def running_bot(emulator: BotApiEmulator) -> AsyncIterator[Application]:  
 
 
 async def test_a_conversation_without_sleeps(
-    running_bot: Application,
-    emulator: BotApiEmulator,  # type: ignore[type-arg]
+    running_bot: AnyApplication,
+    emulator: BotApiEmulator,
 ) -> None:
     alice = emulator.user(1001, first_name="张伟")
     await alice.send_command("/start")
@@ -87,8 +92,8 @@ async def test_a_conversation_without_sleeps(
 
 
 async def test_many_users_at_once_under_flood_control(
-    running_bot: Application,
-    emulator: BotApiEmulator,  # type: ignore[type-arg]
+    running_bot: AnyApplication,
+    emulator: BotApiEmulator,
 ) -> None:
     emulator.set_limits(RateLimits())
     users = [emulator.user(2000 + n, first_name=f"用户{n}") for n in range(20)]

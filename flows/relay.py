@@ -1,0 +1,226 @@
+"""``/contact``: the customer writes to their customer manager, the manager replies, always
+through the bot (一口对外) — never from a personal account.
+
+The customer's message goes to the assigned customer manager, or to the district's
+supervisors while nobody is assigned, with a reply button; the reply comes back to the
+customer with a button to answer again. Both directions are stored in the application's
+thread and go out through the outbox.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+from telegram import Message, Update
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+from telegram.warnings import PTBUserWarning
+
+from flows import keyboards
+from flows.apply_documents import FILE
+from flows.apply_fields import ANSWER
+from flows.card import may_see
+from flows.common import answer_button, current_user, say
+from flows.services import Services, services
+from flows.workflow import role_of
+from process.validators import ValidationError
+from process.workflow_inputs import parse_note
+from storage.events import append_event
+from storage.models import Application, User
+from storage.threads import add_message
+from storage.users import user_in
+
+CONVERSATION_NAME = "relay"
+COMPOSE = "relay:compose"
+MAX_MESSAGE = 2000
+
+
+async def contact_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int:
+    svc = services(context)
+    user = await current_user(update, context)
+    applications = [a for a in await svc.applications.list_for_customer(user.user_id)]
+    if not applications:
+        await say(update, context, "relay/no_application")
+        return ConversationHandler.END
+    open_ones = [a for a in applications if a.status == "active"] or applications
+    if len(open_ones) == 1:
+        return await _start(update, context, svc, user, open_ones[0], "contact")
+    markup = keyboards.inline(
+        *[[keyboards.button(f"{a.number} {a.project_name}"[:60], f"ct:{a.id}")]
+          for a in open_ones[:10]]
+    )
+    await say(update, context, "relay/choose", reply_markup=markup)
+    return ConversationHandler.END
+
+
+async def on_contact_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int:
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    svc = services(context)
+    user = await current_user(update, context)
+    application = await _application(svc, query.data.removeprefix("ct:"))
+    if application is None or application.customer_id != user.user_id:
+        await answer_button(query, svc.texts.label(user.locale, "toast.expired"), alert=True)
+        return ConversationHandler.END
+    await answer_button(query)
+    return await _start(update, context, svc, user, application, "contact")
+
+
+async def on_reply_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int:
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    svc = services(context)
+    user = await current_user(update, context)
+    application = await _application(svc, query.data.removeprefix("rp:"))
+    if application is None or not await may_see(svc, user, application):
+        await answer_button(query, svc.texts.label(user.locale, "toast.expired"), alert=True)
+        return ConversationHandler.END
+    await answer_button(query)
+    return await _start(update, context, svc, user, application, "reply")
+
+
+async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int | None:
+    svc = services(context)
+    user = await current_user(update, context)
+    pending = await svc.workflow.pending(user.user_id)
+    message = update.effective_message
+    if pending is None or message is None or pending.action not in ("contact", "reply"):
+        return ConversationHandler.END
+    application = await svc.applications.get(pending.application_id)
+    allowed = application is not None and (
+        application.customer_id == user.user_id
+        if pending.action == "contact"
+        else await may_see(svc, user, application)
+    )
+    if application is None or not allowed:
+        await svc.workflow.clear_pending(user.user_id)
+        await say(update, context, "wf/refused", reason="not_yours")
+        return ConversationHandler.END
+    try:
+        text, file_id, file_kind = _content(message)
+    except ValidationError as error:
+        await say(update, context, "relay/invalid",
+                  error=svc.texts.label(user.locale, f"error.{error.code}", **error.params))
+        return None
+    await _deliver(svc, user, application, pending.action, text, file_id, file_kind)
+    await svc.workflow.clear_pending(user.user_id)
+    await say(update, context, "relay/sent", number=application.number,
+              to_customer=pending.action == "reply")
+    return ConversationHandler.END
+
+
+async def expect_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await say(update, context, "relay/expect")
+
+
+async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    svc = services(context)
+    user = await current_user(update, context)
+    await svc.workflow.clear_pending(user.user_id)
+    await say(update, context, "common/cancelled", has_draft=False)
+    return ConversationHandler.END
+
+
+async def _start(update: Update, context: ContextTypes.DEFAULT_TYPE, svc: Services, user: User,
+                 application: Application, action: str) -> str:
+    await svc.workflow.set_pending(user_id=user.user_id, application_id=application.id,
+                                   action=action, version=application.version,
+                                   now=svc.clock.now())
+    manager = (await svc.staff.get(application.customer_manager_id)
+               if application.customer_manager_id else None)
+    await say(update, context, "relay/compose", number=application.number,
+              to_customer=action == "reply", manager=manager.name if manager else None)
+    return COMPOSE
+
+
+async def _deliver(svc: Services, sender: User, application: Application, action: str,
+                   text: str | None, file_id: str | None, file_kind: str | None) -> None:
+    now = svc.clock.now()
+    role = await role_of(svc, sender.user_id)
+    if action == "contact":
+        ids = [application.customer_manager_id] if application.customer_manager_id else [
+            m.user_id for m in await svc.staff.overseers(application.district)]
+    else:
+        ids = [application.customer_id]
+    manager = (await svc.staff.get(application.customer_manager_id)
+               if application.customer_manager_id else None)
+    async with svc.db.transaction() as conn:
+        message_id = await add_message(
+            conn, application_id=application.id, sender_id=sender.user_id,
+            sender_role=role.value if role and action == "reply" else "customer",
+            text=text, file_id=file_id, file_kind=file_kind, now=now,
+        )
+        await append_event(
+            conn, application_id=application.id, actor_id=sender.user_id,
+            actor_role=role.value if role and action == "reply" else "customer",
+            kind="message_to_customer" if action == "reply" else "message_from_customer",
+            now=now, data={"thread_message": message_id},
+        )
+        for recipient_id in ids:
+            recipient = await user_in(conn, recipient_id) if recipient_id else None
+            if recipient is None:
+                continue
+            to_customer = recipient.user_id == application.customer_id
+            reply_data = f"ct:{application.id}" if to_customer else f"rp:{application.id}"
+            markup = keyboards.inline(
+                [keyboards.button(svc.texts.label(recipient.locale, "btn.reply"), reply_data)]
+            )
+            await svc.outbox.message(
+                conn,
+                key=f"thread:{message_id}:{recipient.user_id}",
+                recipient=recipient,
+                template="relay/to_customer" if to_customer else "relay/to_staff",
+                now=now,
+                application_id=application.id,
+                reply_markup=markup,
+                document_file_id=file_id if file_kind == "document" else None,
+                photo_file_id=file_id if file_kind == "photo" else None,
+                app=application,
+                text=text,
+                sender=sender.first_name or "",
+                manager=manager.name if manager else None,
+            )
+    svc.outbox.wake()
+
+
+def _content(message: Message) -> tuple[str | None, str | None, str | None]:
+    if message.photo:
+        caption = parse_note(message.caption, max_len=MAX_MESSAGE) if message.caption else None
+        return caption, message.photo[-1].file_id, "photo"
+    if message.document:
+        caption = parse_note(message.caption, max_len=MAX_MESSAGE) if message.caption else None
+        return caption, message.document.file_id, "document"
+    return parse_note(message.text or "", max_len=MAX_MESSAGE), None, None
+
+
+async def _application(svc: Services, raw: str) -> Application | None:
+    return await svc.applications.get(int(raw)) if raw.isdigit() else None
+
+
+def build_relay_conversation() -> ConversationHandler[Any]:
+    compose: list[BaseHandler[Update, Any, Any]] = [
+        MessageHandler(ANSWER & (filters.TEXT | FILE), on_message),
+        MessageHandler(ANSWER, expect_message),
+    ]
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*per_message.*", category=PTBUserWarning)
+        return ConversationHandler(
+            entry_points=[
+                CommandHandler("contact", contact_command, filters=filters.ChatType.PRIVATE),
+                CallbackQueryHandler(on_contact_button, pattern=r"^ct:\d{1,12}$"),
+                CallbackQueryHandler(on_reply_button, pattern=r"^rp:\d{1,12}$"),
+            ],
+            states={COMPOSE: compose},
+            fallbacks=[CommandHandler("cancel", cancel)],
+            name=CONVERSATION_NAME,
+            persistent=True,
+            allow_reentry=True,
+        )

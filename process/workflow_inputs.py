@@ -1,0 +1,73 @@
+"""Checks for what staff and customers type during the workflow: survey times, notes,
+the energization day. Pure functions, like every validator: raw text in, a value or a
+:class:`ValidationError` with a code out.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time, timedelta, tzinfo
+
+from process.calendar import WorkingCalendar
+from process.validators import ValidationError, normalize_text, parse_date
+
+MAX_NOTE = 1000
+MAX_RISKS = 3000
+MIN_SLOTS, MAX_SLOTS = 2, 3
+WORKING_HOURS = (time(8, 0), time(18, 0))
+_SLOT = re.compile(
+    r"^\s*(?P<date>\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?)\s*(?P<h>\d{1,2})[:：点](?P<m>\d{2})?\s*$"
+)
+
+
+def parse_note(text: str, *, max_len: int = MAX_NOTE) -> str:
+    """Free text for a note, a question or a list: kept line by line, checked like names."""
+    lines = [line for line in (text or "").splitlines() if line.strip()]
+    if not lines:
+        raise ValidationError("text.empty")
+    if len(text) > max_len:
+        raise ValidationError("text.too_long", max_len=max_len)
+    return "\n".join(normalize_text(line, max_len=max_len) for line in lines)
+
+
+def parse_slots(
+    text: str, *, now: datetime, tz: tzinfo, calendar: WorkingCalendar
+) -> list[datetime]:
+    """Two or three survey times, one per line, on working days within working hours."""
+    lines = [line for line in (text or "").splitlines() if line.strip()]
+    if not MIN_SLOTS <= len(lines) <= MAX_SLOTS:
+        raise ValidationError("slots.count", min=MIN_SLOTS, max=MAX_SLOTS)
+    today = now.astimezone(tz).date()
+    slots: list[datetime] = []
+    for line in lines:
+        match = _SLOT.match(line.replace("　", " "))
+        if match is None:
+            raise ValidationError("slots.format", line=line.strip()[:40])
+        day = parse_date(match["date"], today=today, max_years_ahead=1)
+        hour, minute = int(match["h"]), int(match["m"] or 0)
+        if hour > 23 or minute > 59:
+            raise ValidationError("slots.format", line=line.strip()[:40])
+        moment = datetime.combine(day, time(hour, minute), tzinfo=tz)
+        if moment <= now:
+            raise ValidationError("date.past")
+        if not calendar.is_workday(day) or not (
+            WORKING_HOURS[0] <= moment.time() <= WORKING_HOURS[1]
+        ):
+            raise ValidationError("slots.hours", line=line.strip()[:40])
+        slots.append(moment)
+    if len(set(slots)) != len(slots):
+        raise ValidationError("slots.duplicate")
+    return sorted(slots)
+
+
+def parse_energize_day(text: str, *, today: date, calendar: WorkingCalendar) -> date:
+    """The day the meter is installed and the power switched on: a working day ahead."""
+    day = parse_date(text, today=today, max_years_ahead=1)
+    if not calendar.is_workday(day):
+        raise ValidationError("date.not_workday")
+    return day
+
+
+def slot_window_end(start: datetime) -> datetime:
+    """A survey is booked as a two-hour window."""
+    return start + timedelta(hours=2)

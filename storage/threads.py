@@ -1,0 +1,79 @@
+"""The conversation between a customer and the utility about one application (一口对外).
+
+Messages are stored with the application, whoever wrote them, so that a manager taking over
+an application reads the whole thread on its card.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import aiosqlite
+
+from storage.codec import time_from_db, time_to_db
+from storage.db import Database, insert
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadMessage:
+    id: int
+    application_id: int
+    sender_id: int
+    sender_role: str
+    text: str | None
+    file_id: str | None
+    file_kind: str | None
+    created_at: datetime
+
+
+async def add_message(
+    connection: aiosqlite.Connection,
+    *,
+    application_id: int,
+    sender_id: int,
+    sender_role: str,
+    text: str | None,
+    file_id: str | None,
+    file_kind: str | None,
+    now: datetime,
+) -> int:
+    return await insert(
+        connection,
+        """
+        INSERT INTO thread_messages (application_id, sender_id, sender_role, text, file_id,
+                                     file_kind, created_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?)
+        """,
+        (application_id, sender_id, sender_role, text, file_id, file_kind, time_to_db(now)),
+    )
+
+
+class ThreadsRepo:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def recent(self, application_id: int, *, limit: int = 5) -> list[ThreadMessage]:
+        """The last ``limit`` messages, oldest first."""
+        rows = await self._db.fetchall(
+            """
+            SELECT * FROM (
+                SELECT id, application_id, sender_id, sender_role, text, file_id, file_kind,
+                       created_at
+                FROM thread_messages WHERE application_id = ? ORDER BY id DESC LIMIT ?)
+            ORDER BY id
+            """,
+            (application_id, limit),
+        )
+        return [
+            ThreadMessage(r["id"], r["application_id"], r["sender_id"], r["sender_role"],
+                          r["text"], r["file_id"], r["file_kind"], time_from_db(r["created_at"]))
+            for r in rows
+        ]
+
+    async def count(self, application_id: int) -> int:
+        row = await self._db.fetchone(
+            "SELECT COUNT(*) AS n FROM thread_messages WHERE application_id = ?",
+            (application_id,),
+        )
+        return int(row["n"]) if row else 0
