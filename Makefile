@@ -28,7 +28,14 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-bench: $(STAMP)
+BENCH_STAMP := $(VENV)/.bench-stamp
+
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	@touch $(BENCH_STAMP)
+
+# Never part of `make test`; BENCH_QUICK=1 for a short run while developing.
+bench: $(BENCH_STAMP)
 	$(BIN)/python -m benchmarks
 
 clean:

@@ -10,36 +10,75 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from telegram import BotCommandScopeAllPrivateChats
+import aiosqlite
+from telegram import Bot, BotCommandScopeAllPrivateChats
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
+from telegram.request import BaseRequest, HTTPXRequest
 
-from bot.config import Config
+from bot.backup_job import SWEEP_NAME as BACKUP_SWEEP
+from bot.backup_job import DailyBackup
+from bot.config import Config, Webhook
 from bot.errors import on_error
+from bot.logging_redact import install_redaction
+from bot.retrying_request import RetryingRequest
+from bot.secure_db import open_bot_database
+from bot.webhook import WebhookServer
 from flows.register import command_menus, register_handlers
 from flows.services import SERVICES_KEY, Services, Settings, services
+from flows.staff_enrol import bootstrap_known_admins
+from flows.workflow_buttons import customer_actions_markup, open_card_markup
+from notifications.outbox import Outbox
+from notifications.quiet_hours import QuietHours
 from notifications.render import Texts
+from notifications.scheduler import Scheduler
+from notifications.sender import OutboxSender
+from notifications.survey_sweep import SURVEY_SWEEP, SurveySweep, SurveyTimes
+from notifications.sweeps import ReminderButtons, ReminderPolicy, SweepContext, default_sweeps
+from notifications.unreachable import tell_holders_when_unreachable
 from process.calendar import WorkingCalendar
 from process.clock import Clock, SystemClock
 from storage.applications import ApplicationsRepo
-from storage.db import Database
 from storage.drafts import DraftsRepo
 from storage.events import EventsRepo
-from storage.migrate import migrate
+from storage.models import Application as ApplicationRecord
+from storage.outbox import OutboxRepo, OutboxRow
 from storage.persistence import WRITE_THROUGH_GROUP, SqlitePersistence, write_through_handler
+from storage.reminder_reads import open_owed_by_application
+from storage.staff import StaffRepo
+from storage.stats import StatsRepo
+from storage.survey import SurveyRepo
+from storage.threads import ThreadsRepo
 from storage.users import UsersRepo
+from storage.workflow import WorkflowRepo, latest_slots
 
 log = logging.getLogger("hvconnect")
 BotApplication = Application[Any, Any, Any, Any, Any, Any]
+WEBHOOK_KEY = "hvconnect.webhook"
 
 
-async def build_application(config: Config, *, clock: Clock | None = None) -> BotApplication:
-    """Open the database (migrating it), and build the Telegram application around it."""
+async def build_application(
+    config: Config, *, clock: Clock | None = None, request: BaseRequest | None = None
+) -> BotApplication:
+    """Open the database (migrating it), and build the Telegram application around it.
+
+    ``request`` replaces the HTTP client for every Bot API call (tests that feed updates
+    straight in and record the answers).
+    """
     if config.token is None:
         raise ValueError("build_application needs a bot token")
+    install_redaction(config.token)
     clock = clock or SystemClock(config.tz)
-    db = await Database.open(config.db_path)
-    await migrate(db, clock.now())
+    db = await open_bot_database(config, clock.now())
     texts = Texts(config.locale)
+    outbox = Outbox(OutboxRepo(db), texts, tz=config.tz)
+    sender = OutboxSender(
+        db,
+        outbox_bot(config.token, config.api_url, request),
+        clock,
+        on_unreachable=tell_holders_when_unreachable(db, outbox, clock),
+        on_dead=_log_dead,
+    )
+    outbox.connect(sender.wake)
     svc = Services(
         settings=Settings(
             default_locale=config.locale,
@@ -47,6 +86,7 @@ async def build_application(config: Config, *, clock: Clock | None = None) -> Bo
             limits=config.limits,
             districts=config.districts,
             max_document_bytes=config.max_document_mb * 1024 * 1024,
+            admins=config.admins,
         ),
         clock=clock,
         calendar=WorkingCalendar(
@@ -60,7 +100,21 @@ async def build_application(config: Config, *, clock: Clock | None = None) -> Bo
         drafts=DraftsRepo(db),
         applications=ApplicationsRepo(db),
         events=EventsRepo(db),
+        staff=StaffRepo(db),
+        outbox=outbox,
+        sender=sender,
+        workflow=WorkflowRepo(db),
+        threads=ThreadsRepo(db),
+        surveys=SurveyRepo(db),
+        stats=StatsRepo(db),
+        scheduler=Scheduler(clock),
     )
+    register_reminders(svc, config)
+    svc.scheduler.register(SURVEY_SWEEP, survey_sweep(svc, config))
+    if config.backups.directory is not None:
+        svc.scheduler.register(
+            BACKUP_SWEEP, DailyBackup(config.db_path, config.backups, db.cipher, config.tz)
+        )
     builder = (
         ApplicationBuilder()
         .token(config.token)
@@ -72,6 +126,12 @@ async def build_application(config: Config, *, clock: Clock | None = None) -> Bo
         builder = builder.base_url(f"{config.api_url}/bot").base_file_url(
             f"{config.api_url}/file/bot"
         )
+    if request is not None:
+        builder = builder.request(request).get_updates_request(request)
+    else:
+        # Direct replies survive a dropped connection or a 5xx (see bot.retrying_request).
+        builder = builder.request(RetryingRequest(connection_pool_size=256))
+    await bootstrap_known_admins(svc)
     application = builder.build()
     application.bot_data[SERVICES_KEY] = svc
     register_handlers(application)
@@ -81,11 +141,23 @@ async def build_application(config: Config, *, clock: Clock | None = None) -> Bo
     return application
 
 
-async def start(application: BotApplication, *, poll_timeout: int = 10) -> None:
-    """Initialise, publish the command menus, and start long polling."""
+async def start(
+    application: BotApplication, *, poll_timeout: int = 10, webhook: Webhook | None = None
+) -> None:
+    """Initialise, publish the command menus, start the outbox sender and long polling (or,
+    with ``webhook``, the webhook server)."""
     await application.initialize()
     await publish_commands(application)
     await application.start()
+    sender = services_of(application).sender
+    await sender.bot.initialize()
+    await sender.start()
+    await services_of(application).scheduler.start()
+    if webhook is not None:
+        server = WebhookServer(application, webhook)
+        await server.start()
+        application.bot_data[WEBHOOK_KEY] = server
+        return
     assert application.updater is not None
     await application.updater.start_polling(
         timeout=poll_timeout, drop_pending_updates=False, allowed_updates=None
@@ -93,13 +165,22 @@ async def start(application: BotApplication, *, poll_timeout: int = 10) -> None:
 
 
 async def stop(application: BotApplication) -> None:
-    """Stop polling and handlers, then close the database, in that order."""
+    """Stop polling, handlers and the outbox sender, then close the database, in that order."""
+    svc = services_of(application)
+    server = application.bot_data.pop(WEBHOOK_KEY, None)
+    if isinstance(server, WebhookServer):
+        await server.stop()
     if application.updater is not None and application.updater.running:
         await application.updater.stop()
     if application.running:
         await application.stop()
+    # A sweep in progress finishes (and commits) before the sender and the database stop.
+    await svc.scheduler.stop()
+    # After the handlers, so that what they queued last still goes out.
+    await svc.sender.stop()
     await application.shutdown()
-    await services_of(application).db.close()
+    await svc.sender.bot.shutdown()
+    await svc.db.close()
 
 
 async def publish_commands(application: BotApplication) -> None:
@@ -111,6 +192,72 @@ async def publish_commands(application: BotApplication) -> None:
         await application.bot.set_my_commands(
             commands, scope=scope, language_code=locale.split("_")[0]
         )
+
+
+def outbox_bot(token: str, api_url: str | None, request: BaseRequest | None = None) -> Bot:
+    """The outbox sender's own Bot, without the application's AIORateLimiter.
+
+    That limiter sleeps through flood control inside the call and holds every other request
+    meanwhile; the sender must see a 429 itself to pause only the chat concerned.
+    """
+    request = request or HTTPXRequest(connection_pool_size=1)
+    if api_url:
+        return Bot(
+            token,
+            base_url=f"{api_url}/bot",
+            base_file_url=f"{api_url}/file/bot",
+            request=request,
+            get_updates_request=request,
+        )
+    return Bot(token, request=request, get_updates_request=request)
+
+
+async def _log_dead(row: OutboxRow) -> None:
+    log.error("outbox message %d (%s) given up: %s", row.id, row.kind, row.last_error)
+
+
+def survey_sweep(svc: Services, config: Config) -> SurveySweep:
+    """Survey invitations, reminders and closing; customers hear from it in working hours."""
+    times = SurveyTimes(quiet=QuietHours(config.reminders.quiet_start, config.reminders.quiet_end))
+    return SurveySweep(svc.db, svc.outbox, svc.texts, svc.calendar, config.tz, times)
+
+
+def register_reminders(svc: Services, config: Config) -> None:
+    """The reminder sweeps (staff, customers, digest), run by the scheduler every minute."""
+    reminders = config.reminders
+    context = SweepContext(
+        db=svc.db,
+        outbox=svc.outbox,
+        calendar=svc.calendar,
+        tz=config.tz,
+        policy=ReminderPolicy(
+            quiet=QuietHours(reminders.quiet_start, reminders.quiet_end),
+            followup_after_days=reminders.followup_after_days,
+            owed_every_days=reminders.owed_every_days,
+            digest_at=reminders.digest_at,
+        ),
+        buttons=reminder_buttons(svc),
+    )
+    for name, sweep in default_sweeps(context):
+        svc.scheduler.register(name, sweep)
+
+
+def reminder_buttons(svc: Services) -> ReminderButtons:
+    """Staff reminders open the card; customers get the buttons of their next step."""
+
+    async def customer(conn: aiosqlite.Connection, locale: str, app: ApplicationRecord) -> Any:
+        slots = await latest_slots(conn, app.id)
+        owed = (await open_owed_by_application(conn, [app.id])).get(app.id, [])
+        documents = [
+            o.kind.removeprefix("document:") for o in owed if o.kind.startswith("document:")
+        ]
+        return customer_actions_markup(
+            svc.texts, locale, app, slots, svc.settings.tz, owed_documents=documents
+        )
+
+    return ReminderButtons(
+        staff=lambda locale, app: open_card_markup(svc.texts, locale, app), customer=customer
+    )
 
 
 def services_of(application: BotApplication) -> Services:

@@ -1,4 +1,5 @@
-"""The ``hvconnect`` command: run the bot, migrate the database.
+"""The ``hvconnect`` command: run the bot (or, without a token, the sandbox web chat),
+migrate the database.
 
 Every subcommand reads the same configuration as the bot, so what an operator checks from
 the shell is what the bot sees.
@@ -9,27 +10,32 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import signal
 import sys
 from collections.abc import Sequence
 
+from bot import cli_backup, cli_outbox, cli_staff, cli_stats
 from bot.app import build_application, start, stop
 from bot.config import Config, ConfigError, load_config
+from bot.logging_redact import install_redaction
+from bot.secure_db import field_cipher
 from process.clock import SystemClock
 from storage.db import Database
 from storage.migrate import migrate
-
-NO_TOKEN = (
-    "hvconnect: no bot token. Get one from @BotFather and set HVCONNECT_TOKEN=123456:ABC... "
-    "(for a self-hosted or local Bot API server also set HVCONNECT_API_URL=http://host:port)."
-)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="hvconnect", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("run", help="run the bot (long polling)")
+    commands.add_parser(
+        "run", help="run the bot (long polling); without a token, the sandbox web chat"
+    )
     commands.add_parser("migrate", help="apply database migrations and exit")
+    cli_outbox.add_parser(commands)
+    cli_staff.add_parser(commands)
+    cli_backup.add_parsers(commands)
+    cli_stats.add_parsers(commands)
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -40,18 +46,44 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"hvconnect: {exc}", file=sys.stderr)
         return 2
+    install_redaction(config.token)
     if args.command == "migrate":
-        return asyncio.run(_migrate(str(config.db_path), config.tz))
+        return asyncio.run(_migrate(config))
+    if args.command == "outbox":
+        return cli_outbox.run(args, config)
+    if args.command == "staff":
+        return cli_staff.run(args, config)
+    if args.command in cli_backup.COMMANDS:
+        return cli_backup.run(args, config)
+    if args.command in cli_stats.COMMANDS:
+        return cli_stats.run(args, config)
     if config.token is None:
-        print(NO_TOKEN, file=sys.stderr)
-        return 1
+        return _run_sandbox(config)
     return asyncio.run(_run(config))
 
 
-async def _migrate(path: str, tz: object) -> int:
-    db = await Database.open(path)
+def _run_sandbox(config: Config) -> int:
+    """No token: the same bot against a local Telegram, played in a browser."""
+    from bot.sandbox_run import run_sandbox, sandbox_settings
+
     try:
-        applied = await migrate(db, SystemClock(tz).now())  # type: ignore[arg-type]
+        settings = sandbox_settings(config, os.environ)
+    except ConfigError as exc:
+        print(f"hvconnect: {exc}", file=sys.stderr)
+        return 2
+    # The address is the one line a person needs; routine log lines would bury it.
+    logging.getLogger().setLevel(logging.WARNING)
+    try:
+        return asyncio.run(run_sandbox(config, settings))
+    except KeyboardInterrupt:
+        return 0
+
+
+async def _migrate(config: Config) -> int:
+    path = str(config.db_path)
+    db = await Database.open(path, cipher=field_cipher(config))
+    try:
+        applied = await migrate(db, SystemClock(config.tz).now())
     finally:
         await db.close()
     print(f"hvconnect: database {path} migrated" + (f" ({applied})" if applied else ", up to date"))
@@ -64,7 +96,7 @@ async def _run(config: Config) -> int:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stopping.set)
-    await start(application)
+    await start(application, webhook=config.webhook)
     logging.getLogger("hvconnect").info("hvconnect is running; Ctrl+C stops it")
     try:
         await stopping.wait()

@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.config_errors import ConfigError
+from bot.config_security import Backups, Webhook, backups, secret_keys, webhook
 from process.limits import ConfigError as LimitsError
 from process.limits import TimeLimits
 
@@ -36,10 +38,6 @@ DEFAULT_DISTRICTS = (
 )
 
 
-class ConfigError(ValueError):
-    """A configuration value is wrong; the message is one line for the operator."""
-
-
 @dataclass(frozen=True)
 class Reminders:
     """When the bot may speak on its own initiative."""
@@ -58,6 +56,9 @@ class Config:
     db_path: Path = Path("data/hvconnect.db")
     admins: frozenset[int] = frozenset()
     secret_key: str | None = None
+    old_secret_keys: tuple[str, ...] = ()
+    webhook: Webhook | None = None
+    backups: Backups = field(default_factory=Backups)
     locale: str = "zh_CN"
     tz: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Shanghai"))
     limits: TimeLimits = field(default_factory=TimeLimits.default)
@@ -99,12 +100,15 @@ def load_config(environ: Mapping[str, str] | None = None) -> Config:
         raise ConfigError(
             f"HVCONNECT_TZ: expected an IANA time zone such as Asia/Shanghai, got {tz_name!r}"
         ) from None
+    secret_key, old_keys = secret_keys(env, token)
     config = Config(
         token=token,
         api_url=api_url,
         db_path=Path(_get(env, "HVCONNECT_DB") or "data/hvconnect.db"),
         admins=_parse_admins(_get(env, "HVCONNECT_ADMINS")),
-        secret_key=_get(env, "HVCONNECT_SECRET_KEY"),
+        secret_key=secret_key,
+        old_secret_keys=old_keys,
+        webhook=webhook(env),
         locale=locale,
         tz=tz,
     )
@@ -142,7 +146,7 @@ def _apply_file(config: Config, path: Path) -> Config:
         raise ConfigError(f"HVCONNECT_CONFIG: no such file {str(path)!r}") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"HVCONNECT_CONFIG: {path} is not valid TOML ({exc})") from None
-    known = {"stages", "legacy", "calendar", "districts", "reminders", "documents"}
+    known = {"stages", "legacy", "calendar", "districts", "reminders", "documents", "backup"}
     unknown = sorted(set(data) - known)
     if unknown:
         raise ConfigError(
@@ -159,6 +163,9 @@ def _apply_file(config: Config, path: Path) -> Config:
         db_path=config.db_path,
         admins=config.admins,
         secret_key=config.secret_key,
+        old_secret_keys=config.old_secret_keys,
+        webhook=config.webhook,
+        backups=backups(_table(data, "backup")),
         locale=config.locale,
         tz=config.tz,
         limits=limits,

@@ -36,6 +36,7 @@ from flows.apply_steps import (
     provided_kinds,
     show_summary,
 )
+from flows.assignment import assign_on_submit
 from flows.common import answer_button, current_user, drop_buttons, say
 from flows.services import services
 from process.clock import today
@@ -49,7 +50,7 @@ from process.form import (
     next_missing_field,
 )
 from process.stages import Stage, SupplyMode
-from storage.applications import DraftMissing
+from storage.errors import DraftMissing
 from storage.models import Draft, NewApplication
 
 CONVERSATION_NAME = "apply"
@@ -87,7 +88,7 @@ async def _fresh(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
     return await advance(update, context, draft)
 
 
-async def on_resume_choice(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | None:
+async def on_resume_choice(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int | None:
     query = update.callback_query
     assert query is not None
     await answer_button(query)
@@ -102,7 +103,7 @@ async def on_resume_choice(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     return await advance(update, context, draft)
 
 
-async def on_summary_action(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | None:
+async def on_summary_action(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int | None:
     query = update.callback_query
     assert query is not None and query.data is not None
     action, _, target = query.data.removeprefix("ap:").partition(":")
@@ -164,9 +165,16 @@ async def submit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | in
             accept_limit_days=svc.settings.limits.for_stage(Stage.ACCEPT, mode),
             plan_due=due.day,
             plan_due_provisional=due.provisional,
+            then=assign_on_submit(svc, now),
         )
     except DraftMissing:
         return await _gone(update, context)
+    svc.outbox.wake()
+    manager = (
+        await svc.staff.get(application.customer_manager_id)
+        if application.customer_manager_id
+        else None
+    )
     await say(
         update,
         context,
@@ -176,6 +184,7 @@ async def submit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | in
         plan_due=due.day,
         provisional=due.provisional,
         owed=sorted(draft.deferred, key=[d.kind for d in DOCUMENTS].index),
+        manager=manager.name if manager else None,
     )
     return ConversationHandler.END
 

@@ -42,7 +42,7 @@ async def on_card_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     svc = services(context)
     user = await current_user(update, context)
     target = query.data.removeprefix("card:")
-    application = await svc.applications.get(int(target)) if target.isdigit() else None
+    application = await svc.applications.get(int(target)) if _is_id(target) else None
     if application is None or not await may_see(svc, user, application):
         await answer_button(query, svc.texts.label(user.locale, "toast.expired"), alert=True)
         return
@@ -57,7 +57,7 @@ async def on_documents_button(update: Update, context: ContextTypes.DEFAULT_TYPE
     svc = services(context)
     user = await current_user(update, context)
     target = query.data.removeprefix("docs:")
-    application = await svc.applications.get(int(target)) if target.isdigit() else None
+    application = await svc.applications.get(int(target)) if _is_id(target) else None
     if application is None or not await may_see(svc, user, application):
         await answer_button(query, svc.texts.label(user.locale, "toast.expired"), alert=True)
         return
@@ -126,3 +126,8 @@ async def send_card(
         is_overseer=role in OVERSEERS or role is Role.ADMIN,
         **await card_context(svc, application),
     )
+
+
+def _is_id(text: str) -> bool:
+    """A row id as button data carries it; forged data ("²", 30 digits) is no id."""
+    return text.isdecimal() and len(text) <= 12

@@ -11,39 +11,76 @@ from telegram import BotCommand, Update
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
+    ChatMemberHandler,
     CommandHandler,
     MessageHandler,
     TypeHandler,
     filters,
 )
 
+from flows import card, management, queue, staff_access, staff_enrol, stats, survey_recovery
 from flows import start as start_flow
 from flows.apply import build_apply_conversation
 from flows.common import load_user
+from flows.owed import build_owed_conversation
+from flows.relay import build_relay_conversation
+from flows.staff_admin import build_staff_conversation
 from flows.status import status
+from flows.survey import BARE_SCORE, build_survey_conversation, on_bare_score
+from flows.workflow_handlers import build_workflow_conversation
 from notifications.render import LOCALES, Texts
 
 PRIVATE = filters.ChatType.PRIVATE
-CUSTOMER_COMMANDS = ("start", "apply", "status", "lang", "help", "cancel")
+CUSTOMER_COMMANDS = ("start", "apply", "status", "contact", "survey", "lang", "help", "cancel")
 
 
 def register_handlers(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(TypeHandler(Update, load_user), group=-1)
+    # Before everything, so a configured admin is an admin before any role is checked; it
+    # loads the user itself when it needs one.
+    application.add_handler(TypeHandler(Update, staff_enrol.bootstrap_admin), group=-2)
     application.add_handler(
         MessageHandler(filters.ChatType.GROUPS & filters.COMMAND, start_flow.group_message)
     )
+    # A low-score alert's button works from any state of any conversation a member is in.
+    application.add_handler(
+        CallbackQueryHandler(survey_recovery.on_called_back, pattern=survey_recovery.PATTERN)
+    )
+    # A workflow input is started by an explicit press, so it goes before the form.
+    application.add_handler(build_workflow_conversation())
+    application.add_handler(build_relay_conversation())
+    application.add_handler(build_owed_conversation())
+    # Before the form, whose catch-all would answer a survey button as stale; the survey
+    # steps aside for any other command, so it never holds the form up.
+    application.add_handler(build_survey_conversation())
     application.add_handler(build_apply_conversation())
+    application.add_handler(build_staff_conversation())
     for name, callback in (
         ("start", start_flow.start),
         ("lang", start_flow.choose_language),
-        ("help", start_flow.help_command),
+        ("help", staff_access.help_command),
         ("status", status),
         ("cancel", start_flow.cancel_outside),
+        ("app", card.app_command),
+        ("join", staff_enrol.join),
+        ("queue", queue.queue_command),
+        ("find", queue.find_command),
+        ("stats", stats.stats_command),
+        ("overdue", stats.overdue_command),
+        ("export", stats.export_command),
     ):
         application.add_handler(CommandHandler(name, callback, filters=PRIVATE))
     application.add_handler(CallbackQueryHandler(start_flow.on_language, pattern=r"^lang:"))
+    application.add_handler(CallbackQueryHandler(card.on_card_button, pattern=r"^card:"))
+    application.add_handler(CallbackQueryHandler(card.on_documents_button, pattern=r"^docs:"))
+    application.add_handler(
+        CallbackQueryHandler(management.on_attach_project, pattern=r"^mg:attach_pm:")
+    )
+    application.add_handler(CallbackQueryHandler(management.on_reassign, pattern=r"^mg:reassign:"))
+    application.add_handler(CallbackQueryHandler(management.on_reassign_to, pattern=r"^mg:to:"))
     message = PRIVATE & filters.UpdateType.MESSAGE
     application.add_handler(MessageHandler(message & filters.CONTACT, start_flow.on_contact))
+    application.add_handler(MessageHandler(message & BARE_SCORE, on_bare_score))
     application.add_handler(
         MessageHandler(message & filters.TEXT & ~filters.COMMAND, start_flow.on_text)
     )
@@ -53,6 +90,9 @@ def register_handlers(application: Application) -> None:  # type: ignore[type-ar
     )
     application.add_handler(MessageHandler(message, start_flow.unexpected_message))
     application.add_handler(CallbackQueryHandler(start_flow.expired_button))
+    application.add_handler(
+        ChatMemberHandler(start_flow.membership_changed, ChatMemberHandler.MY_CHAT_MEMBER)
+    )
 
 
 def command_menus(texts: Texts) -> dict[str, list[BotCommand]]:

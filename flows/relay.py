@@ -54,8 +54,10 @@ async def contact_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     if len(open_ones) == 1:
         return await _start(update, context, svc, user, open_ones[0], "contact")
     markup = keyboards.inline(
-        *[[keyboards.button(f"{a.number} {a.project_name}"[:60], f"ct:{a.id}")]
-          for a in open_ones[:10]]
+        *[
+            [keyboards.button(f"{a.number} {a.project_name}"[:60], f"ct:{a.id}")]
+            for a in open_ones[:10]
+        ]
     )
     await say(update, context, "relay/choose", reply_markup=markup)
     return ConversationHandler.END
@@ -107,13 +109,22 @@ async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str 
     try:
         text, file_id, file_kind = _content(message)
     except ValidationError as error:
-        await say(update, context, "relay/invalid",
-                  error=svc.texts.label(user.locale, f"error.{error.code}", **error.params))
+        await say(
+            update,
+            context,
+            "relay/invalid",
+            error=svc.texts.label(user.locale, f"error.{error.code}", **error.params),
+        )
         return None
     await _deliver(svc, user, application, pending.action, text, file_id, file_kind)
     await svc.workflow.clear_pending(user.user_id)
-    await say(update, context, "relay/sent", number=application.number,
-              to_customer=pending.action == "reply")
+    await say(
+        update,
+        context,
+        "relay/sent",
+        number=application.number,
+        to_customer=pending.action == "reply",
+    )
     return ConversationHandler.END
 
 
@@ -129,40 +140,80 @@ async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     return ConversationHandler.END
 
 
-async def _start(update: Update, context: ContextTypes.DEFAULT_TYPE, svc: Services, user: User,
-                 application: Application, action: str) -> str:
-    await svc.workflow.set_pending(user_id=user.user_id, application_id=application.id,
-                                   action=action, version=application.version,
-                                   now=svc.clock.now())
-    manager = (await svc.staff.get(application.customer_manager_id)
-               if application.customer_manager_id else None)
-    await say(update, context, "relay/compose", number=application.number,
-              to_customer=action == "reply", manager=manager.name if manager else None)
+async def _start(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    svc: Services,
+    user: User,
+    application: Application,
+    action: str,
+) -> str:
+    await svc.workflow.set_pending(
+        user_id=user.user_id,
+        application_id=application.id,
+        action=action,
+        version=application.version,
+        now=svc.clock.now(),
+    )
+    manager = (
+        await svc.staff.get(application.customer_manager_id)
+        if application.customer_manager_id
+        else None
+    )
+    await say(
+        update,
+        context,
+        "relay/compose",
+        number=application.number,
+        to_customer=action == "reply",
+        manager=manager.name if manager else None,
+    )
     return COMPOSE
 
 
-async def _deliver(svc: Services, sender: User, application: Application, action: str,
-                   text: str | None, file_id: str | None, file_kind: str | None) -> None:
+async def _deliver(
+    svc: Services,
+    sender: User,
+    application: Application,
+    action: str,
+    text: str | None,
+    file_id: str | None,
+    file_kind: str | None,
+) -> None:
     now = svc.clock.now()
     role = await role_of(svc, sender.user_id)
     if action == "contact":
-        ids = [application.customer_manager_id] if application.customer_manager_id else [
-            m.user_id for m in await svc.staff.overseers(application.district)]
+        ids = (
+            [application.customer_manager_id]
+            if application.customer_manager_id
+            else [m.user_id for m in await svc.staff.overseers(application.district)]
+        )
     else:
         ids = [application.customer_id]
-    manager = (await svc.staff.get(application.customer_manager_id)
-               if application.customer_manager_id else None)
+    manager = (
+        await svc.staff.get(application.customer_manager_id)
+        if application.customer_manager_id
+        else None
+    )
     async with svc.db.transaction() as conn:
         message_id = await add_message(
-            conn, application_id=application.id, sender_id=sender.user_id,
+            conn,
+            application_id=application.id,
+            sender_id=sender.user_id,
             sender_role=role.value if role and action == "reply" else "customer",
-            text=text, file_id=file_id, file_kind=file_kind, now=now,
+            text=text,
+            file_id=file_id,
+            file_kind=file_kind,
+            now=now,
         )
         await append_event(
-            conn, application_id=application.id, actor_id=sender.user_id,
+            conn,
+            application_id=application.id,
+            actor_id=sender.user_id,
             actor_role=role.value if role and action == "reply" else "customer",
             kind="message_to_customer" if action == "reply" else "message_from_customer",
-            now=now, data={"thread_message": message_id},
+            now=now,
+            data={"thread_message": message_id},
         )
         for recipient_id in ids:
             recipient = await user_in(conn, recipient_id) if recipient_id else None
@@ -202,7 +253,7 @@ def _content(message: Message) -> tuple[str | None, str | None, str | None]:
 
 
 async def _application(svc: Services, raw: str) -> Application | None:
-    return await svc.applications.get(int(raw)) if raw.isdigit() else None
+    return await svc.applications.get(int(raw)) if raw.isdecimal() and len(raw) <= 12 else None
 
 
 def build_relay_conversation() -> ConversationHandler[Any]:

@@ -12,7 +12,10 @@ from typing import Any
 
 from telegram.ext import CallbackContext
 
+from notifications.outbox import Outbox
 from notifications.render import Texts
+from notifications.scheduler import Scheduler
+from notifications.sender import OutboxSender
 from process.calendar import WorkingCalendar
 from process.clock import Clock
 from process.limits import TimeLimits
@@ -20,7 +23,12 @@ from storage.applications import ApplicationsRepo
 from storage.db import Database
 from storage.drafts import DraftsRepo
 from storage.events import EventsRepo
+from storage.staff import StaffRepo
+from storage.stats import StatsRepo
+from storage.survey import SurveyRepo
+from storage.threads import ThreadsRepo
 from storage.users import UsersRepo
+from storage.workflow import WorkflowRepo
 
 SERVICES_KEY = "hvconnect.services"
 
@@ -34,6 +42,7 @@ class Settings:
     limits: TimeLimits
     districts: tuple[str, ...]
     max_document_bytes: int
+    admins: frozenset[int] = frozenset()  # HVCONNECT_ADMINS: made admins when they write
 
 
 @dataclass(frozen=True)
@@ -47,6 +56,14 @@ class Services:
     drafts: DraftsRepo
     applications: ApplicationsRepo
     events: EventsRepo
+    staff: StaffRepo
+    outbox: Outbox
+    sender: OutboxSender
+    workflow: WorkflowRepo
+    threads: ThreadsRepo
+    surveys: SurveyRepo
+    stats: StatsRepo
+    scheduler: Scheduler  # the reminder sweeps; other features register theirs on it
 
 
 def services(context: CallbackContext[Any, Any, Any, Any]) -> Services:

@@ -9,7 +9,7 @@ from telegram.ext import ContextTypes
 
 from flows import keyboards
 from flows.apply_fields import stale_button
-from flows.common import answer_button, current_user, remember_user, say
+from flows.common import USER_KEY, answer_button, current_user, remember_user, say
 from flows.services import services
 from notifications.render import LOCALES
 from process.validators import ValidationError, validate_mobile
@@ -149,3 +149,21 @@ async def group_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     await context.bot.send_message(
         chat.id, svc.texts.render(locale, "common/private_only"), parse_mode="HTML"
     )
+
+
+async def membership_changed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Telegram tells the bot when a user blocks or unblocks it: keep ``unreachable`` true to
+    that, so that staff are told to phone a customer who blocked the bot, and messages to a
+    customer who came back are sent again."""
+    change = update.my_chat_member
+    if change is None or change.chat.type != "private":
+        return
+    svc = services(context)
+    status = change.new_chat_member.status
+    now = svc.clock.now()
+    if status in ("kicked", "left"):
+        await svc.users.mark_unreachable(change.from_user.id, now)
+    elif status == "member":
+        await svc.users.mark_reachable(change.from_user.id, now)
+    if context.user_data is not None:
+        context.user_data.pop(USER_KEY, None)  # the cached row no longer says the truth

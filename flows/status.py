@@ -31,8 +31,13 @@ async def status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             await say(update, context, "status/not_found", number=" ".join(args)[:40])
             return
         slots = await svc.workflow.slots(application.id)
+        owed = [
+            item.kind.removeprefix("document:")
+            for item in await svc.applications.owed_items(application.id)
+            if item.kind.startswith("document:")
+        ]
         markup = customer_actions_markup(
-            svc.texts, user.locale, application, slots, svc.settings.tz
+            svc.texts, user.locale, application, slots, svc.settings.tz, owed_documents=owed
         )
         await say(
             update,

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import aiosqlite
-
 from telegram import InlineKeyboardMarkup
 
 from flows.services import Services
@@ -130,7 +129,7 @@ async def perform(
                     action.name,
                     given,
                     now,
-                    slots if action.name == "propose_slots" else [],
+                    slots if action.name in ("propose_slots", "pick_slot") else [],
                     manager.name if manager else None,
                 )
     except StaleVersion:

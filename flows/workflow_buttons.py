@@ -28,9 +28,17 @@ def customer_actions_markup(
     app: Application,
     slots: Sequence[SurveySlot] = (),
     tz: tzinfo | None = None,
+    owed_documents: Sequence[str] = (),
 ) -> InlineKeyboardMarkup | None:
-    """The customer's buttons for the step the application is in (slots when choosing)."""
-    buttons: list[InlineKeyboardButton] = []
+    """The customer's buttons for the step the application is in (slots when choosing),
+    and one for each document still owed under the commitment rule."""
+    buttons: list[InlineKeyboardButton] = [
+        button(
+            texts.label(locale, "btn.send_owed", name=texts.label(locale, f"doc.{kind}"))[:60],
+            f"ow:{app.id}:{kind}",
+        )
+        for kind in owed_documents
+    ]
     for action in available(Step(app.step), frozenset({Actor.CUSTOMER})):
         if action.name == "pick_slot":
             buttons.extend(

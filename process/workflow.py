@@ -110,8 +110,9 @@ REVIEWERS = frozenset({Actor.MANAGER, Actor.PROJECT, Actor.OVERSEER})
 CUSTOMER = frozenset({Actor.CUSTOMER})
 
 
-def _action(name: str, sources: set[Step], target: Step, actors: frozenset[Actor],
-            needs: Input = Input.NONE) -> Action:
+def _action(
+    name: str, sources: set[Step], target: Step, actors: frozenset[Actor], needs: Input = Input.NONE
+) -> Action:
     return Action(name, frozenset(sources), target, actors, needs)
 
 
@@ -120,26 +121,30 @@ ACTIONS: Mapping[str, Action] = {
     for a in (
         _action("accept", {Step.ACCEPT_REVIEW, Step.ACCEPT_MISSING}, Step.SURVEY_PROPOSE, STAFF),
         _action("return_missing", {Step.ACCEPT_REVIEW}, Step.ACCEPT_MISSING, STAFF, Input.NOTE),
-        _action("supply_missing", {Step.ACCEPT_MISSING}, Step.ACCEPT_REVIEW, CUSTOMER,
-                Input.DOCUMENTS),
+        _action(
+            "supply_missing", {Step.ACCEPT_MISSING}, Step.ACCEPT_REVIEW, CUSTOMER, Input.DOCUMENTS
+        ),
         _action("propose_slots", {Step.SURVEY_PROPOSE}, Step.SURVEY_PICK, STAFF, Input.SLOTS),
         _action("pick_slot", {Step.SURVEY_PICK}, Step.SURVEY, CUSTOMER, Input.SLOT),
         _action("other_slots", {Step.SURVEY_PICK}, Step.SURVEY_PROPOSE, CUSTOMER, Input.NOTE),
         _action("survey_done", {Step.SURVEY}, Step.PLAN_DRAFT, REVIEWERS),
         _action("send_plan", {Step.PLAN_DRAFT}, Step.PLAN_CONFIRM, STAFF, Input.PLAN),
         _action("confirm_plan", {Step.PLAN_CONFIRM}, Step.DESIGN_AWAIT, CUSTOMER),
-        _action("submit_design", {Step.DESIGN_AWAIT}, Step.DESIGN_REVIEW, CUSTOMER,
-                Input.DOCUMENTS),
+        _action(
+            "submit_design", {Step.DESIGN_AWAIT}, Step.DESIGN_REVIEW, CUSTOMER, Input.DOCUMENTS
+        ),
         _action("approve_design", {Step.DESIGN_REVIEW}, Step.BUILDING, REVIEWERS, Input.RISKS),
         _action("return_design", {Step.DESIGN_REVIEW}, Step.DESIGN_AWAIT, REVIEWERS, Input.NOTE),
         _action("request_inspection", {Step.BUILDING}, Step.INSPECTION, CUSTOMER),
-        _action("inspection_pass", {Step.INSPECTION}, Step.CONTRACT_SIGN, REVIEWERS,
-                Input.CONTRACT),
+        _action(
+            "inspection_pass", {Step.INSPECTION}, Step.CONTRACT_SIGN, REVIEWERS, Input.CONTRACT
+        ),
         _action("inspection_fail", {Step.INSPECTION}, Step.RECTIFY, REVIEWERS, Input.NOTE),
         _action("rectified", {Step.RECTIFY}, Step.INSPECTION, CUSTOMER),
         _action("sign_contract", {Step.CONTRACT_SIGN}, Step.ENERGIZE_SCHEDULE, CUSTOMER),
-        _action("schedule_energization", {Step.ENERGIZE_SCHEDULE}, Step.ENERGIZE_DAY, STAFF,
-                Input.DATE),
+        _action(
+            "schedule_energization", {Step.ENERGIZE_SCHEDULE}, Step.ENERGIZE_DAY, STAFF, Input.DATE
+        ),
         _action("energized", {Step.ENERGIZE_DAY}, Step.DONE, STAFF),
     )
 }

@@ -18,7 +18,7 @@ from sandbox.notify import ChangeSignal, sleep_on
 from sandbox.state import SandboxState
 
 T = TypeVar("T")
-DEFAULT_TIMEOUT = 5.0
+DEFAULT_TIMEOUT = 15.0  # generous: a wait only lasts this long when something is wrong
 
 
 class WaitTimeout(AssertionError):

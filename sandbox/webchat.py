@@ -46,9 +46,9 @@ class SandboxHost(Protocol):
     @property
     def emulator(self) -> BotApiEmulator: ...
 
-    async def clock(self) -> dict[str, Any]: ...
+    async def clock_view(self) -> dict[str, Any]: ...
 
-    async def advance(self, step: str) -> dict[str, Any]:
+    async def advance_clock(self, step: str) -> dict[str, Any]:
         """Move the clock: ``hour``, ``workday`` or ``deadline``.
 
         Raises ValueError for an unknown step and LookupError when there is nowhere to go.
@@ -102,7 +102,8 @@ class WebChat:
         )
 
     def next_customer_id(self) -> int:
-        return max((p.user_id + 1 for p in self._personas.values()), default=FIRST_CUSTOMER_ID)
+        taken = [p.user_id + 1 for p in self._personas.values() if p.user_id >= FIRST_CUSTOMER_ID]
+        return max([FIRST_CUSTOMER_ID, *taken])
 
     def mark_all_read(self) -> None:
         for user_id in self._personas:
@@ -156,8 +157,12 @@ class WebChat:
         app.on_shutdown.append(self._on_shutdown)
         return app
 
-    async def _on_shutdown(self, app: web.Application) -> None:
+    def close(self) -> None:
+        """End the live streams; a server waits for open ones before it can stop."""
         self._closing.set()
+
+    async def _on_shutdown(self, app: web.Application) -> None:
+        self.close()
 
     async def _index(self, request: web.Request) -> web.StreamResponse:
         return web.FileResponse(WEB_DIR / "index.html", headers={"Cache-Control": "no-store"})
@@ -179,12 +184,12 @@ class WebChat:
         return web.json_response(persona.to_view(), status=201)
 
     async def _clock(self, request: web.Request) -> web.Response:
-        return web.json_response(await self.host.clock())
+        return web.json_response(await self.host.clock_view())
 
     async def _advance(self, request: web.Request) -> web.Response:
         body = await json_object(request)
         try:
-            clock = await self.host.advance(str(body.get("step", "")))
+            clock = await self.host.advance_clock(str(body.get("step", "")))
         except ValueError as error:
             raise bad_input(str(error)) from None
         except LookupError as error:

@@ -8,7 +8,7 @@ sender's own user id, photos in two sizes, callback queries for pressed buttons.
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from aiohttp import BodyPartReader, web
 
@@ -127,7 +127,9 @@ class ChatActions:
                 continue
             if part.name == "file" and part.filename:
                 mime = part.headers.get("Content-Type", "application/octet-stream")
-                upload = (part.filename, mime.split(";")[0].strip(), bytes(await part.read()))
+                # Browsers percent-encode quotes and line breaks in names; aiohttp all of it.
+                name = unquote(part.filename)
+                upload = (name, mime.split(";")[0].strip(), bytes(await part.read()))
             else:
                 fields[part.name] = await part.text()
         if upload is None:
@@ -163,7 +165,11 @@ class ChatActions:
 
 def _sniff_type(data: bytes) -> str:
     """Photos are stored without a type (Telegram re-encodes them); tell it from the bytes."""
-    for magic, mime in ((b"\x89PNG", "image/png"), (b"\xff\xd8", "image/jpeg"), (b"RIFF", "image/webp")):
+    for magic, mime in (
+        (b"\x89PNG", "image/png"),
+        (b"\xff\xd8", "image/jpeg"),
+        (b"RIFF", "image/webp"),
+    ):
         if data.startswith(magic):
             return mime
     return "application/octet-stream"

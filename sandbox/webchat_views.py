@@ -55,9 +55,7 @@ def chat_summary(emulator: BotApiEmulator, user_id: int, read_seq: int) -> dict[
     if chat is None or not chat.events:
         return {"unread": 0, "seq": 0, "preview": "", "date": None}
     unread = sum(
-        1
-        for event in chat.events_after(read_seq)
-        if event.kind == "new" and event.message.from_bot
+        1 for event in chat.events_after(read_seq) if event.kind == "new" and event.message.from_bot
     )
     visible = [m for m in chat.messages.values() if not m.deleted]
     last = max(visible, key=lambda m: m.message_id, default=None)
@@ -148,7 +146,7 @@ def _document(document: dict[str, Any] | None) -> dict[str, Any] | None:
 def _largest_photo(photo: list[dict[str, Any]] | None) -> dict[str, Any] | None:
     if not photo:
         return None
-    largest = max(photo, key=lambda size: size.get("width", 0) * size.get("height", 0))
+    largest = photo[-1]  # Telegram lists the sizes smallest first
     return {
         "file_id": largest["file_id"],
         "width": largest.get("width"),
@@ -171,9 +169,7 @@ def reply_keyboard(chat: ChatState | None) -> dict[str, Any] | None:
         shown_at = max(
             (m.message_id for m in chat.messages.values() if m.reply_markup is markup), default=0
         )
-        hidden = any(
-            not m.from_bot and m.message_id > shown_at for m in chat.messages.values()
-        )
+        hidden = any(not m.from_bot and m.message_id > shown_at for m in chat.messages.values())
     return {
         "rows": rows,
         "placeholder": markup.get("input_field_placeholder") or "",

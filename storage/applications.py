@@ -233,6 +233,8 @@ async def _insert_application(
     plan_due_provisional: bool,
 ) -> int:
     a = application
+    # Personal data is sealed by the connection (storage.sealed); ?4 (uscc) and ?16 (the
+    # mobile) are bound once and used again for their look-up hashes.
     return await insert(
         connection,
         """
@@ -240,8 +242,9 @@ async def _insert_application(
             number, customer_id, applicant_name, uscc, project_name, site_address, district,
             usage_category, voltage_kv, capacity_kva, supply_mode, important_load, grid_works,
             wanted_date, contact_name, contact_mobile, stage, status, plan_due_date,
-            plan_due_provisional, submitted_at, updated_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?, ?)
+            plan_due_provisional, submitted_at, updated_at, contact_mobile_hash, uscc_hash)
+        VALUES (?, ?, ?, hv_seal(?4), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, hv_seal(?15), hv_seal(?16),
+                ?, 'active', ?, ?, ?, ?, hv_lookup(?16), hv_lookup(?4))
         """,
         (
             number,

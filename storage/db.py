@@ -7,7 +7,10 @@ writer at a time anyway, and one connection means one place that enforces our ru
 * ``synchronous=FULL``, so a power cut loses nothing that was committed;
 * foreign keys enforced, and a busy timeout for the moments another process holds the lock;
 * explicit transactions: the connection runs in autocommit mode and every unit of work is
-  wrapped in ``BEGIN IMMEDIATE`` … ``COMMIT``/``ROLLBACK``.
+  wrapped in ``BEGIN IMMEDIATE`` … ``COMMIT``/``ROLLBACK``;
+* personal data sealed with the cipher the connection was opened with (see
+  :mod:`storage.sealed`), and ``secure_delete`` so that a value overwritten or deleted does
+  not linger in free space of the file.
 
 Because coroutines share the connection, an :class:`asyncio.Lock` serialises whole
 transactions; without it two handlers could interleave statements inside one SQLite
@@ -23,7 +26,9 @@ from pathlib import Path
 
 import aiosqlite
 
+from storage.crypto import FieldCipher
 from storage.errors import NestedTransaction
+from storage.sealed import install
 
 Params = Sequence[object] | Mapping[str, object]
 
@@ -34,10 +39,13 @@ BUSY_TIMEOUT_MS = 5_000
 class Database:
     """A single long-lived connection, shared safely by every coroutine of the process."""
 
-    def __init__(self, connection: aiosqlite.Connection, path: str) -> None:
+    def __init__(
+        self, connection: aiosqlite.Connection, path: str, cipher: FieldCipher | None = None
+    ) -> None:
         # Use Database.open(); this constructor trusts that the connection is configured.
         self._connection = connection
         self._path = path
+        self._cipher = cipher
         self._lock = asyncio.Lock()
         # The task inside transaction(): taking the lock again from that same task would wait
         # forever, so we turn that mistake into an immediate error instead.
@@ -45,8 +53,12 @@ class Database:
         self._closed = False
 
     @classmethod
-    async def open(cls, path: str | Path) -> Database:
-        """Open (creating if needed) the database at ``path``; ``":memory:"`` for tests."""
+    async def open(cls, path: str | Path, *, cipher: FieldCipher | None = None) -> Database:
+        """Open (creating if needed) the database at ``path``; ``":memory:"`` for tests.
+
+        ``cipher`` seals personal data; the bot always passes one. Without it values are
+        stored as given, which only tests and tools that hold no personal data may do.
+        """
         location = str(path)
         if location != MEMORY:
             Path(location).parent.mkdir(parents=True, exist_ok=True)
@@ -55,19 +67,25 @@ class Database:
         # of failing half-way through with SQLITE_BUSY when it upgrades from a read.
         connection = await aiosqlite.connect(location, isolation_level=None)
         try:
-            connection.row_factory = aiosqlite.Row
+            await install(connection, cipher)
             await run(connection, f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             await run(connection, "PRAGMA journal_mode = WAL")
             await run(connection, "PRAGMA synchronous = FULL")
             await run(connection, "PRAGMA foreign_keys = ON")
+            await run(connection, "PRAGMA secure_delete = ON")
         except BaseException:
             await connection.close()
             raise
-        return cls(connection, location)
+        return cls(connection, location, cipher)
 
     @property
     def path(self) -> str:
         return self._path
+
+    @property
+    def cipher(self) -> FieldCipher | None:
+        """The cipher personal data is sealed with (None only in tests and tools)."""
+        return self._cipher
 
     async def close(self) -> None:
         """Wait for the running transaction, if any, then close the connection."""

@@ -42,7 +42,7 @@ class DraftsRepo:
             fields = {**draft.fields, name: value}
             await run(
                 connection,
-                "UPDATE drafts SET fields = ?, updated_at = ? WHERE user_id = ?",
+                "UPDATE drafts SET fields = hv_seal_json(?), updated_at = ? WHERE user_id = ?",
                 (json_to_db(fields), time_to_db(now), user_id),
             )
             return await _must_load(connection, user_id)

@@ -43,7 +43,7 @@ async def add_message(
         """
         INSERT INTO thread_messages (application_id, sender_id, sender_role, text, file_id,
                                      file_kind, created_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?)
+        VALUES (?, ?, ?, hv_seal(?), ?, ?, ?)
         """,
         (application_id, sender_id, sender_role, text, file_id, file_kind, time_to_db(now)),
     )
@@ -66,8 +66,16 @@ class ThreadsRepo:
             (application_id, limit),
         )
         return [
-            ThreadMessage(r["id"], r["application_id"], r["sender_id"], r["sender_role"],
-                          r["text"], r["file_id"], r["file_kind"], time_from_db(r["created_at"]))
+            ThreadMessage(
+                r["id"],
+                r["application_id"],
+                r["sender_id"],
+                r["sender_role"],
+                r["text"],
+                r["file_id"],
+                r["file_kind"],
+                time_from_db(r["created_at"]),
+            )
             for r in rows
         ]
 

@@ -84,7 +84,7 @@ class UsersRepo:
         """Store a phone number; ``verified`` when it came from Telegram's contact sharing."""
         await self._update(
             user_id,
-            "phone = ?, phone_verified = ?, updated_at = ?",
+            "phone = hv_seal(?), phone_verified = ?, updated_at = ?",
             (phone, int(verified), time_to_db(now)),
         )
 
@@ -93,6 +93,10 @@ class UsersRepo:
         await self._update(
             user_id, "unreachable_at = ?, updated_at = ?", (time_to_db(now), time_to_db(now))
         )
+
+    async def mark_reachable(self, user_id: int, now: datetime) -> None:
+        """The user unblocked the bot: messages may be sent again."""
+        await self._update(user_id, "unreachable_at = NULL, updated_at = ?", (time_to_db(now),))
 
     async def _update(self, user_id: int, assignments: str, params: tuple[object, ...]) -> None:
         changed = await self._db.execute(
@@ -104,6 +108,7 @@ class UsersRepo:
 
 async def user_in(connection: aiosqlite.Connection, user_id: int) -> User | None:
     """A user read inside an open transaction (the repository would wait for the lock)."""
-    row = await fetch_one(connection, f"SELECT {USER_COLUMNS} FROM users WHERE user_id = ?",
-                          (user_id,))
+    row = await fetch_one(
+        connection, f"SELECT {USER_COLUMNS} FROM users WHERE user_id = ?", (user_id,)
+    )
     return None if row is None else user_from_row(row)

@@ -130,7 +130,9 @@ async def _move_clock(
         if visit is not None:
             await _end_pause(connection, visit["id"], stamp)
             await run(
-                connection, "UPDATE stage_visits SET ended_at = ? WHERE id = ?", (stamp, visit["id"])
+                connection,
+                "UPDATE stage_visits SET ended_at = ? WHERE id = ?",
+                (stamp, visit["id"]),
             )
         if STEP_STAGE[after] is Stage.DONE:
             return
@@ -151,8 +153,9 @@ async def _move_clock(
         await _end_pause(connection, visit["id"], stamp)
 
 
-async def _start_pause(connection: aiosqlite.Connection, visit_id: int, step: Step,
-                       stamp: str) -> None:
+async def _start_pause(
+    connection: aiosqlite.Connection, visit_id: int, step: Step, stamp: str
+) -> None:
     await run(
         connection,
         "INSERT INTO clock_pauses (stage_visit_id, reason, started_at) VALUES (?, ?, ?)",
@@ -197,8 +200,16 @@ class WorkflowRepo:
         rows = await self._db.fetchall(LATEST_SLOTS_SQL, (application_id, application_id))
         return [_slot(r) for r in rows]
 
-    async def set_pending(self, *, user_id: int, application_id: int, action: str, version: int,
-                          now: datetime, data: Mapping[str, Any] | None = None) -> None:
+    async def set_pending(
+        self,
+        *,
+        user_id: int,
+        application_id: int,
+        action: str,
+        version: int,
+        now: datetime,
+        data: Mapping[str, Any] | None = None,
+    ) -> None:
         await self._db.execute(
             """
             INSERT INTO pending_inputs (user_id, application_id, action, version, data,
@@ -208,8 +219,14 @@ class WorkflowRepo:
                 action = excluded.action, version = excluded.version, data = excluded.data,
                 created_at = excluded.created_at
             """,
-            (user_id, application_id, action, version, json_to_db(dict(data or {})),
-             time_to_db(now)),
+            (
+                user_id,
+                application_id,
+                action,
+                version,
+                json_to_db(dict(data or {})),
+                time_to_db(now),
+            ),
         )
 
     async def update_pending_data(self, user_id: int, data: Mapping[str, Any]) -> None:
@@ -226,15 +243,21 @@ class WorkflowRepo:
         )
         if row is None:
             return None
-        return PendingInput(row["user_id"], row["application_id"], row["action"],
-                            row["version"], json_from_db(row["data"]))
+        return PendingInput(
+            row["user_id"],
+            row["application_id"],
+            row["action"],
+            row["version"],
+            json_from_db(row["data"]),
+        )
 
     async def clear_pending(self, user_id: int) -> None:
         await self._db.execute("DELETE FROM pending_inputs WHERE user_id = ?", (user_id,))
 
 
-async def add_slots(connection: aiosqlite.Connection, application_id: int,
-                    starts: Sequence[datetime], now: datetime) -> int:
+async def add_slots(
+    connection: aiosqlite.Connection, application_id: int, starts: Sequence[datetime], now: datetime
+) -> int:
     """A new round of proposed survey times; returns the round number."""
     row = await fetch_one(
         connection,
@@ -257,24 +280,45 @@ async def choose_slot(connection: aiosqlite.Connection, slot_id: int) -> None:
     await run(connection, "UPDATE survey_slots SET chosen = 1 WHERE id = ?", (slot_id,))
 
 
-async def add_document(connection: aiosqlite.Connection, *, application_id: int, kind: str,
-                       file_id: str, file_unique_id: str | None, file_name: str | None,
-                       mime_type: str | None, file_size: int | None, caption: str | None,
-                       uploaded_by: int, now: datetime) -> int:
+async def add_document(
+    connection: aiosqlite.Connection,
+    *,
+    application_id: int,
+    kind: str,
+    file_id: str,
+    file_unique_id: str | None,
+    file_name: str | None,
+    mime_type: str | None,
+    file_size: int | None,
+    caption: str | None,
+    uploaded_by: int,
+    now: datetime,
+) -> int:
     return await insert(
         connection,
         """
         INSERT INTO documents (application_id, kind, file_id, file_unique_id, file_name,
                                mime_type, file_size, caption, uploaded_by, uploaded_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        VALUES (?, ?, ?, ?, ?, ?, ?, hv_seal(?), ?, ?)
         """,
-        (application_id, kind, file_id, file_unique_id, file_name, mime_type, file_size,
-         caption, uploaded_by, time_to_db(now)),
+        (
+            application_id,
+            kind,
+            file_id,
+            file_unique_id,
+            file_name,
+            mime_type,
+            file_size,
+            caption,
+            uploaded_by,
+            time_to_db(now),
+        ),
     )
 
 
-async def resolve_owed(connection: aiosqlite.Connection, application_id: int, kind: str,
-                       now: datetime) -> int:
+async def resolve_owed(
+    connection: aiosqlite.Connection, application_id: int, kind: str, now: datetime
+) -> int:
     return await run(
         connection,
         "UPDATE owed_items SET resolved_at = ? "
@@ -283,8 +327,13 @@ async def resolve_owed(connection: aiosqlite.Connection, application_id: int, ki
     )
 
 
-async def add_owed(connection: aiosqlite.Connection, application_id: int, kind: str,
-                   detail: str | None, now: datetime) -> None:
+async def add_owed(
+    connection: aiosqlite.Connection,
+    application_id: int,
+    kind: str,
+    detail: str | None,
+    now: datetime,
+) -> None:
     await run(
         connection,
         "INSERT INTO owed_items (application_id, kind, detail, created_at) VALUES (?, ?, ?, ?)",
@@ -292,8 +341,9 @@ async def add_owed(connection: aiosqlite.Connection, application_id: int, kind: 
     )
 
 
-async def set_energize_date(connection: aiosqlite.Connection, application_id: int,
-                            day: date) -> None:
+async def set_energize_date(
+    connection: aiosqlite.Connection, application_id: int, day: date
+) -> None:
     await run(
         connection,
         "UPDATE applications SET energize_date = ? WHERE id = ?",
@@ -301,11 +351,46 @@ async def set_energize_date(connection: aiosqlite.Connection, application_id: in
     )
 
 
-async def open_documents(connection: aiosqlite.Connection, application_id: int,
-                         kinds: Sequence[str]) -> list[aiosqlite.Row]:
+async def open_documents(
+    connection: aiosqlite.Connection, application_id: int, kinds: Sequence[str]
+) -> list[aiosqlite.Row]:
     marks = ",".join("?" for _ in kinds)
     return await fetch_all(
         connection,
         f"SELECT kind FROM documents WHERE application_id = ? AND kind IN ({marks})",
         (application_id, *kinds),
     )
+
+
+HOLDER_COLUMNS = {
+    "customer_manager": "customer_manager_id",
+    "project_manager": "project_manager_id",
+}
+
+
+async def set_holder(
+    connection: aiosqlite.Connection,
+    *,
+    application_id: int,
+    expected_version: int,
+    role: str,
+    user_id: int | None,
+    now: datetime,
+) -> Application:
+    """Give the application to another manager, if nobody changed it meanwhile."""
+    column = HOLDER_COLUMNS[role]
+    changed = await run(
+        connection,
+        f"UPDATE applications SET {column} = ?, version = version + 1, updated_at = ? "
+        "WHERE id = ? AND version = ?",
+        (user_id, time_to_db(now), application_id, expected_version),
+    )
+    if changed != 1:
+        raise StaleVersion(application_id)
+    row = await fetch_one(
+        connection,
+        f"SELECT {APPLICATION_COLUMNS} FROM applications WHERE id = ?",
+        (application_id,),
+    )
+    assert row is not None
+    return application_from_row(row)

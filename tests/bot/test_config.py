@@ -10,6 +10,8 @@ import pytest
 from bot.config import ConfigError, load_config
 from process.stages import Stage, SupplyMode
 
+TEST_KEY = "q6dN0Fg8l5m0cWZbqk0f3Sx3tIXt4JZ3oJvVq2y7n0c="
+
 
 def test_defaults_without_anything_set() -> None:
     config = load_config({})
@@ -29,7 +31,7 @@ def test_every_variable_is_read() -> None:
             "HVCONNECT_API_URL": "http://127.0.0.1:8081/",
             "HVCONNECT_DB": "/tmp/x.db",
             "HVCONNECT_ADMINS": "1, 2,3",
-            "HVCONNECT_SECRET_KEY": "k",
+            "HVCONNECT_SECRET_KEY": TEST_KEY,
             "HVCONNECT_LOCALE": "en",
             "HVCONNECT_TZ": "Asia/Urumqi",
         }
@@ -43,7 +45,9 @@ def test_every_variable_is_read() -> None:
 
 
 def test_hvconnect_token_wins_over_telegram_bot_token() -> None:
-    config = load_config({"HVCONNECT_TOKEN": "1:a", "TELEGRAM_BOT_TOKEN": "2:b"})
+    config = load_config(
+        {"HVCONNECT_TOKEN": "1:a", "TELEGRAM_BOT_TOKEN": "2:b", "HVCONNECT_SECRET_KEY": TEST_KEY}
+    )
     assert config.token == "1:a"
 
 

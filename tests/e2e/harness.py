@@ -1,7 +1,8 @@
 """The bot, as production builds it, talking over HTTP to the local Bot API emulator.
 
 Only the configuration differs from production: the Bot API base URL points at the
-emulator, the database is a temporary file, and the clock is a manual one.
+emulator, the database is a temporary file sealed with a test key, and the clock is a
+manual one.
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ from bot.app import BotApplication, build_application, start, stop
 from bot.config import Config
 from process.clock import ManualClock
 from sandbox.emulator import BotApiEmulator
+from storage.crypto import FieldCipher
+from storage.sealed import row_factory
+from tests.keys import TEST_SECRET_KEY
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -31,7 +35,10 @@ class BotRunner:
         self.emulator = emulator
         self.clock = clock
         self.config = Config(
-            token=emulator.token, api_url=emulator.base_url, db_path=db_path, **config
+            token=emulator.token,
+            api_url=emulator.base_url,
+            db_path=db_path,
+            **{"secret_key": TEST_SECRET_KEY, **config},
         )
         self.app: BotApplication | None = None
 
@@ -53,9 +60,11 @@ class BotRunner:
         self.config = replace(self.config, **changes)
 
     async def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[aiosqlite.Row]:
-        """Read the database file directly, as an auditor would."""
+        """Read the database file directly, as an auditor holding the key would."""
+        assert self.config.secret_key is not None
+        cipher = FieldCipher.from_secrets(self.config.secret_key, self.config.old_secret_keys)
         async with aiosqlite.connect(self.config.db_path) as conn:
-            conn.row_factory = aiosqlite.Row
+            conn.row_factory = row_factory(cipher)  # type: ignore[assignment]
             async with conn.execute(sql, params) as cursor:
                 return list(await cursor.fetchall())
 

@@ -89,7 +89,8 @@ async def test_whole_application_is_submitted_and_stored(
     assert owed == ["document:site_proof"]
     events = await bot.query("SELECT kind, actor_id, actor_role FROM events")
     assert [(e["kind"], e["actor_id"], e["actor_role"]) for e in events] == [
-        ("submitted", 1001, "customer")
+        ("submitted", 1001, "customer"),
+        ("unassigned", None, "system"),  # no staff enrolled in this test
     ]
     assert await bot.query("SELECT * FROM drafts") == []
 
@@ -216,5 +217,43 @@ async def test_commands_are_published_per_language(
     zh = emulator.commands(scope={"type": "all_private_chats"}, language_code="zh")
     en = emulator.commands(scope={"type": "all_private_chats"}, language_code="en")
     assert zh is not None and en is not None
-    assert [c["command"] for c in en] == ["start", "apply", "status", "contact", "lang", "help", "cancel"]
+    assert [c["command"] for c in en] == [
+        "start",
+        "apply",
+        "status",
+        "contact",
+        "survey",
+        "lang",
+        "help",
+        "cancel",
+    ]
     assert any(c["description"] == "申请高压用电" for c in zh)
+
+
+async def test_a_document_promised_for_later_is_sent_from_the_status_card(
+    emulator: BotApiEmulator, bot: BotRunner
+) -> None:
+    alice = Customer(emulator, emulator.user(1001))
+    await alice.say("/apply")
+    await alice.fill_fields()
+    await walk_documents(alice)
+    summary = alice.user.last_message()
+    assert summary is not None
+    await alice.press(summary, "✅ 提交申请")
+    card = await alice.say("/status HV-2026-000001")
+    prompt = await alice.press(card, "📎 补交：用电地址产权证明或租赁合同")
+    assert "补交" in (prompt.text or "")
+    received = await alice.upload_pdf("lease.pdf")
+    done = await alice.press(received, "✅ 文件已发完")
+    assert "已收到补交" in (done.text or "")
+    owed = await bot.query("SELECT kind, resolved_at FROM owed_items")
+    assert [(o["kind"], o["resolved_at"] is not None) for o in owed] == [
+        ("document:site_proof", True)
+    ]
+    kinds = [r["kind"] for r in await bot.query("SELECT kind FROM documents ORDER BY id")]
+    assert kinds[-1] == "site_proof"
+    # Nothing is owed any more, so the card offers no such button, and an old one is refused.
+    card = await alice.say("/status HV-2026-000001")
+    assert not any(b.text.startswith("📎") for b in card.inline_buttons)
+    answer = await alice.press_stale(card.message_id, "ow:1:site_proof")
+    assert answer.show_alert

@@ -252,3 +252,18 @@ async def test_group_chats_are_told_to_talk_privately(
     reply = await group.next_reply()
     assert "只在私聊中办理业务" in (reply.text or "")
     assert await bot.query("SELECT * FROM drafts") == []
+
+
+async def test_blocking_and_unblocking_the_bot_is_remembered(
+    emulator: BotApiEmulator, bot: BotRunner
+) -> None:
+    alice = Customer(emulator, emulator.user(1001))
+    await alice.say("/start")
+    await alice.user.block_bot()
+    await emulator.wait_idle()
+    [row] = await bot.query("SELECT unreachable_at FROM users WHERE user_id = 1001")
+    assert row["unreachable_at"] is not None
+    await alice.user.unblock_bot()
+    await emulator.wait_idle()
+    [row] = await bot.query("SELECT unreachable_at FROM users WHERE user_id = 1001")
+    assert row["unreachable_at"] is None

@@ -8,15 +8,19 @@ from process.roles import Role
 from sandbox.emulator import BotApiEmulator
 from sandbox.messages import SentMessage
 from tests.e2e.apply_walk import submit_application
-from tests.e2e.customer import PDF, Customer
+from tests.e2e.customer import Customer
 from tests.e2e.harness import BotRunner
 from tests.e2e.staffing import enrol
 
 
 async def open_card(member: Customer, number: str) -> SentMessage:
-    card = await member.say(f"/app {number}")
-    assert number in (card.text or "")
-    return card
+    """Send /app and take the card itself, whatever else arrives meanwhile."""
+    await member.say(f"/app {number}")
+    for message in reversed(member.user.messages()):
+        if any(b.text == "🔄 刷新" for b in message.inline_buttons):
+            assert number in (message.text or "")
+            return message
+    raise AssertionError([m.text for m in member.user.messages()[-4:]])
 
 
 async def act(member: Customer, number: str, label: str) -> SentMessage:
@@ -29,7 +33,9 @@ async def latest_with_button(person: Customer, label: str) -> SentMessage:
     for message in reversed(person.user.messages()):
         if any(b.text == label for b in message.inline_buttons):
             return message
-    raise AssertionError(f"no message with {label!r}: {[m.text for m in person.user.messages()[-3:]]}")
+    raise AssertionError(
+        f"no message with {label!r}: {[m.text for m in person.user.messages()[-3:]]}"
+    )
 
 
 async def test_application_walks_from_acceptance_to_energized(
@@ -39,12 +45,17 @@ async def test_application_walks_from_acceptance_to_energized(
     project = await enrol(emulator, bot, 2002, Role.PROJECT_MANAGER, "赵工")
     await enrol(emulator, bot, 2003, Role.SUPERVISOR, "陈主管")
     alice = Customer(emulator, emulator.user(1001, first_name="张伟"))
+    bob = Customer(emulator, emulator.user(1002, first_name="李娜"))
     number = await submit_application(alice, grid_works="需要")
+    bobs = await submit_application(bob, project_name="冷库扩容工程")
+    assert bobs != number
     assert "您的客户经理是王经理" in (alice.user.last_message().text or "")  # type: ignore[union-attr]
 
     alert = await manager.user.wait_for(lambda m: "新申请" in (m.text or ""))
     assert number in (alert.text or "")
-    assert "新申请" in ((await project.user.wait_for(lambda m: number in (m.text or ""))).text or "")
+    assert "新申请" in (
+        (await project.user.wait_for(lambda m: number in (m.text or ""))).text or ""
+    )
     card = await manager.press(alert, "打开申请")
     assert "受理审核中" in (card.text or "") and "赵工" in (card.text or "")
     assert {"受理", "退回补正资料"} <= {b.text for b in card.inline_buttons}
@@ -125,19 +136,57 @@ async def test_application_walks_from_acceptance_to_energized(
     await act(manager, number, "已送电")
     await alice.user.wait_for(lambda m: "已送电" in (m.text or ""))
 
-    [app] = await bot.query("SELECT stage, step, status, version FROM applications")
+    # The other customer saw none of it, and cannot act on it.
+    assert not any(number in (m.text or m.caption or "") for m in bob.user.messages())
+    # Forged for the other customer's application: refused whatever the version says.
+    refused = await bob.press_stale(bob.user.messages()[-1].message_id, "wf:energized:1:99")
+    assert "不能" in (refused.text or "")
+    other = await bob.say(f"/status {number}")
+    assert "没有找到" in (other.text or "")
+
+    [app] = await bot.query(
+        "SELECT stage, step, status, version FROM applications WHERE number = ?", (number,)
+    )
     assert (app["stage"], app["step"], app["status"]) == ("done", "done", "done")
-    visits = await bot.query("SELECT stage, ended_at FROM stage_visits ORDER BY id")
+    visits = await bot.query(
+        "SELECT stage, ended_at FROM stage_visits WHERE application_id = 1 ORDER BY id"
+    )
     assert [v["stage"] for v in visits] == ["accept", "plan", "design", "contract", "energize"]
     assert all(v["ended_at"] for v in visits)
-    kinds = [e["kind"] for e in await bot.query("SELECT kind FROM events ORDER BY id")]
-    for expected in ("submitted", "assigned", "return_missing", "supply_missing", "accept",
-                     "propose_slots", "pick_slot", "survey_done", "send_plan", "confirm_plan",
-                     "submit_design", "return_design", "approve_design", "request_inspection",
-                     "inspection_fail", "rectified", "inspection_pass", "sign_contract",
-                     "schedule_energization", "energized"):
+    kinds = [
+        e["kind"]
+        for e in await bot.query("SELECT kind FROM events WHERE application_id = 1 ORDER BY id")
+    ]
+    for expected in (
+        "submitted",
+        "assigned",
+        "return_missing",
+        "supply_missing",
+        "accept",
+        "propose_slots",
+        "pick_slot",
+        "survey_done",
+        "send_plan",
+        "confirm_plan",
+        "submit_design",
+        "return_design",
+        "approve_design",
+        "request_inspection",
+        "inspection_fail",
+        "rectified",
+        "inspection_pass",
+        "sign_contract",
+        "schedule_energization",
+        "energized",
+    ):
         assert expected in kinds, expected
-    docs = [d["kind"] for d in await bot.query("SELECT kind FROM documents")]
+    docs = [
+        d["kind"] for d in await bot.query("SELECT kind FROM documents WHERE application_id = 1")
+    ]
     assert {"supplement", "supply_plan", "design", "contract"} <= set(docs)
-    assert await bot.query("SELECT * FROM owed_items WHERE resolved_at IS NULL "
-                           "AND kind NOT LIKE 'document:%'") == []
+    assert (
+        await bot.query(
+            "SELECT * FROM owed_items WHERE resolved_at IS NULL AND kind NOT LIKE 'document:%'"
+        )
+        == []
+    )

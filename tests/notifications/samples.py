@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from process.form import DOCUMENTS
+from tests.notifications.samples_staff import STAFF_SAMPLES
 
 
 @dataclass
@@ -117,6 +118,13 @@ SAMPLES: dict[str, dict[str, Any]] = {
 }
 
 # Kept in their own modules so that each part of the bot brings its own samples.
+from tests.notifications.samples_remind import REMIND_SAMPLES  # noqa: E402
+from tests.notifications.samples_security import SECURITY_SAMPLES  # noqa: E402
+from tests.notifications.samples_survey import SURVEY_SAMPLES  # noqa: E402
 from tests.notifications.samples_workflow import WORKFLOW_SAMPLES  # noqa: E402
 
 SAMPLES.update(WORKFLOW_SAMPLES)
+SAMPLES.update(STAFF_SAMPLES)
+SAMPLES.update(SURVEY_SAMPLES)
+SAMPLES.update(REMIND_SAMPLES)
+SAMPLES.update(SECURITY_SAMPLES)

@@ -41,16 +41,32 @@ class SampleThread:
 
 
 APP = SampleFullApp()
-SLOTS = [SampleSlot(1, datetime(2026, 12, 1, 1, 0, tzinfo=UTC)),
-         SampleSlot(2, datetime(2026, 12, 2, 6, 30, tzinfo=UTC), chosen=True)]
-NOTICE: dict[str, Any] = {"app": APP, "action": "x", "note": "缺少 <营业执照> 副本\n第二行",
-                          "slots": SLOTS, "day": date(2026, 12, 21), "manager": "王经理"}
+SLOTS = [
+    SampleSlot(1, datetime(2026, 12, 1, 1, 0, tzinfo=UTC)),
+    SampleSlot(2, datetime(2026, 12, 2, 6, 30, tzinfo=UTC), chosen=True),
+]
+NOTICE: dict[str, Any] = {
+    "app": APP,
+    "action": "x",
+    "note": "缺少 <营业执照> 副本\n第二行",
+    "slots": SLOTS,
+    "day": date(2026, 12, 21),
+    "manager": "王经理",
+}
 
 WORKFLOW_SAMPLES: dict[str, dict[str, Any]] = {
-    **{f"wf/ask/{k}": {"action": a, "app": APP} for k, a in (
-        ("note", "return_missing"), ("slots", "propose_slots"), ("risks", "approve_design"),
-        ("date", "schedule_energization"), ("documents", "submit_design"),
-        ("plan", "send_plan"), ("contract", "inspection_pass"))},
+    **{
+        f"wf/ask/{k}": {"action": a, "app": APP}
+        for k, a in (
+            ("note", "return_missing"),
+            ("slots", "propose_slots"),
+            ("risks", "approve_design"),
+            ("date", "schedule_energization"),
+            ("documents", "submit_design"),
+            ("plan", "send_plan"),
+            ("contract", "inspection_pass"),
+        )
+    },
     "wf/ask/figures": {},
     "wf/file_received": {"count": 2},
     "wf/invalid": {"error": "x < y", "action": "propose_slots"},
@@ -58,30 +74,59 @@ WORKFLOW_SAMPLES: dict[str, dict[str, Any]] = {
     "wf/done": {"action": "accept", "app": replace(APP, stage="plan", step="survey_propose")},
     "wf/refused": {"reason": "wrong_step"},
     "wf/notice_staff": {**NOTICE, "action": "pick_slot"},
-    **{f"wf/notice/{a}": {**NOTICE, "action": a} for a in (
-        "accept", "return_missing", "propose_slots", "survey_done", "send_plan",
-        "approve_design", "return_design", "inspection_pass", "inspection_fail",
-        "schedule_energization", "energized")},
+    **{
+        f"wf/notice/{a}": {**NOTICE, "action": a}
+        for a in (
+            "accept",
+            "return_missing",
+            "propose_slots",
+            "survey_done",
+            "send_plan",
+            "approve_design",
+            "return_design",
+            "inspection_pass",
+            "inspection_fail",
+            "schedule_energization",
+            "energized",
+        )
+    },
     "card/not_found": {"number": "HV-2026-000404"},
     "card/document_caption": {"number": "HV-2026-000001", "kind": "supply_plan"},
     "card/staff": {
-        "app": APP, "step": "survey_pick", "manager": "王经理", "project": None,
-        "staff_view": True, "is_overseer": False,
+        "app": APP,
+        "step": "survey_pick",
+        "manager": "王经理",
+        "project": None,
+        "staff_view": True,
+        "is_overseer": False,
         "stages": [{"stage": "accept", "done": True, "current": False}],
-        "clock": SampleClock(paused=True), "owed": [SampleItem("pick:slot")],
-        "documents": [object()], "history": [SampleItem("accept"), SampleItem("submitted")],
+        "clock": SampleClock(paused=True),
+        "owed": [SampleItem("pick:slot")],
+        "documents": [object()],
+        "history": [SampleItem("accept"), SampleItem("submitted")],
         "history_hidden": 0,
         "thread": [SampleThread("customer", "请问进度？"), SampleThread("customer_manager", None)],
     },
     "staff/new_application": {"app": APP, "role": "customer_manager"},
+    "manage/nobody": {"role": "project_manager"},
+    "manage/choose": {"app": APP},
+    "manage/taken_away": {"app": APP, "role": "customer_manager", "new": "李经理"},
+    "manage/customer_told": {"app": APP, "role": "customer_manager", "new": "李经理"},
+    "owed/ask": {"kind": "site_proof", "number": "HV-2026-000001"},
+    "owed/received": {"kind": "site_proof", "number": "HV-2026-000001"},
+    "owed/to_staff": {"app": APP, "kind": "equipment_list", "count": 2},
     "relay/no_application": {},
     "relay/choose": {},
     "relay/compose": {"number": "HV-2026-000001", "to_customer": False, "manager": "王经理"},
     "relay/sent": {"number": "HV-2026-000001", "to_customer": True},
     "relay/invalid": {"error": "too <long>"},
     "relay/expect": {},
-    "relay/to_staff": {"app": APP, "text": "什么时候来勘查？<b>", "sender": "张伟",
-                       "manager": "王经理"},
+    "relay/to_staff": {
+        "app": APP,
+        "text": "什么时候来勘查？<b>",
+        "sender": "张伟",
+        "manager": "王经理",
+    },
     "relay/to_customer": {"app": APP, "text": "明天上午", "sender": "王经理", "manager": None},
     "staff/unassigned_application": {"app": APP, "role": "supervisor"},
 }

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from telegram import Bot
+from telegram import Bot, Message
 from telegram.request import HTTPXRequest
 
 from notifications.sender import OutboxSender
@@ -48,17 +48,41 @@ class RunningClock:
         return self._start + timedelta(seconds=time.monotonic() - self._origin)
 
 
-def sender_bot(emulator: BotApiEmulator, *, read_timeout: float = 5.0) -> Bot:
+SendHook = Callable[[int], Awaitable[None]]
+
+
+class HookedBot(Bot):
+    """A real Bot whose sendMessage calls can be delayed or interrupted, to stage stops and
+    crashes around the call. Hooks get the running count of calls, from 1."""
+
+    def hook(self, *, before: SendHook | None = None, after: SendHook | None = None) -> None:
+        self._calls = 0
+        self._before = before
+        self._after = after
+
+    async def send_message(self, *args: Any, **kwargs: Any) -> Message:
+        self._calls = getattr(self, "_calls", 0) + 1
+        before: SendHook | None = getattr(self, "_before", None)
+        after: SendHook | None = getattr(self, "_after", None)
+        if before is not None:
+            await before(self._calls)
+        message = await super().send_message(*args, **kwargs)
+        if after is not None:
+            await after(self._calls)
+        return message
+
+
+def sender_bot(emulator: BotApiEmulator, *, read_timeout: float = 5.0) -> HookedBot:
     # Plain HTTP to localhost: skipping the CA bundle saves ~50 ms per client.
     request = HTTPXRequest(httpx_kwargs={"verify": False}, read_timeout=read_timeout)
-    return Bot(TOKEN, request=request, get_updates_request=request, **emulator.bot_kwargs())
+    return HookedBot(TOKEN, request=request, get_updates_request=request, **emulator.bot_kwargs())
 
 
 @dataclass
 class Rig:
     emulator: BotApiEmulator
     db: Database
-    bot: Bot
+    bot: HookedBot
     clock: Clock
     repo: OutboxRepo
     unreachable_calls: list[int] = field(default_factory=list)

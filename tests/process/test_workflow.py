@@ -33,11 +33,19 @@ CUSTOMER = frozenset({Actor.CUSTOMER})
 MANAGER = frozenset({Actor.MANAGER})
 
 HAPPY_PATH = [
-    ("accept", MANAGER), ("propose_slots", MANAGER), ("pick_slot", CUSTOMER),
-    ("survey_done", MANAGER), ("send_plan", MANAGER), ("confirm_plan", CUSTOMER),
-    ("submit_design", CUSTOMER), ("approve_design", MANAGER),
-    ("request_inspection", CUSTOMER), ("inspection_pass", MANAGER),
-    ("sign_contract", CUSTOMER), ("schedule_energization", MANAGER), ("energized", MANAGER),
+    ("accept", MANAGER),
+    ("propose_slots", MANAGER),
+    ("pick_slot", CUSTOMER),
+    ("survey_done", MANAGER),
+    ("send_plan", MANAGER),
+    ("confirm_plan", CUSTOMER),
+    ("submit_design", CUSTOMER),
+    ("approve_design", MANAGER),
+    ("request_inspection", CUSTOMER),
+    ("inspection_pass", MANAGER),
+    ("sign_contract", CUSTOMER),
+    ("schedule_energization", MANAGER),
+    ("energized", MANAGER),
 ]
 
 
@@ -76,7 +84,9 @@ def test_every_customer_turn_pauses_the_clock_and_no_staff_turn_does() -> None:
         ("accept", Step.ACCEPT_REVIEW, frozenset({Actor.OVERSEER}), None),
     ],
 )
-def test_refusals(name: str, step: Step, actors: frozenset[Actor], expected: Refusal | None) -> None:
+def test_refusals(
+    name: str, step: Step, actors: frozenset[Actor], expected: Refusal | None
+) -> None:
     verdict = check(name, step, actors)
     if expected is None:
         assert isinstance(verdict, Action)
@@ -116,7 +126,10 @@ NOW = datetime(2026, 11, 27, 10, 0, tzinfo=TZ)  # a Friday
 
 def test_slots_are_parsed_sorted_and_checked() -> None:
     slots = parse_slots("2026-12-01 14:30\n2026年11月30日 9:00", now=NOW, tz=TZ, calendar=CAL)
-    assert slots == [datetime(2026, 11, 30, 9, 0, tzinfo=TZ), datetime(2026, 12, 1, 14, 30, tzinfo=TZ)]
+    assert slots == [
+        datetime(2026, 11, 30, 9, 0, tzinfo=TZ),
+        datetime(2026, 12, 1, 14, 30, tzinfo=TZ),
+    ]
 
 
 @pytest.mark.parametrize(
@@ -139,7 +152,9 @@ def test_bad_slots(text: str, code: str) -> None:
 
 
 def test_energize_day_must_be_a_working_day() -> None:
-    assert parse_energize_day("2026-12-07", today=date(2026, 11, 27), calendar=CAL) == date(2026, 12, 7)
+    assert parse_energize_day("2026-12-07", today=date(2026, 11, 27), calendar=CAL) == date(
+        2026, 12, 7
+    )
     with pytest.raises(ValidationError) as raised:
         parse_energize_day("2026-12-05", today=date(2026, 11, 27), calendar=CAL)
     assert raised.value.code == "date.not_workday"
@@ -147,8 +162,12 @@ def test_energize_day_must_be_a_working_day() -> None:
 
 def test_notes_keep_lines_and_refuse_junk() -> None:
     assert parse_note(" 第一项 \n\n第二项") == "第一项\n第二项"
-    for bad, code in (("", "text.empty"), ("   \n ", "text.empty"), ("x" * 1001, "text.too_long"),
-                      ("💣", "text.chars")):
+    for bad, code in (
+        ("", "text.empty"),
+        ("   \n ", "text.empty"),
+        ("x" * 1001, "text.too_long"),
+        ("💣", "text.chars"),
+    ):
         with pytest.raises(ValidationError) as raised:
             parse_note(bad)
         assert raised.value.code == code

@@ -1,4 +1,5 @@
-"""Fixtures for storage tests: a migrated database in a temp file and a known customer."""
+"""Fixtures for storage tests: a migrated database in a temp file, its personal data sealed
+with a test key as in production, and a known customer."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 from storage.db import Database
 from storage.migrate import migrate
 from storage.users import UsersRepo
+from tests.keys import make_test_cipher
 from tests.storage.samples import CUSTOMER_ID, NOW
 
 
@@ -20,7 +22,7 @@ def db_path(tmp_path: Path) -> Path:
 
 @pytest.fixture
 async def db(db_path: Path) -> AsyncIterator[Database]:
-    database = await Database.open(db_path)
+    database = await Database.open(db_path, cipher=make_test_cipher())
     await migrate(database, NOW)
     try:
         yield database

@@ -21,18 +21,30 @@ from tests.storage.samples import CUSTOMER_ID, NOW, new_application
 async def submitted(db: Database) -> Application:
     await DraftsRepo(db).start(CUSTOMER_ID, NOW)
     return await ApplicationsRepo(db).submit(
-        customer_id=CUSTOMER_ID, year=2026, application=new_application(), now=NOW,
-        accept_limit_days=1, plan_due=date(2026, 12, 14), plan_due_provisional=False,
+        customer_id=CUSTOMER_ID,
+        year=2026,
+        application=new_application(),
+        now=NOW,
+        accept_limit_days=1,
+        plan_due=date(2026, 12, 14),
+        plan_due_provisional=False,
     )
 
 
-async def move(db: Database, app: Application, action: str, target: Step, version: int,
-               minutes: int) -> Application:
+async def move(
+    db: Database, app: Application, action: str, target: Step, version: int, minutes: int
+) -> Application:
     async with db.transaction() as conn:
         return await transition(
-            conn, application_id=app.id, expected_version=version, action=action,
-            target=target, actor_id=9, actor_role="customer_manager",
-            now=NOW + timedelta(minutes=minutes), next_limit_days=10,
+            conn,
+            application_id=app.id,
+            expected_version=version,
+            action=action,
+            target=target,
+            actor_id=9,
+            actor_role="customer_manager",
+            now=NOW + timedelta(minutes=minutes),
+            next_limit_days=10,
         )
 
 
@@ -86,20 +98,25 @@ async def test_slots_rounds_and_pending_inputs(db: Database, customer: int) -> N
     repo = WorkflowRepo(db)
     async with db.transaction() as conn:
         first = await add_slots(conn, app.id, [NOW + timedelta(days=3)], NOW)
-        second = await add_slots(conn, app.id, [NOW + timedelta(days=5), NOW + timedelta(days=4)],
-                                 NOW)
+        second = await add_slots(
+            conn, app.id, [NOW + timedelta(days=5), NOW + timedelta(days=4)], NOW
+        )
     assert (first, second) == (1, 2)
     slots = await repo.slots(app.id)
     assert [s.round for s in slots] == [2, 2] and slots[0].starts_at < slots[1].starts_at
     async with db.transaction() as conn:
         await choose_slot(conn, slots[1].id)
     assert [s.chosen for s in await repo.slots(app.id)] == [False, True]
-    await repo.set_pending(user_id=CUSTOMER_ID, application_id=app.id, action="accept",
-                           version=3, now=NOW)
+    await repo.set_pending(
+        user_id=CUSTOMER_ID, application_id=app.id, action="accept", version=3, now=NOW
+    )
     await repo.update_pending_data(CUSTOMER_ID, {"files": [1]})
     pending = await repo.pending(CUSTOMER_ID)
     assert pending is not None and (pending.action, pending.version, pending.data) == (
-        "accept", 3, {"files": [1]})
+        "accept",
+        3,
+        {"files": [1]},
+    )
     await repo.clear_pending(CUSTOMER_ID)
     assert await repo.pending(CUSTOMER_ID) is None
 
@@ -108,9 +125,16 @@ async def test_thread_keeps_the_last_messages_in_order(db: Database, customer: i
     app = await submitted(db)
     async with db.transaction() as conn:
         for i in range(7):
-            await add_message(conn, application_id=app.id, sender_id=CUSTOMER_ID,
-                              sender_role="customer", text=f"m{i}", file_id=None,
-                              file_kind=None, now=NOW)
+            await add_message(
+                conn,
+                application_id=app.id,
+                sender_id=CUSTOMER_ID,
+                sender_role="customer",
+                text=f"m{i}",
+                file_id=None,
+                file_kind=None,
+                now=NOW,
+            )
     threads = ThreadsRepo(db)
     assert [m.text for m in await threads.recent(app.id)] == ["m2", "m3", "m4", "m5", "m6"]
     assert await threads.count(app.id) == 7

@@ -1,0 +1,1 @@
+"""Benchmarks of hvconnect: ``make bench`` (``python -m benchmarks``) writes BENCHMARKS.md."""

@@ -1,0 +1,71 @@
+"""``python -m benchmarks [NAME ...]``: run the benchmarks and write BENCHMARKS.md.
+
+Every ``benchmarks/bench_*.py`` module is a benchmark: it has ``run(report)``, which adds
+its sections to the :class:`~benchmarks.common.Report`. Without names all of them run, in
+alphabetical order; ``python -m benchmarks conversation`` runs ``bench_conversation`` only.
+``BENCH_QUICK=1`` makes every benchmark short, for development. Benchmarks never run in
+``make test``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import benchmarks
+from benchmarks.common import QUICK_VARIABLE, Report, quick
+
+OUTPUT = Path(__file__).resolve().parent.parent / "BENCHMARKS.md"
+
+
+def available() -> list[str]:
+    return sorted(
+        info.name.removeprefix("bench_")
+        for info in pkgutil.iter_modules(benchmarks.__path__)
+        if info.name.startswith("bench_")
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument("names", nargs="*", help=f"which to run (default all: {available()})")
+    parser.add_argument("--output", type=Path, default=OUTPUT)
+    args = parser.parse_args(argv)
+    names = args.names or available()
+    unknown = sorted(set(names) - set(available()))
+    if unknown:
+        parser.error(f"no benchmark {unknown[0]!r}; there are {available()}")
+    report = Report()
+    started = time.perf_counter()
+    for name in names:
+        print(f"benchmarks: {name} …", file=sys.stderr, flush=True)
+        begun = time.perf_counter()
+        module = importlib.import_module(f"benchmarks.bench_{name}")
+        module.run(report)
+        print(f"benchmarks: {name} took {time.perf_counter() - begun:.0f} s", file=sys.stderr)
+    command = "make bench" if not args.names else "python -m benchmarks " + " ".join(names)
+    if quick():
+        command = f"{QUICK_VARIABLE}=1 {command}"
+    minutes = (time.perf_counter() - started) / 60
+    args.output.write_text(
+        report.render(
+            command=command,
+            when=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+            intro=f"Written by `python -m benchmarks` in {minutes:.1f} minutes; do not edit "
+            "by hand. Every figure is the median of several runs with the smallest and "
+            "largest in brackets; every ratio is taken run by run from a pair measured back "
+            "to back.",
+        ),
+        encoding="utf-8",
+    )
+    print(f"benchmarks: wrote {args.output}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

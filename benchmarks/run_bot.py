@@ -1,0 +1,138 @@
+"""A bot in its own process, for the benchmarks that talk to it over HTTP.
+
+``python -m benchmarks.run_bot hvconnect --api-url URL --token T --db PATH --secret-key K``
+runs the real bot (:func:`bot.app.build_application`, exactly as production builds it, only
+the Bot API URL differs); ``python -m benchmarks.run_bot echo --api-url URL --token T`` runs
+the bare echo bot. Either prints one line ``ready {json}`` when it is polling (with how long
+each phase of its start took) and stops cleanly on SIGTERM or SIGINT.
+"""
+
+from __future__ import annotations
+
+import time
+
+STARTED = time.perf_counter()
+
+import argparse  # noqa: E402 - the clock above must start before the imports it times
+import asyncio  # noqa: E402
+import json  # noqa: E402
+import signal  # noqa: E402
+import sys  # noqa: E402
+from collections.abc import Sequence  # noqa: E402
+from datetime import datetime, timedelta, tzinfo  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.run_bot", description=__doc__)
+    parser.add_argument("kind", choices=("hvconnect", "echo"))
+    parser.add_argument("--api-url", required=True, help="the emulator, e.g. http://127.0.0.1:8081")
+    parser.add_argument("--token", required=True)
+    parser.add_argument("--db", type=Path, help="hvconnect's database file")
+    parser.add_argument("--secret-key", help="HVCONNECT_SECRET_KEY for hvconnect")
+    parser.add_argument(
+        "--start", help="the bot's clock starts at this ISO moment and then runs (default: now)"
+    )
+    parser.add_argument("--poll-timeout", type=int, default=10)
+    parser.add_argument(
+        "--no-flood-limiter",
+        action="store_true",
+        help="hvconnect without python-telegram-bot's AIORateLimiter (30 calls/s overall)",
+    )
+    args = parser.parse_args(argv)
+    if args.kind == "hvconnect" and args.db is None:
+        parser.error("hvconnect needs --db")
+    return asyncio.run(_serve(args))
+
+
+async def _serve(args: argparse.Namespace) -> int:
+    phases: dict[str, float] = {}
+    mark = time.perf_counter()
+    phases["imports_ms"] = (mark - STARTED) * 1000
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stopping.set)
+    if args.kind == "echo":
+        from benchmarks.echo_bot import build_echo_application
+
+        application: Any = build_echo_application(args.token, api_url=args.api_url)
+        phases["build_ms"] = _lap(mark)
+        mark = time.perf_counter()
+        await application.initialize()
+        await application.start()
+        assert application.updater is not None
+        await application.updater.start_polling(timeout=args.poll_timeout)
+        phases["start_ms"] = _lap(mark)
+        _ready(phases)
+        await stopping.wait()
+        await application.updater.stop()
+        await application.stop()
+        await application.shutdown()
+        return 0
+
+    from bot.app import build_application, start, stop
+    from bot.config import Config
+    from process.clock import SystemClock
+
+    phases["imports_ms"] = (time.perf_counter() - STARTED) * 1000
+    mark = time.perf_counter()
+    config = Config(
+        token=args.token, api_url=args.api_url, db_path=args.db, secret_key=args.secret_key
+    )
+    clock: Any = SystemClock(config.tz)
+    if args.start:
+        clock = RunningClock(datetime.fromisoformat(args.start), config.tz)
+    application = await build_application(config, clock=clock)
+    if args.no_flood_limiter:
+        lift_flood_limiter(application)
+    phases["build_ms"] = _lap(mark)
+    mark = time.perf_counter()
+    await start(application, poll_timeout=args.poll_timeout)
+    phases["start_ms"] = _lap(mark)
+    _ready(phases)
+    try:
+        await stopping.wait()
+    finally:
+        await stop(application)
+    return 0
+
+
+def lift_flood_limiter(application: Any) -> None:
+    """Take python-telegram-bot's AIORateLimiter off the application's bot.
+
+    It keeps the bot under Telegram's 30 calls a second overall, which caps a benchmark
+    with many customers at about 15 steps a second; without it, what is left is the bot's
+    own cost. build_application has no switch for it, so the benchmark lifts it here,
+    before the bot is initialised.
+    """
+    application.bot._rate_limiter = None
+
+
+class RunningClock:
+    """Real time, but starting from a chosen moment: the same dates on every run."""
+
+    def __init__(self, start: datetime, tz: tzinfo) -> None:
+        self._start = start.astimezone(tz)
+        self._origin = time.monotonic()
+        self._tz = tz
+
+    @property
+    def tz(self) -> tzinfo:
+        return self._tz
+
+    def now(self) -> datetime:
+        return self._start + timedelta(seconds=time.monotonic() - self._origin)
+
+
+def _lap(mark: float) -> float:
+    return (time.perf_counter() - mark) * 1000
+
+
+def _ready(phases: dict[str, float]) -> None:
+    print("ready " + json.dumps({k: round(v, 1) for k, v in phases.items()}), flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

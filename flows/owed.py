@@ -1,0 +1,202 @@
+"""Documents promised under the commitment rule (告知承诺), sent after submission.
+
+The status card offers one button per document still owed; the customer sends the files and
+presses "all files sent". The files join the application, the owed item is settled, and the
+customer manager is told — in one transaction.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from typing import Any
+
+from telegram import Update
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    ConversationHandler,
+    MessageHandler,
+)
+from telegram.warnings import PTBUserWarning
+
+from flows import keyboards
+from flows.apply_documents import FILE, file_of
+from flows.apply_fields import ANSWER
+from flows.common import answer_button, current_user, drop_buttons, say
+from flows.services import services
+from flows.workflow_buttons import open_card_markup
+from storage.events import append_event
+from storage.users import user_in
+from storage.workflow import add_document, resolve_owed
+
+CONVERSATION_NAME = "owed"
+FILES = "owed:files"
+DONE = "owdone"
+PRESS = re.compile(r"ow:(?P<app>\d{1,12}):(?P<kind>[a-z_]{1,30})")
+PREFIX = "document:"
+
+
+async def on_owed_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int:
+    query = update.callback_query
+    assert query is not None
+    svc = services(context)
+    user = await current_user(update, context)
+    match = PRESS.fullmatch(query.data or "")
+    app = await svc.applications.get(int(match["app"])) if match else None
+    owed = await svc.applications.owed_items(app.id) if app else []
+    if (
+        match is None
+        or app is None
+        or app.customer_id != user.user_id
+        or PREFIX + match["kind"] not in {o.kind for o in owed}
+    ):
+        await answer_button(query, svc.texts.label(user.locale, "toast.expired"), alert=True)
+        return ConversationHandler.END
+    await answer_button(query)
+    await svc.workflow.set_pending(
+        user_id=user.user_id,
+        application_id=app.id,
+        action=f"owed:{match['kind']}",
+        version=app.version,
+        now=svc.clock.now(),
+    )
+    await say(
+        update,
+        context,
+        "owed/ask",
+        kind=match["kind"],
+        number=app.number,
+        reply_markup=_done(svc, user.locale),
+    )
+    return FILES
+
+
+async def on_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    svc = services(context)
+    user = await current_user(update, context)
+    pending = await svc.workflow.pending(user.user_id)
+    message = update.effective_message
+    if pending is None or message is None or not pending.action.startswith("owed:"):
+        return
+    doc, problem = file_of(message, pending.action, svc.settings.max_document_bytes)
+    if doc is None:
+        await say(
+            update,
+            context,
+            "apply/document_rejected",
+            reason=problem,
+            max_mb=svc.settings.max_document_bytes // (1024 * 1024),
+        )
+        return
+    files = [
+        *pending.data.get("files", []),
+        {
+            "file_id": doc.file_id,
+            "file_unique_id": doc.file_unique_id,
+            "file_name": doc.file_name,
+            "mime_type": doc.mime_type,
+            "file_size": doc.file_size,
+        },
+    ]
+    await svc.workflow.update_pending_data(user.user_id, {"files": files})
+    await say(
+        update, context, "wf/file_received", count=len(files), reply_markup=_done(svc, user.locale)
+    )
+
+
+async def on_done(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int | None:
+    query = update.callback_query
+    assert query is not None
+    svc = services(context)
+    user = await current_user(update, context)
+    pending = await svc.workflow.pending(user.user_id)
+    files = pending.data.get("files", []) if pending else []
+    if pending is None or not files or not pending.action.startswith("owed:"):
+        await answer_button(query, svc.texts.label(user.locale, "toast.send_file_first"))
+        return None
+    await answer_button(query)
+    await drop_buttons(query)
+    kind = pending.action.removeprefix("owed:")
+    app = await svc.applications.get(pending.application_id)
+    if app is None or app.customer_id != user.user_id:
+        await svc.workflow.clear_pending(user.user_id)
+        return ConversationHandler.END
+    now = svc.clock.now()
+    async with svc.db.transaction() as conn:
+        for f in files:
+            await add_document(
+                conn,
+                application_id=app.id,
+                kind=kind,
+                caption=None,
+                uploaded_by=user.user_id,
+                now=now,
+                **f,
+            )
+        settled = await resolve_owed(conn, app.id, PREFIX + kind, now)
+        await append_event(
+            conn,
+            application_id=app.id,
+            actor_id=user.user_id,
+            actor_role="customer",
+            kind="owed_document_supplied",
+            now=now,
+            data={"kind": kind, "files": len(files)},
+        )
+        holder = app.customer_manager_id
+        recipient = await user_in(conn, holder) if holder and settled else None
+        if recipient is not None:
+            await svc.outbox.message(
+                conn,
+                key=f"owed:{app.id}:{kind}:{recipient.user_id}:{now.isoformat()}",
+                recipient=recipient,
+                template="owed/to_staff",
+                now=now,
+                application_id=app.id,
+                reply_markup=open_card_markup(svc.texts, recipient.locale, app),
+                app=app,
+                kind=kind,
+                count=len(files),
+            )
+    await svc.workflow.clear_pending(user.user_id)
+    await say(update, context, "owed/received", kind=kind, number=app.number)
+    return ConversationHandler.END
+
+
+async def expect_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await say(update, context, "relay/expect")
+
+
+async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    svc = services(context)
+    user = await current_user(update, context)
+    await svc.workflow.clear_pending(user.user_id)
+    await say(update, context, "common/cancelled", has_draft=False)
+    return ConversationHandler.END
+
+
+def _done(svc: Any, locale: str) -> Any:
+    return keyboards.inline([keyboards.button(svc.texts.label(locale, "btn.files_done"), DONE)])
+
+
+def build_owed_conversation() -> ConversationHandler[Any]:
+    states: dict[object, list[BaseHandler[Update, Any, Any]]] = {
+        FILES: [
+            MessageHandler(ANSWER & FILE, on_file),
+            CallbackQueryHandler(on_done, pattern=f"^{DONE}$"),
+            MessageHandler(ANSWER, expect_file),
+        ]
+    }
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*per_message.*", category=PTBUserWarning)
+        return ConversationHandler(
+            entry_points=[CallbackQueryHandler(on_owed_button, pattern=r"^ow:")],
+            states=states,
+            fallbacks=[CommandHandler("cancel", cancel)],
+            name=CONVERSATION_NAME,
+            persistent=True,
+            allow_reentry=True,
+        )

@@ -1,0 +1,156 @@
+"""``/queue`` and ``/find``: a member's work, most urgent first, and search for staff.
+
+The queue is sorted by each application's stage deadline, computed from the working-day
+calendar and the stage clock (pauses included); applications whose clock is paused wait on
+the customer and come last. A long queue is cut so that the message stays readable and
+within Telegram's length limit, with a count of what was left out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from flows.common import say
+from flows.services import Services, services
+from flows.staff_access import require_staff
+from process.deadlines import Pause, due_date, stage_clock
+from process.roles import OVERSEERS
+from storage.staff import QueueItem
+
+QUEUE_SHOWN = 40
+FIND_LIMIT = 20
+
+
+@dataclass(frozen=True)
+class QueueLine:
+    number: str
+    applicant: str
+    stage: str
+    due: date | None  # None while the clock is paused
+    used_days: int
+    limit_days: int
+    overdue: bool
+    paused: bool
+    provisional: bool
+
+
+async def queue_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    member = await require_staff(update, context)
+    if member is None:
+        return
+    svc = services(context)
+    ordered = queue_order(svc, await svc.staff.queue(member.user_id))
+    overseer = member.role in OVERSEERS
+    district = member.district if overseer else None  # None: every district
+    if not ordered:
+        await say(update, context, "staff/queue_empty", overseer=overseer, district=district)
+        return
+    # Ordering needs every deadline; the full stage clock only the lines shown.
+    lines = sort_queue(queue_lines(svc, [item for _, item in ordered[:QUEUE_SHOWN]]))
+    today = svc.clock.now().astimezone(svc.settings.tz).date()
+    await say(
+        update,
+        context,
+        "staff/queue",
+        lines=lines,
+        hidden=max(0, len(ordered) - QUEUE_SHOWN),
+        total=len(ordered),
+        overdue=sum(due is not None and today > due for due, _ in ordered),
+        overseer=overseer,
+        district=district,
+    )
+
+
+def queue_order(svc: Services, items: list[QueueItem]) -> list[tuple[date | None, QueueItem]]:
+    """Each item with its stage deadline (None while paused), in :func:`sort_queue`'s order."""
+    keyed: list[tuple[date | None, QueueItem]] = []
+    for item in items:
+        due = None
+        if item.stage_started_at is not None and item.stage_limit_days is not None:
+            found = due_date(
+                svc.calendar,
+                item.stage_started_at,
+                item.stage_limit_days,
+                [Pause(p.started_at, p.ended_at) for p in item.pauses],
+                svc.settings.tz,
+            )
+            due = None if found is None else found.day
+        keyed.append((due, item))
+    return sorted(keyed, key=lambda pair: (pair[0] is None, pair[0] or date.max, pair[1].number))
+
+
+def queue_lines(svc: Services, items: list[QueueItem]) -> list[QueueLine]:
+    now = svc.clock.now()
+    lines = []
+    for item in items:
+        if item.stage_started_at is None or item.stage_limit_days is None:
+            # No open stage visit: nothing to count; shown with the paused ones.
+            lines.append(
+                QueueLine(
+                    item.number,
+                    item.applicant_name,
+                    item.stage,
+                    None,
+                    0,
+                    0,
+                    overdue=False,
+                    paused=True,
+                    provisional=False,
+                )
+            )
+            continue
+        clock = stage_clock(
+            svc.calendar,
+            item.stage_started_at,
+            item.stage_limit_days,
+            [Pause(p.started_at, p.ended_at) for p in item.pauses],
+            now,
+            svc.settings.tz,
+        )
+        lines.append(
+            QueueLine(
+                number=item.number,
+                applicant=item.applicant_name,
+                stage=item.stage,
+                due=clock.due,
+                used_days=clock.used_days,
+                limit_days=clock.limit_days,
+                overdue=clock.overdue,
+                paused=clock.paused,
+                provisional=clock.provisional,
+            )
+        )
+    return lines
+
+
+def sort_queue(lines: list[QueueLine]) -> list[QueueLine]:
+    """Earliest deadline first; paused ones last; the application number breaks ties."""
+    return sorted(lines, key=lambda line: (line.due is None, line.due or date.max, line.number))
+
+
+async def find_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    member = await require_staff(update, context)
+    if member is None:
+        return
+    svc = services(context)
+    text = " ".join(context.args or []).strip()
+    if not text:
+        await say(update, context, "staff/find_usage")
+        return
+    found = await svc.staff.find(text, limit=FIND_LIMIT)
+    if not found:
+        await say(update, context, "staff/find_none", text=text[:40])
+        return
+    names = {m.user_id: m.name for m in await svc.staff.list_all()}
+    await say(
+        update,
+        context,
+        "staff/find_results",
+        text=text[:40],
+        results=[{"app": a, "holder": names.get(a.customer_manager_id or 0)} for a in found],
+        limited=len(found) >= FIND_LIMIT,
+    )

@@ -1,0 +1,91 @@
+"""What the flows call to say something on the bot's own initiative.
+
+A stage change, a reminder or a staff alert is written with :meth:`Outbox.message` on the
+connection of the transaction that makes the change, so the message is sent if and only if
+the change is committed. The text is rendered here, at enqueue time, in the recipient's
+language: what is sent later is what was true when it was written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, tzinfo
+from typing import Any
+
+import aiosqlite
+from telegram import InlineKeyboardMarkup
+
+from notifications.render import Texts
+from storage.models import User
+from storage.outbox import OutboxRepo
+
+
+class Outbox:
+    """Renders messages for a recipient and queues them for the sender."""
+
+    def __init__(
+        self,
+        repo: OutboxRepo,
+        texts: Texts,
+        *,
+        tz: tzinfo,
+        wake: Callable[[], None] | None = None,
+    ) -> None:
+        self._repo = repo
+        self._texts = texts
+        self._tz = tz
+        self._wake = wake
+
+    def connect(self, wake: Callable[[], None]) -> None:
+        """Tell the outbox whom to nudge when a message was queued (the sender's ``wake``)."""
+        self._wake = wake
+
+    async def message(
+        self,
+        conn: aiosqlite.Connection,
+        *,
+        key: str,
+        recipient: User,
+        template: str,
+        now: datetime,
+        application_id: int | None = None,
+        reply_markup: InlineKeyboardMarkup | None = None,
+        not_before: datetime | None = None,
+        document_file_id: str | None = None,
+        photo_file_id: str | None = None,
+        kind: str | None = None,
+        **params: Any,
+    ) -> bool:
+        """Queue ``template`` for ``recipient`` inside the caller's transaction.
+
+        Returns False when a message with ``key`` was queued before (nothing changes then).
+        ``kind`` defaults to the template name with dots (``customer/stage_changed`` ->
+        ``customer.stage_changed``); ``params`` go to the template, which also gets ``tz``.
+        With ``document_file_id`` or ``photo_file_id`` (Telegram file ids) the file is sent
+        with the text as its caption.
+        """
+        text = self._texts.render(recipient.locale, template, **{"tz": self._tz, **params})
+        queued = await self._repo.enqueue(
+            conn,
+            key=key,
+            chat_id=recipient.chat_id,
+            user_id=recipient.user_id,
+            kind=kind or template.replace("/", "."),
+            text=text,
+            now=now,
+            application_id=application_id,
+            reply_markup=None if reply_markup is None else reply_markup.to_dict(),
+            document_file_id=document_file_id,
+            photo_file_id=photo_file_id,
+            not_before=not_before,
+        )
+        if queued:
+            # Safe before the commit: the sender reads through the same connection, so it
+            # waits for this transaction and then sees the row, or nothing if it rolled back.
+            self.wake()
+        return queued
+
+    def wake(self) -> None:
+        """Nudge the sender to look at the queue now instead of at its next poll."""
+        if self._wake is not None:
+            self._wake()

@@ -1,0 +1,66 @@
+"""When the bot may speak to a customer on its own initiative.
+
+Reminders and follow-ups to customers wait for working hours: not in the quiet hours of the
+night (21:00–08:00 by default) and not on a non-working day (weekends, public holidays,
+but a make-up working day counts). A message due outside them is queued with ``not_before``
+set to the next working morning at the end of the quiet hours. Staff alerts are never held
+back: staff chose to hear about their deadlines, customers did not.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, tzinfo
+
+from process.calendar import WorkingCalendar
+
+
+@dataclass(frozen=True)
+class QuietHours:
+    """A daily window in which customers are left alone; it may run past midnight."""
+
+    start: time = time(21, 0)
+    end: time = time(8, 0)
+
+    def covers(self, moment: time) -> bool:
+        """Whether ``moment`` (a local time of day) falls in the quiet window."""
+        if self.start == self.end:
+            return False  # no quiet hours configured
+        if self.start < self.end:
+            return self.start <= moment < self.end
+        return moment >= self.start or moment < self.end
+
+
+def customer_send_at(
+    now: datetime, calendar: WorkingCalendar, quiet: QuietHours, tz: tzinfo
+) -> datetime | None:
+    """None if a customer may be written to at ``now``; otherwise the next working morning
+    at the end of the quiet hours, as a moment in ``tz``."""
+    local = now.astimezone(tz)
+    if calendar.is_workday(local.date()) and not quiet.covers(local.time()):
+        return None
+    day = local.date()
+    while True:
+        if calendar.is_workday(day):
+            morning = datetime.combine(day, quiet.end, tzinfo=tz)
+            if morning > local:
+                return morning
+        day = calendar.add_working_days(day, 1).day
+
+
+def delivery_day(now: datetime, calendar: WorkingCalendar, quiet: QuietHours, tz: tzinfo) -> date:
+    """The local date a customer message written at ``now`` reaches them."""
+    send_at = customer_send_at(now, calendar, quiet, tz)
+    return (send_at or now).astimezone(tz).date()
+
+
+def previous_workday(calendar: WorkingCalendar, day: date) -> date:
+    """The last working day before ``day``."""
+    candidate = day - timedelta(days=1)
+    # The longest run of non-working days in China is well under a month (Spring Festival
+    # with its weekends); the bound only guards against a calendar configured without any.
+    for _ in range(366):
+        if calendar.is_workday(candidate):
+            return candidate
+        candidate -= timedelta(days=1)
+    raise ValueError(f"no working day in the year before {day}")

@@ -1,0 +1,152 @@
+"""One repeating job that runs every sweep: reminders, escalations, follow-ups, the digest.
+
+There is no job per reminder. A single APScheduler job (an ``AsyncIOScheduler`` on the
+bot's event loop) runs every registered sweep once a minute; each sweep reads deadlines and
+states from our own tables and queues what is due through the outbox, with idempotency keys
+that make every reminder once-only, across restarts too. A restart therefore loses nothing
+(the first run after it catches up) and repeats nothing (the keys are already there), and
+no schedule has to be kept in step with the applications.
+
+The job is ``coalesce=True`` and ``max_instances=1``: runs missed while the process was busy
+collapse into one, and runs never overlap. Its ``misfire_grace_time`` is one interval,
+because APScheduler's default of one second silently skips a run whenever the event loop is
+late. :meth:`Scheduler.run_once` runs every sweep now, for tests and for the sandbox's clock
+panel after it moved the bot's time; it shares a lock with the job, so the two never overlap
+either.
+
+Other features add their sweeps with :meth:`Scheduler.register`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from process.clock import Clock
+
+log = logging.getLogger("hvconnect.scheduler")
+
+Sweep = Callable[[datetime], Awaitable[int]]
+DEFAULT_INTERVAL_SECONDS = 60.0
+JOB_ID = "hvconnect-sweeps"
+# How long stop() lets a run in progress finish before cancelling it.
+STOP_TIMEOUT = 30.0
+
+
+class Scheduler:
+    """Runs the registered sweeps every ``interval_seconds`` while started."""
+
+    def __init__(
+        self,
+        clock: Clock,
+        *,
+        interval_seconds: float = DEFAULT_INTERVAL_SECONDS,
+        misfire_grace_seconds: float | None = None,
+    ) -> None:
+        if interval_seconds <= 0:
+            raise ValueError("the sweep interval must be positive")
+        self._clock = clock
+        self._interval = interval_seconds
+        self._grace = (
+            misfire_grace_seconds if misfire_grace_seconds is not None else interval_seconds
+        )
+        self._sweeps: dict[str, Sweep] = {}
+        self._lock = asyncio.Lock()
+        self._scheduler: AsyncIOScheduler | None = None
+        self._first_run: asyncio.Task[None] | None = None
+        self._stopping = False
+        self.last_results: dict[str, int] = {}
+        self.failures = 0
+
+    @property
+    def interval_seconds(self) -> float:
+        return self._interval
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The registered sweeps, in the order they run."""
+        return tuple(self._sweeps)
+
+    @property
+    def running(self) -> bool:
+        return self._scheduler is not None
+
+    def register(self, name: str, sweep: Sweep) -> None:
+        """Add ``sweep`` (an async function of "now" returning how many messages it queued);
+        it runs after the sweeps registered before it. Names are unique."""
+        if not name or not name.strip():
+            raise ValueError("a sweep needs a name")
+        if name in self._sweeps:
+            raise ValueError(f"a sweep named {name!r} is already registered")
+        self._sweeps[name] = sweep
+
+    async def run_once(self, now: datetime | None = None) -> dict[str, int]:
+        """Run every sweep once at ``now`` (the clock's time by default); returns how many
+        messages each queued. A sweep that fails is logged and left out; the others run."""
+        async with self._lock:
+            return await self._run(self._clock.now() if now is None else now)
+
+    async def _run(self, now: datetime) -> dict[str, int]:
+        results: dict[str, int] = {}
+        for name, sweep in list(self._sweeps.items()):
+            try:
+                results[name] = await sweep(now)
+            except Exception:
+                self.failures += 1
+                log.exception("sweep %r failed; the others ran, it runs again next time", name)
+        self.last_results = results
+        return results
+
+    async def start(self) -> None:
+        """Schedule the repeating job on the running event loop, and run once right away."""
+        if self._scheduler is not None:
+            raise RuntimeError("the scheduler is already running")
+        self._stopping = False
+        scheduler = AsyncIOScheduler(event_loop=asyncio.get_running_loop(), timezone=UTC)
+        scheduler.add_job(
+            self._tick,
+            IntervalTrigger(seconds=self._interval, timezone=UTC),
+            id=JOB_ID,
+            name="reminder sweeps",
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=max(1, round(self._grace)),
+        )
+        scheduler.start()
+        self._scheduler = scheduler
+        # The first run catches up on whatever fell due while the bot was down.
+        self._first_run = None
+
+    async def stop(self, timeout: float = STOP_TIMEOUT) -> None:  # noqa: ASYNC109 - a grace period
+        """Stop scheduling, let a run in progress finish (so its transaction commits before
+        the database closes), then shut APScheduler down."""
+        scheduler, self._scheduler = self._scheduler, None
+        if scheduler is None:
+            return
+        self._stopping = True
+        scheduler.pause()
+        try:
+            await asyncio.wait_for(self._idle(), timeout)
+        except TimeoutError:
+            log.error("a sweep did not finish within %.0f s; it is cancelled", timeout)
+        scheduler.shutdown(wait=False)
+        first, self._first_run = self._first_run, None
+        if first is not None and not first.done():
+            first.cancel()
+            await asyncio.wait({first})
+
+    async def _idle(self) -> None:
+        async with self._lock:
+            return
+
+    async def _tick(self) -> None:
+        async with self._lock:
+            # Checked under the lock: a tick that waited for a run to end must not start
+            # another once stop() has begun.
+            if not self._stopping:
+                await self._run(self._clock.now())

@@ -1,0 +1,294 @@
+"""Reminders to the staff who hold an application, and escalations to their supervisors.
+
+For the stage an application is in, while its clock runs, the customer manager (and the
+project manager too in design review and inspection, where they act) is told on the working
+day half the stage's limit is used, on the working day before the deadline, on the day, and
+on every working day it is overdue. A sweep that was down for a while says what is true
+now, the most advanced of these, rather than everything it missed. Without a customer
+manager the district's supervisors are told instead.
+
+Overdue applications are also escalated, once a working day, in one message per supervisor
+(or admin) listing all the overdue applications of their districts.
+
+Staff alerts are not held back by quiet hours: they are due at the start of the working day
+they are about, and go out then.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import aiosqlite
+
+from notifications.sweeps import BATCH, SweepContext, existing_keys
+from process.deadlines import Pause, StageClock, stage_clock
+from process.stages import Stage
+from storage.models import Application, StageVisit, User
+from storage.reminder_reads import (
+    Brief,
+    applications_by_id,
+    briefs_by_id,
+    staff_by_id,
+    users_by_id,
+    visits_by_id,
+)
+from storage.reminders import (
+    LateVisit,
+    StageState,
+    WatchKind,
+    WatchUpdate,
+    due_subjects,
+    forget_watches,
+    meta_value,
+    overdue_visits,
+    set_meta,
+    update_watches,
+)
+from storage.staff_assign import overseers_of
+from storage.staff_models import Staff
+
+# Stages in which the project manager acts: design review, and the completion inspection.
+PROJECT_STAGES = frozenset({Stage.DESIGN.value, Stage.CONTRACT.value})
+ESCALATION_LINES = 30  # applications named in one escalation; the rest are counted
+ESCALATED_KEY = "escalated"  # reminder_meta: the last day whose escalations were queued
+
+
+@dataclass(frozen=True)
+class Point:
+    """Where a running stage stands against its limit, as a reminder names it."""
+
+    name: str  # half | day_before | due | overdue
+    threshold: str  # used working days at the point; the date for overdue
+
+
+def stage_point(used_days: int, limit_days: int, today: date) -> Point | None:
+    """The most advanced point a stage with ``used_days`` of ``limit_days`` has reached."""
+    if used_days < 1:
+        return None
+    if used_days > limit_days:
+        return Point("overdue", today.isoformat())
+    if used_days == limit_days:
+        return Point("due", str(limit_days))
+    if used_days == limit_days - 1:
+        return Point("day_before", str(limit_days - 1))
+    if 2 * used_days >= limit_days:
+        return Point("half", str((limit_days + 1) // 2))
+    return None
+
+
+def days_to_next_point(used_days: int, limit_days: int) -> int:
+    """Working days until the next point is reached, if the clock keeps running."""
+    if used_days > limit_days:
+        return 1  # overdue: every working day
+    thresholds = ((limit_days + 1) // 2, limit_days - 1, limit_days, limit_days + 1)
+    return min(t for t in thresholds if t > used_days and t >= 1) - used_days
+
+
+def reminder_key(visit_id: int, point: Point) -> str:
+    return f"remind:{visit_id}:{point.name}:{point.threshold}"
+
+
+class StageReminders:
+    """The ``stage`` sweep: reminders to staff, then the day's escalations."""
+
+    def __init__(self, context: SweepContext) -> None:
+        self._ctx = context
+        self._escalated_on: date | None = None
+
+    async def __call__(self, now: datetime) -> int:
+        ctx = self._ctx
+        today = ctx.today(now)
+        await ctx.ready(today)
+        queued = 0
+        while True:
+            async with ctx.db.transaction() as conn:
+                ids = await due_subjects(conn, WatchKind.STAGE, today, limit=BATCH)
+                if not ids:
+                    break
+                queued += await self._look(conn, ids, now, today)
+            await asyncio.sleep(0)  # let waiting handlers have the database
+        if ctx.calendar.is_workday(today) and self._escalated_on != today:
+            queued += await self._escalate(now, today)
+            self._escalated_on = today
+        return queued
+
+    async def _look(
+        self, conn: aiosqlite.Connection, ids: list[int], now: datetime, today: date
+    ) -> int:
+        ctx = self._ctx
+        visits = await visits_by_id(conn, ids)
+        apps = await briefs_by_id(conn, [v.application_id for v in visits.values()])
+        gone: list[int] = []
+        updates: list[WatchUpdate] = []
+        due: list[tuple[StageVisit, Brief, StageClock, Point]] = []
+        workday = ctx.calendar.is_workday(today)
+        for visit_id in ids:
+            visit = visits.get(visit_id)
+            app = apps.get(visit.application_id) if visit else None
+            if visit is None or app is None or visit.ended_at is not None or app.status != "active":
+                gone.append(visit_id)
+                continue
+            if any(p.ended_at is None for p in visit.pauses):
+                updates.append(WatchUpdate(visit_id, None, StageState.PAUSED))
+                continue
+            clock = _clock(ctx, visit, now)
+            point = stage_point(clock.used_days, clock.limit_days, today) if workday else None
+            if point is not None:
+                due.append((visit, app, clock, point))
+            step = days_to_next_point(clock.used_days, clock.limit_days) if workday else 1
+            next_day = ctx.calendar.add_working_days(today, step).day
+            updates.append(WatchUpdate(visit_id, next_day, StageState.RUNNING, clock.due))
+        await forget_watches(conn, WatchKind.STAGE, gone)
+        await update_watches(conn, WatchKind.STAGE, updates)
+        return await self._remind(conn, due, now)
+
+    async def _remind(
+        self,
+        conn: aiosqlite.Connection,
+        due: Sequence[tuple[StageVisit, Brief, StageClock, Point]],
+        now: datetime,
+    ) -> int:
+        if not due:
+            return 0
+        ctx = self._ctx
+        wanted: list[tuple[str, int, str, StageVisit, Brief, StageClock, Point]] = []
+        overseers: dict[str | None, list[Staff]] = {}
+        for visit, app, clock, point in due:
+            base = reminder_key(visit.id, point)
+            holders: list[tuple[int, str]] = []
+            if app.customer_manager_id is not None:
+                holders.append((app.customer_manager_id, "customer_manager"))
+            if app.project_manager_id is not None and visit.stage in PROJECT_STAGES:
+                holders.append((app.project_manager_id, "project_manager"))
+            if app.customer_manager_id is None:
+                if app.district not in overseers:
+                    overseers[app.district] = await overseers_of(conn, app.district)
+                holders.extend((m.user_id, m.role.value) for m in overseers[app.district])
+            for user_id, role in dict(holders).items():
+                # The customer manager's message has the plain key; others add their id.
+                key = base if user_id == app.customer_manager_id else f"{base}:{user_id}"
+                wanted.append((key, user_id, role, visit, app, clock, point))
+        sent = await existing_keys(conn, [w[0] for w in wanted])
+        wanted = [w for w in wanted if w[0] not in sent]
+        users = await users_by_id(conn, [w[1] for w in wanted])
+        # The full records (personal data opened) only for what is said.
+        records = await applications_by_id(conn, [w[4].id for w in wanted])
+        queued = 0
+        for key, user_id, role, _visit, brief, clock, point in wanted:
+            user, record = users.get(user_id), records.get(brief.id)
+            if user is None or record is None:
+                continue
+            queued += await _tell_holder(ctx, conn, key, user, role, record, clock, point, now)
+        return queued
+
+    async def _escalate(self, now: datetime, today: date) -> int:
+        """Once a working day; recorded as done, so a restart does not read it all again."""
+        async with self._ctx.db.transaction() as conn:
+            if await meta_value(conn, ESCALATED_KEY) == today.isoformat():
+                return 0
+            queued = await self._escalate_in(conn, now, today)
+            await set_meta(conn, ESCALATED_KEY, today.isoformat())
+            return queued
+
+    async def _escalate_in(self, conn: aiosqlite.Connection, now: datetime, today: date) -> int:
+        ctx = self._ctx
+        late = await overdue_visits(conn, today)
+        if not late:
+            return 0
+        by_district: defaultdict[str | None, list[LateVisit]] = defaultdict(list)
+        for visit in late:
+            by_district[visit.district].append(visit)
+        by_overseer: defaultdict[int, list[LateVisit]] = defaultdict(list)
+        for district, visits in by_district.items():
+            for member in await overseers_of(conn, district):
+                by_overseer[member.user_id].extend(visits)
+        keys = {uid: f"escalate:{uid}:{today.isoformat()}" for uid in by_overseer}
+        sent = await existing_keys(conn, list(keys.values()))
+        # The longest overdue first; only the first lines are named in the message.
+        pending = {
+            uid: sorted(items, key=lambda v: (v.due_on, v.application_id))
+            for uid, items in by_overseer.items()
+            if keys[uid] not in sent
+        }
+        if not pending:
+            return 0
+        shown_ids = {
+            v.application_id for items in pending.values() for v in items[:ESCALATION_LINES]
+        }
+        apps = await applications_by_id(conn, list(shown_ids))
+        holders = await staff_by_id(
+            conn, [a.customer_manager_id for a in apps.values() if a.customer_manager_id]
+        )
+        users = await users_by_id(conn, list(pending))
+        queued = 0
+        for uid, items in pending.items():
+            user = users.get(uid)
+            if user is None:
+                continue
+            lines = [
+                {
+                    "app": apps[v.application_id],
+                    "due": v.due_on,
+                    "late_days": ctx.calendar.working_days_between(v.due_on, today),
+                    "holder": _name(holders, apps[v.application_id].customer_manager_id),
+                }
+                for v in items[:ESCALATION_LINES]
+                if v.application_id in apps
+            ]
+            queued += await ctx.outbox.message(
+                conn,
+                key=keys[uid],
+                recipient=user,
+                template="remind/escalation",
+                now=now,
+                kind="remind.escalation",
+                lines=lines,
+                total=len(items),
+                hidden=max(0, len(items) - len(lines)),
+                today=today,
+            )
+        return queued
+
+
+def _clock(ctx: SweepContext, visit: StageVisit, now: datetime) -> StageClock:
+    pauses = [Pause(p.started_at, p.ended_at) for p in visit.pauses]
+    return stage_clock(ctx.calendar, visit.started_at, visit.limit_days, pauses, now, ctx.tz)
+
+
+def _name(staff: dict[int, Staff], user_id: int | None) -> str | None:
+    member = staff.get(user_id) if user_id is not None else None
+    return member.name if member else None
+
+
+async def _tell_holder(
+    ctx: SweepContext,
+    conn: aiosqlite.Connection,
+    key: str,
+    user: User,
+    role: str,
+    app: Application,
+    clock: StageClock,
+    point: Point,
+    now: datetime,
+) -> int:
+    return int(
+        await ctx.outbox.message(
+            conn,
+            key=key,
+            recipient=user,
+            template="remind/stage",
+            now=now,
+            application_id=app.id,
+            kind=f"remind.{point.name}",
+            reply_markup=ctx.buttons.staff(user.locale, app),
+            app=app,
+            clock=clock,
+            point=point.name,
+            role=role,
+            late_days=max(0, clock.used_days - clock.limit_days),
+        )
+    )

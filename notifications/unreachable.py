@@ -1,0 +1,142 @@
+"""When a customer blocks the bot, the people who hold their applications are told to phone.
+
+A blocked bot reaches nobody: no progress notices, no reminders. For each of the customer's
+open applications, its customer manager (or, while it has none, the district's supervisors)
+gets a message with the contact person and number on the application, through the outbox.
+
+The bot learns of a blocking two ways, and both end here with the same idempotency key
+(customer, application, recipient, and the day the blocking was noticed), so a manager is
+told once however it was noticed:
+
+* Telegram reports it (a ``my_chat_member`` update marks the user unreachable); the
+  ``unreachable`` sweep finds such customers within a minute;
+* a message bounces with 403 before that: the outbox sender calls
+  :func:`tell_holders_when_unreachable`'s hook at once.
+
+Customers marked unreachable get no reminders meanwhile (see
+:mod:`notifications.sweep_customers`), so nothing bounces again and again; writing to the
+bot, or unblocking it, clears the mark.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import date, datetime
+
+import aiosqlite
+
+from notifications.outbox import Outbox
+from notifications.sweeps import SweepContext, existing_keys
+from process.clock import Clock
+from storage.db import Database
+from storage.reminder_reads import active_applications_of, unreachable_holdings
+from storage.staff_assign import overseers_of
+from storage.users import user_in
+
+log = logging.getLogger("hvconnect.outbox")
+
+UnreachableHook = Callable[[int], Awaitable[None]]
+
+
+def unreachable_key(customer_id: int, application_id: int, holder_id: int, day: date) -> str:
+    return f"unreachable:{customer_id}:{application_id}:{holder_id}:{day.isoformat()}"
+
+
+async def alert_holders(
+    conn: aiosqlite.Connection,
+    outbox: Outbox,
+    *,
+    customer_id: int,
+    noticed_on: date,
+    now: datetime,
+) -> int:
+    """Inside the caller's transaction: tell whoever holds each open application of
+    ``customer_id`` to phone them; returns how many messages were queued."""
+    customer = await user_in(conn, customer_id)
+    wanted = []
+    for app in await active_applications_of(conn, customer_id):
+        if app.customer_manager_id is not None:
+            holders = [app.customer_manager_id]
+        else:
+            holders = [m.user_id for m in await overseers_of(conn, app.district)]
+        for holder_id in holders:
+            if holder_id != customer_id:
+                wanted.append(
+                    (unreachable_key(customer_id, app.id, holder_id, noticed_on), holder_id, app)
+                )
+    sent = await existing_keys(conn, [key for key, _, _ in wanted])
+    queued = 0
+    for key, holder_id, app in wanted:
+        recipient = await user_in(conn, holder_id)
+        if key in sent or recipient is None:
+            continue
+        queued += await outbox.message(
+            conn,
+            key=key,
+            recipient=recipient,
+            template="remind/unreachable",
+            now=now,
+            application_id=app.id,
+            kind="remind.unreachable",
+            app=app,
+            customer_name=customer.first_name if customer else None,
+            customer_phone=customer.phone if customer else None,
+        )
+    return queued
+
+
+def tell_holders_when_unreachable(db: Database, outbox: Outbox, clock: Clock) -> UnreachableHook:
+    """The sender's ``on_unreachable``: a message to ``user_id`` bounced (403)."""
+
+    async def hook(user_id: int) -> None:
+        now = clock.now()
+        async with db.transaction() as conn:
+            queued = await alert_holders(
+                conn,
+                outbox,
+                customer_id=user_id,
+                noticed_on=now.astimezone(clock.tz).date(),
+                now=now,
+            )
+        log.warning("user %d blocked the bot; %d holder(s) asked to phone them", user_id, queued)
+
+    return hook
+
+
+class UnreachableAlerts:
+    """The ``unreachable`` sweep: customers Telegram reported as having blocked the bot."""
+
+    def __init__(self, context: SweepContext) -> None:
+        self._ctx = context
+
+    async def __call__(self, now: datetime) -> int:
+        ctx = self._ctx
+        queued = 0
+        async with ctx.db.transaction() as conn:
+            holdings = await unreachable_holdings(conn)
+            if not holdings:
+                return 0
+            # Which customers still have a holder who was not told of this blocking.
+            overseers: dict[str | None, list[int]] = {}
+            expected: dict[str, tuple[int, date]] = {}
+            for h in holdings:
+                if h.customer_manager_id is not None:
+                    holders = [h.customer_manager_id]
+                else:
+                    if h.district not in overseers:
+                        found = await overseers_of(conn, h.district)
+                        overseers[h.district] = [m.user_id for m in found]
+                    holders = overseers[h.district]
+                day = ctx.today(h.unreachable_at)
+                for holder_id in holders:
+                    if holder_id != h.customer_id:
+                        key = unreachable_key(h.customer_id, h.application_id, holder_id, day)
+                        expected[key] = (h.customer_id, day)
+            told = await existing_keys(conn, list(expected))
+            untold = dict(value for key, value in expected.items() if key not in told)
+            for customer_id, day in untold.items():
+                queued += await alert_holders(
+                    conn, ctx.outbox, customer_id=customer_id, noticed_on=day, now=now
+                )
+        return queued

@@ -1,0 +1,57 @@
+/* Calls to the sandbox's JSON API, with errors shown the way the page shows them. */
+"use strict";
+
+const Api = {
+  /** JSON from `path`; throws an Error whose message is the server's one-line description. */
+  async call(method, path, body) {
+    const options = { method, headers: {} };
+    if (body instanceof FormData) {
+      options.body = body;
+    } else if (body !== undefined) {
+      options.headers["Content-Type"] = "application/json";
+      options.body = JSON.stringify(body);
+    }
+    const response = await fetch(path, options);
+    let payload = null;
+    try { payload = await response.json(); } catch (_) { payload = null; }
+    if (!response.ok) {
+      const error = new Error((payload && payload.description) || `${response.status} ${response.statusText}`);
+      error.status = response.status;
+      throw error;
+    }
+    return payload;
+  },
+  get(path) { return Api.call("GET", path); },
+  post(path, body) { return Api.call("POST", path, body === undefined ? {} : body); },
+};
+
+const Notice = {
+  _timer: null,
+
+  toast(text) {
+    const toast = document.getElementById("toast");
+    toast.textContent = text;
+    toast.hidden = false;
+    clearTimeout(Notice._timer);
+    Notice._timer = setTimeout(() => { toast.hidden = true; }, 3500);
+  },
+
+  /** An in-page dialog (window.alert/confirm would block the page and its tests). */
+  ask(text, { cancellable = true } = {}) {
+    const modal = document.getElementById("modal");
+    document.getElementById("modal-text").textContent = text;
+    const cancel = document.getElementById("modal-cancel");
+    cancel.hidden = !cancellable;
+    modal.hidden = false;
+    return new Promise((resolve) => {
+      const finish = (answer) => {
+        modal.hidden = true;
+        document.getElementById("modal-ok").onclick = null;
+        cancel.onclick = null;
+        resolve(answer);
+      };
+      document.getElementById("modal-ok").onclick = () => finish(true);
+      cancel.onclick = () => finish(false);
+    });
+  },
+};

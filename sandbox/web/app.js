@@ -1,0 +1,290 @@
+/* The page: personas on the left, the chosen persona's chat with the bot on the right.
+
+A server-sent event stream carries a snapshot (personas, unread counts, versions) after
+every change; the open chat then fetches only what changed since its last mark.
+*/
+"use strict";
+
+const App = {
+  personas: [],
+  active: null, // user id of the open chat
+  mark: 0, // the chat's changes up to here are on screen
+  seenSeq: 0, // the open chat's last change the page knows of
+  generation: null,
+  clockVersion: null,
+  keyboardOpen: false,
+  loading: null,
+  reloadWanted: false,
+
+  init() {
+    I18n.apply(document);
+    App._bindComposer();
+    Personas.bind();
+    Clock.init();
+    Clock.load();
+    App._languageButton();
+    const stream = new EventSource("/api/events");
+    stream.onmessage = (event) => App.onSnapshot(JSON.parse(event.data));
+    const wanted = Number(location.hash.slice(1));
+    if (wanted) App.active = wanted;
+    App._drawChatHeader();
+  },
+
+  // -- live snapshots -----------------------------------------------------------------
+
+  onSnapshot(snapshot) {
+    const reset = App.generation !== null && snapshot.generation !== App.generation;
+    App.generation = snapshot.generation;
+    App.personas = snapshot.personas;
+    if (reset) {
+      App.mark = 0;
+      App.seenSeq = 0;
+      App._clearMessages();
+    }
+    if (App.active !== null && !App._persona(App.active)) App.select(null);
+    App.drawPersonas();
+    if (snapshot.clock_version !== App.clockVersion) {
+      App.clockVersion = snapshot.clock_version;
+      Clock.load();
+    }
+    const open = App._persona(App.active);
+    if (open && (open.seq !== App.seenSeq || App.mark === 0)) {
+      App.seenSeq = open.seq;
+      App.loadChat();
+    }
+  },
+
+  _persona(userId) {
+    return App.personas.find((p) => p.user_id === userId) || null;
+  },
+
+  drawPersonas() {
+    Personas.draw(App.personas, App.active, App.select);
+  },
+
+  // -- the open chat ----------------------------------------------------------------------
+
+  select(userId) {
+    App.active = userId;
+    App.mark = 0;
+    App.seenSeq = 0;
+    App.keyboardOpen = false;
+    history.replaceState(null, "", userId === null ? location.pathname : `#${userId}`);
+    App._clearMessages();
+    App._drawChatHeader();
+    App.drawPersonas();
+    document.getElementById("command-menu").hidden = true;
+    if (userId !== null) App.loadChat();
+  },
+
+  _drawChatHeader() {
+    const persona = App._persona(App.active);
+    document.getElementById("chat").classList.toggle("disabled", !persona);
+    document.querySelector("[data-testid=chat-title]").textContent = persona ? persona.name : "";
+    document.querySelector("[data-testid=chat-subtitle]").textContent = persona
+      ? `${I18n.t(`role_${persona.role}`)} · id ${persona.user_id}${persona.note ? ` · ${persona.note}` : ""}`
+      : "";
+  },
+
+  _clearMessages() {
+    const list = document.getElementById("messages");
+    list.replaceChildren();
+    const hint = document.createElement("p");
+    hint.className = "empty";
+    hint.id = "empty-hint";
+    hint.textContent = I18n.t(App.active === null ? "pickPersona" : "noMessages");
+    list.appendChild(hint);
+    document.getElementById("reply-keyboard").hidden = true;
+    document.getElementById("keyboard-toggle").hidden = true;
+  },
+
+  /** Fetch what changed since the mark; one request at a time, repeated if asked meanwhile. */
+  async loadChat() {
+    if (App.loading) { App.reloadWanted = true; return App.loading; }
+    const userId = App.active;
+    App.loading = (async () => {
+      try {
+        const data = await Api.get(`/api/chats/${userId}?after=${App.mark}`);
+        if (userId !== App.active) return;
+        App._drawChatHeader();
+        App._upsert(data.messages);
+        App.mark = data.mark;
+        App._drawKeyboard(data.keyboard);
+        App._drawCommands(data.commands);
+      } catch (error) {
+        Notice.toast(error.message);
+      }
+    })();
+    await App.loading;
+    App.loading = null;
+    if (App.reloadWanted) { App.reloadWanted = false; await App.loadChat(); }
+    return undefined;
+  },
+
+  _upsert(views) {
+    const list = document.getElementById("messages");
+    const nearBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 80;
+    const actions = { press: App.press, command: (text) => App.sendText(text), time: Clock.timeOf };
+    for (const view of views) {
+      const old = list.querySelector(`[data-message-id="${view.message_id}"]`);
+      if (view.deleted) { if (old) old.remove(); continue; }
+      const element = Messages.render(view, actions);
+      // A photo gets its height when it loads; keep the newest message in view meanwhile.
+      element.querySelectorAll("img").forEach((image) => image.addEventListener("load", () => {
+        if (nearBottom || App.mark === 0) list.scrollTop = list.scrollHeight;
+      }));
+      if (old) { old.replaceWith(element); continue; }
+      const later = Array.from(list.querySelectorAll("[data-message-id]"))
+        .find((node) => Number(node.dataset.messageId) > view.message_id);
+      list.insertBefore(element, later || null);
+    }
+    const hint = document.getElementById("empty-hint");
+    if (hint) hint.hidden = list.querySelector("[data-message-id]") !== null;
+    if (nearBottom || App.mark === 0) list.scrollTop = list.scrollHeight;
+  },
+
+  _drawKeyboard(keyboard) {
+    const area = document.getElementById("reply-keyboard");
+    const toggle = document.getElementById("keyboard-toggle");
+    area.replaceChildren();
+    const input = document.getElementById("text-input");
+    input.placeholder = (keyboard && keyboard.placeholder) || I18n.t("message");
+    if (!keyboard) { area.hidden = true; toggle.hidden = true; return; }
+    for (const row of keyboard.rows) {
+      const line = document.createElement("div");
+      line.className = "reply-row";
+      for (const key of row) {
+        const button = document.createElement("button");
+        button.type = "button";
+        button.textContent = key.text;
+        button.setAttribute("data-testid", key.request_contact ? "share-contact" : "reply-button");
+        button.addEventListener("click", () => App.tap(key.text));
+        line.appendChild(button);
+      }
+      area.appendChild(line);
+    }
+    toggle.hidden = false;
+    area.hidden = keyboard.hidden && !App.keyboardOpen;
+  },
+
+  _drawCommands(commands) {
+    const menu = document.getElementById("command-menu");
+    menu.replaceChildren();
+    for (const command of commands) {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.setAttribute("data-testid", "menu-command");
+      const name = document.createElement("span");
+      name.className = "command-name";
+      name.textContent = `/${command.command}`;
+      const description = document.createElement("span");
+      description.textContent = command.description;
+      button.append(name, description);
+      button.addEventListener("click", () => { menu.hidden = true; App.sendText(`/${command.command}`); });
+      menu.appendChild(button);
+    }
+    document.getElementById("menu-button").hidden = commands.length === 0;
+  },
+
+  // -- acting as the persona --------------------------------------------------------------
+
+  async sendText(text) {
+    if (App.active === null || !text.trim()) return;
+    try {
+      await Api.post(`/api/chats/${App.active}/messages`, { text });
+      App.keyboardOpen = false;
+      await App.loadChat();
+    } catch (error) {
+      Notice.toast(error.message);
+    }
+  },
+
+  async press(view, button, element) {
+    element.classList.add("pressing");
+    try {
+      const result = await Api.post(`/api/chats/${App.active}/press`, { message_id: view.message_id, data: button.data });
+      const answer = result.answer;
+      if (answer && answer.text) {
+        if (answer.show_alert) await Notice.ask(answer.text, { cancellable: false });
+        else Notice.toast(answer.text);
+      }
+    } catch (error) {
+      Notice.toast(error.message);
+    } finally {
+      element.classList.remove("pressing");
+    }
+    await App.loadChat();
+  },
+
+  async tap(text) {
+    try {
+      await Api.post(`/api/chats/${App.active}/tap`, { text });
+      App.keyboardOpen = false;
+      await App.loadChat();
+    } catch (error) {
+      Notice.toast(error.message);
+    }
+  },
+
+  async upload(file) {
+    const form = new FormData();
+    form.append("file", file, file.name);
+    const input = document.getElementById("text-input");
+    if (input.value.trim()) form.append("caption", input.value.trim());
+    try {
+      await Api.post(`/api/chats/${App.active}/files`, form);
+      input.value = "";
+      await App.loadChat();
+    } catch (error) {
+      Notice.toast(error.message);
+    }
+  },
+
+  _bindComposer() {
+    const form = document.getElementById("composer");
+    const input = document.getElementById("text-input");
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const text = input.value;
+      input.value = "";
+      App.sendText(text);
+    });
+    input.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+        event.preventDefault();
+        form.requestSubmit();
+      }
+    });
+    const fileInput = document.getElementById("file-input");
+    fileInput.addEventListener("change", () => {
+      const file = fileInput.files && fileInput.files[0];
+      if (file) App.upload(file);
+      fileInput.value = "";
+    });
+    document.getElementById("menu-button").addEventListener("click", () => {
+      const menu = document.getElementById("command-menu");
+      menu.hidden = !menu.hidden;
+    });
+    document.getElementById("keyboard-toggle").addEventListener("click", () => {
+      const area = document.getElementById("reply-keyboard");
+      area.hidden = !area.hidden;
+      App.keyboardOpen = !area.hidden;
+    });
+  },
+
+  _languageButton() {
+    const button = document.getElementById("ui-language");
+    const label = () => { button.textContent = I18n.lang === "zh" ? "English" : "中文"; };
+    label();
+    button.addEventListener("click", () => {
+      I18n.toggle();
+      I18n.apply(document);
+      label();
+      App.drawPersonas();
+      App._drawChatHeader();
+      Clock.draw();
+    });
+  },
+};
+
+document.addEventListener("DOMContentLoaded", App.init);

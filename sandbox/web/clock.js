@@ -1,0 +1,79 @@
+/* The clock panel: the bot's time (it keeps running), working day or not, and the jumps. */
+"use strict";
+
+const Clock = {
+  view: null, // the last answer of /api/clock
+  fetchedAt: 0, // performance.now() when it came
+
+  init() {
+    document.querySelectorAll(".clock-buttons button").forEach((button) => {
+      button.addEventListener("click", () => Clock.advance(button.dataset.step));
+    });
+    setInterval(Clock.draw, 1000);
+    // The working-day badge changes at midnight; the server knows the calendar.
+    setInterval(() => Clock.load(), 60 * 1000);
+  },
+
+  async load() {
+    try {
+      Clock.show(await Api.get("/api/clock"));
+    } catch (error) {
+      Notice.toast(error.message);
+    }
+  },
+
+  async advance(step) {
+    try {
+      Clock.show(await Api.post("/api/clock", { step }));
+    } catch (error) {
+      Notice.toast(error.status === 409 ? I18n.t("noDeadline") : error.message);
+    }
+  },
+
+  show(view) {
+    Clock.view = view;
+    Clock.fetchedAt = performance.now();
+    Clock.draw();
+  },
+
+  /** The bot's current moment in milliseconds since the epoch. */
+  nowMillis() {
+    if (!Clock.view) return Date.now();
+    return Date.parse(Clock.view.now) + (performance.now() - Clock.fetchedAt);
+  },
+
+  /** "HH:MM" of a unix time, in the bot's time zone. */
+  timeOf(unixSeconds) {
+    return Clock._format(unixSeconds * 1000, { hour: "2-digit", minute: "2-digit" });
+  },
+
+  _format(millis, options) {
+    const tz = Clock.view ? Clock.view.tz : "Asia/Shanghai";
+    try {
+      return new Intl.DateTimeFormat("en-GB", { ...options, hourCycle: "h23", timeZone: tz }).format(millis);
+    } catch (_) {
+      return new Intl.DateTimeFormat("en-GB", { ...options, hourCycle: "h23" }).format(millis);
+    }
+  },
+
+  draw() {
+    const view = Clock.view;
+    if (!view) return;
+    const now = Clock.nowMillis();
+    document.querySelector("[data-testid=clock-time]").textContent =
+      Clock._format(now, { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+    const weekday = I18n.t("weekdays")[view.weekday - 1];
+    const zone = view.tz === "Asia/Shanghai" ? I18n.t("beijing") : view.tz;
+    document.querySelector("[data-testid=clock-date]").textContent = `${view.date} ${weekday} · ${zone}`;
+    const day = document.querySelector("[data-testid=clock-day]");
+    day.textContent = I18n.t(view.workday ? "workday" : "restDay");
+    day.classList.toggle("rest", !view.workday);
+    document.querySelector("[data-testid=clock-provisional]").hidden = !view.provisional;
+    const deadline = document.querySelector("[data-testid=clock-deadline]");
+    deadline.disabled = !view.next_deadline;
+    deadline.title = view.next_deadline || I18n.t("noDeadline");
+    const panel = document.querySelector("[data-testid=clock-panel]");
+    panel.dataset.now = view.now;
+    panel.dataset.offset = String(view.offset_seconds);
+  },
+};

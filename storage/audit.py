@@ -1,0 +1,110 @@
+"""An application's whole record for an auditor: the history, the thread, the documents.
+
+Every staff action writes an event in the same transaction as the change it makes, so the
+event log is the audit trail. This module reads it back for one application together with
+who each actor is (a staff member's name and role, or the customer's Telegram name), the
+relayed messages (opened: the auditor holds the key) and the documents.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import aiosqlite
+
+from storage.codec import time_from_db
+from storage.db import Database, fetch_all, fetch_one
+from storage.models import Application, Document, Event
+from storage.rows import (
+    APPLICATION_COLUMNS,
+    DOCUMENT_COLUMNS,
+    EVENT_COLUMNS,
+    application_from_row,
+    document_from_row,
+    event_from_row,
+)
+from storage.threads import ThreadMessage
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    user_id: int
+    name: str | None  # the staff member's name, else the user's Telegram first name
+    staff_role: str | None  # None for customers and former users
+
+
+@dataclass(frozen=True, slots=True)
+class AuditTrail:
+    application: Application
+    events: list[Event]
+    messages: list[ThreadMessage]
+    documents: list[Document]
+    actors: dict[int, Actor]
+
+
+async def audit_trail(db: Database, number: str) -> AuditTrail | None:
+    """Everything recorded about application ``number``, read in one snapshot."""
+    async with db.snapshot() as conn:
+        row = await fetch_one(
+            conn, f"SELECT {APPLICATION_COLUMNS} FROM applications WHERE number = ?", (number,)
+        )
+        if row is None:
+            return None
+        application = application_from_row(row)
+        events = [
+            event_from_row(r)
+            for r in await fetch_all(
+                conn,
+                f"SELECT {EVENT_COLUMNS} FROM events WHERE application_id = ? ORDER BY id",
+                (application.id,),
+            )
+        ]
+        messages = [
+            ThreadMessage(
+                r["id"],
+                r["application_id"],
+                r["sender_id"],
+                r["sender_role"],
+                r["text"],
+                r["file_id"],
+                r["file_kind"],
+                time_from_db(r["created_at"]),
+            )
+            for r in await fetch_all(
+                conn,
+                "SELECT id, application_id, sender_id, sender_role, text, file_id, file_kind, "
+                "created_at FROM thread_messages WHERE application_id = ? ORDER BY id",
+                (application.id,),
+            )
+        ]
+        documents = [
+            document_from_row(r)
+            for r in await fetch_all(
+                conn,
+                f"SELECT {DOCUMENT_COLUMNS} FROM documents WHERE application_id = ? ORDER BY id",
+                (application.id,),
+            )
+        ]
+        ids = {application.customer_id}
+        ids |= {e.actor_id for e in events if e.actor_id is not None}
+        ids |= {m.sender_id for m in messages}
+        ids |= {d.uploaded_by for d in documents if d.uploaded_by is not None}
+        actors = await _actors(conn, sorted(ids))
+    return AuditTrail(application, events, messages, documents, actors)
+
+
+async def _actors(conn: aiosqlite.Connection, ids: list[int]) -> dict[int, Actor]:
+    if not ids:
+        return {}
+    marks = ", ".join("?" * len(ids))
+    rows = await fetch_all(
+        conn,
+        f"""
+        SELECT u.user_id, COALESCE(s.name, u.first_name) AS name, s.role AS staff_role
+        FROM users u LEFT JOIN staff s ON s.user_id = u.user_id
+        WHERE u.user_id IN ({marks})
+        """,
+        ids,
+    )
+    found = {r["user_id"]: Actor(r["user_id"], r["name"], r["staff_role"]) for r in rows}
+    return {i: found.get(i, Actor(i, None, None)) for i in ids}

@@ -1,0 +1,200 @@
+"""Reading applications the staff way: a member's work queue, and search.
+
+The queue carries each application's open stage visit and its pauses, so the flow can
+compute the deadline with :func:`process.deadlines.stage_clock` and sort by it; the
+database cannot, because working days come from the calendar. Search understands the four
+things staff actually type: an application number, part of a company or project name, a
+mobile number or a unified social credit code.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections import defaultdict
+
+import aiosqlite
+
+from process.numbers import parse_application_number
+from process.roles import OVERSEERS
+from process.validators import ValidationError, validate_mobile, validate_uscc
+from storage.codec import optional_date_from_db, optional_time_from_db
+from storage.db import fetch_all, fetch_one
+from storage.models import Application, PauseRow
+from storage.rows import APPLICATION_COLUMNS, PAUSE_COLUMNS, application_from_row, pause_from_row
+from storage.staff_models import QueueItem, Staff
+
+_QUEUE_SELECT = """
+    SELECT a.id, a.number, a.applicant_name, a.project_name, a.district, a.stage,
+           a.plan_due_date, a.customer_manager_id, a.project_manager_id,
+           v.id AS visit_id, v.started_at AS visit_started_at, v.limit_days AS visit_limit
+    FROM applications a
+    LEFT JOIN stage_visits v ON v.application_id = a.id AND v.ended_at IS NULL
+"""
+# Two index look-ups joined, rather than an OR that would scan every open application.
+HOLDER_QUEUE_SQL = f"""
+    {_QUEUE_SELECT} WHERE a.customer_manager_id = ? AND a.status = 'active'
+    UNION
+    {_QUEUE_SELECT} WHERE a.project_manager_id = ? AND a.status = 'active'
+"""
+DISTRICT_QUEUE_SQL = f"{_QUEUE_SELECT} WHERE a.district = ? AND a.status = 'active'"
+ALL_QUEUE_SQL = f"{_QUEUE_SELECT} WHERE a.status = 'active'"
+
+FIND_BY_NUMBER_SQL = f"SELECT {APPLICATION_COLUMNS} FROM applications WHERE number = ?"
+# A single typed character has no pair to look up: the table is scanned.
+FIND_BY_NAME_SQL = f"""
+    SELECT {APPLICATION_COLUMNS} FROM applications
+    WHERE applicant_name LIKE ? ESCAPE '\\' OR project_name LIKE ? ESCAPE '\\'
+    ORDER BY id DESC LIMIT ?
+"""
+# Otherwise the rarest pair of characters typed picks the candidates from the pair index
+# (migration 0008), newest first, and LIKE keeps those that hold the whole text.
+FIND_BY_NAME_PAIR_SQL = f"""
+    SELECT {APPLICATION_COLUMNS} FROM application_name_pairs p
+    JOIN applications a ON a.id = p.application_id
+    WHERE p.pair = ?
+      AND (a.applicant_name LIKE ? ESCAPE '\\' OR a.project_name LIKE ? ESCAPE '\\')
+    ORDER BY p.application_id DESC LIMIT ?
+"""
+# How common a pair is, counted no further than needed to tell the rarest.
+PAIR_COUNT_CAP = 500
+PAIR_COUNT_SQL = f"""
+    SELECT COUNT(*) FROM (
+        SELECT 1 FROM application_name_pairs WHERE pair = ? LIMIT {PAIR_COUNT_CAP})
+"""
+# Mobiles and credit codes are sealed at rest; they are found by their keyed hashes, under
+# every key the connection knows (a rotation may be half-way).
+FIND_BY_PHONE_SQL = f"""
+    SELECT {APPLICATION_COLUMNS} FROM applications
+    WHERE contact_mobile_hash IN (SELECT value FROM json_each(hv_lookups(?)))
+    ORDER BY id DESC LIMIT ?
+"""
+FIND_BY_USCC_SQL = f"""
+    SELECT {APPLICATION_COLUMNS} FROM applications
+    WHERE uscc_hash IN (SELECT value FROM json_each(hv_lookups(?)))
+    ORDER BY id DESC LIMIT ?
+"""
+
+
+async def queue_for(conn: aiosqlite.Connection, member: Staff) -> list[QueueItem]:
+    """``member``'s open applications; an overseer's are those of their district (or all)."""
+    if not member.active:
+        return []
+    if member.role in OVERSEERS:
+        if member.district is None:
+            rows = await fetch_all(conn, ALL_QUEUE_SQL)
+        else:
+            rows = await fetch_all(conn, DISTRICT_QUEUE_SQL, (member.district,))
+    else:
+        rows = await fetch_all(conn, HOLDER_QUEUE_SQL, (member.user_id, member.user_id))
+    pauses = await _pauses(conn, [row["visit_id"] for row in rows if row["visit_id"]])
+    return [
+        QueueItem(
+            application_id=row["id"],
+            number=row["number"],
+            applicant_name=row["applicant_name"],
+            project_name=row["project_name"],
+            district=row["district"],
+            stage=row["stage"],
+            plan_due_date=optional_date_from_db(row["plan_due_date"]),
+            customer_manager_id=row["customer_manager_id"],
+            project_manager_id=row["project_manager_id"],
+            stage_started_at=optional_time_from_db(row["visit_started_at"]),
+            stage_limit_days=row["visit_limit"],
+            pauses=tuple(pauses[row["visit_id"]]) if row["visit_id"] else (),
+        )
+        for row in sorted(rows, key=lambda r: r["id"])
+    ]
+
+
+async def _pauses(
+    conn: aiosqlite.Connection, visit_ids: list[int]
+) -> defaultdict[int, list[PauseRow]]:
+    grouped: defaultdict[int, list[PauseRow]] = defaultdict(list)
+    if not visit_ids:
+        return grouped
+    placeholders = ", ".join("?" * len(visit_ids))
+    rows = await fetch_all(
+        conn,
+        f"SELECT {PAUSE_COLUMNS} FROM clock_pauses "
+        f"WHERE stage_visit_id IN ({placeholders}) ORDER BY id",
+        visit_ids,
+    )
+    for row in rows:
+        grouped[row["stage_visit_id"]].append(pause_from_row(row))
+    return grouped
+
+
+async def find_applications(
+    conn: aiosqlite.Connection, text: str, *, limit: int
+) -> list[Application]:
+    """Applications matching what a member of staff typed, newest first."""
+    typed = unicodedata.normalize("NFKC", text).strip()
+    if not typed or limit < 1:
+        return []
+    number = parse_application_number(typed)
+    if number is not None:
+        rows = await fetch_all(conn, FIND_BY_NUMBER_SQL, (number,))
+        return [application_from_row(row) for row in rows]
+    try:
+        mobile = validate_mobile(typed)
+    except ValidationError:
+        pass
+    else:
+        return await find_by_mobile(conn, mobile, limit=limit)
+    try:
+        uscc = validate_uscc(typed)
+    except ValidationError:
+        pass
+    else:
+        return await find_by_uscc(conn, uscc, limit=limit)
+    pattern = "%" + _escape_like(typed) + "%"
+    pair = await _rarest_pair(conn, typed)
+    if pair is None:
+        rows = await fetch_all(conn, FIND_BY_NAME_SQL, (pattern, pattern, limit))
+    else:
+        rows = await fetch_all(conn, FIND_BY_NAME_PAIR_SQL, (pair, pattern, pattern, limit))
+    return [application_from_row(row) for row in rows]
+
+
+async def _rarest_pair(conn: aiosqlite.Connection, typed: str) -> str | None:
+    """The pair of consecutive characters of ``typed`` that fewest names contain."""
+    pairs = name_pairs(typed)
+    if not pairs:
+        return None
+    counted: list[tuple[int, str]] = []
+    for pair in pairs:
+        row = await fetch_one(conn, PAIR_COUNT_SQL, (pair,))
+        count = int(row[0]) if row is not None else 0
+        if count == 0:
+            return pair  # nothing has it: the answer is empty, found at once
+        counted.append((count, pair))
+    return min(counted)[1]
+
+
+def name_pairs(text: str) -> list[str]:
+    """The distinct pairs of consecutive characters of ``text``, ASCII-lowercased as SQLite's
+    lower() and LIKE do, in the order they first appear."""
+    folded = "".join(c.lower() if c.isascii() else c for c in text)
+    return list(dict.fromkeys(folded[i : i + 2] for i in range(len(folded) - 1)))
+
+
+async def find_by_mobile(
+    conn: aiosqlite.Connection, mobile: str, *, limit: int
+) -> list[Application]:
+    """Applications whose contact mobile is ``mobile`` (its 11 digits).
+
+    The one place that knows how phone numbers are stored: sealed, beside a keyed hash.
+    """
+    rows = await fetch_all(conn, FIND_BY_PHONE_SQL, (mobile, limit))
+    return [application_from_row(row) for row in rows]
+
+
+async def find_by_uscc(conn: aiosqlite.Connection, uscc: str, *, limit: int) -> list[Application]:
+    """Applications of the company with unified social credit code ``uscc`` (normalised)."""
+    rows = await fetch_all(conn, FIND_BY_USCC_SQL, (uscc, limit))
+    return [application_from_row(row) for row in rows]
+
+
+def _escape_like(text: str) -> str:
+    """``text`` matched literally by LIKE: a typed ``%`` or ``_`` is not a wildcard."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -1,0 +1,189 @@
+"""Every staff action checks role, assignment, step and version on the server."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from process.roles import Role
+from sandbox.emulator import BotApiEmulator
+from tests.e2e.apply_walk import submit_application
+from tests.e2e.customer import Customer
+from tests.e2e.harness import BotRunner
+from tests.e2e.staffing import enrol
+
+
+async def app_row(bot: BotRunner) -> dict[str, object]:
+    [row] = await bot.query("SELECT id, step, version, customer_manager_id FROM applications")
+    return dict(row)
+
+
+@pytest.fixture
+async def scene(emulator: BotApiEmulator, bot: BotRunner) -> dict[str, object]:
+    manager = await enrol(emulator, bot, 2001, Role.CUSTOMER_MANAGER, "王经理")
+    other_manager = await enrol(emulator, bot, 2004, Role.CUSTOMER_MANAGER, "李经理", "南郑区")
+    project = await enrol(emulator, bot, 2002, Role.PROJECT_MANAGER, "赵工")
+    supervisor = await enrol(emulator, bot, 2003, Role.SUPERVISOR, "陈主管")
+    alice = Customer(emulator, emulator.user(1001, first_name="张伟"))
+    number = await submit_application(alice)
+    return {
+        "manager": manager,
+        "other": other_manager,
+        "project": project,
+        "supervisor": supervisor,
+        "alice": alice,
+        "number": number,
+    }
+
+
+async def test_forged_and_foreign_presses_are_refused(
+    scene: dict[str, object], bot: BotRunner
+) -> None:
+    alice, other, project = scene["alice"], scene["other"], scene["project"]
+    assert isinstance(alice, Customer) and isinstance(other, Customer)
+    assert isinstance(project, Customer)
+    app = await app_row(bot)
+    assert app["customer_manager_id"] == 2001  # the district's own manager
+    accept = f"wf:accept:{app['id']}:{app['version']}"
+    for person in (alice, other, project):
+        last = person.user.last_message()
+        assert last is not None
+        answer = await person.press_stale(last.message_id, accept)
+        assert answer.show_alert and "不能" in (answer.text or "")
+    for forged in (
+        f"wf:accept:{app['id']}:999",
+        "wf:accept:99999:1",
+        "wf:nuke:1:1",
+        f"wf:accept:{app['id']}:{app['version']}:7:8",
+        "mg:to:1:1:cm:2004",
+        f"mg:reassign:{app['id']}:{app['version']}",
+        "card:1",
+        "docs:1",
+    ):
+        last = alice.user.last_message()
+        assert last is not None
+        answer = await alice.press_stale(last.message_id, forged)
+        assert answer.text, forged
+    assert await app_row(bot) == app
+    # A customer learns nothing from /app or /queue either.
+    for command in (f"/app {scene['number']}", "/queue", "/find 汉中"):
+        reply = await alice.say(command)
+        assert "HV-" not in (reply.text or ""), command
+    # Another district's manager cannot open the card.
+    reply = await other.say(f"/app {scene['number']}")
+    assert "没有找到" in (reply.text or "")
+
+
+async def test_twice_out_of_order_and_concurrently(
+    scene: dict[str, object], bot: BotRunner
+) -> None:
+    manager = scene["manager"]
+    assert isinstance(manager, Customer)
+    app = await app_row(bot)
+    accept = f"wf:accept:{app['id']}:{app['version']}"
+    card = await manager.say(f"/app {scene['number']}")
+    # Out of order: the survey cannot be done before it is proposed.
+    answer = await manager.press_stale(
+        card.message_id, f"wf:survey_done:{app['id']}:{app['version']}"
+    )
+    assert "不能" in (answer.text or "") or "过期" in (answer.text or "")
+    # Two presses at once (as two staff pressing together): exactly one applies.
+    first = await manager.user.press_raw(card.message_id, accept)
+    second = await manager.user.press_raw(card.message_id, accept)
+    await manager.user.callback_answer(first)
+    refused = await manager.user.callback_answer(second)
+    await manager.emulator.wait_idle()
+    assert "过期" in (refused.text or "")
+    after = await app_row(bot)
+    assert after["step"] == "survey_propose" and after["version"] == int(app["version"]) + 1
+    events = await bot.query("SELECT kind FROM events WHERE kind = 'accept'")
+    assert len(events) == 1
+
+
+async def test_disabled_member_loses_powers_at_once(
+    scene: dict[str, object], bot: BotRunner
+) -> None:
+    manager = scene["manager"]
+    assert isinstance(manager, Customer) and bot.app is not None
+    app = await app_row(bot)
+    card = await manager.say(f"/app {scene['number']}")
+    from bot.app import services_of
+
+    returned = await services_of(bot.app).staff.disable(2001, bot.clock.now())
+    assert returned == [app["id"]]
+    answer = await manager.press_stale(card.message_id, f"wf:accept:{app['id']}:{app['version']}")
+    assert "不能" in (answer.text or "")
+    reply = await manager.say(f"/app {scene['number']}")
+    assert "HV-" not in (reply.text or "") or "没有找到" in (reply.text or "")
+    after = await app_row(bot)
+    assert after["step"] == "accept_review" and after["customer_manager_id"] is None
+
+
+async def test_reassignment_and_project_manager_are_told(
+    scene: dict[str, object], bot: BotRunner
+) -> None:
+    manager, other, supervisor, alice, project = (
+        scene[k] for k in ("manager", "other", "supervisor", "alice", "project")
+    )
+    assert isinstance(manager, Customer) and isinstance(other, Customer)
+    assert isinstance(supervisor, Customer) and isinstance(alice, Customer)
+    assert isinstance(project, Customer)
+    number = scene["number"]
+    card = await manager.say(f"/app {number}")
+    await manager.press(card, "指派项目经理")
+    await project.user.wait_for(lambda m: "您是项目经理" in (m.text or ""))
+    card = await supervisor.say(f"/app {number}")
+    choose = await supervisor.press(card, "改派")
+    await supervisor.press(choose, "客户经理 · 李经理")
+    await other.user.wait_for(lambda m: "新申请" in (m.text or "") and number in (m.text or ""))
+    await manager.user.wait_for(lambda m: "不再负责" in (m.text or ""))
+    told = await alice.user.wait_for(lambda m: "改由" in (m.text or ""))
+    assert "李经理" in (told.text or "")
+    [row] = await bot.query("SELECT customer_manager_id, project_manager_id FROM applications")
+    assert (row["customer_manager_id"], row["project_manager_id"]) == (2004, 2002)
+    kinds = [e["kind"] for e in await bot.query("SELECT kind FROM events")]
+    assert "reassigned" in kinds and "project_attached" in kinds
+    # The old manager's powers over it are gone.
+    reply = await manager.say(f"/app {number}")
+    assert "没有找到" in (reply.text or "")
+
+
+async def test_messages_relay_both_ways_and_stay_on_the_card(
+    scene: dict[str, object], bot: BotRunner
+) -> None:
+    manager, alice = scene["manager"], scene["alice"]
+    assert isinstance(manager, Customer) and isinstance(alice, Customer)
+    prompt = await alice.say("/contact")
+    assert "王经理" in (prompt.text or "")
+    await alice.say("请问什么时候来现场勘查？")
+    relayed = await manager.user.wait_for(lambda m: "现场勘查？" in (m.text or ""))
+    assert str(scene["number"]) in (relayed.text or "")
+    await manager.press(relayed, "↩️ 回复")
+    await manager.say("下周一上午")
+    reply = await alice.user.wait_for(lambda m: "下周一上午" in (m.text or ""))
+    assert "王经理" in (reply.text or "")
+    await alice.press(reply, "↩️ 回复")
+    await alice.upload_pdf("site-photo.pdf")
+    attachment = await manager.user.wait_for(lambda m: m.document is not None)
+    assert "附件" in (attachment.caption or "")
+    card = await manager.say(f"/app {scene['number']}")
+    assert "请问什么时候来现场勘查？" in (card.text or "") and "下周一上午" in (card.text or "")
+    rows = await bot.query("SELECT sender_role FROM thread_messages ORDER BY id")
+    assert [r["sender_role"] for r in rows] == ["customer", "customer_manager", "customer"]
+
+
+async def test_before_assignment_messages_go_to_supervisors(
+    emulator: BotApiEmulator, bot: BotRunner
+) -> None:
+    supervisor = await enrol(emulator, bot, 2003, Role.SUPERVISOR, "陈主管")
+    alice = Customer(emulator, emulator.user(1001, first_name="张伟"))
+    number = await submit_application(alice)
+    done = alice.user.last_message()
+    assert done is not None and "正在为您指派客户经理" in (done.text or "")
+    alert = await supervisor.user.wait_for(lambda m: "无人可接" in (m.text or ""))
+    assert number in (alert.text or "")
+    await alice.say("/contact")
+    await alice.say("有人吗？")
+    await supervisor.user.wait_for(lambda m: "有人吗？" in (m.text or ""))
+    await asyncio.sleep(0)

@@ -1,0 +1,205 @@
+"""The bot as a real process that can be killed, and people who keep working regardless.
+
+:class:`BotProcess` runs ``python -m bot.cli run`` against the emulator in the test process,
+on a real port, and kills it with SIGKILL when told. :class:`FormFiller` is a customer who
+reads the bot's last message to decide what to do next (answer the question asked, upload,
+press Next or Submit) instead of following a fixed script, so that after a crash it simply
+carries on from wherever the bot now stands, as a person would. It remembers which answers
+the bot accepted (it moved on to the next question) and which numbers it was given.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from notifications.render import Texts
+from sandbox.emulator import BotApiEmulator
+from sandbox.messages import SentMessage
+from sandbox.users import ButtonNotFound, FakeUser
+from tests.e2e.customer import ANSWERS, CHOICE_FIELDS, PDF
+
+ROOT = Path(__file__).resolve().parents[2]
+NUMBER = re.compile(r"HV-\d{4}-\d{6}")
+LABELS = {Texts("zh_CN").label("zh_CN", f"field.{name}"): name for name in ANSWERS}
+PROMPT = re.compile(r"(?:\d+/\d+ |修改：)(?P<label>[^\n]+)")
+REPLY_TIMEOUT = 2.0
+SETTLE = 0.15
+
+
+class BotProcess:
+    """``hvconnect run`` in a subprocess, pointed at the emulator."""
+
+    def __init__(self, emulator: BotApiEmulator, env: dict[str, str], log_dir: Path) -> None:
+        self._emulator = emulator
+        self._env = env
+        self._log_dir = log_dir
+        self._process: subprocess.Popen[bytes] | None = None
+        self.starts = 0
+
+    async def start(self) -> None:
+        self.starts += 1
+        polled = self._emulator.stats.requests.get("getUpdates", 0)
+        self._process = self._spawn()
+        for _ in range(300):  # until it polls: migrated, menus published, sender started
+            if self._emulator.stats.requests.get("getUpdates", 0) > polled:
+                return
+            if self._process.poll() is not None:
+                raise AssertionError(f"the bot exited: {self.log_tail()}")
+            await asyncio.sleep(0.02)
+        raise AssertionError(f"the bot did not start: {self.log_tail()}")
+
+    def _spawn(self) -> subprocess.Popen[bytes]:
+        with (self._log_dir / f"bot-{self.starts}.log").open("wb") as log:
+            return subprocess.Popen(
+                [sys.executable, "-m", "bot.cli", "run"],
+                cwd=ROOT,
+                env=self._env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+
+    def kill(self) -> None:
+        """SIGKILL: no handler runs, nothing is flushed, as in a power cut."""
+        if self._process is not None:
+            self._process.send_signal(signal.SIGKILL)
+            self._process.wait(timeout=10)
+            self._process = None
+
+    def stop(self) -> int:
+        if self._process is None:
+            return 0
+        self._process.send_signal(signal.SIGTERM)
+        code = self._process.wait(timeout=30)
+        self._process = None
+        return code
+
+    def log_tail(self) -> str:
+        logs = sorted(self._log_dir.glob("bot-*.log"))
+        return logs[-1].read_text(errors="replace")[-3000:] if logs else ""
+
+
+def bot_environment(emulator: BotApiEmulator, db_path: Path, key: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HVCONNECT_", "TELEGRAM_"))}
+    env.update(
+        HVCONNECT_TOKEN=emulator.token,
+        HVCONNECT_API_URL=emulator.base_url,
+        HVCONNECT_DB=str(db_path),
+        HVCONNECT_SECRET_KEY=key,
+        PYTHONPATH=str(ROOT),
+    )
+    return env
+
+
+@dataclass
+class FormFiller:
+    """A customer filling in the form, whatever the bot went through meanwhile."""
+
+    user: FakeUser
+    answers: dict[str, str] = field(default_factory=lambda: dict(ANSWERS))
+    accepted: dict[str, str] = field(default_factory=dict)
+    numbers: list[str] = field(default_factory=list)
+    _asked: str | None = None  # the field we last answered, until the bot moves on
+    _checked_status: bool = False
+
+    @property
+    def done(self) -> bool:
+        return bool(self.numbers)
+
+    async def act(self) -> None:
+        """One action from what the bot last said, then wait for its answer."""
+        last = self.user.last_message()
+        text = (last.text or last.caption or "") if last else ""
+        buttons = [b.text for b in last.inline_buttons] if last else []
+        prompt = PROMPT.search(text)
+        asked = LABELS.get(prompt.group("label").strip()) if prompt else None
+        moved_on = (
+            (asked is not None and asked != self._asked)
+            or text.startswith("上传资料")
+            or "✅ 提交申请" in buttons
+        )
+        if self._asked is not None and moved_on:
+            self.accepted[self._asked] = self.answers[self._asked]  # the bot took it
+        self._asked = None
+        number = NUMBER.search(text)
+        if number and ("申请已提交" in text or "我的申请" in text or "当前环节" in text):
+            self.numbers.append(number.group())
+            return
+        try:
+            await self._respond(last, text, buttons, asked)
+        except ButtonNotFound:
+            await self._send("/apply")
+
+    async def _respond(
+        self, last: SentMessage | None, text: str, buttons: list[str], asked: str | None
+    ) -> None:
+        assert last is not None or not buttons
+        if last is not None and "✅ 提交申请" in buttons:
+            await self._press(last, "✅ 提交申请")
+        elif last is not None and "继续填写" in buttons:
+            await self._press(last, "继续填写")
+        elif asked is not None:
+            self._asked = asked
+            value = self.answers[asked]
+            if asked in CHOICE_FIELDS and last is not None:
+                await self._press(last, value)
+            else:
+                await self._send(value)
+        elif last is not None and text.startswith(("上传资料", "已收到“")):
+            if "已收到" in text and "下一步 ▶" in buttons:
+                await self._press(last, "下一步 ▶")
+            elif "后补（告知承诺）" in buttons and "已收到" not in text:
+                await self._press(last, "后补（告知承诺）")
+            else:
+                await self._upload()
+        elif not self._checked_status:
+            # Lost track (a crash ate the bot's answer): a person would look first.
+            self._checked_status = True
+            await self._send("/status")
+        else:
+            self._checked_status = False
+            await self._send("/apply")
+
+    async def _send(self, text: str) -> None:
+        before = len(self.user.messages())
+        await self.user.send_text(text)
+        await self._settle(before)
+
+    async def _press(self, message: SentMessage, label: str) -> None:
+        before = len(self.user.messages())
+        await self.user.press(message, label)
+        await self._settle(before)
+
+    async def _upload(self) -> None:
+        before = len(self.user.messages())
+        await self.user.send_document("doc.pdf", PDF, "application/pdf")
+        await self._settle(before)
+
+    async def _settle(self, before: int) -> None:
+        """Until the bot said something new and then nothing for a moment (or gave up)."""
+        waited = 0.0
+        while len(self.user.messages()) <= before and waited < REPLY_TIMEOUT:
+            await asyncio.sleep(0.02)
+            waited += 0.02
+        seen = len(self.user.messages())
+        while True:
+            await asyncio.sleep(SETTLE)
+            if len(self.user.messages()) == seen:
+                return
+            seen = len(self.user.messages())
+
+
+async def keep_filling(fillers: list[FormFiller], stop: asyncio.Event) -> None:
+    """Everyone acts in turn until all are done or ``stop`` is set (the bot is down)."""
+
+    async def one(filler: FormFiller) -> None:
+        while not filler.done and not stop.is_set():
+            await filler.act()
+
+    await asyncio.gather(*(one(f) for f in fillers))

@@ -1,0 +1,65 @@
+"""A whole conversation full of personal data, for the at-rest and the logging tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from process.roles import Role
+from sandbox.emulator import BotApiEmulator
+from tests.e2e.apply_walk import submit_application
+from tests.e2e.customer import PNG, Customer
+from tests.e2e.harness import BotRunner
+from tests.e2e.staffing import enrol
+
+OWN_PHONE = "13698765432"  # the customer's Telegram account, shared with the button
+CONTACT_MOBILE = "13912345678"
+CONTACT_NAME = "欧阳娜娜"
+USCC = "91350100M000100Y43"
+QUESTION = "请问勘察人员明天几点到北门"
+ANSWER = "下周二上午十点整到厂"
+CAPTION = "配电室现场照片一张"
+
+
+class PatientCustomer(Customer):
+    """Waits a little longer for the bot to go quiet: with debug logging on, the bot takes
+    longer between the messages of one answer."""
+
+    async def _idle(self) -> None:
+        await self.emulator.wait_idle(quiet=0.2)
+
+
+@dataclass(frozen=True)
+class Walked:
+    number: str
+    customer: Customer
+    manager: Customer
+
+    @property
+    def plain_values(self) -> tuple[str, ...]:
+        return (OWN_PHONE, CONTACT_MOBILE, CONTACT_NAME, USCC, QUESTION, ANSWER, CAPTION)
+
+
+async def walk_with_personal_data(emulator: BotApiEmulator, bot: BotRunner) -> Walked:
+    """Share a phone, apply, and exchange messages (one a captioned photo) with the manager."""
+    enrolled = await enrol(emulator, bot, 2001, Role.CUSTOMER_MANAGER, "王经理")
+    manager = PatientCustomer(emulator, enrolled.user)
+    alice = PatientCustomer(
+        emulator, emulator.user(1001, first_name="Alice", phone_number=f"+86{OWN_PHONE}")
+    )
+    await alice.say("/start")
+    await alice.user.tap(alice.user.reply_keyboard[0][0])
+    await alice.settle()
+    number = await submit_application(
+        alice, contact_name=CONTACT_NAME, contact_mobile=CONTACT_MOBILE, uscc=USCC
+    )
+    await alice.say("/contact")
+    await alice.say(QUESTION)
+    relayed = await manager.user.wait_for(lambda m: QUESTION in (m.text or ""))
+    await manager.press(relayed, "↩️ 回复")
+    await manager.say(ANSWER)
+    reply = await alice.user.wait_for(lambda m: ANSWER in (m.text or ""))
+    await alice.press(reply, "↩️ 回复")
+    await alice.user.send_photo(PNG, caption=CAPTION)
+    await manager.user.wait_for(lambda m: m.photo is not None)
+    await emulator.wait_idle(quiet=0.2)
+    return Walked(number, alice, manager)

@@ -1,0 +1,119 @@
+"""Personal data written through the real repositories, and a scan of the files for it."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from storage.applications import ApplicationsRepo
+from storage.db import Database
+from storage.drafts import DraftsRepo
+from storage.models import Application
+from storage.outbox import OutboxRepo
+from storage.threads import add_message
+from storage.users import UsersRepo
+from storage.workflow import add_document
+from tests.storage.samples import NOW, new_application
+
+CUSTOMER = 4242
+PHONE = "13912345678"
+CONTACT = "欧阳娜娜"
+USCC = "91350100M000100Y43"
+RELAYED = "请明天上午九点到厂区东门勘察"
+CAPTION = "变压器铭牌照片"
+# Every value that must never be readable in the database file or its WAL.
+PLAIN_VALUES = (PHONE, CONTACT, USCC, RELAYED, CAPTION)
+
+
+async def write_everything(db: Database) -> Application:
+    """A customer with a phone, a draft, an application, a relayed message, a captioned
+    document and an outbox message carrying the relayed text and the contact's name."""
+    users = UsersRepo(db)
+    await users.touch(
+        user_id=CUSTOMER,
+        chat_id=CUSTOMER,
+        first_name="Alice",
+        username=None,
+        default_locale="zh_CN",
+        now=NOW,
+    )
+    await users.set_phone(CUSTOMER, PHONE, verified=True, now=NOW)
+    drafts = DraftsRepo(db)
+    await drafts.start(CUSTOMER, NOW)
+    for name, value in (("contact_name", CONTACT), ("contact_mobile", PHONE), ("uscc", USCC)):
+        await drafts.set_field(CUSTOMER, name, value, NOW)
+    application = await ApplicationsRepo(db).submit(
+        customer_id=CUSTOMER,
+        year=2026,
+        application=new_application(contact_name=CONTACT, contact_mobile=PHONE, uscc=USCC),
+        now=NOW,
+        accept_limit_days=1,
+        plan_due=date(2026, 12, 14),
+        plan_due_provisional=False,
+    )
+    # A second customer is half-way through the form: a draft that stays a draft.
+    await users.touch(
+        user_id=CUSTOMER + 1,
+        chat_id=CUSTOMER + 1,
+        first_name="Bob",
+        username=None,
+        default_locale="zh_CN",
+        now=NOW,
+    )
+    await drafts.set_field(CUSTOMER + 1, "contact_name", CONTACT, NOW)
+    await drafts.set_field(CUSTOMER + 1, "contact_mobile", PHONE, NOW)
+    async with db.transaction() as conn:
+        await add_message(
+            conn,
+            application_id=application.id,
+            sender_id=CUSTOMER,
+            sender_role="customer",
+            text=RELAYED,
+            file_id=None,
+            file_kind=None,
+            now=NOW,
+        )
+        await add_document(
+            conn,
+            application_id=application.id,
+            kind="nameplate",
+            file_id="FILE-1",
+            file_unique_id="U1",
+            file_name="nameplate.jpg",
+            mime_type="image/jpeg",
+            file_size=1234,
+            caption=CAPTION,
+            uploaded_by=CUSTOMER,
+            now=NOW,
+        )
+    await OutboxRepo(db).enqueue_now(
+        key="relay:1",
+        chat_id=CUSTOMER,
+        user_id=CUSTOMER,
+        kind="relay",
+        text=f"<b>{CONTACT}</b>: {RELAYED} ({PHONE}, {USCC})",
+        now=NOW,
+    )
+    return application
+
+
+def found_on_disk(db_path: Path, values: tuple[str, ...] = PLAIN_VALUES) -> dict[str, list[str]]:
+    """Which of ``values`` appear, as UTF-8 bytes, in the database file and its WAL."""
+    found: dict[str, list[str]] = {}
+    for suffix in ("", "-wal"):
+        path = Path(f"{db_path}{suffix}")
+        if not path.exists():
+            continue
+        data = path.read_bytes()
+        hits = [value for value in values if value.encode("utf-8") in data]
+        if hits:
+            found[path.name] = hits
+    return found
+
+
+def file_sizes(db_path: Path) -> dict[str, int]:
+    return {
+        suffix or "db": Path(f"{db_path}{suffix}").stat().st_size
+        for suffix in ("", "-wal")
+        if Path(f"{db_path}{suffix}").exists()
+    }

@@ -1,0 +1,103 @@
+"""/find by part of a name goes through the index of character pairs (migration 0008) and
+finds exactly what a scan of the applications would."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from storage.db import Database
+from storage.migrate import MIGRATIONS, migrate
+from storage.staff import StaffRepo
+from storage.staff_lookup import FIND_BY_NAME_PAIR_SQL, name_pairs
+from tests.keys import make_test_cipher
+from tests.storage.samples import NOW
+from tests.storage.staff_samples import submit
+
+PAIRS_VERSION = 8  # 0008_name_pairs.sql
+
+
+async def test_two_typed_characters_find_names_newest_first(db: Database) -> None:
+    repo = StaffRepo(db)
+    old = await submit(db, 1001, applicant_name="汉中天汉机械有限公司", project_name="二期厂房")
+    other = await submit(db, 1002, applicant_name="南郑秦巴食品有限公司", project_name="冷库")
+    new = await submit(db, 1003, applicant_name="城固天汉纺织有限公司", project_name="新厂房")
+
+    assert [a.id for a in await repo.find("天汉")] == [new.id, old.id]
+    assert [a.id for a in await repo.find("秦巴食品")] == [other.id]
+    assert [a.id for a in await repo.find("厂房")] == [new.id, old.id]  # the project name too
+    assert [a.id for a in await repo.find("天汉冷库")] == []  # every pair, but not together
+    assert [a.id for a in await repo.find("天汉", limit=1)] == [new.id]
+
+
+async def test_latin_names_match_without_regard_to_case(db: Database) -> None:
+    repo = StaffRepo(db)
+    acme = await submit(db, 1001, applicant_name="ACME Data 数据中心", project_name="IDC二期")
+    assert [a.id for a in await repo.find("acme data")] == [acme.id]
+    assert [a.id for a in await repo.find("idc")] == [acme.id]
+    assert await repo.find("acmx") == []
+
+
+async def test_one_character_and_wildcards_are_still_found_literally(db: Database) -> None:
+    repo = StaffRepo(db)
+    percent = await submit(db, 1001, applicant_name="百分之百%电气有限公司")
+    plain = await submit(db, 1002, applicant_name="百分电气有限公司")
+    assert [a.id for a in await repo.find("%电")] == [percent.id]  # % is a character here
+    assert [a.id for a in await repo.find("百")] == [plain.id, percent.id]  # scanned
+
+
+async def test_renaming_keeps_the_pairs_in_step(db: Database) -> None:
+    repo = StaffRepo(db)
+    app = await submit(db, 1001, applicant_name="旧名称公司", project_name="项目甲")
+    await db.execute(
+        "UPDATE applications SET applicant_name = '新名称公司' WHERE id = ?", (app.id,)
+    )
+    assert await repo.find("旧名") == []
+    assert [a.id for a in await repo.find("新名")] == [app.id]
+    pairs = await db.fetchall(
+        "SELECT pair FROM application_name_pairs WHERE application_id = ? ORDER BY pair",
+        (app.id,),
+    )
+    assert sorted(p["pair"] for p in pairs) == sorted(
+        set(name_pairs("新名称公司") + name_pairs("项目甲"))
+    )
+
+
+async def test_applications_from_before_the_index_are_indexed_by_the_migration(
+    tmp_path: Path,
+) -> None:
+    database = await Database.open(tmp_path / "hv.db", cipher=make_test_cipher())
+    try:
+        before = tuple(m for m in MIGRATIONS if m.version < PAIRS_VERSION)
+        await migrate(database, NOW, before)
+        app = await submit(database, 1001, applicant_name="宝鸡明博钢构有限公司")
+        assert await migrate(database, NOW) == [
+            m.version for m in MIGRATIONS if m.version >= PAIRS_VERSION
+        ]
+        assert [a.id for a in await StaffRepo(database).find("明博")] == [app.id]
+    finally:
+        await database.close()
+
+
+async def test_the_search_reads_the_pair_index_not_the_table(db: Database) -> None:
+    plan = await db.fetchall(
+        "EXPLAIN QUERY PLAN " + FIND_BY_NAME_PAIR_SQL, ("天汉", "%天汉%", "%天汉%", 20)
+    )
+    assert [row[3] for row in plan] == [
+        "SEARCH p USING PRIMARY KEY (pair=?)",
+        "SEARCH a USING INTEGER PRIMARY KEY (rowid=?)",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("typed", "pairs"),
+    [
+        ("天汉机械", ["天汉", "汉机", "机械"]),
+        ("AbA", ["ab", "ba"]),
+        ("x", []),
+        ("汉汉汉", ["汉汉"]),
+    ],
+)
+def test_pairs_of_what_is_typed(typed: str, pairs: list[str]) -> None:
+    assert name_pairs(typed) == pairs
