@@ -120,7 +120,7 @@ class Scheduler:
         scheduler.start()
         self._scheduler = scheduler
         # The first run catches up on whatever fell due while the bot was down.
-        self._first_run = None
+        self._first_run = asyncio.create_task(self._tick(), name="sweeps-first-run")
 
     async def stop(self, timeout: float = STOP_TIMEOUT) -> None:  # noqa: ASYNC109 - a grace period
         """Stop scheduling, let a run in progress finish (so its transaction commits before

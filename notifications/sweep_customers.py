@@ -69,13 +69,12 @@ class CustomerReminders:
 
     async def _each(self, kind: WatchKind, day: date, look: Look) -> int:
         queued = 0
-        while True:
+        while await self._ctx.anything_due(kind, day):
             async with self._ctx.db.transaction() as conn:
                 ids = await due_subjects(conn, kind, day, limit=BATCH)
-                if not ids:
-                    return queued
                 queued += await look(conn, ids)
-            await asyncio.sleep(0)
+            await asyncio.sleep(0)  # let waiting handlers have the database
+        return queued
 
 
 class _Run:

@@ -52,9 +52,12 @@ class SupervisorDigest:
         ):
             return 0
         await ctx.ready(today)
-        async with ctx.db.transaction() as conn:
-            queued = 0
-            if await meta_value(conn, DONE_KEY) != today.isoformat():
+        queued = 0
+        async with ctx.db.snapshot() as conn:
+            done = await meta_value(conn, DONE_KEY) == today.isoformat()
+            done = done or not await supervisors(conn)
+        if not done:
+            async with ctx.db.transaction() as conn:
                 queued = await self._send(conn, now, today)
                 await set_meta(conn, DONE_KEY, today.isoformat())
         self._sent_on = today

@@ -104,11 +104,9 @@ class StageReminders:
         today = ctx.today(now)
         await ctx.ready(today)
         queued = 0
-        while True:
+        while await ctx.anything_due(WatchKind.STAGE, today):
             async with ctx.db.transaction() as conn:
                 ids = await due_subjects(conn, WatchKind.STAGE, today, limit=BATCH)
-                if not ids:
-                    break
                 queued += await self._look(conn, ids, now, today)
             await asyncio.sleep(0)  # let waiting handlers have the database
         if ctx.calendar.is_workday(today) and self._escalated_on != today:
@@ -187,6 +185,11 @@ class StageReminders:
 
     async def _escalate(self, now: datetime, today: date) -> int:
         """Once a working day; recorded as done, so a restart does not read it all again."""
+        async with self._ctx.db.snapshot() as conn:
+            if await meta_value(conn, ESCALATED_KEY) == today.isoformat():
+                return 0
+            if not await overdue_visits(conn, today):
+                return 0  # nothing to write, not even that it is done
         async with self._ctx.db.transaction() as conn:
             if await meta_value(conn, ESCALATED_KEY) == today.isoformat():
                 return 0

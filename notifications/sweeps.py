@@ -33,7 +33,7 @@ from notifications.quiet_hours import QuietHours
 from process.calendar import WorkingCalendar
 from storage.db import Database, fetch_all
 from storage.models import Application
-from storage.reminders import sync_calendar
+from storage.reminders import WatchKind, due_subjects, sync_calendar
 
 Sweep = Callable[[datetime], Awaitable[int]]
 StaffButtons = Callable[[str, Application], InlineKeyboardMarkup | None]
@@ -101,6 +101,12 @@ class SweepContext:
 
     def today(self, now: datetime) -> date:
         return now.astimezone(self.tz).date()
+
+    async def anything_due(self, kind: WatchKind, day: date) -> bool:
+        """Whether any row of ``kind`` is to be looked at by ``day``: read without taking
+        SQLite's write lock, so the usual run, with nothing due, writes nothing."""
+        async with self.db.snapshot() as conn:
+            return bool(await due_subjects(conn, kind, day, limit=1))
 
     async def ready(self, today: date) -> None:
         """Before the first run of a process: if the working-day calendar changed since the

@@ -113,10 +113,11 @@ class UnreachableAlerts:
     async def __call__(self, now: datetime) -> int:
         ctx = self._ctx
         queued = 0
+        async with ctx.db.snapshot() as conn:  # most minutes: nobody, and nothing to write
+            if not await unreachable_holdings(conn):
+                return 0
         async with ctx.db.transaction() as conn:
             holdings = await unreachable_holdings(conn)
-            if not holdings:
-                return 0
             # Which customers still have a holder who was not told of this blocking.
             overseers: dict[str | None, list[int]] = {}
             expected: dict[str, tuple[int, date]] = {}

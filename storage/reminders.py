@@ -236,6 +236,9 @@ async def set_meta(conn: aiosqlite.Connection, name: str, value: str) -> None:
 async def sync_calendar(db: Database, fingerprint: str) -> bool:
     """Record the calendar the sweeps now count with; if it differs from the one the rows
     were computed with, every row is looked at again. Returns True when that happened."""
+    async with db.snapshot() as conn:
+        if await meta_value(conn, CALENDAR_KEY) == fingerprint:
+            return False  # the usual start: nothing to write
     async with db.transaction() as conn:
         stored = await meta_value(conn, CALENDAR_KEY)
         if stored == fingerprint:

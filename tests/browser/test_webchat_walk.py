@@ -106,3 +106,10 @@ async def test_a_customer_applies_and_the_customer_manager_is_alerted(
     await expect(page.get_by_test_id("clock-time")).to_contain_text("11:00")
     assert sandbox.clock.now().isoformat().startswith("2026-11-30T11:00")
     await page.screenshot(path=artifacts / "3-clock.png")
+
+    # To the plan's deadline (10 working days after acceptance): the manager is reminded.
+    await page.get_by_test_id("clock-deadline").click()
+    await expect(page.get_by_test_id("clock-date")).to_contain_text("2026-12-11")
+    reminder = await chat.prompt("今天到期")
+    await expect(reminder).to_contain_text("HV-2026-000001")
+    await page.screenshot(path=artifacts / "4-reminder.png")

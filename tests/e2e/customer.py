@@ -54,8 +54,12 @@ class Customer:
         return await self.settle()
 
     async def settle(self) -> SentMessage:
-        """Wait for the first reply, then for the bot to go quiet; the last message counts."""
-        await self.user.next_reply()
+        """Wait for the first new message, then for the bot to go quiet; the last counts.
+
+        Edits do not count as the answer: pressing a button first removes that message's
+        keyboard, and a busy machine could otherwise read that edit as the reply.
+        """
+        await self.user.wait_for(new_only=True)
         await self._idle()
         last = self.user.last_message()
         assert last is not None
@@ -101,4 +105,4 @@ class Customer:
         return await self.settle()
 
     async def _idle(self) -> None:
-        await self.emulator.wait_idle(quiet=0.1)
+        await self.emulator.wait_idle(quiet=0.2)

@@ -110,7 +110,3 @@ class Timeline:
 
     def of(self, person: str) -> list[Heard]:
         return [h for h in self.heard if h.person == person]
-
-
-def shanghai_at(day: date, hour: int, minute: int = 0) -> datetime:
-    return datetime.combine(day, time(hour, minute), tzinfo=SHANGHAI)

@@ -14,7 +14,7 @@ from sandbox.emulator import BotApiEmulator
 from tests.e2e.apply_walk import submit_application
 from tests.e2e.customer import Customer
 from tests.e2e.harness import BotRunner, shanghai
-from tests.e2e.reminder_timeline import Heard, Timeline, shanghai_at
+from tests.e2e.reminder_timeline import Heard, Timeline
 from tests.e2e.staffing import enrol
 from tests.e2e.test_five_stages import act
 
