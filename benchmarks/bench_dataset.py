@@ -18,8 +18,8 @@ import shutil
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from benchmarks.bench_conversation import feed, open_in_process
 from benchmarks.common import Report, Section, Spread, file_size_mb, quick, runs, work_dir
+from benchmarks.conversation_inproc import feed, open_in_process
 from benchmarks.datagen import Dataset, DatasetSpec, generate
 from benchmarks.dataset_probe import (
     CommandTimes,

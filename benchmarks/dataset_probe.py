@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from benchmarks.bench_conversation import TOKEN, open_in_process
 from benchmarks.common import percentile, process_memory_mb
+from benchmarks.conversation_http import TOKEN
+from benchmarks.conversation_inproc import open_in_process
 from benchmarks.datagen import NOW, Dataset
 from benchmarks.over_http import BotProcess, EventTimes, wait_events
 from benchmarks.recording import InProcessCustomer

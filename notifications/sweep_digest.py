@@ -119,7 +119,8 @@ class SupervisorDigest:
 def _for(section: DigestSection, member: Staff) -> tuple[list[int], int]:
     """The ids to name and the full count, for a supervisor of one district or of all."""
     if member.district is None:
-        ids = [app_id for app_id, _, _ in section.first]
-        return ids[:LINES_PER_SECTION], sum(section.counts.values())
-    ids = [app_id for app_id, district, _ in section.first if district == member.district]
-    return ids[:LINES_PER_SECTION], section.counts.get(member.district, 0)
+        return section.first_overall[:LINES_PER_SECTION], sum(section.counts.values())
+    return (
+        section.first.get(member.district, [])[:LINES_PER_SECTION],
+        section.counts.get(member.district, 0),
+    )

@@ -136,14 +136,16 @@ async def overdue_visits(conn: aiosqlite.Connection, today: date) -> list[LateVi
     ]
 
 
-# Each section of the supervisors' digest: (application, district, what it is ordered by).
+# Each section of the supervisors' digest: (application, district) in the order of an index,
+# so that "the first few of a district" stops after a few rows instead of sorting them all.
 _DIGEST_SECTIONS = {
     "new": """
-        SELECT id AS application_id, district, submitted_at AS sort_key FROM applications
+        SELECT id AS application_id, district, submitted_at AS sort_key, id AS tiebreak
+          FROM applications INDEXED BY applications_by_submitted
          WHERE submitted_at >= :since AND submitted_at < :until
     """,
     "due_today": """
-        SELECT v.application_id, a.district, v.application_id AS sort_key
+        SELECT v.application_id, a.district, w.due_on AS sort_key, w.subject_id AS tiebreak
           FROM reminder_watch w
           JOIN stage_visits v ON v.id = w.subject_id
           JOIN applications a ON a.id = v.application_id
@@ -151,7 +153,7 @@ _DIGEST_SECTIONS = {
            AND v.ended_at IS NULL AND a.status = 'active'
     """,
     "overdue": """
-        SELECT v.application_id, a.district, w.due_on AS sort_key
+        SELECT v.application_id, a.district, w.due_on AS sort_key, w.subject_id AS tiebreak
           FROM reminder_watch w
           JOIN stage_visits v ON v.id = w.subject_id
           JOIN applications a ON a.id = v.application_id
@@ -159,7 +161,7 @@ _DIGEST_SECTIONS = {
            AND v.ended_at IS NULL AND a.status = 'active'
     """,
     "paused": """
-        SELECT v.application_id, a.district, v.application_id AS sort_key
+        SELECT v.application_id, a.district, w.due_on AS sort_key, w.subject_id AS tiebreak
           FROM reminder_watch w
           JOIN stage_visits v ON v.id = w.subject_id
           JOIN applications a ON a.id = v.application_id
@@ -172,10 +174,12 @@ DIGEST_SECTIONS: tuple[str, ...] = tuple(_DIGEST_SECTIONS)
 
 @dataclass(frozen=True, slots=True)
 class DigestSection:
-    """One section of the digest, per district: how many, and the first few to name."""
+    """One section of the digest: how many per district, and the first few to name, per
+    district and over all districts (oldest first)."""
 
     counts: dict[str | None, int]
-    first: list[tuple[int, str | None, str]]  # (application id, district, order), in order
+    first: dict[str | None, list[int]]
+    first_overall: list[int]
 
 
 async def digest_section(
@@ -187,30 +191,31 @@ async def digest_section(
     until: str,
     per_district: int,
 ) -> DigestSection:
-    """Counted and listed in SQL, so the digest costs the same with 100 or 100,000 open
-    applications. ``since``/``until`` bound "new" as stored timestamps (UTC ISO text)."""
+    """Counted in one pass, listed by a few rows per district, so the digest stays cheap with
+    100,000 open applications. ``since``/``until`` bound "new" as stored timestamps (UTC ISO
+    text)."""
     found = _DIGEST_SECTIONS[name]
     params = {"today": date_to_db(today), "since": since, "until": until, "n": per_district}
-    counts = await fetch_all(
-        conn, f"SELECT district, COUNT(*) AS n FROM ({found}) GROUP BY district", params
-    )
-    first = await fetch_all(
-        conn,
-        f"""
-        SELECT application_id, district, sort_key FROM (
-            SELECT application_id, district, sort_key,
-                   ROW_NUMBER() OVER (PARTITION BY district
-                                      ORDER BY sort_key, application_id) AS place
-              FROM ({found}))
-         WHERE place <= :n
-         ORDER BY sort_key, application_id
-        """,
-        params,
-    )
-    return DigestSection(
-        {r["district"]: r["n"] for r in counts},
-        [(r["application_id"], r["district"], str(r["sort_key"])) for r in first],
-    )
+    counts = {
+        r["district"]: r["n"]
+        for r in await fetch_all(
+            conn, f"SELECT district, COUNT(*) AS n FROM ({found}) GROUP BY district", params
+        )
+    }
+    listed = f"""
+        SELECT application_id FROM ({found}) {{where}}
+         ORDER BY sort_key, tiebreak LIMIT :n
+    """
+    first: dict[str | None, list[int]] = {}
+    for district in counts:
+        rows = await fetch_all(
+            conn,
+            listed.format(where="WHERE district IS :district"),
+            {**params, "district": district},
+        )
+        first[district] = [r["application_id"] for r in rows]
+    overall = await fetch_all(conn, listed.format(where=""), params) if counts else []
+    return DigestSection(counts, first, [r["application_id"] for r in overall])
 
 
 # -- the calendar the rows were computed with ----------------------------------------------

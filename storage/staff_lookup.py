@@ -9,6 +9,7 @@ mobile number or a unified social credit code.
 
 from __future__ import annotations
 
+import json
 import unicodedata
 from collections import defaultdict
 
@@ -18,7 +19,7 @@ from process.numbers import parse_application_number
 from process.roles import OVERSEERS
 from process.validators import ValidationError, validate_mobile, validate_uscc
 from storage.codec import optional_date_from_db, optional_time_from_db
-from storage.db import fetch_all, fetch_one
+from storage.db import fetch_all
 from storage.models import Application, PauseRow
 from storage.rows import APPLICATION_COLUMNS, PAUSE_COLUMNS, application_from_row, pause_from_row
 from storage.staff_models import QueueItem, Staff
@@ -55,11 +56,16 @@ FIND_BY_NAME_PAIR_SQL = f"""
       AND (a.applicant_name LIKE ? ESCAPE '\\' OR a.project_name LIKE ? ESCAPE '\\')
     ORDER BY p.application_id DESC LIMIT ?
 """
-# How common a pair is, counted no further than needed to tell the rarest.
+# How common each typed pair is (a JSON list in, one row per pair out, in one round trip),
+# counted no further than needed to tell the rarest.
 PAIR_COUNT_CAP = 500
-PAIR_COUNT_SQL = f"""
-    SELECT COUNT(*) FROM (
-        SELECT 1 FROM application_name_pairs WHERE pair = ? LIMIT {PAIR_COUNT_CAP})
+PAIR_COUNTS_SQL = f"""
+    SELECT typed.key AS position, typed.value AS pair, (
+        SELECT COUNT(*) FROM (
+            SELECT 1 FROM application_name_pairs p WHERE p.pair = typed.value
+            LIMIT {PAIR_COUNT_CAP})
+    ) AS found
+    FROM json_each(?) AS typed
 """
 # Mobiles and credit codes are sealed at rest; they are found by their keyed hashes, under
 # every key the connection knows (a rotation may be half-way).
@@ -161,14 +167,10 @@ async def _rarest_pair(conn: aiosqlite.Connection, typed: str) -> str | None:
     pairs = name_pairs(typed)
     if not pairs:
         return None
-    counted: list[tuple[int, str]] = []
-    for pair in pairs:
-        row = await fetch_one(conn, PAIR_COUNT_SQL, (pair,))
-        count = int(row[0]) if row is not None else 0
-        if count == 0:
-            return pair  # nothing has it: the answer is empty, found at once
-        counted.append((count, pair))
-    return min(counted)[1]
+    rows = await fetch_all(conn, PAIR_COUNTS_SQL, (json.dumps(pairs),))
+    # Fewest first; among equals, the one typed first.
+    rarest = min(rows, key=lambda row: (int(row["found"]), int(row["position"])))
+    return str(rarest["pair"])
 
 
 def name_pairs(text: str) -> list[str]:

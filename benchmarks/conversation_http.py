@@ -1,0 +1,226 @@
+"""Item 1: the application conversation end to end over HTTP, each bot in its own process.
+
+The echo bot, hvconnect without the client-side flood limiter and hvconnect exactly as
+built each run as ``python -m benchmarks.run_bot`` against their own Bot API emulator, and
+the same numbers of customers walk the conversation on each, one contender after the other,
+in an order that rotates from run to run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from benchmarks.common import Section, Spread, percentile
+from benchmarks.datagen import NOW, add_staff_member, prepare_database
+from benchmarks.over_http import (
+    BotProcess,
+    EventTimes,
+    RunResult,
+    StepTiming,
+    calibrate,
+    run_customers,
+)
+from benchmarks.walk import application_walk
+from sandbox.emulator import BotApiEmulator
+from sandbox.limits import RateLimits
+from storage.crypto import generate_secret_key
+
+TOKEN = "123456:BENCH"
+MANAGER_ID = 500_001  # the customer manager of 汉台区, who is told of every submission
+
+# The contenders: the echo bot, hvconnect without the client-side flood limiter (its own
+# cost), and hvconnect exactly as built, capped at Telegram's 30 calls a second.
+ECHO, FREE, BUILT = "echo", "hvconnect", "hvconnect as built"
+
+
+@dataclass
+class Contender:
+    name: str
+    api: BotApiEmulator
+    times: EventTimes
+    process: BotProcess
+    moves: Sequence[Any] = ()
+    answers: Sequence[int] = ()
+
+
+async def over_http(
+    section: Section,
+    work: Path,
+    *,
+    counts: Sequence[int],
+    repeats: int,
+    calibration_quiet: float,
+) -> None:
+    limits = RateLimits(enabled=False)
+    async with (
+        BotApiEmulator(token=TOKEN, limits=limits) as echo_api,
+        BotApiEmulator(token=TOKEN, limits=limits) as free_api,
+        BotApiEmulator(token=TOKEN, limits=limits) as built_api,
+    ):
+        contenders = {
+            ECHO: Contender(
+                ECHO,
+                echo_api,
+                EventTimes(echo_api),
+                BotProcess("echo", echo_api, work / "echo.log"),
+            ),
+            FREE: await _hvconnect(FREE, free_api, work, "--no-flood-limiter"),
+            BUILT: await _hvconnect(BUILT, built_api, work),
+        }
+        try:
+            await asyncio.gather(*(c.process.start() for c in contenders.values()))
+            for contender in contenders.values():
+                contender.moves = application_walk(echo=contender.name == ECHO)
+            found_answers = await asyncio.gather(
+                *(
+                    calibrate(c.api, 1, c.moves, quiet=calibration_quiet)
+                    for c in contenders.values()
+                )
+            )
+            for contender, answers in zip(contenders.values(), found_answers, strict=True):
+                contender.answers = answers
+            found: dict[tuple[str, int], list[RunResult]] = {}
+            next_user = 1_000
+            for repeat in range(repeats):
+                for n in counts:
+                    # As built, 100 customers take minutes at 30 calls a second: the cap is
+                    # plain from 10 customers on.
+                    names = [c for c in contenders if not (c == BUILT and n > 10)]
+                    for name in names[repeat % len(names) :] + names[: repeat % len(names)]:
+                        c = contenders[name]
+                        result = await run_customers(
+                            c.api, c.times, next_user, n, c.moves, c.answers
+                        )
+                        found.setdefault((name, n), []).append(result)
+                    next_user += n
+        finally:
+            for contender in contenders.values():
+                await contender.process.stop()
+    _http_tables(section, found, counts, repeats, contenders)
+
+
+async def _hvconnect(name: str, api: BotApiEmulator, work: Path, *flags: str) -> Contender:
+    slug = "free" if flags else "built"
+    db = work / f"http-{slug}.db"
+    await prepare_database(db)
+    add_staff_member(db, MANAGER_ID, role="customer_manager", district="汉台区")
+    manager = api.user(MANAGER_ID, first_name="娜", last_name="李")
+    api.state.private_chat(manager.info)  # the manager has talked to the bot before
+    process = BotProcess(
+        "hvconnect",
+        api,
+        work / f"hvconnect-{slug}.log",
+        "--db",
+        str(db),
+        "--secret-key",
+        generate_secret_key(),
+        "--start",
+        NOW.isoformat(),
+        *flags,
+    )
+    return Contender(name, api, EventTimes(api), process)
+
+
+def _p(timings: Sequence[StepTiming], pct: float, full: bool = False) -> float:
+    return percentile([t.full_ms if full else t.first_ms for t in timings], pct)
+
+
+def ratio_text(values: Sequence[float], percent: bool = True) -> str:
+    spread = Spread.of(values)
+    if percent:
+        return f"**{spread.median:.0%}** ({spread.low:.0%}–{spread.high:.0%})"
+    return f"**{spread.median:.1f}×** ({spread.low:.1f}–{spread.high:.1f})"
+
+
+def _http_tables(
+    section: Section,
+    found: dict[tuple[str, int], list[RunResult]],
+    counts: Sequence[int],
+    repeats: int,
+    contenders: dict[str, Contender],
+) -> None:
+    answers = {name: sum(c.answers) for name, c in contenders.items()}
+    section.text(
+        "### 1. End to end over HTTP\n\n"
+        "Each bot is a separate process (`python -m benchmarks.run_bot`) long-polling its own "
+        "Bot API emulator (`sandbox/`, flood limits off) that runs in the benchmark's "
+        "process; N new customers walk the conversation at the same time, each waiting for "
+        "the answer to a step before taking the next. Latency runs from the moment a "
+        "customer's message is queued for the bot to the moment the emulator records the "
+        "bot's first message or edit in answer; *whole answer* is until its last one "
+        f"(hvconnect answers the {len(contenders[FREE].moves)} steps with {answers[FREE]} "
+        f"messages and edits, the echo bot with {answers[ECHO]}). *hvconnect* is "
+        "`build_application()` with python-telegram-bot's `AIORateLimiter` lifted "
+        "(`--no-flood-limiter`); *as built* keeps it. Figures: median of "
+        f"{repeats} runs (min–max); ratios are taken run by run."
+    )
+    rows = []
+    for n in counts:
+        echo, free = found[ECHO, n], found[FREE, n]
+        built = found.get((BUILT, n))
+        rows.append(
+            (
+                n,
+                Spread.of(r.steps_per_second for r in echo).show(1),
+                Spread.of(r.steps_per_second for r in free).show(1),
+                ratio_text(
+                    [
+                        f.steps_per_second / e.steps_per_second
+                        for f, e in zip(free, echo, strict=True)
+                    ]
+                ),
+                Spread.of(r.steps_per_second for r in built).show(1) if built else "—",
+                ratio_text(
+                    [
+                        b.steps_per_second / e.steps_per_second
+                        for b, e in zip(built, echo, strict=True)
+                    ]
+                )
+                if built
+                else "—",
+            )
+        )
+    section.text("Conversation steps per second (goal: hvconnect ≥ 60% of the echo bot):")
+    section.table(
+        ("customers", "echo bot", "hvconnect", "ratio", "hvconnect as built", "ratio"), rows
+    )
+    rows = []
+    for n in counts:
+        echo, free = found[ECHO, n], found[FREE, n]
+        built = found.get((BUILT, n))
+        rows.append(
+            (
+                n,
+                Spread.of(_p(r.timings, 50) for r in echo).show(1),
+                Spread.of(_p(r.timings, 50) for r in free).show(1),
+                Spread.of(_p(r.timings, 99) for r in echo).show(1),
+                Spread.of(_p(r.timings, 99) for r in free).show(1),
+                ratio_text(
+                    [
+                        _p(f.timings, 99) / _p(e.timings, 99)
+                        for f, e in zip(free, echo, strict=True)
+                    ],
+                    percent=False,
+                ),
+                Spread.of(_p(r.timings, 99, full=True) for r in free).show(1),
+                Spread.of(_p(r.timings, 99) for r in built).show(1) if built else "—",
+            )
+        )
+    section.text("Latency in milliseconds (goal: hvconnect's p99 ≤ 2× the echo bot's):")
+    section.table(
+        (
+            "customers",
+            "echo p50",
+            "hvconnect p50",
+            "echo p99",
+            "hvconnect p99",
+            "p99 ratio",
+            "hvconnect p99, whole answer",
+            "as built p99",
+        ),
+        rows,
+    )
