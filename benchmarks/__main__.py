@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import benchmarks
-from benchmarks.common import QUICK_VARIABLE, Report, quick
+from benchmarks.common import QUICK_VARIABLE, Report, parse_blocks, quick, render_file
 
 OUTPUT = Path(__file__).resolve().parent.parent / "BENCHMARKS.md"
 
@@ -40,27 +40,29 @@ def main(argv: list[str] | None = None) -> int:
     unknown = sorted(set(names) - set(available()))
     if unknown:
         parser.error(f"no benchmark {unknown[0]!r}; there are {available()}")
-    report = Report()
-    started = time.perf_counter()
-    for name in names:
-        print(f"benchmarks: {name} …", file=sys.stderr, flush=True)
-        begun = time.perf_counter()
-        module = importlib.import_module(f"benchmarks.bench_{name}")
-        module.run(report)
-        print(f"benchmarks: {name} took {time.perf_counter() - begun:.0f} s", file=sys.stderr)
     command = "make bench" if not args.names else "python -m benchmarks " + " ".join(names)
     if quick():
         command = f"{QUICK_VARIABLE}=1 {command}"
-    minutes = (time.perf_counter() - started) / 60
-    args.output.write_text(
-        report.render(
+    # Benchmarks not run this time keep what they last wrote, each block with its own date
+    # and command, so one slow benchmark can be re-run without the others.
+    previous = args.output.read_text(encoding="utf-8") if args.output.exists() else ""
+    blocks = {name: block for name, block in parse_blocks(previous).items() if name in available()}
+    for name in names:
+        print(f"benchmarks: {name} …", file=sys.stderr, flush=True)
+        begun = time.perf_counter()
+        report = Report()
+        module = importlib.import_module(f"benchmarks.bench_{name}")
+        module.run(report)
+        minutes = (time.perf_counter() - begun) / 60
+        print(f"benchmarks: {name} took {minutes:.1f} min", file=sys.stderr)
+        blocks[name] = report.block(
+            name,
             command=command,
             when=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-            intro=f"Written by `python -m benchmarks` in {minutes:.1f} minutes; do not edit "
-            "by hand. Every figure is the median of several runs with the smallest and "
-            "largest in brackets; every ratio is taken run by run from a pair measured back "
-            "to back.",
-        ),
+            minutes=minutes,
+        )
+    args.output.write_text(
+        render_file([blocks[name] for name in available() if name in blocks]),
         encoding="utf-8",
     )
     print(f"benchmarks: wrote {args.output}", file=sys.stderr)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import os
 import platform
+import re
 import sqlite3
 import statistics
 import sys
@@ -183,11 +184,38 @@ class Report:
         self.sections.append(found)
         return found
 
-    def render(self, *, command: str, when: str, intro: str = "") -> str:
-        lines = ["# Benchmarks", ""]
-        if intro:
-            lines += [intro.strip(), ""]
-        lines += [f"Command: `{command}`", "", f"Date: {when}", "", "Machine:", ""]
-        lines += [f"- {name}: {value}" for name, value in machine().items()]
-        lines.append("")
-        return "\n".join(lines) + "\n" + "\n".join(s.markdown() for s in self.sections)
+    def block(self, name: str, *, command: str, when: str, minutes: float) -> str:
+        """This benchmark's part of BENCHMARKS.md, marked so a later run can replace it."""
+        stamp = f"*Measured {when} by `{command}` ({minutes:.1f} minutes).*"
+        body = "\n".join(s.markdown() for s in self.sections)
+        if self.sections:  # the stamp goes under the first heading
+            head, _, rest = body.partition("\n\n")
+            body = f"{head}\n\n{stamp}\n\n{rest}"
+        return f"{_BEGIN.format(name)}\n{body}{_END.format(name)}\n"
+
+
+_BEGIN = "<!-- benchmark {} -->"
+_END = "<!-- end of benchmark {} -->"
+_BLOCK = re.compile(r"<!-- benchmark (\w+) -->\n.*?<!-- end of benchmark \1 -->\n", re.DOTALL)
+
+
+def parse_blocks(text: str) -> dict[str, str]:
+    """The benchmarks' blocks of an existing BENCHMARKS.md, by benchmark name."""
+    return {match.group(1): match.group(0) for match in _BLOCK.finditer(text)}
+
+
+def render_file(blocks: Sequence[str]) -> str:
+    """BENCHMARKS.md: what it is, the machine, then each benchmark's block."""
+    lines = [
+        "# Benchmarks",
+        "",
+        "Written by `make bench` (`python -m benchmarks [NAME ...]`); do not edit by hand. "
+        "Each benchmark's part says when and by which command it was measured. Every figure "
+        "is the median of several runs with the smallest and largest in brackets; every "
+        "ratio is taken run by run from a pair measured back to back.",
+        "",
+        "Machine:",
+        "",
+    ]
+    lines += [f"- {name}: {value}" for name, value in machine().items()]
+    return "\n".join(lines) + "\n\n" + "\n".join(blocks)

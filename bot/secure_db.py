@@ -4,7 +4,8 @@ The key comes from the configuration (``HVCONNECT_SECRET_KEY``, plus
 ``HVCONNECT_OLD_SECRET_KEYS`` during a rotation) and goes to the one
 :class:`~storage.db.Database` of the process; nothing else holds it. At start-up the bot
 also seals whatever an older release left in clear (the rows of a database from before
-encryption), so that from then on every copy of the file is protected.
+encryption), so that from then on every copy of the file is protected; it records when none
+is left, so later starts skip the scan (a connection opened without a key forgets that).
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ from storage.crypto import (
     generate_secret_key,
     parse_secret_key,
 )
+from storage.codec import time_to_db
 from storage.db import Database
+from storage.facts import NOTHING_IN_CLEAR, fact, remember
 from storage.migrate import migrate
 from storage.rotate import checkpoint, reseal
 
@@ -52,10 +55,13 @@ async def open_bot_database(config: Config, now: datetime) -> Database:
     db = await Database.open(config.db_path, cipher=required_cipher(config))
     try:
         await migrate(db, now)
-        sealed = await reseal(db, only_unsealed=True)
-        if sealed.total:
-            log.warning("sealed %d value(s) stored in clear by an older release", sealed.total)
-            await checkpoint(db)
+        if await fact(db, NOTHING_IN_CLEAR) is None:
+            sealed = await reseal(db, only_unsealed=True)
+            if sealed.total:
+                log.warning("sealed %d value(s) stored in clear by an older release", sealed.total)
+                await checkpoint(db)
+            if sealed.remaining == 0:
+                await remember(db, NOTHING_IN_CLEAR, time_to_db(now))
     except BaseException:
         await db.close()
         raise

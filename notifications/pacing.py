@@ -15,10 +15,11 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable
 
-# Telegram counts requests when they arrive; ours leave a few milliseconds apart from when
-# we count them. Measuring the overall window a little longer than a second keeps network
-# jitter from turning the 30th message of a second into the 31st.
-WINDOW_SAFETY = 0.1
+# Telegram counts a message when it arrives, somewhere between our sending it and our reading
+# the answer. A message is therefore counted from its answer (see record_answered), and the
+# 31st leaves only when the 1st's answer is a second old: it cannot arrive inside the same
+# second, whatever the network did. The small margin is for Telegram's own rounding.
+WINDOW_SAFETY = 0.01
 # Forget chats whose pacing has long expired, so the table does not grow without end.
 _PRUNE_ABOVE = 1024
 
@@ -71,6 +72,19 @@ class Pacer:
         self._chat_ready[chat_id] = max(self._chat_ready.get(chat_id, 0.0), now + interval)
         if len(self._chat_ready) > _PRUNE_ABOVE:
             self._prune(now)
+
+    def record_answered(self, chat_id: int) -> None:
+        """The call last recorded for ``chat_id`` has been answered (or has failed) now.
+
+        Telegram received it no later than now, so the overall window and the chat's
+        interval are counted from here rather than from the send. The sender has one call
+        in flight at a time, so that call is the last one recorded.
+        """
+        now = self._clock()
+        if self._recent:
+            self._recent[-1] = max(self._recent[-1], now)
+        interval = self._group_interval if chat_id < 0 else self._chat_interval
+        self._chat_ready[chat_id] = max(self._chat_ready.get(chat_id, 0.0), now + interval)
 
     def record_flood(self, chat_id: int, retry_after: float) -> None:
         """Telegram answered 429 for ``chat_id``: wait ``retry_after`` before trying it again.

@@ -199,8 +199,10 @@ class OutboxSender:
         try:
             message_id = await deliver(self._bot, row)
         except Exception as error:  # every failure is recorded on the row; none stops the loop
+            pacer.record_answered(row.chat_id)
             await asyncio.shield(self._failed(row, error, pacer))
             return
+        pacer.record_answered(row.chat_id)
         # Shielded: once Telegram has the message, a stop must not lose the record of it.
         await asyncio.shield(
             self._repo.mark_sent(row.id, telegram_message_id=message_id, now=self._clock.now())

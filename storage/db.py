@@ -20,6 +20,7 @@ transaction. Plain reads take the same lock for the same reason.
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
@@ -34,6 +35,8 @@ Params = Sequence[object] | Mapping[str, object]
 
 MEMORY = ":memory:"
 BUSY_TIMEOUT_MS = 5_000
+# storage_facts: every sealed column holds sealed values only (see storage/facts.py).
+NOTHING_IN_CLEAR = "nothing_in_clear"
 
 
 class Database:
@@ -73,6 +76,8 @@ class Database:
             await run(connection, "PRAGMA synchronous = FULL")
             await run(connection, "PRAGMA foreign_keys = ON")
             await run(connection, "PRAGMA secure_delete = ON")
+            if cipher is None:
+                await _forget_nothing_in_clear(connection)
         except BaseException:
             await connection.close()
             raise
@@ -187,3 +192,12 @@ async def insert(connection: aiosqlite.Connection, sql: str, params: Params = ()
     if row_id is None:  # pragma: no cover - sqlite3 always sets it after an INSERT
         raise RuntimeError("INSERT did not report a row id")
     return row_id
+
+
+async def _forget_nothing_in_clear(connection: aiosqlite.Connection) -> None:
+    """Without a key values are stored as given, so the bot must look for clear ones again."""
+    try:
+        await run(connection, "DELETE FROM storage_facts WHERE name = ?", (NOTHING_IN_CLEAR,))
+    except sqlite3.OperationalError as error:
+        if "no such table" not in str(error) and "readonly" not in str(error):
+            raise

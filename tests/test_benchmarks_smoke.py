@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks import bench_jobstore, bench_sender, bench_sweep
-from benchmarks.common import Report
+from benchmarks.common import Report, parse_blocks, render_file
 
 
 def _rows(report: Report) -> list[str]:
@@ -57,3 +57,19 @@ def test_jobstore_benchmark_runs_both_sides_in_their_own_processes(tmp_path: Pat
     report = Report()
     bench_jobstore.describe(report, measured)
     assert len(_rows(report)) == 6
+
+
+def test_a_benchmark_run_alone_replaces_only_its_own_part_of_the_report() -> None:
+    def block(name: str, figure: str, when: str) -> str:
+        report = Report()
+        report.section(f"{name} section").text(f"figure {figure}")
+        return report.block(name, command=f"python -m benchmarks {name}", when=when, minutes=1)
+
+    before = render_file([block("sender", "27.2", "monday"), block("sweep", "1.9", "monday")])
+    blocks = parse_blocks(before)
+    assert set(blocks) == {"sender", "sweep"}
+    blocks["sender"] = block("sender", "29.5", "tuesday")
+    after = render_file([blocks["sender"], blocks["sweep"]])
+    assert "figure 29.5" in after and "figure 27.2" not in after
+    assert "figure 1.9" in after and "Measured monday" in after and "Measured tuesday" in after
+    assert parse_blocks(after) == blocks

@@ -45,7 +45,7 @@ def test_conversation_benchmark_reports_every_contender() -> None:
     assert any(row.startswith("| 1 |") and NUMBER.search(row) for row in rows)
     for bot in ("echo bot", "hvconnect", "hvconnect as built"):
         assert any(row.startswith(f"| {bot} |") and NUMBER.search(row) for row in rows), bot
-    assert "process_update" in report.render(command="test", when="now")
+    assert "process_update" in report.block("test", command="test", when="now", minutes=0.0)
 
 
 def test_dataset_benchmark_reports_size_start_up_commands_and_plans() -> None:
@@ -59,7 +59,7 @@ def test_dataset_benchmark_reports_size_start_up_commands_and_plans() -> None:
         conversation_customers=1,
     )
     bench_dataset.run(report, sizes)
-    text = report.render(command="test", when="now")
+    text = report.block("test", command="test", when="now", minutes=0.0)
     assert re.search(r"database size \(with WAL\) \| \d+ MB", text)
     assert re.search(r"start-up to the first answered update \| \d+\.\d+ s", text)
     assert "/queue, manager with 500 open" in text and "/find, no match" in text

@@ -51,11 +51,29 @@ def test_the_overall_window_is_a_little_longer_than_a_second() -> None:
         assert p.global_wait() == 0.0
         p.record_send(chat)
         ticks.now += 0.01
-    # The 31st must wait until the first of the 30 is 1.1 s old, not just 1 s.
-    assert p.global_wait() == pytest.approx(1.1 - 0.30)
+    # The 31st must wait until the first of the 30 is 1.01 s old, not just 1 s.
+    assert p.global_wait() == pytest.approx(1.01 - 0.30)
     ticks.now = 100.0 + 1.0
     assert p.global_wait() > 0
-    ticks.now = 100.0 + 1.1
+    ticks.now = 100.0 + 1.01
+    assert p.global_wait() == 0.0
+
+
+def test_a_message_counts_from_its_answer_so_a_slow_call_cannot_bunch_the_next_second() -> None:
+    # Telegram may receive a call at any moment until its answer is back: the 31st message
+    # waits until the 1st's answer is a second old, however late that answer came.
+    ticks = Ticks()
+    p = pacer(ticks)
+    p.record_send(0)
+    ticks.now += 0.25  # a slow round trip
+    p.record_answered(0)
+    assert p.chat_wait(0) == pytest.approx(1.0)
+    for chat in range(1, 30):
+        p.record_send(chat)
+        p.record_answered(chat)
+    ticks.now = 100.0 + 1.0  # a second after the 1st was sent, not after it was answered
+    assert p.global_wait() == pytest.approx(0.26)
+    ticks.now = 100.0 + 1.26
     assert p.global_wait() == 0.0
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import Config
+from bot import secure_db
 from bot.secure_db import open_bot_database
 from storage.applications import ApplicationsRepo
 from storage.crypto import FieldCipher, SealedWithoutKey
@@ -16,7 +17,7 @@ from storage.db import Database
 from storage.drafts import DraftsRepo
 from storage.migrate import migrate
 from storage.outbox import OutboxRepo
-from storage.rotate import count_stale
+from storage.rotate import ResealReport, count_stale
 from storage.staff import StaffRepo
 from storage.threads import ThreadsRepo
 from storage.users import UsersRepo
@@ -148,6 +149,38 @@ async def test_data_from_before_encryption_is_sealed_when_the_bot_opens_it(
     # secure_delete and the checkpoint leave no old copy in free pages or the WAL.
     assert found_on_disk(path, PLAIN_VALUES) == {}
 
+
+
+async def test_the_scan_for_values_in_clear_runs_once_until_a_keyless_connection_writes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "hv.db"
+    config = Config(db_path=path, secret_key=TEST_SECRET_KEY)
+    scans: list[bool] = []
+    real_reseal = secure_db.reseal
+
+    async def counted(db: Database, **options: bool) -> ResealReport:
+        scans.append(True)
+        return await real_reseal(db, **options)
+
+    monkeypatch.setattr(secure_db, "reseal", counted)
+    for _ in range(2):
+        db = await open_bot_database(config, NOW)
+        await db.close()
+    assert len(scans) == 1  # the second start trusts the recorded fact
+
+    keyless = await Database.open(path)  # a tool without the key: values go in as given
+    application = await write_everything(keyless)
+    await keyless.close()
+    db = await open_bot_database(config, NOW)
+    try:
+        assert len(scans) == 2
+        assert await count_stale(db, only_unsealed=True) == 0
+        stored = await ApplicationsRepo(db).get(application.id)
+        assert stored is not None and stored.contact_mobile == PHONE
+    finally:
+        await db.close()
+    assert found_on_disk(path, PLAIN_VALUES) == {}
 
 async def test_another_key_cannot_read_what_this_one_sealed(db: Database) -> None:
     await write_everything(db)
