@@ -16,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 
 from bot.config import Config, ConfigError
+from storage.codec import time_to_db
 from storage.crypto import (
     GENERATE_HINT,
     BadSecretKey,
@@ -23,7 +24,6 @@ from storage.crypto import (
     generate_secret_key,
     parse_secret_key,
 )
-from storage.codec import time_to_db
 from storage.db import Database
 from storage.facts import NOTHING_IN_CLEAR, fact, remember
 from storage.migrate import migrate

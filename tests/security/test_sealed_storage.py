@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import Config
 from bot import secure_db
+from bot.config import Config
 from bot.secure_db import open_bot_database
 from storage.applications import ApplicationsRepo
 from storage.crypto import FieldCipher, SealedWithoutKey
@@ -150,7 +150,6 @@ async def test_data_from_before_encryption_is_sealed_when_the_bot_opens_it(
     assert found_on_disk(path, PLAIN_VALUES) == {}
 
 
-
 async def test_the_scan_for_values_in_clear_runs_once_until_a_keyless_connection_writes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -181,6 +180,7 @@ async def test_the_scan_for_values_in_clear_runs_once_until_a_keyless_connection
     finally:
         await db.close()
     assert found_on_disk(path, PLAIN_VALUES) == {}
+
 
 async def test_another_key_cannot_read_what_this_one_sealed(db: Database) -> None:
     await write_everything(db)
