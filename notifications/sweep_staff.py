@@ -17,6 +17,7 @@ they are about, and go out then.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,11 +26,19 @@ from datetime import date, datetime
 import aiosqlite
 
 from notifications.sweeps import BATCH, SweepContext, existing_keys
+from process.calendar import WorkingCalendar
 from process.deadlines import Pause, StageClock, stage_clock
 from process.stages import Stage
 from storage.models import Application, StageVisit, User
+from storage.reminder_points import (
+    PointDates,
+    ToldLine,
+    mark_told,
+    postpone_to,
+    store_points,
+    told_today,
+)
 from storage.reminder_reads import (
-    Brief,
     applications_by_id,
     briefs_by_id,
     staff_by_id,
@@ -41,7 +50,7 @@ from storage.reminders import (
     StageState,
     WatchKind,
     WatchUpdate,
-    due_subjects,
+    changed_subjects,
     forget_watches,
     meta_value,
     overdue_visits,
@@ -54,6 +63,7 @@ from storage.staff_models import Staff
 # Stages in which the project manager acts: design review, and the completion inspection.
 PROJECT_STAGES = frozenset({Stage.DESIGN.value, Stage.CONTRACT.value})
 ESCALATION_LINES = 30  # applications named in one escalation; the rest are counted
+LIST_LINES = 30  # applications named in one list of reminders; the rest are counted
 ESCALATED_KEY = "escalated"  # reminder_meta: the last day whose escalations were queued
 
 
@@ -92,8 +102,31 @@ def reminder_key(visit_id: int, point: Point) -> str:
     return f"remind:{visit_id}:{point.name}:{point.threshold}"
 
 
+def point_dates(
+    used_days: int, limit_days: int, today: date, calendar: WorkingCalendar
+) -> PointDates:
+    """The working days a stage with ``used_days`` used today reaches each of its points, if
+    its clock keeps running (``None`` for a point behind it or none at all)."""
+
+    def on(threshold: int) -> date | None:
+        if threshold < 1 or threshold < used_days:
+            return None
+        return calendar.add_working_days(today, threshold - used_days).day
+
+    return PointDates(
+        half_on=on((limit_days + 1) // 2),
+        before_on=on(limit_days - 1),
+        deadline_on=on(limit_days),
+    )
+
+
 class StageReminders:
-    """The ``stage`` sweep: reminders to staff, then the day's escalations."""
+    """The ``stage`` sweep: reminders to staff, then the day's escalations.
+
+    A run first counts afresh the clocks of the stages that changed since it last looked and
+    stores the dates of their points; then it tells, set-wise, what the stored dates call for
+    today (see :mod:`storage.reminder_points`): one message per staff member and run.
+    """
 
     def __init__(self, context: SweepContext) -> None:
         self._ctx = context
@@ -103,26 +136,41 @@ class StageReminders:
         ctx = self._ctx
         today = ctx.today(now)
         await ctx.ready(today)
-        queued = 0
-        while await ctx.anything_due(WatchKind.STAGE, today):
+        while await ctx.anything_to_look_at(today):
             async with ctx.db.transaction() as conn:
-                ids = await due_subjects(conn, WatchKind.STAGE, today, limit=BATCH)
-                queued += await self._look(conn, ids, now, today)
+                ids = await changed_subjects(conn, today, limit=BATCH)
+                await self._look(conn, ids, now, today)
             await asyncio.sleep(0)  # let waiting handlers have the database
+        queued = await self._tell_due(now, today)
         if ctx.calendar.is_workday(today) and self._escalated_on != today:
             queued += await self._escalate(now, today)
             self._escalated_on = today
         return queued
 
+    async def _tell_due(self, now: datetime, today: date) -> int:
+        ctx = self._ctx
+        if not await ctx.anything_due(WatchKind.STAGE, today):
+            return 0
+        next_workday = ctx.calendar.add_working_days(today, 1).day
+        async with ctx.db.transaction() as conn:
+            if not ctx.calendar.is_workday(today):
+                await postpone_to(conn, today, next_workday)
+                return 0
+            lines = await told_today(conn, today, lines=LIST_LINES)
+            queued = await self._tell(conn, lines, now, today)
+            await mark_told(conn, today, next_workday)
+            return queued
+
     async def _look(
         self, conn: aiosqlite.Connection, ids: list[int], now: datetime, today: date
-    ) -> int:
+    ) -> None:
+        """Count the clocks of stages that changed, and store when each reaches its points."""
         ctx = self._ctx
         visits = await visits_by_id(conn, ids)
         apps = await briefs_by_id(conn, [v.application_id for v in visits.values()])
         gone: list[int] = []
         updates: list[WatchUpdate] = []
-        due: list[tuple[StageVisit, Brief, StageClock, Point]] = []
+        dates: list[tuple[int, PointDates]] = []
         workday = ctx.calendar.is_workday(today)
         for visit_id in ids:
             visit = visits.get(visit_id)
@@ -134,54 +182,91 @@ class StageReminders:
                 updates.append(WatchUpdate(visit_id, None, StageState.PAUSED))
                 continue
             clock = _clock(ctx, visit, now)
-            point = stage_point(clock.used_days, clock.limit_days, today) if workday else None
-            if point is not None:
-                due.append((visit, app, clock, point))
-            step = days_to_next_point(clock.used_days, clock.limit_days) if workday else 1
-            next_day = ctx.calendar.add_working_days(today, step).day
-            updates.append(WatchUpdate(visit_id, next_day, StageState.RUNNING, clock.due))
+            if not workday:  # counted again on the next working day
+                next_day = ctx.calendar.add_working_days(today, 1).day
+                updates.append(WatchUpdate(visit_id, next_day, StageState.RUNNING, clock.due))
+                continue
+            point = stage_point(clock.used_days, clock.limit_days, today)
+            step = days_to_next_point(clock.used_days, clock.limit_days)
+            check_on = today if point else ctx.calendar.add_working_days(today, step).day
+            updates.append(WatchUpdate(visit_id, check_on, StageState.RUNNING, clock.due))
+            dates.append(
+                (visit_id, point_dates(clock.used_days, clock.limit_days, today, ctx.calendar))
+            )
         await forget_watches(conn, WatchKind.STAGE, gone)
+        # The dates first: update_watches leaves rows without them to the next look.
         await update_watches(conn, WatchKind.STAGE, updates)
-        return await self._remind(conn, due, now)
+        await store_points(conn, dates)
 
-    async def _remind(
+    async def _tell(
+        self, conn: aiosqlite.Connection, lines: Sequence[ToldLine], now: datetime, today: date
+    ) -> int:
+        """One message per staff member: the reminder itself when there is one, else a list."""
+        by_member: defaultdict[int, list[ToldLine]] = defaultdict(list)
+        for line in lines:
+            by_member[line.user_id].append(line)
+        users = await users_by_id(conn, list(by_member))
+        single = [told[0] for told in by_member.values() if told[0].total == 1]
+        records = await applications_by_id(conn, [line.application_id for line in single])
+        visits = await visits_by_id(conn, [line.visit_id for line in single])
+        queued = 0
+        for user_id, told in by_member.items():
+            user = users.get(user_id)
+            if user is None:
+                continue
+            first = told[0]
+            if first.total > 1:
+                queued += await self._tell_list(conn, user, told, now, today)
+                continue
+            record, visit = records.get(first.application_id), visits.get(first.visit_id)
+            if record is None or visit is None:
+                continue
+            point = Point(*first.mark.split(":", 1))
+            base = reminder_key(first.visit_id, point)
+            # The customer manager's message has the plain key; others add their id.
+            key = base if user_id == record.customer_manager_id else f"{base}:{user_id}"
+            clock = _clock(self._ctx, visit, now)
+            queued += await _tell_holder(
+                self._ctx, conn, key, user, first.role, record, clock, point, now
+            )
+        return queued
+
+    async def _tell_list(
         self,
         conn: aiosqlite.Connection,
-        due: Sequence[tuple[StageVisit, Brief, StageClock, Point]],
+        user: User,
+        told: Sequence[ToldLine],
         now: datetime,
+        today: date,
     ) -> int:
-        if not due:
-            return 0
-        ctx = self._ctx
-        wanted: list[tuple[str, int, str, StageVisit, Brief, StageClock, Point]] = []
-        overseers: dict[str | None, list[Staff]] = {}
-        for visit, app, clock, point in due:
-            base = reminder_key(visit.id, point)
-            holders: list[tuple[int, str]] = []
-            if app.customer_manager_id is not None:
-                holders.append((app.customer_manager_id, "customer_manager"))
-            if app.project_manager_id is not None and visit.stage in PROJECT_STAGES:
-                holders.append((app.project_manager_id, "project_manager"))
-            if app.customer_manager_id is None:
-                if app.district not in overseers:
-                    overseers[app.district] = await overseers_of(conn, app.district)
-                holders.extend((m.user_id, m.role.value) for m in overseers[app.district])
-            for user_id, role in dict(holders).items():
-                # The customer manager's message has the plain key; others add their id.
-                key = base if user_id == app.customer_manager_id else f"{base}:{user_id}"
-                wanted.append((key, user_id, role, visit, app, clock, point))
-        sent = await existing_keys(conn, [w[0] for w in wanted])
-        wanted = [w for w in wanted if w[0] not in sent]
-        users = await users_by_id(conn, [w[1] for w in wanted])
-        # The full records (personal data opened) only for what is said.
-        records = await applications_by_id(conn, [w[4].id for w in wanted])
-        queued = 0
-        for key, user_id, role, _visit, brief, clock, point in wanted:
-            user, record = users.get(user_id), records.get(brief.id)
-            if user is None or record is None:
-                continue
-            queued += await _tell_holder(ctx, conn, key, user, role, record, clock, point, now)
-        return queued
+        calendar = self._ctx.calendar
+        counts = {line.point: line.of_point for line in told}
+        marks = ",".join(f"{line.visit_id}:{line.mark}" for line in told)
+        digest = hashlib.sha256(marks.encode()).hexdigest()[:16]
+        shown = [
+            {
+                "line": line,
+                "late_days": calendar.working_days_between(line.due_on, today)
+                if line.point == "overdue" and line.due_on is not None
+                else 0,
+            }
+            for line in told
+        ]
+        return int(
+            await self._ctx.outbox.message(
+                conn,
+                key=f"remind:list:{user.user_id}:{today.isoformat()}:{told[0].total}:{digest}",
+                recipient=user,
+                template="remind/stage_list",
+                now=now,
+                kind="remind.list",
+                lines=shown,
+                counts=counts,
+                total=told[0].total,
+                hidden=max(0, told[0].total - len(told)),
+                today=today,
+            )
+        )
 
     async def _escalate(self, now: datetime, today: date) -> int:
         """Once a working day; recorded as done, so a restart does not read it all again."""

@@ -33,7 +33,7 @@ from notifications.quiet_hours import QuietHours
 from process.calendar import WorkingCalendar
 from storage.db import Database, fetch_all
 from storage.models import Application
-from storage.reminders import WatchKind, due_subjects, sync_calendar
+from storage.reminders import WatchKind, changed_subjects, due_subjects, sync_calendar
 
 Sweep = Callable[[datetime], Awaitable[int]]
 StaffButtons = Callable[[str, Application], InlineKeyboardMarkup | None]
@@ -107,6 +107,11 @@ class SweepContext:
         SQLite's write lock, so the usual run, with nothing due, writes nothing."""
         async with self.db.snapshot() as conn:
             return bool(await due_subjects(conn, kind, day, limit=1))
+
+    async def anything_to_look_at(self, day: date) -> bool:
+        """Whether any stage visit is to be counted afresh by ``day`` (read-only, as above)."""
+        async with self.db.snapshot() as conn:
+            return bool(await changed_subjects(conn, day, limit=1))
 
     async def ready(self, today: date) -> None:
         """Before the first run of a process: if the working-day calendar changed since the

@@ -81,12 +81,30 @@ async def due_subjects(
     return [row["subject_id"] for row in rows]
 
 
+async def changed_subjects(conn: aiosqlite.Connection, day: date, *, limit: int) -> list[int]:
+    """Up to ``limit`` stage visits to count afresh on ``day``: new, changed, paused, or
+    without stored point dates (the others are decided by :mod:`storage.reminder_points`)."""
+    rows = await fetch_all(
+        conn,
+        """
+        SELECT subject_id FROM reminder_watch INDEXED BY reminder_watch_to_count
+         WHERE kind = 'stage' AND check_on <= ?
+           AND (check_on = '' OR state != 'running' OR deadline_on IS NULL)
+         ORDER BY check_on, subject_id
+         LIMIT ?
+        """,
+        (date_to_db(day), limit),
+    )
+    return [row["subject_id"] for row in rows]
+
+
 async def update_watches(
     conn: aiosqlite.Connection, kind: WatchKind, updates: Iterable[WatchUpdate]
 ) -> None:
     await conn.executemany(
         """
-        UPDATE reminder_watch SET check_on = ?, state = ?, due_on = ?
+        UPDATE reminder_watch SET check_on = ?, state = ?, due_on = ?,
+               half_on = NULL, before_on = NULL, deadline_on = NULL
          WHERE kind = ? AND subject_id = ?
         """,
         [

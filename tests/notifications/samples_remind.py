@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from storage.models import OwedItem
+from storage.reminder_points import ToldLine
 from tests.notifications.samples import SampleClock
 from tests.notifications.samples_workflow import APP, SampleFullApp
 
@@ -21,6 +22,20 @@ RUNNING = SampleClock(
 )
 PLAN_APP = replace(APP, stage="plan", step="plan_draft", applicant_name="汉中 <某某> 机械")
 LATE_LINE = {"app": PLAN_APP, "due": date(2026, 12, 1), "late_days": 3, "holder": "王<经理>"}
+LIST_LINE = ToldLine(
+    user_id=9,
+    role="customer_manager",
+    visit_id=4,
+    application_id=PLAN_APP.id,
+    stage="plan",
+    number=PLAN_APP.number,
+    applicant_name=PLAN_APP.applicant_name,
+    due_on=date(2026, 12, 1),
+    point="overdue",
+    mark="overdue:2026-12-04",
+    total=40,
+    of_point=1,
+)
 OPENED = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
 
 
@@ -39,6 +54,16 @@ REMIND_SAMPLES: dict[str, dict[str, Any]] = {
         "point": "overdue",
         "role": "customer_manager",
         "late_days": 2,
+    },
+    "remind/stage_list": {
+        "lines": [
+            {"line": LIST_LINE, "late_days": 2},
+            {"line": replace(LIST_LINE, point="half", due_on=None), "late_days": 0},
+        ],
+        "counts": {"overdue": 1, "half": 39},
+        "total": 40,
+        "hidden": 38,
+        "today": date(2026, 12, 4),
     },
     "remind/escalation": {
         "lines": [LATE_LINE, {**LATE_LINE, "holder": None, "late_days": 1}],

@@ -94,6 +94,17 @@ async def test_the_reads_made_every_minute_use_their_indexes(tmp_path: Path) -> 
             ("2026-12-01", "stage"),
         )
         assert "reminder_watch_check" in plan and "SCAN" not in plan
+        # The stages to count afresh are found through their partial index, without reading
+        # the rows whose stored point dates decide.
+        plan = await _plan(
+            rig.db,
+            "SELECT subject_id FROM reminder_watch INDEXED BY reminder_watch_to_count "
+            "WHERE kind = 'stage' AND check_on <= ? "
+            "AND (check_on = '' OR state != 'running' OR deadline_on IS NULL) "
+            "ORDER BY check_on, subject_id LIMIT 500",
+            ("2026-12-01",),
+        )
+        assert "reminder_watch_to_count" in plan and "SCAN" not in plan
         async with rig.db.snapshot() as conn:
             assert await unreachable_holdings(conn) == []
             assert await due_subjects(conn, WatchKind.OWED, date(2026, 12, 1), limit=10) == []
