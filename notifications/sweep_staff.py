@@ -7,8 +7,12 @@ on every working day it is overdue. A sweep that was down for a while says what 
 now, the most advanced of these, rather than everything it missed. Without a customer
 manager the district's supervisors are told instead.
 
+When several points of one staff member fall in the same run (the first run of a working
+day, above all), they come as one list, the most urgent first, rather than a message each.
+
 Overdue applications are also escalated, once a working day, in one message per supervisor
-(or admin) listing all the overdue applications of their districts.
+(or admin) listing all the overdue applications of their districts
+(:mod:`notifications.sweep_escalation`).
 
 Staff alerts are not held back by quiet hours: they are due at the start of the working day
 they are about, and go out then.
@@ -20,15 +24,20 @@ import asyncio
 import hashlib
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
 
 import aiosqlite
 
-from notifications.sweeps import BATCH, SweepContext, existing_keys
-from process.calendar import WorkingCalendar
+from notifications.stage_points import (
+    Point,
+    days_to_next_point,
+    point_dates,
+    reminder_key,
+    stage_point,
+)
+from notifications.sweep_escalation import Escalations
+from notifications.sweeps import BATCH, SweepContext
 from process.deadlines import Pause, StageClock, stage_clock
-from process.stages import Stage
 from storage.models import Application, StageVisit, User
 from storage.reminder_points import (
     PointDates,
@@ -41,83 +50,19 @@ from storage.reminder_points import (
 from storage.reminder_reads import (
     applications_by_id,
     briefs_by_id,
-    staff_by_id,
     users_by_id,
     visits_by_id,
 )
 from storage.reminders import (
-    LateVisit,
     StageState,
     WatchKind,
     WatchUpdate,
     changed_subjects,
     forget_watches,
-    meta_value,
-    overdue_visits,
-    set_meta,
     update_watches,
 )
-from storage.staff_assign import overseers_of
-from storage.staff_models import Staff
 
-# Stages in which the project manager acts: design review, and the completion inspection.
-PROJECT_STAGES = frozenset({Stage.DESIGN.value, Stage.CONTRACT.value})
-ESCALATION_LINES = 30  # applications named in one escalation; the rest are counted
 LIST_LINES = 30  # applications named in one list of reminders; the rest are counted
-ESCALATED_KEY = "escalated"  # reminder_meta: the last day whose escalations were queued
-
-
-@dataclass(frozen=True)
-class Point:
-    """Where a running stage stands against its limit, as a reminder names it."""
-
-    name: str  # half | day_before | due | overdue
-    threshold: str  # used working days at the point; the date for overdue
-
-
-def stage_point(used_days: int, limit_days: int, today: date) -> Point | None:
-    """The most advanced point a stage with ``used_days`` of ``limit_days`` has reached."""
-    if used_days < 1:
-        return None
-    if used_days > limit_days:
-        return Point("overdue", today.isoformat())
-    if used_days == limit_days:
-        return Point("due", str(limit_days))
-    if used_days == limit_days - 1:
-        return Point("day_before", str(limit_days - 1))
-    if 2 * used_days >= limit_days:
-        return Point("half", str((limit_days + 1) // 2))
-    return None
-
-
-def days_to_next_point(used_days: int, limit_days: int) -> int:
-    """Working days until the next point is reached, if the clock keeps running."""
-    if used_days > limit_days:
-        return 1  # overdue: every working day
-    thresholds = ((limit_days + 1) // 2, limit_days - 1, limit_days, limit_days + 1)
-    return min(t for t in thresholds if t > used_days and t >= 1) - used_days
-
-
-def reminder_key(visit_id: int, point: Point) -> str:
-    return f"remind:{visit_id}:{point.name}:{point.threshold}"
-
-
-def point_dates(
-    used_days: int, limit_days: int, today: date, calendar: WorkingCalendar
-) -> PointDates:
-    """The working days a stage with ``used_days`` used today reaches each of its points, if
-    its clock keeps running (``None`` for a point behind it or none at all)."""
-
-    def on(threshold: int) -> date | None:
-        if threshold < 1 or threshold < used_days:
-            return None
-        return calendar.add_working_days(today, threshold - used_days).day
-
-    return PointDates(
-        half_on=on((limit_days + 1) // 2),
-        before_on=on(limit_days - 1),
-        deadline_on=on(limit_days),
-    )
 
 
 class StageReminders:
@@ -130,6 +75,7 @@ class StageReminders:
 
     def __init__(self, context: SweepContext) -> None:
         self._ctx = context
+        self._escalations = Escalations(context)
         self._escalated_on: date | None = None
 
     async def __call__(self, now: datetime) -> int:
@@ -143,7 +89,7 @@ class StageReminders:
             await asyncio.sleep(0)  # let waiting handlers have the database
         queued = await self._tell_due(now, today)
         if ctx.calendar.is_workday(today) and self._escalated_on != today:
-            queued += await self._escalate(now, today)
+            queued += await self._escalations(now, today)
             self._escalated_on = today
         return queued
 
@@ -268,88 +214,10 @@ class StageReminders:
             )
         )
 
-    async def _escalate(self, now: datetime, today: date) -> int:
-        """Once a working day; recorded as done, so a restart does not read it all again."""
-        async with self._ctx.db.snapshot() as conn:
-            if await meta_value(conn, ESCALATED_KEY) == today.isoformat():
-                return 0
-            if not await overdue_visits(conn, today):
-                return 0  # nothing to write, not even that it is done
-        async with self._ctx.db.transaction() as conn:
-            if await meta_value(conn, ESCALATED_KEY) == today.isoformat():
-                return 0
-            queued = await self._escalate_in(conn, now, today)
-            await set_meta(conn, ESCALATED_KEY, today.isoformat())
-            return queued
-
-    async def _escalate_in(self, conn: aiosqlite.Connection, now: datetime, today: date) -> int:
-        ctx = self._ctx
-        late = await overdue_visits(conn, today)
-        if not late:
-            return 0
-        by_district: defaultdict[str | None, list[LateVisit]] = defaultdict(list)
-        for visit in late:
-            by_district[visit.district].append(visit)
-        by_overseer: defaultdict[int, list[LateVisit]] = defaultdict(list)
-        for district, visits in by_district.items():
-            for member in await overseers_of(conn, district):
-                by_overseer[member.user_id].extend(visits)
-        keys = {uid: f"escalate:{uid}:{today.isoformat()}" for uid in by_overseer}
-        sent = await existing_keys(conn, list(keys.values()))
-        # The longest overdue first; only the first lines are named in the message.
-        pending = {
-            uid: sorted(items, key=lambda v: (v.due_on, v.application_id))
-            for uid, items in by_overseer.items()
-            if keys[uid] not in sent
-        }
-        if not pending:
-            return 0
-        shown_ids = {
-            v.application_id for items in pending.values() for v in items[:ESCALATION_LINES]
-        }
-        apps = await applications_by_id(conn, list(shown_ids))
-        holders = await staff_by_id(
-            conn, [a.customer_manager_id for a in apps.values() if a.customer_manager_id]
-        )
-        users = await users_by_id(conn, list(pending))
-        queued = 0
-        for uid, items in pending.items():
-            user = users.get(uid)
-            if user is None:
-                continue
-            lines = [
-                {
-                    "app": apps[v.application_id],
-                    "due": v.due_on,
-                    "late_days": ctx.calendar.working_days_between(v.due_on, today),
-                    "holder": _name(holders, apps[v.application_id].customer_manager_id),
-                }
-                for v in items[:ESCALATION_LINES]
-                if v.application_id in apps
-            ]
-            queued += await ctx.outbox.message(
-                conn,
-                key=keys[uid],
-                recipient=user,
-                template="remind/escalation",
-                now=now,
-                kind="remind.escalation",
-                lines=lines,
-                total=len(items),
-                hidden=max(0, len(items) - len(lines)),
-                today=today,
-            )
-        return queued
-
 
 def _clock(ctx: SweepContext, visit: StageVisit, now: datetime) -> StageClock:
     pauses = [Pause(p.started_at, p.ended_at) for p in visit.pauses]
     return stage_clock(ctx.calendar, visit.started_at, visit.limit_days, pauses, now, ctx.tz)
-
-
-def _name(staff: dict[int, Staff], user_id: int | None) -> str | None:
-    member = staff.get(user_id) if user_id is not None else None
-    return member.name if member else None
 
 
 async def _tell_holder(

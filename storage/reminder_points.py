@@ -28,7 +28,8 @@ from storage.codec import date_to_db
 from storage.db import fetch_all, run
 
 PAST = "0001-01-01"
-PROJECT_STAGES = ("design", "contract")  # where the project manager acts too
+# Stages in which the project manager acts too: design review, and the completion inspection.
+PROJECT_STAGES = ("design", "contract")
 
 # Which rows the dates decide for: running, unchanged since their dates were stored, to be
 # looked at by today, of an open stage of an active application.

@@ -130,6 +130,23 @@ async def forget_watches(
     )
 
 
+async def any_overdue(conn: aiosqlite.Connection, today: date) -> bool:
+    """Whether any running stage of an active application is past its due date."""
+    row = await fetch_one(
+        conn,
+        """
+        SELECT 1 FROM reminder_watch w
+          JOIN stage_visits v ON v.id = w.subject_id
+          JOIN applications a ON a.id = v.application_id
+         WHERE w.kind = 'stage' AND w.state = 'running' AND w.due_on < ?
+           AND v.ended_at IS NULL AND a.status = 'active'
+         LIMIT 1
+        """,
+        (date_to_db(today),),
+    )
+    return row is not None
+
+
 async def overdue_visits(conn: aiosqlite.Connection, today: date) -> list[LateVisit]:
     """Running stage visits of active applications due before ``today``, the most overdue
     first."""

@@ -12,7 +12,7 @@ is the one door the bot uses.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 
 import aiosqlite
@@ -38,7 +38,12 @@ from storage.staff_invites import (
     recent_failures,
     redeem_invite,
 )
-from storage.staff_lookup import find_applications, queue_for
+from storage.staff_lookup import (
+    find_applications,
+    queue_for,
+    queue_heads_for,
+    queue_items_by_id,
+)
 from storage.staff_models import (
     INVITE_LIFETIME,
     STAFF_COLUMNS,
@@ -46,6 +51,7 @@ from storage.staff_models import (
     InviteExpired,
     InviteInvalid,
     InviteUsed,
+    QueueHead,
     QueueItem,
     Staff,
     StaffNotFound,
@@ -303,6 +309,16 @@ class StaffRepo:
                 return []
             return await queue_for(conn, member)
 
+    async def queue_heads(self, user_id: int) -> list[QueueHead]:
+        """The member's open applications with their deadlines where already known."""
+        async with self._db.snapshot() as conn:
+            member = await _get(conn, user_id)
+            return [] if member is None else await queue_heads_for(conn, member)
+
+    async def queue_items(self, application_ids: Sequence[int]) -> list[QueueItem]:
+        async with self._db.snapshot() as conn:
+            return await queue_items_by_id(conn, application_ids)
+
     async def find(self, text: str, *, limit: int = 20) -> list[Application]:
         """By number (exact), applicant or project name (part of it), or contact mobile."""
         async with self._db.snapshot() as conn:
@@ -321,6 +337,7 @@ __all__ = [
     "InviteExpired",
     "InviteInvalid",
     "InviteUsed",
+    "QueueHead",
     "QueueItem",
     "Staff",
     "StaffNotFound",

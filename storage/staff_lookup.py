@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import unicodedata
 from collections import defaultdict
+from collections.abc import Sequence
 
 import aiosqlite
 
@@ -22,8 +23,9 @@ from storage.codec import optional_date_from_db, optional_time_from_db
 from storage.db import fetch_all
 from storage.models import Application, PauseRow
 from storage.rows import APPLICATION_COLUMNS, PAUSE_COLUMNS, application_from_row, pause_from_row
-from storage.staff_models import QueueItem, Staff
+from storage.staff_models import QueueHead, QueueItem, Staff
 
+_IDS_PER_QUERY = 500  # well under SQLite's limit of bound parameters
 _QUEUE_SELECT = """
     SELECT a.id, a.number, a.applicant_name, a.project_name, a.district, a.stage,
            a.plan_due_date, a.customer_manager_id, a.project_manager_id,
@@ -81,6 +83,62 @@ FIND_BY_USCC_SQL = f"""
 """
 
 
+# The queue's first pass: each open application with the deadline the reminder sweep stored
+# for its stage, which holds while the row is unchanged since the sweep looked at it.
+_HEAD_SELECT = """
+    SELECT a.id, a.number, v.id AS visit_id, w.state, w.check_on, w.due_on
+    FROM applications a
+    LEFT JOIN stage_visits v ON v.application_id = a.id AND v.ended_at IS NULL
+    LEFT JOIN reminder_watch w ON w.kind = 'stage' AND w.subject_id = v.id
+"""
+_HOLDER_HEADS_SQL = f"""
+    {_HEAD_SELECT} WHERE a.customer_manager_id = ? AND a.status = 'active'
+    UNION
+    {_HEAD_SELECT} WHERE a.project_manager_id = ? AND a.status = 'active'
+"""
+_DISTRICT_HEADS_SQL = f"{_HEAD_SELECT} WHERE a.district = ? AND a.status = 'active'"
+_ALL_HEADS_SQL = f"{_HEAD_SELECT} WHERE a.status = 'active'"
+
+
+async def queue_heads_for(conn: aiosqlite.Connection, member: Staff) -> list[QueueHead]:
+    """``member``'s open applications, each with its stage deadline where the reminder sweep
+    has it stored and nothing changed since (``known``); the others must be counted."""
+    if not member.active:
+        return []
+    if member.role in OVERSEERS:
+        if member.district is None:
+            rows = await fetch_all(conn, _ALL_HEADS_SQL)
+        else:
+            rows = await fetch_all(conn, _DISTRICT_HEADS_SQL, (member.district,))
+    else:
+        rows = await fetch_all(conn, _HOLDER_HEADS_SQL, (member.user_id, member.user_id))
+    return [_head(row) for row in rows]
+
+
+def _head(row: aiosqlite.Row) -> QueueHead:
+    if row["visit_id"] is None:  # no open stage: nothing to count, shown with the paused
+        return QueueHead(row["id"], row["number"], None, known=True)
+    fresh = row["check_on"] is not None and row["check_on"] != ""
+    if fresh and row["state"] == "paused":
+        return QueueHead(row["id"], row["number"], None, known=True)
+    if fresh and row["state"] == "running" and row["due_on"] is not None:
+        return QueueHead(row["id"], row["number"], optional_date_from_db(row["due_on"]), True)
+    return QueueHead(row["id"], row["number"], None, known=False)
+
+
+async def queue_items_by_id(conn: aiosqlite.Connection, ids: Sequence[int]) -> list[QueueItem]:
+    """The full queue items of open applications ``ids`` (in id order)."""
+    rows = []
+    for start in range(0, len(ids), _IDS_PER_QUERY):
+        chunk = ids[start : start + _IDS_PER_QUERY]
+        rows += await fetch_all(
+            conn,
+            f"{_QUEUE_SELECT} WHERE a.id IN ({', '.join('?' * len(chunk))})",
+            chunk,
+        )
+    return await _items(conn, rows)
+
+
 async def queue_for(conn: aiosqlite.Connection, member: Staff) -> list[QueueItem]:
     """``member``'s open applications; an overseer's are those of their district (or all)."""
     if not member.active:
@@ -92,6 +150,10 @@ async def queue_for(conn: aiosqlite.Connection, member: Staff) -> list[QueueItem
             rows = await fetch_all(conn, DISTRICT_QUEUE_SQL, (member.district,))
     else:
         rows = await fetch_all(conn, HOLDER_QUEUE_SQL, (member.user_id, member.user_id))
+    return await _items(conn, rows)
+
+
+async def _items(conn: aiosqlite.Connection, rows: Sequence[aiosqlite.Row]) -> list[QueueItem]:
     pauses = await _pauses(conn, [row["visit_id"] for row in rows if row["visit_id"]])
     return [
         QueueItem(

@@ -55,6 +55,16 @@ class QueueItem:
     pauses: tuple[PauseRow, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class QueueHead:
+    """An open application in someone's queue, with as much as ordering the queue needs."""
+
+    application_id: int
+    number: str
+    due: date | None  # the stage deadline; None while paused (or when not ``known``)
+    known: bool  # False: changed since the reminder sweep last counted it; count it afresh
+
+
 class InviteError(StorageError):
     """A code given to ``/join`` enrols nobody; the subclass says why."""
 

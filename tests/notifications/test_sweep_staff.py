@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, time, timedelta
 from pathlib import Path
 
-from notifications.sweep_staff import days_to_next_point, stage_point
+from notifications.stage_points import days_to_next_point, stage_point
 from process.roles import Role
 from process.stages import SupplyMode
 from storage.reminders import count_by_kind

@@ -52,3 +52,8 @@ def test_label_placeholders_are_filled() -> None:
 
 def test_unknown_locale_falls_back_to_default() -> None:
     assert texts.render("fr", "lang/changed") == texts.render("zh_CN", "lang/changed")
+
+
+def test_warming_compiles_every_template_of_every_locale() -> None:
+    texts = Texts("zh_CN")
+    assert texts.warm() == sum(len(texts.template_names(loc)) for loc in ("zh_CN", "en"))

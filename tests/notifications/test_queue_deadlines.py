@@ -1,0 +1,65 @@
+"""/queue orders by the deadlines the reminder sweep stored, and counts afresh only what
+changed since it looked: the stored and the counted deadline must always agree."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from process.deadlines import Pause, due_date
+from process.roles import Role
+from storage.staff import StaffRepo
+from tests.notifications.sweep_rig import SHANGHAI, SweepRig, at, sweep_rig
+
+MANAGER = 2001
+CUSTOMERS = (1001, 1002, 1003)
+
+
+async def _counted(rig: SweepRig, app_id: int) -> object:
+    """The deadline of the application's stage as /queue would count it from the clock."""
+    visit = await rig.apps.current_visit(app_id)
+    assert visit is not None
+    if any(p.ended_at is None for p in visit.pauses):
+        return None
+    pauses = [Pause(p.started_at, p.ended_at) for p in visit.pauses]
+    found = due_date(rig.calendar, visit.started_at, visit.limit_days, pauses, SHANGHAI)
+    return None if found is None else found.day
+
+
+async def test_stored_deadlines_agree_with_the_clock_and_changes_are_counted_afresh(
+    tmp_path: Path,
+) -> None:
+    async with sweep_rig(tmp_path, at(2026, 11, 30, 9)) as rig:
+        await rig.staff(MANAGER, Role.CUSTOMER_MANAGER, "王经理")
+        ids = []
+        for hour, customer in zip((10, 11, 12), CUSTOMERS, strict=True):
+            rig.clock.set(at(2026, 11, 30, hour))
+            app = await rig.submit(customer, manager=MANAGER)
+            await rig.act(app.id, "accept", MANAGER)
+            ids.append(app.id)
+        repo = StaffRepo(rig.db)
+
+        # Before the sweep has looked, every deadline is to be counted.
+        assert all(not head.known for head in await repo.queue_heads(MANAGER))
+
+        await rig.run(at(2026, 12, 1, 9))
+        heads = {head.application_id: head for head in await repo.queue_heads(MANAGER)}
+        assert set(heads) == set(ids) and all(head.known for head in heads.values())
+        for app_id in ids:
+            assert heads[app_id].due == await _counted(rig, app_id)
+            assert heads[app_id].due is not None
+
+        # The clock of one stage stops: until the sweep looks again it is counted afresh,
+        # then known as paused (no deadline).
+        rig.clock.set(at(2026, 12, 1, 11))
+        await rig.act(ids[0], "propose_slots", MANAGER)
+        heads = {head.application_id: head for head in await repo.queue_heads(MANAGER)}
+        assert not heads[ids[0]].known and heads[ids[1]].known
+        await rig.run(at(2026, 12, 1, 11, 1))
+        heads = {head.application_id: head for head in await repo.queue_heads(MANAGER)}
+        assert heads[ids[0]].known and heads[ids[0]].due is None
+        assert await _counted(rig, ids[0]) is None
+
+        # The full items of the lines shown come by id, with their pauses.
+        items = await repo.queue_items([ids[0], ids[2]])
+        assert [item.application_id for item in items] == sorted([ids[0], ids[2]])
+        assert len(items[0].pauses) == 1 and items[0].pauses[0].ended_at is None
