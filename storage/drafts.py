@@ -7,6 +7,7 @@ One draft per user; starting again replaces it.
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 from typing import Any
 
@@ -39,13 +40,17 @@ class DraftsRepo:
             raise ValueError("a draft field needs a name")
         async with self._db.transaction() as connection:
             draft = await _ensure_draft(connection, user_id, now)
-            fields = {**draft.fields, name: value}
+            stored = json_to_db({**draft.fields, name: value})
+            stamp = time_to_db(now)
             await run(
                 connection,
                 "UPDATE drafts SET fields = hv_seal_json(?), updated_at = ? WHERE user_id = ?",
-                (json_to_db(fields), time_to_db(now), user_id),
+                (stored, stamp, user_id),
             )
-            return await _must_load(connection, user_id)
+        # What was just written, without reading it back: one answer is one write.
+        return dataclasses.replace(
+            draft, fields=json_from_db(stored), updated_at=time_from_db(stamp)
+        )
 
     async def add_document(self, user_id: int, doc: DocumentInput, now: datetime) -> DraftDocument:
         """Attach an uploaded file to the draft (several files of one kind are allowed)."""

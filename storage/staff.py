@@ -6,8 +6,8 @@ applications back (their manager fields cleared, one ``unassigned`` event each) 
 same transaction, so no application is left with a holder who can no longer act on it.
 
 The work is split by topic: codes in :mod:`storage.staff_invites`, assignment in
-:mod:`storage.staff_assign`, queues and search in :mod:`storage.staff_lookup`; this class
-is the one door the bot uses.
+:mod:`storage.staff_assign`, disabling in :mod:`storage.staff_disable`, queues and search in
+:mod:`storage.staff_lookup`; this class is the one door the bot uses.
 """
 
 from __future__ import annotations
@@ -19,14 +19,14 @@ import aiosqlite
 
 from process.roles import Role
 from storage.codec import time_to_db
-from storage.db import Database, fetch_all, fetch_one, run
+from storage.db import Database, fetch_one, run
 from storage.errors import UnknownUser
 from storage.events import EventsRepo
 from storage.models import Application
 from storage.staff_assign import overseers_of, pick
+from storage.staff_disable import disable_member
 from storage.staff_events import (
     ADMIN_CONFIGURED_EVENT,
-    DISABLED_EVENT,
     INVITED_EVENT,
     JOINED_EVENT,
     staff_event,
@@ -59,8 +59,6 @@ from storage.staff_models import (
 )
 
 AfterDisable = Callable[[aiosqlite.Connection, list[int]], Awaitable[None]]
-UNASSIGNED_EVENT = "unassigned"
-DISABLED_NOTE = "staff member disabled"
 
 OPEN_COUNTS_SQL = """
     SELECT holder, COUNT(*) AS open_count FROM (
@@ -199,85 +197,14 @@ class StaffRepo:
         queued there commit with the change or not at all. Disabling a disabled member
         changes nothing.
         """
-        stamp = time_to_db(now)
         async with self._db.transaction() as conn:
             member = await _get(conn, user_id)
             if member is None:
                 raise StaffNotFound(user_id)
-            was_active = await run(
-                conn,
-                """
-                UPDATE staff SET active = 0, disabled_at = ?, updated_at = ?
-                WHERE user_id = ? AND active = 1
-                """,
-                (stamp, stamp, user_id),
-            )
-            held = await fetch_all(
-                conn,
-                """
-                SELECT id, customer_manager_id, project_manager_id FROM applications
-                WHERE customer_manager_id = ? AND status = 'active'
-                UNION
-                SELECT id, customer_manager_id, project_manager_id FROM applications
-                WHERE project_manager_id = ? AND status = 'active'
-                ORDER BY id
-                """,
-                (user_id, user_id),
-            )
-            for row in held:
-                await self._unassign(conn, row, user_id, now, by)
-            returned = [row["id"] for row in held]
-            if was_active:
-                await staff_event(
-                    conn,
-                    DISABLED_EVENT,
-                    by=by,
-                    now=now,
-                    data={"staff_id": user_id, "role": member.role, "returned": returned},
-                )
+            returned = await disable_member(conn, self._events, member, now, by=by)
             if then is not None:
                 await then(conn, returned)
         return returned
-
-    async def _unassign(
-        self,
-        conn: aiosqlite.Connection,
-        row: aiosqlite.Row,
-        user_id: int,
-        now: datetime,
-        by: int | None,
-    ) -> None:
-        roles = [
-            role.value
-            for role, holder in (
-                (Role.CUSTOMER_MANAGER, row["customer_manager_id"]),
-                (Role.PROJECT_MANAGER, row["project_manager_id"]),
-            )
-            if holder == user_id
-        ]
-        # The version moves so that a card or button made before the change is stale.
-        await run(
-            conn,
-            """
-            UPDATE applications SET
-                customer_manager_id = NULLIF(customer_manager_id, ?),
-                project_manager_id = NULLIF(project_manager_id, ?),
-                version = version + 1,
-                updated_at = ?
-            WHERE id = ?
-            """,
-            (user_id, user_id, time_to_db(now), row["id"]),
-        )
-        await self._events.append(
-            conn,
-            application_id=row["id"],
-            actor_id=by,
-            actor_role=Role.ADMIN.value if by is not None else "operator",
-            kind=UNASSIGNED_EVENT,
-            now=now,
-            note=DISABLED_NOTE,
-            data={"staff_id": user_id, "roles": roles, "reason": "staff_disabled"},
-        )
 
     # -- assignment and oversight -------------------------------------------------------
 

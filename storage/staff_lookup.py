@@ -105,14 +105,22 @@ async def queue_heads_for(conn: aiosqlite.Connection, member: Staff) -> list[Que
     has it stored and nothing changed since (``known``); the others must be counted."""
     if not member.active:
         return []
+    rows = await _rows_of(
+        conn, member, every=_ALL_HEADS_SQL, district=_DISTRICT_HEADS_SQL, held=_HOLDER_HEADS_SQL
+    )
+    return [_head(row) for row in rows]
+
+
+async def _rows_of(
+    conn: aiosqlite.Connection, member: Staff, *, every: str, district: str, held: str
+) -> list[aiosqlite.Row]:
+    """The rows of one of the queue's queries for ``member``: an overseer's district (or
+    every district), anyone else's applications held as customer or project manager."""
     if member.role in OVERSEERS:
         if member.district is None:
-            rows = await fetch_all(conn, _ALL_HEADS_SQL)
-        else:
-            rows = await fetch_all(conn, _DISTRICT_HEADS_SQL, (member.district,))
-    else:
-        rows = await fetch_all(conn, _HOLDER_HEADS_SQL, (member.user_id, member.user_id))
-    return [_head(row) for row in rows]
+            return await fetch_all(conn, every)
+        return await fetch_all(conn, district, (member.district,))
+    return await fetch_all(conn, held, (member.user_id, member.user_id))
 
 
 def _head(row: aiosqlite.Row) -> QueueHead:
@@ -143,13 +151,9 @@ async def queue_for(conn: aiosqlite.Connection, member: Staff) -> list[QueueItem
     """``member``'s open applications; an overseer's are those of their district (or all)."""
     if not member.active:
         return []
-    if member.role in OVERSEERS:
-        if member.district is None:
-            rows = await fetch_all(conn, ALL_QUEUE_SQL)
-        else:
-            rows = await fetch_all(conn, DISTRICT_QUEUE_SQL, (member.district,))
-    else:
-        rows = await fetch_all(conn, HOLDER_QUEUE_SQL, (member.user_id, member.user_id))
+    rows = await _rows_of(
+        conn, member, every=ALL_QUEUE_SQL, district=DISTRICT_QUEUE_SQL, held=HOLDER_QUEUE_SQL
+    )
     return await _items(conn, rows)
 
 
