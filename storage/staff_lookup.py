@@ -13,6 +13,7 @@ import json
 import unicodedata
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import aiosqlite
 
@@ -33,14 +34,32 @@ _QUEUE_SELECT = """
     FROM applications a
     LEFT JOIN stage_visits v ON v.application_id = a.id AND v.ended_at IS NULL
 """
-# Two index look-ups joined, rather than an OR that would scan every open application.
-HOLDER_QUEUE_SQL = f"""
-    {_QUEUE_SELECT} WHERE a.customer_manager_id = ? AND a.status = 'active'
-    UNION
-    {_QUEUE_SELECT} WHERE a.project_manager_id = ? AND a.status = 'active'
-"""
-DISTRICT_QUEUE_SQL = f"{_QUEUE_SELECT} WHERE a.district = ? AND a.status = 'active'"
-ALL_QUEUE_SQL = f"{_QUEUE_SELECT} WHERE a.status = 'active'"
+
+
+@dataclass(frozen=True)
+class _QueueQueries:
+    """One select of open applications, for each kind of member's queue."""
+
+    held: str  # by a manager: customer or project manager
+    district: str  # by a supervisor of one district
+    every: str  # by a supervisor of every district, or an admin
+
+    @classmethod
+    def of(cls, select: str) -> _QueueQueries:
+        return cls(
+            # Two index look-ups joined, rather than an OR that would scan every open one.
+            held=f"""
+                {select} WHERE a.customer_manager_id = ? AND a.status = 'active'
+                UNION
+                {select} WHERE a.project_manager_id = ? AND a.status = 'active'
+            """,
+            district=f"{select} WHERE a.district = ? AND a.status = 'active'",
+            every=f"{select} WHERE a.status = 'active'",
+        )
+
+
+_QUEUE = _QueueQueries.of(_QUEUE_SELECT)
+HOLDER_QUEUE_SQL, DISTRICT_QUEUE_SQL = _QUEUE.held, _QUEUE.district
 
 FIND_BY_NUMBER_SQL = f"SELECT {APPLICATION_COLUMNS} FROM applications WHERE number = ?"
 # A single typed character has no pair to look up: the table is scanned.
@@ -91,13 +110,7 @@ _HEAD_SELECT = """
     LEFT JOIN stage_visits v ON v.application_id = a.id AND v.ended_at IS NULL
     LEFT JOIN reminder_watch w ON w.kind = 'stage' AND w.subject_id = v.id
 """
-_HOLDER_HEADS_SQL = f"""
-    {_HEAD_SELECT} WHERE a.customer_manager_id = ? AND a.status = 'active'
-    UNION
-    {_HEAD_SELECT} WHERE a.project_manager_id = ? AND a.status = 'active'
-"""
-_DISTRICT_HEADS_SQL = f"{_HEAD_SELECT} WHERE a.district = ? AND a.status = 'active'"
-_ALL_HEADS_SQL = f"{_HEAD_SELECT} WHERE a.status = 'active'"
+_HEADS = _QueueQueries.of(_HEAD_SELECT)
 
 
 async def queue_heads_for(conn: aiosqlite.Connection, member: Staff) -> list[QueueHead]:
@@ -105,22 +118,20 @@ async def queue_heads_for(conn: aiosqlite.Connection, member: Staff) -> list[Que
     has it stored and nothing changed since (``known``); the others must be counted."""
     if not member.active:
         return []
-    rows = await _rows_of(
-        conn, member, every=_ALL_HEADS_SQL, district=_DISTRICT_HEADS_SQL, held=_HOLDER_HEADS_SQL
-    )
+    rows = await _rows_of(conn, member, _HEADS)
     return [_head(row) for row in rows]
 
 
 async def _rows_of(
-    conn: aiosqlite.Connection, member: Staff, *, every: str, district: str, held: str
+    conn: aiosqlite.Connection, member: Staff, queries: _QueueQueries
 ) -> list[aiosqlite.Row]:
-    """The rows of one of the queue's queries for ``member``: an overseer's district (or
-    every district), anyone else's applications held as customer or project manager."""
+    """The rows of ``queries`` for ``member``: an overseer's district (or every district),
+    anyone else's applications held as customer or project manager."""
     if member.role in OVERSEERS:
         if member.district is None:
-            return await fetch_all(conn, every)
-        return await fetch_all(conn, district, (member.district,))
-    return await fetch_all(conn, held, (member.user_id, member.user_id))
+            return await fetch_all(conn, queries.every)
+        return await fetch_all(conn, queries.district, (member.district,))
+    return await fetch_all(conn, queries.held, (member.user_id, member.user_id))
 
 
 def _head(row: aiosqlite.Row) -> QueueHead:
@@ -151,9 +162,7 @@ async def queue_for(conn: aiosqlite.Connection, member: Staff) -> list[QueueItem
     """``member``'s open applications; an overseer's are those of their district (or all)."""
     if not member.active:
         return []
-    rows = await _rows_of(
-        conn, member, every=ALL_QUEUE_SQL, district=DISTRICT_QUEUE_SQL, held=HOLDER_QUEUE_SQL
-    )
+    rows = await _rows_of(conn, member, _QUEUE)
     return await _items(conn, rows)
 
 
