@@ -84,7 +84,13 @@ async def ordered_queue(svc: Services, user_id: int) -> list[tuple[date | None, 
             for due, item in queue_order(svc, await svc.staff.queue_items(unknown))
         }
     keyed = [(head.due if head.known else counted.get(head.application_id), head) for head in heads]
-    return sorted(keyed, key=lambda pair: (pair[0] is None, pair[0] or date.max, pair[1].number))
+    return sorted(keyed, key=_by_deadline)
+
+
+def _by_deadline(pair: tuple[date | None, QueueHead | QueueItem]) -> tuple[bool, date, str]:
+    """Earliest deadline first, paused (no deadline) last, then by number."""
+    due, entry = pair
+    return (due is None, due or date.max, entry.number)
 
 
 def queue_order(svc: Services, items: list[QueueItem]) -> list[tuple[date | None, QueueItem]]:
@@ -102,7 +108,7 @@ def queue_order(svc: Services, items: list[QueueItem]) -> list[tuple[date | None
             )
             due = None if found is None else found.day
         keyed.append((due, item))
-    return sorted(keyed, key=lambda pair: (pair[0] is None, pair[0] or date.max, pair[1].number))
+    return sorted(keyed, key=_by_deadline)
 
 
 def queue_lines(svc: Services, items: list[QueueItem]) -> list[QueueLine]:

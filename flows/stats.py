@@ -19,7 +19,7 @@ from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
 from flows.common import current_user, say
-from flows.services import services
+from flows.services import Services, services
 from flows.staff_access import require_staff
 from flows.stats_report import Report, build_report, chart_png, export_workbook
 from process.clock import today
@@ -43,6 +43,19 @@ class OverdueLine:
     project: str | None
 
 
+async def _report(svc: Services, period: Period, district: str | None) -> Report:
+    """The statistics of ``period`` for an overseer of ``district`` (None: every district)."""
+    return await build_report(
+        svc.stats,
+        period=period,
+        district=district,
+        calendar=svc.calendar,
+        limits=svc.settings.limits,
+        now=svc.clock.now(),
+        tz=svc.settings.tz,
+    )
+
+
 async def stats_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     member = await require_staff(update, context, OVERSEERS)
     if member is None:
@@ -51,15 +64,7 @@ async def stats_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     if period is None:
         return
     svc = services(context)
-    report = await build_report(
-        svc.stats,
-        period=period,
-        district=member.district,
-        calendar=svc.calendar,
-        limits=svc.settings.limits,
-        now=svc.clock.now(),
-        tz=svc.settings.tz,
-    )
+    report = await _report(svc, period, member.district)
     await say(update, context, "stats/summary", **_summary_params(report))
     user = await current_user(update, context)
     png = await asyncio.to_thread(chart_png, report, svc.texts, user.locale)
@@ -81,15 +86,7 @@ async def export_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     if period is None:
         return
     svc = services(context)
-    report = await build_report(
-        svc.stats,
-        period=period,
-        district=member.district,
-        calendar=svc.calendar,
-        limits=svc.settings.limits,
-        now=svc.clock.now(),
-        tz=svc.settings.tz,
-    )
+    report = await _report(svc, period, member.district)
     start, end = period.bounds(svc.settings.tz)
     ids = {a.id for a in report.data.applications}
     events = [e for e in await svc.stats.events(start, end) if e.application_id in ids]

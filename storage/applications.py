@@ -195,7 +195,7 @@ class ApplicationsRepo:
                 "WHERE application_id = ? ORDER BY id",
                 (application_id,),
             )
-            pauses = await _pauses_by_visit(connection, [row["id"] for row in visits])
+            pauses = await pauses_by_visit(connection, [row["id"] for row in visits])
         return [stage_visit_from_row(row, pauses[row["id"]]) for row in visits]
 
     async def current_visit(self, application_id: int) -> StageVisit | None:
@@ -204,7 +204,7 @@ class ApplicationsRepo:
             row = await fetch_one(connection, OPEN_VISIT_SQL, (application_id,))
             if row is None:
                 return None
-            pauses = await _pauses_by_visit(connection, [row["id"]])
+            pauses = await pauses_by_visit(connection, [row["id"]])
         return stage_visit_from_row(row, pauses[row["id"]])
 
 
@@ -272,9 +272,10 @@ async def _insert_application(
     )
 
 
-async def _pauses_by_visit(
+async def pauses_by_visit(
     connection: aiosqlite.Connection, visit_ids: list[int]
 ) -> defaultdict[int, list[PauseRow]]:
+    """The clock pauses of each of ``visit_ids``, oldest first (an empty list for none)."""
     grouped: defaultdict[int, list[PauseRow]] = defaultdict(list)
     if not visit_ids:
         return grouped

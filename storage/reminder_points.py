@@ -44,14 +44,20 @@ _POINT = """
          WHEN :today = w.before_on THEN 'day_before'
          WHEN :today >= w.half_on THEN 'half' END
 """
-# The point with its threshold, as the reminder keys have always named it.
-_MARK = f"""
-    CASE {_POINT}
+
+
+def _mark_of(point: str, limit_days: str) -> str:
+    """SQL for the point with its threshold, as the reminder keys have always named it."""
+    return f"""
+    CASE {point}
         WHEN 'overdue' THEN 'overdue:' || :today
-        WHEN 'due' THEN 'due:' || v.limit_days
-        WHEN 'day_before' THEN 'day_before:' || (v.limit_days - 1)
-        WHEN 'half' THEN 'half:' || ((v.limit_days + 1) / 2) END
+        WHEN 'due' THEN 'due:' || {limit_days}
+        WHEN 'day_before' THEN 'day_before:' || ({limit_days} - 1)
+        WHEN 'half' THEN 'half:' || (({limit_days} + 1) / 2) END
 """
+
+
+_MARK = _mark_of(_POINT, "v.limit_days")
 # When to look again: the next point still ahead, or the next working day once overdue.
 _NEXT = """
     CASE WHEN :today < w.half_on THEN w.half_on
@@ -62,15 +68,19 @@ _NEXT = """
 _URGENCY = "CASE point WHEN 'overdue' THEN 0 WHEN 'due' THEN 1 WHEN 'day_before' THEN 2 ELSE 3 END"
 
 _DUE_TODAY = f"""
-WITH fresh AS (
-    SELECT w.subject_id AS visit_id, v.application_id, v.stage, a.number, a.applicant_name,
-           a.district, a.customer_manager_id AS cm, a.project_manager_id AS pm, w.due_on,
-           {_POINT} AS point, {_MARK} AS mark
+WITH pointed AS (
+    SELECT w.subject_id AS visit_id, v.application_id, v.stage, v.limit_days, a.number,
+           a.applicant_name, a.district, a.customer_manager_id AS cm,
+           a.project_manager_id AS pm, w.due_on, w.reminded, {_POINT} AS point
       FROM reminder_watch w
       JOIN stage_visits v ON v.id = w.subject_id
       JOIN applications a ON a.id = v.application_id
-     WHERE {_QUALIFIES} AND ({_MARK}) IS NOT NULL AND ({_MARK}) IS NOT w.reminded
+     WHERE {_QUALIFIES}
 ),
+marked AS (
+    SELECT *, {_mark_of("point", "limit_days")} AS mark FROM pointed WHERE point IS NOT NULL
+),
+fresh AS (SELECT * FROM marked WHERE mark IS NOT reminded),
 told AS (
     SELECT f.*, f.cm AS user_id, 'customer_manager' AS role FROM fresh f WHERE f.cm IS NOT NULL
     UNION ALL

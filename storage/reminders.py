@@ -130,20 +130,19 @@ async def forget_watches(
     )
 
 
+# Running stage visits of active applications due before a day (the parameter).
+_OVERDUE = """
+      FROM reminder_watch w
+      JOIN stage_visits v ON v.id = w.subject_id
+      JOIN applications a ON a.id = v.application_id
+     WHERE w.kind = 'stage' AND w.state = 'running' AND w.due_on < ?
+       AND v.ended_at IS NULL AND a.status = 'active'
+"""
+
+
 async def any_overdue(conn: aiosqlite.Connection, today: date) -> bool:
     """Whether any running stage of an active application is past its due date."""
-    row = await fetch_one(
-        conn,
-        """
-        SELECT 1 FROM reminder_watch w
-          JOIN stage_visits v ON v.id = w.subject_id
-          JOIN applications a ON a.id = v.application_id
-         WHERE w.kind = 'stage' AND w.state = 'running' AND w.due_on < ?
-           AND v.ended_at IS NULL AND a.status = 'active'
-         LIMIT 1
-        """,
-        (date_to_db(today),),
-    )
+    row = await fetch_one(conn, f"SELECT 1 {_OVERDUE} LIMIT 1", (date_to_db(today),))
     return row is not None
 
 
@@ -152,15 +151,8 @@ async def overdue_visits(conn: aiosqlite.Connection, today: date) -> list[LateVi
     first."""
     rows = await fetch_all(
         conn,
-        """
-        SELECT w.subject_id AS visit_id, v.application_id, a.district, w.due_on
-          FROM reminder_watch w
-          JOIN stage_visits v ON v.id = w.subject_id
-          JOIN applications a ON a.id = v.application_id
-         WHERE w.kind = 'stage' AND w.state = 'running' AND w.due_on < ?
-           AND v.ended_at IS NULL AND a.status = 'active'
-         ORDER BY w.due_on, v.application_id
-        """,
+        f"SELECT w.subject_id AS visit_id, v.application_id, a.district, w.due_on {_OVERDUE} "
+        "ORDER BY w.due_on, v.application_id",
         (date_to_db(today),),
     )
     return [

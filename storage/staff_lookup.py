@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import unicodedata
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -20,10 +19,11 @@ import aiosqlite
 from process.numbers import parse_application_number
 from process.roles import OVERSEERS
 from process.validators import ValidationError, validate_mobile, validate_uscc
+from storage.applications import pauses_by_visit
 from storage.codec import optional_date_from_db, optional_time_from_db
 from storage.db import fetch_all
-from storage.models import Application, PauseRow
-from storage.rows import APPLICATION_COLUMNS, PAUSE_COLUMNS, application_from_row, pause_from_row
+from storage.models import Application
+from storage.rows import APPLICATION_COLUMNS, application_from_row
 from storage.staff_models import QueueHead, QueueItem, Staff
 
 _IDS_PER_QUERY = 500  # well under SQLite's limit of bound parameters
@@ -167,7 +167,7 @@ async def queue_for(conn: aiosqlite.Connection, member: Staff) -> list[QueueItem
 
 
 async def _items(conn: aiosqlite.Connection, rows: Sequence[aiosqlite.Row]) -> list[QueueItem]:
-    pauses = await _pauses(conn, [row["visit_id"] for row in rows if row["visit_id"]])
+    pauses = await pauses_by_visit(conn, [row["visit_id"] for row in rows if row["visit_id"]])
     return [
         QueueItem(
             application_id=row["id"],
@@ -185,24 +185,6 @@ async def _items(conn: aiosqlite.Connection, rows: Sequence[aiosqlite.Row]) -> l
         )
         for row in sorted(rows, key=lambda r: r["id"])
     ]
-
-
-async def _pauses(
-    conn: aiosqlite.Connection, visit_ids: list[int]
-) -> defaultdict[int, list[PauseRow]]:
-    grouped: defaultdict[int, list[PauseRow]] = defaultdict(list)
-    if not visit_ids:
-        return grouped
-    placeholders = ", ".join("?" * len(visit_ids))
-    rows = await fetch_all(
-        conn,
-        f"SELECT {PAUSE_COLUMNS} FROM clock_pauses "
-        f"WHERE stage_visit_id IN ({placeholders}) ORDER BY id",
-        visit_ids,
-    )
-    for row in rows:
-        grouped[row["stage_visit_id"]].append(pause_from_row(row))
-    return grouped
 
 
 async def find_applications(
