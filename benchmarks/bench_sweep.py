@@ -35,6 +35,7 @@ from process.clock import ManualClock
 from storage.crypto import FieldCipher, generate_secret_key
 from storage.db import Database
 from storage.outbox import OutboxRepo
+from storage.reminder_points import told_marks
 from storage.rotate import checkpoint
 
 GOAL_MS = 200.0
@@ -230,10 +231,8 @@ async def _marks(path: Path, cipher: FieldCipher) -> dict[int, str | None]:
     """The last reminder point told for each stage visit (see storage/reminder_points.py)."""
     db = await Database.open(path, cipher=cipher)
     try:
-        rows = await db.fetchall(
-            "SELECT subject_id, reminded FROM reminder_watch WHERE kind = 'stage'"
-        )
-        return {r["subject_id"]: r["reminded"] for r in rows}
+        async with db.snapshot() as conn:
+            return await told_marks(conn)
     finally:
         await db.close()
 

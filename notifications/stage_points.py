@@ -9,9 +9,11 @@ the sweep, see :mod:`storage.reminder_points`).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, tzinfo
 
 from process.calendar import WorkingCalendar
+from process.deadlines import Pause, StageClock, stage_clock
+from storage.models import StageVisit
 from storage.reminder_points import PointDates
 
 
@@ -66,3 +68,11 @@ def point_dates(
         before_on=on(limit_days - 1),
         deadline_on=on(limit_days),
     )
+
+
+def stage_clock_of(
+    calendar: WorkingCalendar, visit: StageVisit, now: datetime, tz: tzinfo
+) -> StageClock:
+    """The clock of a stage visit at ``now``, its pauses taken off."""
+    pauses = [Pause(p.started_at, p.ended_at) for p in visit.pauses]
+    return stage_clock(calendar, visit.started_at, visit.limit_days, pauses, now, tz)

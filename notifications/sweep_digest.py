@@ -21,13 +21,8 @@ from notifications.quiet_hours import previous_workday
 from notifications.sweeps import SweepContext, existing_keys
 from storage.codec import time_to_db
 from storage.reminder_reads import applications_by_id, supervisors, users_by_id
-from storage.reminders import (
-    DIGEST_SECTIONS,
-    DigestSection,
-    digest_section,
-    meta_value,
-    set_meta,
-)
+from storage.reminder_sections import DIGEST_SECTIONS, DistrictSection, district_section
+from storage.reminders import meta_value, set_meta
 from storage.staff_models import Staff
 
 LINES_PER_SECTION = 8
@@ -76,7 +71,7 @@ class SupervisorDigest:
         )
         until = datetime.combine(today, ctx.policy.digest_at, tzinfo=ctx.tz)
         found = {
-            name: await digest_section(
+            name: await district_section(
                 conn,
                 name,
                 today=today,
@@ -116,11 +111,11 @@ class SupervisorDigest:
         return queued
 
 
-def _for(section: DigestSection, member: Staff) -> tuple[list[int], int]:
+def _for(section: DistrictSection, member: Staff) -> tuple[list[int], int]:
     """The ids to name and the full count, for a supervisor of one district or of all."""
     if member.district is None:
-        return section.first_overall[:LINES_PER_SECTION], sum(section.counts.values())
-    return (
-        section.first.get(member.district, [])[:LINES_PER_SECTION],
-        section.counts.get(member.district, 0),
-    )
+        listed, count = section.first_overall, section.total
+    else:
+        listed = section.first.get(member.district, [])
+        count = section.counts.get(member.district, 0)
+    return [item.application_id for item in listed[:LINES_PER_SECTION]], count

@@ -7,14 +7,15 @@ and the rest counted. Recorded as done for the day, so a restart does not read i
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import date, datetime
 
 import aiosqlite
 
 from notifications.sweeps import SweepContext, existing_keys
+from process.roles import Role
 from storage.reminder_reads import applications_by_id, staff_by_id, users_by_id
-from storage.reminders import LateVisit, any_overdue, meta_value, overdue_visits, set_meta
+from storage.reminder_sections import Listed, any_overdue, district_section
+from storage.reminders import meta_value, set_meta
 from storage.staff_assign import overseers_of
 from storage.staff_models import Staff
 
@@ -47,48 +48,50 @@ class Escalations:
 
     async def _escalate_in(self, conn: aiosqlite.Connection, now: datetime, today: date) -> int:
         ctx = self._ctx
-        late = await overdue_visits(conn, today)
-        if not late:
+        late = await district_section(conn, "overdue", today=today, per_district=ESCALATION_LINES)
+        if not late.counts:
             return 0
-        by_district: defaultdict[str | None, list[LateVisit]] = defaultdict(list)
-        for visit in late:
-            by_district[visit.district].append(visit)
-        by_overseer: defaultdict[int, list[LateVisit]] = defaultdict(list)
-        for district, visits in by_district.items():
+        # Each overseer: the overdue of their district, or of every district.
+        scopes: dict[int, str | None] = {}
+        every: set[int] = set()
+        for district in late.counts:
             for member in await overseers_of(conn, district):
-                by_overseer[member.user_id].extend(visits)
-        keys = {uid: f"escalate:{uid}:{today.isoformat()}" for uid in by_overseer}
+                if member.role == Role.ADMIN.value or member.district is None:
+                    every.add(member.user_id)
+                else:
+                    scopes[member.user_id] = district
+        keys = {uid: f"escalate:{uid}:{today.isoformat()}" for uid in scopes.keys() | every}
         sent = await existing_keys(conn, list(keys.values()))
         # The longest overdue first; only the first lines are named in the message.
-        pending = {
-            uid: sorted(items, key=lambda v: (v.due_on, v.application_id))
-            for uid, items in by_overseer.items()
+        pending: dict[int, tuple[list[Listed], int]] = {
+            uid: (late.first_overall, late.total)
+            if uid in every
+            else (late.first[scopes[uid]], late.counts[scopes[uid]])
+            for uid in keys
             if keys[uid] not in sent
         }
         if not pending:
             return 0
-        shown_ids = {
-            v.application_id for items in pending.values() for v in items[:ESCALATION_LINES]
-        }
+        shown_ids = {item.application_id for items, _ in pending.values() for item in items}
         apps = await applications_by_id(conn, list(shown_ids))
         holders = await staff_by_id(
             conn, [a.customer_manager_id for a in apps.values() if a.customer_manager_id]
         )
         users = await users_by_id(conn, list(pending))
         queued = 0
-        for uid, items in pending.items():
+        for uid, (items, total) in pending.items():
             user = users.get(uid)
             if user is None:
                 continue
             lines = [
                 {
-                    "app": apps[v.application_id],
-                    "due": v.due_on,
-                    "late_days": ctx.calendar.working_days_between(v.due_on, today),
-                    "holder": _name(holders, apps[v.application_id].customer_manager_id),
+                    "app": apps[item.application_id],
+                    "due": item.due_on,
+                    "late_days": ctx.calendar.working_days_between(item.due_on, today),
+                    "holder": _name(holders, apps[item.application_id].customer_manager_id),
                 }
-                for v in items[:ESCALATION_LINES]
-                if v.application_id in apps
+                for item in items
+                if item.application_id in apps and item.due_on is not None
             ]
             queued += await ctx.outbox.message(
                 conn,
@@ -98,8 +101,8 @@ class Escalations:
                 now=now,
                 kind="remind.escalation",
                 lines=lines,
-                total=len(items),
-                hidden=max(0, len(items) - len(lines)),
+                total=total,
+                hidden=max(0, total - len(lines)),
                 today=today,
             )
         return queued

@@ -1,148 +1,91 @@
-"""The day's staff reminders, decided and marked set-wise in SQL.
+"""The dates of a running stage's reminder points, and what has been told of them.
 
 With 100,000 open applications and stage limits of three to ten working days, a working day
 can bring tens of thousands of reminder points at once, all at the first run after
-midnight. Recounting each stage clock in Python for that would take seconds. Instead, when
-the sweep looks at a running stage (because it started, paused, resumed or the calendar
-changed) it stores the dates of its points in ``reminder_watch`` (migration 0010); from then
-on, until the next change, the points follow from comparing those dates with today:
+midnight. Recounting each stage clock in Python for that would take seconds, and so would
+writing every row told. Instead, when the sweep looks at a running stage (because it
+started, paused, resumed, changed hands or the calendar changed) it stores on the stage's
+``reminder_watch`` row the dates of its points and what the reminders need from the
+application (migrations 0010 and 0011); from then on, until the next change, the points
+follow from comparing those dates with today:
 
-* on ``deadline_on`` the stage is due, after it overdue (every working day);
+* after ``deadline_on`` the stage is overdue (told every working day), on it due;
 * on ``before_on`` one working day is left;
 * from ``half_on`` on, half the limit is used.
 
-:data:`PAST` marks a point already behind the stage when its dates were worked out. The
-point told last is kept in ``reminded``, so none is told twice. Rows qualify only while
-their stage runs and nothing changed since their dates were stored (the triggers of
-migration 0005 reset ``check_on`` to ``''`` on any change).
+:data:`PAST` marks a point already behind the stage when its dates were worked out.
+
+What was told is not written row by row. The first run of each working day tells, in one
+*day pass*, every row dated before that day; the day of the last pass is kept in
+``reminder_meta`` (:data:`DAY_KEY`), so what a row was told is its point on that day. Rows
+dated on the day itself (their stage changed) are told by the run that dated them and keep
+their point in ``reminded``. Before a row is dated again, :func:`remember_told` copies the
+point the last pass told into ``reminded``, so the new dates never repeat it.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
 import aiosqlite
 
 from storage.codec import date_to_db
-from storage.db import fetch_all, run
+from storage.db import fetch_all, fetch_one, run
+from storage.reminders import NEVER, meta_value, set_meta
 
 PAST = "0001-01-01"
+DAY_KEY = "stage_day"  # reminder_meta: the last working day whose day pass was done
 # Stages in which the project manager acts too: design review, and the completion inspection.
 PROJECT_STAGES = ("design", "contract")
 
-# Which rows the dates decide for: running, unchanged since their dates were stored, to be
-# looked at by today, of an open stage of an active application.
-_QUALIFIES = """
-    w.kind = 'stage' AND w.state = 'running' AND w.check_on != '' AND w.check_on <= :today
-    AND w.deadline_on IS NOT NULL AND v.ended_at IS NULL AND a.status = 'active'
-"""
-# The most advanced point reached today (NULL: none), as process-side stage_point() says.
-_POINT = """
-    CASE WHEN :today > w.deadline_on THEN 'overdue'
-         WHEN :today = w.deadline_on THEN 'due'
-         WHEN :today = w.before_on THEN 'day_before'
-         WHEN :today >= w.half_on THEN 'half' END
-"""
 
-
-def _mark_of(point: str, limit_days: str) -> str:
-    """SQL for the point with its threshold, as the reminder keys have always named it."""
+def point_at(day: str) -> str:
+    """SQL: the most advanced point a row has reached on ``day`` (NULL: none), as
+    process-side ``stage_point()`` says."""
     return f"""
-    CASE {point}
-        WHEN 'overdue' THEN 'overdue:' || :today
-        WHEN 'due' THEN 'due:' || {limit_days}
-        WHEN 'day_before' THEN 'day_before:' || ({limit_days} - 1)
-        WHEN 'half' THEN 'half:' || (({limit_days} + 1) / 2) END
-"""
+    CASE WHEN {day} > deadline_on THEN 'overdue'
+         WHEN {day} = deadline_on THEN 'due'
+         WHEN {day} = before_on THEN 'day_before'
+         WHEN {day} >= half_on THEN 'half' END"""
 
 
-_MARK = _mark_of(_POINT, "v.limit_days")
-# When to look again: the next point still ahead, or the next working day once overdue.
-_NEXT = """
-    CASE WHEN :today < w.half_on THEN w.half_on
-         WHEN :today < w.before_on THEN w.before_on
-         WHEN :today < w.deadline_on THEN w.deadline_on
-         ELSE :next_workday END
-"""
-_URGENCY = "CASE point WHEN 'overdue' THEN 0 WHEN 'due' THEN 1 WHEN 'day_before' THEN 2 ELSE 3 END"
-
-_DUE_TODAY = f"""
-WITH pointed AS (
-    SELECT w.subject_id AS visit_id, v.application_id, v.stage, v.limit_days, a.number,
-           a.applicant_name, a.district, a.customer_manager_id AS cm,
-           a.project_manager_id AS pm, w.due_on, w.reminded, {_POINT} AS point
-      FROM reminder_watch w
-      JOIN stage_visits v ON v.id = w.subject_id
-      JOIN applications a ON a.id = v.application_id
-     WHERE {_QUALIFIES}
-),
-marked AS (
-    SELECT *, {_mark_of("point", "limit_days")} AS mark FROM pointed WHERE point IS NOT NULL
-),
-fresh AS (SELECT * FROM marked WHERE mark IS NOT reminded),
-told AS (
-    SELECT f.*, f.cm AS user_id, 'customer_manager' AS role FROM fresh f WHERE f.cm IS NOT NULL
-    UNION ALL
-    SELECT f.*, f.pm, 'project_manager' FROM fresh f
-     WHERE f.pm IS NOT NULL AND f.pm IS NOT f.cm AND f.stage IN {PROJECT_STAGES}
-    UNION ALL
-    SELECT f.*, s.user_id, s.role FROM fresh f
-      JOIN staff s ON s.active = 1
-       AND (s.role = 'admin' OR (s.role = 'supervisor' AND (s.district IS NULL
-                                                           OR s.district IS f.district)))
-     WHERE f.cm IS NULL
-)
-SELECT * FROM (
-    SELECT user_id, role, visit_id, application_id, stage, number, applicant_name, due_on,
-           point, mark,
-           ROW_NUMBER() OVER (PARTITION BY user_id
-                              ORDER BY {_URGENCY}, due_on, application_id) AS place,
-           COUNT(*) OVER (PARTITION BY user_id) AS total,
-           COUNT(*) OVER (PARTITION BY user_id, point) AS of_point
-      FROM told)
- WHERE place <= :lines
- ORDER BY user_id, place
-"""
-
-_MARK_TOLD = f"""
-UPDATE reminder_watch AS w
-   SET reminded = COALESCE({_MARK}, w.reminded), check_on = {_NEXT}
-  FROM stage_visits v JOIN applications a ON a.id = v.application_id
- WHERE v.id = w.subject_id AND {_QUALIFIES}
-"""
-
-_POSTPONE = f"""
-UPDATE reminder_watch AS w SET check_on = :next_workday
-  FROM stage_visits v JOIN applications a ON a.id = v.application_id
- WHERE v.id = w.subject_id AND {_QUALIFIES}
-"""
-
-_FORGET_GONE = """
-DELETE FROM reminder_watch
- WHERE kind = 'stage' AND check_on != '' AND check_on <= :today
-   AND NOT EXISTS (
-        SELECT 1 FROM stage_visits v JOIN applications a ON a.id = v.application_id
-         WHERE v.id = reminder_watch.subject_id AND v.ended_at IS NULL AND a.status = 'active')
-"""
+def mark_at(day: str) -> str:
+    """SQL: that point with its threshold, as the reminder keys have always named it."""
+    return f"""
+    CASE WHEN {day} > deadline_on THEN 'overdue:' || {day}
+         WHEN {day} = deadline_on THEN 'due:' || limit_days
+         WHEN {day} = before_on THEN 'day_before:' || (limit_days - 1)
+         WHEN {day} >= half_on THEN 'half:' || ((limit_days + 1) / 2) END"""
 
 
-@dataclass(frozen=True, slots=True)
-class ToldLine:
-    """One application a staff member is reminded of today (among the first few shown)."""
+# A running stage, unchanged since its dates were stored.
+DATED = "kind = 'stage' AND state = 'running' AND check_on != '' AND deadline_on IS NOT NULL"
+# The point told last: the last day pass's, for rows it decided, else the row's own.
+TOLD_BEFORE = f"COALESCE(CASE WHEN dated_on < :last THEN {mark_at(':last')} END, reminded)"
+# Rows dated today, not yet told (their check_on is today until they are).
+TOLD_BY_RUN = "check_on <= :today AND dated_on = :today"
+# Whom a row's reminder goes to: its customer manager; its project manager too in the
+# stages where they act; the overseers of its district when nobody holds it.
+PROJECT_PM = f"pm IS NOT NULL AND pm IS NOT cm AND stage IN {PROJECT_STAGES}"
 
-    user_id: int
-    role: str
-    visit_id: int
-    application_id: int
-    stage: str
-    number: str
-    applicant_name: str
-    due_on: date | None
-    point: str  # half | day_before | due | overdue
-    mark: str  # the point with its threshold: 'half:5', 'overdue:2026-12-03'
-    total: int  # how many this staff member is reminded of in this run
-    of_point: int  # of which at this line's point
+
+# Today's point is not told yet. A row the last day pass decided was told its point on that
+# day: today's differs unless both are "half", i.e. unless one working day is still left
+# (today is before ``before_on``). Any other row compares with its own ``reminded``.
+_UNTOLD = f"""
+    CASE WHEN dated_on < :last AND half_on <= :last THEN :today >= before_on
+         ELSE reminded IS NULL OR reminded != {mark_at(":today")} END"""
+
+
+def told_today(*, whole_day: bool) -> str:
+    """SQL condition: the rows with a point to tell today, not told yet (a point is reached
+    from ``half_on`` on). ``whole_day``: this run does the day pass (rows dated before
+    today) as well as the rows dated today."""
+    which = f"(dated_on < :today OR {TOLD_BY_RUN})" if whole_day else TOLD_BY_RUN
+    return f"{DATED} AND {which} AND half_on <= :today AND {_UNTOLD}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,60 +97,119 @@ class PointDates:
     deadline_on: date | None
 
 
+@dataclass(frozen=True, slots=True)
+class Holding:
+    """What the reminders need from a stage's visit and application, as of the last look."""
+
+    application_id: int
+    district: str | None
+    customer_manager_id: int | None
+    project_manager_id: int | None
+    stage: str
+    limit_days: int
+
+
 def _on(day: date | None) -> str:
     return PAST if day is None else date_to_db(day)
 
 
-async def store_points(
-    conn: aiosqlite.Connection, visit_ids_and_dates: list[tuple[int, PointDates]]
+async def store_holdings(
+    conn: aiosqlite.Connection, holdings: Sequence[tuple[int, Holding]]
 ) -> None:
-    """Record the point dates of running stages just looked at."""
+    """Record, for stage rows just looked at, whose they are and in which district."""
     await conn.executemany(
-        "UPDATE reminder_watch SET half_on = ?, before_on = ?, deadline_on = ? "
-        "WHERE kind = 'stage' AND subject_id = ?",
+        "UPDATE reminder_watch SET application_id = ?, district = ?, cm = ?, pm = ?, "
+        "stage = ?, limit_days = ? WHERE kind = 'stage' AND subject_id = ?",
         [
-            (_on(d.half_on), _on(d.before_on), _on(d.deadline_on), visit_id)
-            for visit_id, d in visit_ids_and_dates
+            (
+                h.application_id,
+                h.district,
+                h.customer_manager_id,
+                h.project_manager_id,
+                h.stage,
+                h.limit_days,
+                visit_id,
+            )
+            for visit_id, h in holdings
         ],
     )
 
 
-async def told_today(conn: aiosqlite.Connection, today: date, *, lines: int) -> list[ToldLine]:
-    """Who is to be reminded of what today, the most urgent first: up to ``lines`` lines per
-    staff member, each carrying the member's full count."""
-    rows = await fetch_all(conn, _DUE_TODAY, {"today": date_to_db(today), "lines": lines})
-    return [
-        ToldLine(
-            user_id=r["user_id"],
-            role=r["role"],
-            visit_id=r["visit_id"],
-            application_id=r["application_id"],
-            stage=r["stage"],
-            number=r["number"],
-            applicant_name=r["applicant_name"],
-            due_on=None if r["due_on"] is None else date.fromisoformat(r["due_on"]),
-            point=r["point"],
-            mark=r["mark"],
-            total=r["total"],
-            of_point=r["of_point"],
-        )
-        for r in rows
-    ]
+async def store_points(
+    conn: aiosqlite.Connection, dated: Sequence[tuple[int, PointDates]], today: date
+) -> None:
+    """Record the point dates of running stages looked at ``today``."""
+    await conn.executemany(
+        "UPDATE reminder_watch SET half_on = ?, before_on = ?, deadline_on = ?, dated_on = ? "
+        "WHERE kind = 'stage' AND subject_id = ?",
+        [
+            (_on(d.half_on), _on(d.before_on), _on(d.deadline_on), date_to_db(today), visit_id)
+            for visit_id, d in dated
+        ],
+    )
 
 
-async def mark_told(conn: aiosqlite.Connection, today: date, next_workday: date) -> int:
-    """Record today's points as told and move each row to its next point; returns rows."""
-    params = {"today": date_to_db(today), "next_workday": date_to_db(next_workday)}
-    changed = await run(conn, _MARK_TOLD, params)
-    await run(conn, _FORGET_GONE, {"today": date_to_db(today)})
-    return changed
+async def last_day_pass(conn: aiosqlite.Connection) -> date | None:
+    value = await meta_value(conn, DAY_KEY)
+    return None if value is None else date.fromisoformat(value)
 
 
-async def postpone_to(conn: aiosqlite.Connection, today: date, next_workday: date) -> None:
-    """On a day off: nothing is told; rows due are looked at on the next working day."""
+def told_params(today: date, last: date | None) -> dict[str, str | None]:
+    return {"today": date_to_db(today), "last": None if last is None else date_to_db(last)}
+
+
+async def remember_told(
+    conn: aiosqlite.Connection, visit_ids: Sequence[int], last: date | None
+) -> None:
+    """Before rows are dated again: keep in ``reminded`` the point the last day pass told
+    them, which their old dates alone say."""
+    if last is None or not visit_ids:
+        return
     await run(
         conn,
-        _POSTPONE,
-        {"today": date_to_db(today), "next_workday": date_to_db(next_workday)},
+        f"""UPDATE reminder_watch SET reminded = COALESCE({mark_at(":last")}, reminded)
+             WHERE kind = 'stage' AND subject_id IN (SELECT value FROM json_each(:ids))
+               AND deadline_on IS NOT NULL AND dated_on < :last""",
+        {"last": date_to_db(last), "ids": json.dumps(list(visit_ids))},
     )
-    await run(conn, _FORGET_GONE, {"today": date_to_db(today)})
+
+
+async def any_to_tell(conn: aiosqlite.Connection, today: date) -> bool:
+    """Whether a row dated today still waits to be told (read through ``check_on``)."""
+    row = await fetch_one(
+        conn,
+        f"SELECT 1 FROM reminder_watch WHERE {DATED} AND {TOLD_BY_RUN} LIMIT 1",
+        {"today": date_to_db(today)},
+    )
+    return row is not None
+
+
+async def mark_told(conn: aiosqlite.Connection, today: date, *, whole_day: bool) -> None:
+    """Record what this run told: each row dated today keeps its point; a day pass records
+    its day, and rows dated earlier but never told (a run that stopped) are left to it."""
+    params = {"today": date_to_db(today), "never": NEVER}
+    await run(
+        conn,
+        f"UPDATE reminder_watch SET reminded = COALESCE({mark_at(':today')}, reminded), "
+        f"check_on = :never WHERE {DATED} AND {TOLD_BY_RUN}",
+        params,
+    )
+    if whole_day:
+        await run(
+            conn,
+            f"UPDATE reminder_watch SET check_on = :never WHERE {DATED} AND check_on < :today",
+            params,
+        )
+        await set_meta(conn, DAY_KEY, date_to_db(today))
+
+
+async def told_marks(conn: aiosqlite.Connection) -> dict[int, str | None]:
+    """The point each stage row was told last (``None``: none yet), for the operator and
+    tests: what the day passes told is not written on the rows."""
+    last = await last_day_pass(conn)
+    rows = await fetch_all(
+        conn,
+        f"SELECT subject_id, {TOLD_BEFORE} AS told FROM reminder_watch WHERE kind = 'stage'",
+        {"last": None if last is None else date_to_db(last)},
+    )
+    return {r["subject_id"]: r["told"] for r in rows}

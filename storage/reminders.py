@@ -50,16 +50,6 @@ class WatchUpdate:
     due_on: date | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class LateVisit:
-    """A running stage visit past its due date, as of the last look at it."""
-
-    visit_id: int
-    application_id: int
-    district: str | None
-    due_on: date
-
-
 def _check_on(day: date | None) -> str:
     return NEVER if day is None else date_to_db(day)
 
@@ -128,121 +118,6 @@ async def forget_watches(
         "DELETE FROM reminder_watch WHERE kind = ? AND subject_id = ?",
         [(kind.value, subject_id) for subject_id in subject_ids],
     )
-
-
-# Running stage visits of active applications due before a day (the parameter).
-_OVERDUE = """
-      FROM reminder_watch w
-      JOIN stage_visits v ON v.id = w.subject_id
-      JOIN applications a ON a.id = v.application_id
-     WHERE w.kind = 'stage' AND w.state = 'running' AND w.due_on < ?
-       AND v.ended_at IS NULL AND a.status = 'active'
-"""
-
-
-async def any_overdue(conn: aiosqlite.Connection, today: date) -> bool:
-    """Whether any running stage of an active application is past its due date."""
-    row = await fetch_one(conn, f"SELECT 1 {_OVERDUE} LIMIT 1", (date_to_db(today),))
-    return row is not None
-
-
-async def overdue_visits(conn: aiosqlite.Connection, today: date) -> list[LateVisit]:
-    """Running stage visits of active applications due before ``today``, the most overdue
-    first."""
-    rows = await fetch_all(
-        conn,
-        f"SELECT w.subject_id AS visit_id, v.application_id, a.district, w.due_on {_OVERDUE} "
-        "ORDER BY w.due_on, v.application_id",
-        (date_to_db(today),),
-    )
-    return [
-        LateVisit(
-            r["visit_id"], r["application_id"], r["district"], date.fromisoformat(r["due_on"])
-        )
-        for r in rows
-    ]
-
-
-# Each section of the supervisors' digest: (application, district) in the order of an index,
-# so that "the first few of a district" stops after a few rows instead of sorting them all.
-_DIGEST_SECTIONS = {
-    "new": """
-        SELECT id AS application_id, district, submitted_at AS sort_key, id AS tiebreak
-          FROM applications INDEXED BY applications_by_submitted
-         WHERE submitted_at >= :since AND submitted_at < :until
-    """,
-    "due_today": """
-        SELECT v.application_id, a.district, w.due_on AS sort_key, w.subject_id AS tiebreak
-          FROM reminder_watch w
-          JOIN stage_visits v ON v.id = w.subject_id
-          JOIN applications a ON a.id = v.application_id
-         WHERE w.kind = 'stage' AND w.state = 'running' AND w.due_on = :today
-           AND v.ended_at IS NULL AND a.status = 'active'
-    """,
-    "overdue": """
-        SELECT v.application_id, a.district, w.due_on AS sort_key, w.subject_id AS tiebreak
-          FROM reminder_watch w
-          JOIN stage_visits v ON v.id = w.subject_id
-          JOIN applications a ON a.id = v.application_id
-         WHERE w.kind = 'stage' AND w.state = 'running' AND w.due_on < :today
-           AND v.ended_at IS NULL AND a.status = 'active'
-    """,
-    "paused": """
-        SELECT v.application_id, a.district, w.due_on AS sort_key, w.subject_id AS tiebreak
-          FROM reminder_watch w
-          JOIN stage_visits v ON v.id = w.subject_id
-          JOIN applications a ON a.id = v.application_id
-         WHERE w.kind = 'stage' AND w.state = 'paused'
-           AND v.ended_at IS NULL AND a.status = 'active'
-    """,
-}
-DIGEST_SECTIONS: tuple[str, ...] = tuple(_DIGEST_SECTIONS)
-
-
-@dataclass(frozen=True, slots=True)
-class DigestSection:
-    """One section of the digest: how many per district, and the first few to name, per
-    district and over all districts (oldest first)."""
-
-    counts: dict[str | None, int]
-    first: dict[str | None, list[int]]
-    first_overall: list[int]
-
-
-async def digest_section(
-    conn: aiosqlite.Connection,
-    name: str,
-    *,
-    today: date,
-    since: str,
-    until: str,
-    per_district: int,
-) -> DigestSection:
-    """Counted in one pass, listed by a few rows per district, so the digest stays cheap with
-    100,000 open applications. ``since``/``until`` bound "new" as stored timestamps (UTC ISO
-    text)."""
-    found = _DIGEST_SECTIONS[name]
-    params = {"today": date_to_db(today), "since": since, "until": until, "n": per_district}
-    counts = {
-        r["district"]: r["n"]
-        for r in await fetch_all(
-            conn, f"SELECT district, COUNT(*) AS n FROM ({found}) GROUP BY district", params
-        )
-    }
-    listed = f"""
-        SELECT application_id FROM ({found}) {{where}}
-         ORDER BY sort_key, tiebreak LIMIT :n
-    """
-    first: dict[str | None, list[int]] = {}
-    for district in counts:
-        rows = await fetch_all(
-            conn,
-            listed.format(where="WHERE district IS :district"),
-            {**params, "district": district},
-        )
-        first[district] = [r["application_id"] for r in rows]
-    overall = await fetch_all(conn, listed.format(where=""), params) if counts else []
-    return DigestSection(counts, first, [r["application_id"] for r in overall])
 
 
 # -- the calendar the rows were computed with ----------------------------------------------

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from storage.models import OwedItem
-from storage.reminder_points import ToldLine
+from storage.reminder_told import ToldLine
 from tests.notifications.samples import SampleClock
 from tests.notifications.samples_workflow import APP, SampleFullApp
 
@@ -33,8 +33,6 @@ LIST_LINE = ToldLine(
     due_on=date(2026, 12, 1),
     point="overdue",
     mark="overdue:2026-12-04",
-    total=40,
-    of_point=1,
 )
 OPENED = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from process.roles import Role
+from storage.reminder_points import told_marks
 from tests.notifications.sweep_rig import SHANGHAI, SweepRig, at, sweep_rig
 from tests.notifications.test_sweep_oracle import _expected_now, _random_step
 
@@ -30,10 +31,8 @@ async def _accepted(rig: SweepRig, when: list[datetime]) -> list[int]:
 
 
 async def _told(rig: SweepRig) -> dict[int, str | None]:
-    rows = await rig.db.fetchall(
-        "SELECT subject_id, reminded FROM reminder_watch WHERE kind = 'stage'"
-    )
-    return {r["subject_id"]: r["reminded"] for r in rows}
+    async with rig.db.snapshot() as conn:
+        return await told_marks(conn)
 
 
 async def test_points_reached_the_same_day_come_as_one_list_most_urgent_first(

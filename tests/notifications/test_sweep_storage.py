@@ -52,8 +52,14 @@ async def test_triggers_follow_visits_pauses_and_owed_items(tmp_path: Path) -> N
         assert [(k, s, c) for k, s, c, _ in await _rows(rig.db)] == [
             ("followup", 1, "2026-12-04"),  # three working days of silence ahead
             ("owed", 1, "2026-12-04"),
-            ("stage", 1, "2026-12-02"),  # the acceptance stage is due tomorrow
+            ("stage", 1, NEVER),  # its point dates decide from now on
         ]
+        (dated,) = await rig.db.fetchall(
+            "SELECT deadline_on, dated_on, application_id, cm, stage, limit_days "
+            "FROM reminder_watch WHERE kind = 'stage'"
+        )
+        # The acceptance stage is due tomorrow; what the reminders need is on the row.
+        assert tuple(dated) == ("2026-12-02", "2026-12-01", app.id, MANAGER, "accept", 1)
 
         await rig.act(app.id, "accept", MANAGER)  # visit 1 closed, visit 2 opened
         await rig.act(app.id, "propose_slots", MANAGER)  # its clock pauses; pick:slot owed

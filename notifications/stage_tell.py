@@ -1,0 +1,174 @@
+"""Telling staff the points their stages reached: one message per staff member and run.
+
+The points are counted per group of holders (:func:`storage.reminder_told.told_groups`),
+given to each staff member who hears of them (the customer manager; the project manager in
+the stages where they act; the district's overseers when nobody holds the application),
+and only then are the first lines of each member's list read. A member with one point gets
+the full reminder of that stage, with its clock; with several, one list, the most urgent
+(earliest due) first, :data:`LIST_LINES` named and the rest counted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+import aiosqlite
+
+from notifications.stage_points import Point, reminder_key, stage_clock_of
+from notifications.sweeps import SweepContext
+from process.roles import Role
+from storage.models import User
+from storage.reminder_reads import applications_by_id, users_by_id, visits_by_id
+from storage.reminder_told import Holder, ToldGroup, ToldLine, told_groups, told_lines
+from storage.staff_assign import overseers_of
+
+LIST_LINES = 30  # applications named in one list of reminders; the rest are counted
+
+
+@dataclass
+class _Told:
+    """What one staff member hears of in this run: from which holdings, how many of each."""
+
+    holders: list[Holder] = field(default_factory=list)
+    counts: Counter[str] = field(default_factory=Counter)
+
+    def add(self, holder: Holder, counts: dict[str, int]) -> None:
+        self.counts.update(counts)
+        if holder not in self.holders:
+            self.holders.append(holder)
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+async def tell_points(
+    ctx: SweepContext,
+    conn: aiosqlite.Connection,
+    now: datetime,
+    today: date,
+    last: date | None,
+    *,
+    whole_day: bool,
+) -> int:
+    """Queue today's untold points; returns how many messages were queued."""
+    groups = await told_groups(conn, today, last, whole_day=whole_day)
+    told = await _by_member(conn, groups)
+    if not told:
+        return 0
+    users = await users_by_id(conn, list(told))
+    queued = 0
+    for user_id, heard in told.items():
+        user = users.get(user_id)
+        if user is None:
+            continue
+        lines: list[ToldLine] = []
+        for holder in heard.holders:
+            lines += await told_lines(
+                conn, today, last, holder, whole_day=whole_day, lines=LIST_LINES
+            )
+        lines.sort(key=lambda line: (line.due_on or date.max, line.application_id))
+        if heard.total == 1 and lines:
+            queued += await _tell_one(ctx, conn, user, lines[0], now)
+        elif lines:
+            queued += await _tell_list(ctx, conn, user, heard, lines[:LIST_LINES], now, today)
+    return queued
+
+
+async def _by_member(conn: aiosqlite.Connection, groups: list[ToldGroup]) -> dict[int, _Told]:
+    """Each staff member who hears of the groups' points, with their counts."""
+    told: defaultdict[int, _Told] = defaultdict(_Told)
+    for group in groups:
+        if group.by == "cm" and isinstance(group.who, int):
+            told[group.who].add(Holder(group.who, Role.CUSTOMER_MANAGER.value), group.counts)
+        elif group.by == "pm" and isinstance(group.who, int):
+            holder = Holder(group.who, Role.PROJECT_MANAGER.value, as_pm=True)
+            told[group.who].add(holder, group.counts)
+        elif group.by == "district":
+            district = group.who if isinstance(group.who, str) else None
+            for member in await overseers_of(conn, district):
+                every = member.role == Role.ADMIN.value or member.district is None
+                holder = Holder(
+                    member.user_id,
+                    member.role,
+                    unheld=True,
+                    district=None if every else district,
+                    every=every,
+                )
+                told[member.user_id].add(holder, group.counts)
+    return dict(told)
+
+
+async def _tell_one(
+    ctx: SweepContext, conn: aiosqlite.Connection, user: User, line: ToldLine, now: datetime
+) -> int:
+    """The reminder of one stage, with its clock."""
+    records = await applications_by_id(conn, [line.application_id])
+    visits = await visits_by_id(conn, [line.visit_id])
+    record, visit = records.get(line.application_id), visits.get(line.visit_id)
+    if record is None or visit is None:
+        return 0
+    point = Point(*line.mark.split(":", 1))
+    base = reminder_key(line.visit_id, point)
+    # The customer manager's message has the plain key; others add their id.
+    key = base if user.user_id == record.customer_manager_id else f"{base}:{user.user_id}"
+    clock = stage_clock_of(ctx.calendar, visit, now, ctx.tz)
+    return int(
+        await ctx.outbox.message(
+            conn,
+            key=key,
+            recipient=user,
+            template="remind/stage",
+            now=now,
+            application_id=record.id,
+            kind=f"remind.{point.name}",
+            reply_markup=ctx.buttons.staff(user.locale, record),
+            app=record,
+            clock=clock,
+            point=point.name,
+            role=line.role,
+            late_days=max(0, clock.used_days - clock.limit_days),
+        )
+    )
+
+
+async def _tell_list(
+    ctx: SweepContext,
+    conn: aiosqlite.Connection,
+    user: User,
+    heard: _Told,
+    lines: list[ToldLine],
+    now: datetime,
+    today: date,
+) -> int:
+    """One message listing the first lines, with the counts of each point."""
+    calendar = ctx.calendar
+    marks = ",".join(f"{line.visit_id}:{line.mark}" for line in lines)
+    digest = hashlib.sha256(marks.encode()).hexdigest()[:16]
+    shown = [
+        {
+            "line": line,
+            "late_days": calendar.working_days_between(line.due_on, today)
+            if line.point == "overdue" and line.due_on is not None
+            else 0,
+        }
+        for line in lines
+    ]
+    return int(
+        await ctx.outbox.message(
+            conn,
+            key=f"remind:list:{user.user_id}:{today.isoformat()}:{heard.total}:{digest}",
+            recipient=user,
+            template="remind/stage_list",
+            now=now,
+            kind="remind.list",
+            lines=shown,
+            counts=dict(heard.counts),
+            total=heard.total,
+            hidden=max(0, heard.total - len(lines)),
+            today=today,
+        )
+    )

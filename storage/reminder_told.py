@@ -1,0 +1,154 @@
+"""Who is to be reminded of what in this run: counted set-wise, listed a few at a time.
+
+The day's first run may have tens of thousands of points to tell (see
+:mod:`storage.reminder_points`), but each staff member gets one message: how many of each
+point, and the first few applications, the most urgent first. So the rows are counted in
+one pass grouped by their holders, and only the lines shown are read, per staff member,
+along an index in due order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+import aiosqlite
+
+from storage.codec import optional_date_from_db
+from storage.db import fetch_all
+from storage.reminder_points import PROJECT_PM, mark_at, point_at, told_params, told_today
+
+POINTS = ("overdue", "due", "day_before", "half")
+
+
+@dataclass(frozen=True, slots=True)
+class ToldGroup:
+    """Rows to tell held by one customer manager (``by`` 'cm', ``who`` their id), by one
+    project manager in the stages where they act ('pm'), or held by nobody in one district
+    ('district', ``who`` the district); how many at each point."""
+
+    by: str
+    who: int | str | None
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ToldLine:
+    """One application a staff member is reminded of today (among the first few shown)."""
+
+    user_id: int
+    role: str
+    visit_id: int
+    application_id: int
+    stage: str
+    number: str
+    applicant_name: str
+    due_on: date | None
+    point: str  # half | day_before | due | overdue
+    mark: str  # the point with its threshold: 'half:5', 'overdue:2026-12-03'
+
+
+@dataclass(frozen=True, slots=True)
+class Holder:
+    """Whose lines to read: a customer manager, a project manager, or the overseers of the
+    unheld rows of one district (``district``) or of all (``every``)."""
+
+    user_id: int
+    role: str
+    as_pm: bool = False
+    unheld: bool = False
+    district: str | None = None
+    every: bool = False
+
+
+# How many rows are at each point today (the rows are past ``half_on``, see told_today).
+_AT_POINTS = """
+    SUM(:today > deadline_on) AS overdue,
+    SUM(:today = deadline_on) AS due,
+    SUM(:today = before_on AND :today < deadline_on) AS day_before,
+    SUM(:today < deadline_on AND :today != before_on) AS half
+"""
+# Held rows counted per customer manager and per project manager along their indexes (in
+# their order, so without sorting), the rest per district.
+_GROUPS = {
+    "cm": f"""SELECT cm AS who, {_AT_POINTS} FROM reminder_watch INDEXED BY reminder_watch_by_cm
+               WHERE cm IS NOT NULL AND {{told}} GROUP BY cm""",
+    "pm": f"""SELECT pm AS who, {_AT_POINTS} FROM reminder_watch INDEXED BY reminder_watch_by_pm
+               WHERE {PROJECT_PM} AND {{told}} GROUP BY pm""",
+    "district": f"""SELECT district AS who, {_AT_POINTS}
+                      FROM reminder_watch INDEXED BY reminder_watch_by_cm
+                     WHERE cm IS NULL AND {{told}} GROUP BY district""",
+}
+
+
+async def told_groups(
+    conn: aiosqlite.Connection, today: date, last: date | None, *, whole_day: bool
+) -> list[ToldGroup]:
+    """Today's untold points, counted per customer manager, per project manager (in the
+    stages where they act) and per district for the rows nobody holds."""
+    told = told_today(whole_day=whole_day)
+    params = told_params(today, last)
+    groups: list[ToldGroup] = []
+    for by, sql in _GROUPS.items():
+        for r in await fetch_all(conn, sql.format(told=told), params):
+            counts = {p: r[p] for p in POINTS if r[p]}
+            groups.append(ToldGroup(by, r["who"], counts))
+    return groups
+
+
+_LINES = f"""
+SELECT t.*, a.number, a.applicant_name FROM (
+    SELECT subject_id AS visit_id, application_id, stage, due_on,
+           {point_at(":today")} AS point, {mark_at(":today")} AS mark
+      FROM reminder_watch INDEXED BY {{index}}
+     WHERE {{whose}} AND {{told}}
+     ORDER BY due_on, application_id
+     LIMIT :lines) AS t
+  JOIN applications a ON a.id = t.application_id
+ ORDER BY t.due_on, t.application_id
+"""
+_WHOSE = {
+    "cm": ("reminder_watch_by_cm", "cm = :who"),
+    "pm": ("reminder_watch_by_pm", f"pm = :who AND {PROJECT_PM}"),
+    "district": ("reminder_watch_by_cm", "cm IS NULL AND district IS :district"),
+    "every": ("reminder_watch_by_cm", "cm IS NULL"),
+}
+
+
+async def told_lines(
+    conn: aiosqlite.Connection,
+    today: date,
+    last: date | None,
+    holder: Holder,
+    *,
+    whole_day: bool,
+    lines: int,
+) -> list[ToldLine]:
+    """The first ``lines`` of ``holder``'s list, the most urgent (earliest due) first."""
+    if holder.unheld:
+        kind = "every" if holder.every else "district"
+    else:
+        kind = "pm" if holder.as_pm else "cm"
+    index, whose = _WHOSE[kind]
+    sql = _LINES.format(index=index, whose=whose, told=told_today(whole_day=whole_day))
+    params = {
+        **told_params(today, last),
+        "who": holder.user_id,
+        "district": holder.district,
+        "lines": lines,
+    }
+    return [
+        ToldLine(
+            user_id=holder.user_id,
+            role=holder.role,
+            visit_id=r["visit_id"],
+            application_id=r["application_id"],
+            stage=r["stage"],
+            number=r["number"],
+            applicant_name=r["applicant_name"],
+            due_on=optional_date_from_db(r["due_on"]),
+            point=r["point"],
+            mark=r["mark"],
+        )
+        for r in await fetch_all(conn, sql, params)
+    ]
