@@ -60,17 +60,25 @@ async def test_the_first_run_of_a_working_day_tells_and_writes_only_the_day(
 async def test_a_pause_after_the_day_pass_does_not_repeat_its_point(tmp_path: Path) -> None:
     async with sweep_rig(tmp_path, at(2026, 11, 30, 9)) as rig:
         app_id, visit = await _plan_stage(rig)
+        second = await rig.submit(1002, manager=MANAGER)
+        await rig.act(second.id, "accept", MANAGER)
         await rig.run_days(date(2026, 11, 30), date(2026, 12, 7))
-        # Tuesday: a short pause the same morning (the clock stops and runs on), so the
-        # stage is counted again and its dates stored anew, still past half.
+        (monday,) = await rig.sent(MANAGER, "remind.")
+        assert monday.kind == "remind.list" and "时限过半 2 件" in monday.text
+        # Tuesday: a short pause (the clock stops and runs on), so the stage is counted
+        # again and its dates stored anew, still past half: nothing to tell.
         rig.clock.set(at(2026, 12, 8, 10))
         await rig.act(app_id, "propose_slots", MANAGER)
         rig.clock.set(at(2026, 12, 8, 11))
         await rig.act(app_id, "pick_slot", CUSTOMER, role="customer")
-        await rig.run_days(date(2026, 12, 8), date(2026, 12, 16))
-        keys = [key for _, key in await _reminders(rig, MANAGER)]
-        assert keys.count(f"remind:{visit}:half:5") == 1
-        assert f"remind:{visit}:day_before:9" in keys and f"remind:{visit}:due:10" in keys
+        await rig.run(at(2026, 12, 8, 11, 5))
+        assert await rig.sent(MANAGER, "remind.") == [monday]
+        async with rig.db.snapshot() as conn:
+            assert (await told_marks(conn))[visit] == "half:5"
+        await rig.run_days(date(2026, 12, 9), date(2026, 12, 16))
+        texts = [s.text for s in await rig.sent(MANAGER, "remind.")]
+        assert not any("时限过半" in text for text in texts[1:])
+        assert any("还剩 1 个工作日" in text for text in texts)
         async with rig.db.snapshot() as conn:
             assert (await told_marks(conn))[visit] == "overdue:2026-12-16"
 
