@@ -10,7 +10,9 @@ Measured, each on a fresh copy of the same database:
 * the **first run of a working day** (00:05): the reminders, escalations and customer
   reminders of that day are decided and queued;
 * **a minute later**: the run the bot does 1,439 times a day, with nothing new due;
-* the **morning digest** (08:31): one message per supervisor with their district's state.
+* the **morning digest** (08:31): one message per supervisor with their district's state;
+* the **evening run** (21:01, the first in quiet hours before a working day): the customer
+  reminders and follow-ups of the next morning are decided and queued for 08:00.
 
 The goal: a run queues what is due in under 200 ms.
 """
@@ -66,6 +68,8 @@ class Measured:
     minute: Spread
     busy: Spread
     digest: Spread
+    evening: Spread
+    queued_evening: int
     queued_day: int
     queued_busy: int
     changed: int
@@ -156,9 +160,19 @@ async def measure(applications: int, work: Path, sizes: Sizes) -> Measured:
     generate_s = await asyncio.to_thread(generate, fresh, applications)
     size_mb = file_size_mb(fresh)
     cold, _ = await _measure_runs(fresh, work, cipher, START, sizes.cold_runs)
-    # Tuesday as the bot lives it: the first run (10:00), then the evening's.
+    # Tuesday as the bot lives it: the first run (10:00), then the evening's, the first in
+    # quiet hours, which queues Wednesday morning's customer reminders.
     tuesday = copy_database(fresh, work / "tuesday.db")
-    await _replay(tuesday, cipher, [START, START.replace(hour=21, minute=30)])
+    await _replay(tuesday, cipher, [START])
+    evening, queued_evening = await _measure_runs(
+        tuesday,
+        work,
+        cipher,
+        START.replace(hour=21, minute=1),
+        sizes.runs,
+        before=START.replace(hour=20, minute=59),
+    )
+    await _replay(tuesday, cipher, [START.replace(hour=21, minute=30)])
     wednesday = START + timedelta(days=1)
     day, queued_day = await _measure_runs(
         tuesday,
@@ -208,6 +222,8 @@ async def measure(applications: int, work: Path, sizes: Sizes) -> Measured:
         minute=Spread.of(minute),
         busy=Spread.of(busy),
         digest=Spread.of(digest),
+        evening=Spread.of(evening),
+        queued_evening=sum(queued_evening.values()),
         queued_day=sum(queued_day.values()),
         queued_busy=sum(queued_busy.values()),
         changed=await _count_open_visits(after, cipher, BUSY_SHARE),
@@ -294,6 +310,13 @@ def describe(report: Report, m: Measured) -> None:
                 f"{m.queued_digest:,}",
                 m.digest.show(0),
                 _verdict(m.digest),
+            ),
+            (
+                "the evening run before a working day, 21:01: customer reminders for 08:00",
+                "all due tomorrow",
+                f"{m.queued_evening:,}",
+                m.evening.show(0),
+                _verdict(m.evening),
             ),
             (
                 f"first run of a working day, 00:05: {m.points_day:,} reminder points",

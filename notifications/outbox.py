@@ -8,7 +8,7 @@ language: what is sent later is what was true when it was written.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, tzinfo
 from typing import Any
 
@@ -17,7 +17,7 @@ from telegram import InlineKeyboardMarkup
 
 from notifications.render import Texts
 from storage.models import User
-from storage.outbox import OutboxRepo
+from storage.outbox import NewMessage, OutboxRepo
 
 
 class Outbox:
@@ -64,14 +64,44 @@ class Outbox:
         With ``document_file_id`` or ``photo_file_id`` (Telegram file ids) the file is sent
         with the text as its caption.
         """
-        text = self._texts.render(recipient.locale, template, **{"tz": self._tz, **params})
-        queued = await self._repo.enqueue(
-            conn,
+        drafted = self.draft(
+            key=key,
+            recipient=recipient,
+            template=template,
+            now=now,
+            application_id=application_id,
+            reply_markup=reply_markup,
+            not_before=not_before,
+            document_file_id=document_file_id,
+            photo_file_id=photo_file_id,
+            kind=kind,
+            **params,
+        )
+        return await self.queue(conn, [drafted]) == 1
+
+    def draft(
+        self,
+        *,
+        key: str,
+        recipient: User,
+        template: str,
+        now: datetime,
+        application_id: int | None = None,
+        reply_markup: InlineKeyboardMarkup | None = None,
+        not_before: datetime | None = None,
+        document_file_id: str | None = None,
+        photo_file_id: str | None = None,
+        kind: str | None = None,
+        **params: Any,
+    ) -> NewMessage:
+        """A message rendered now, for :meth:`queue` to write with others (as
+        :meth:`message` does one)."""
+        return NewMessage(
             key=key,
             chat_id=recipient.chat_id,
             user_id=recipient.user_id,
             kind=kind or template.replace("/", "."),
-            text=text,
+            text=self._texts.render(recipient.locale, template, **{"tz": self._tz, **params}),
             now=now,
             application_id=application_id,
             reply_markup=None if reply_markup is None else reply_markup.to_dict(),
@@ -79,9 +109,14 @@ class Outbox:
             photo_file_id=photo_file_id,
             not_before=not_before,
         )
+
+    async def queue(self, conn: aiosqlite.Connection, drafts: Sequence[NewMessage]) -> int:
+        """Write drafted messages inside the caller's transaction, in one statement; returns
+        how many were new (a key queued before is left as it was)."""
+        queued = await self._repo.enqueue_many(conn, drafts)
         if queued:
             # Safe before the commit: the sender reads through the same connection, so it
-            # waits for this transaction and then sees the row, or nothing if it rolled back.
+            # waits for this transaction and then sees the rows, or nothing if it rolled back.
             self.wake()
         return queued
 

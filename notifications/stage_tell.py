@@ -21,6 +21,7 @@ from notifications.stage_points import Point, reminder_key, stage_clock_of
 from notifications.sweeps import SweepContext
 from process.roles import Role
 from storage.models import User
+from storage.outbox import NewMessage
 from storage.reminder_reads import applications_by_id, users_by_id, visits_by_id
 from storage.reminder_told import Holder, ToldGroup, ToldLine, told_groups, told_lines
 from storage.staff_assign import overseers_of
@@ -60,22 +61,23 @@ async def tell_points(
     if not told:
         return 0
     users = await users_by_id(conn, list(told))
-    queued = 0
+    holders = [holder for heard in told.values() for holder in heard.holders]
+    found = iter(
+        await told_lines(conn, today, last, holders, whole_day=whole_day, lines=LIST_LINES)
+    )
+    drafts: list[NewMessage] = []
     for user_id, heard in told.items():
+        lines = [line for _ in heard.holders for line in next(found)]
         user = users.get(user_id)
-        if user is None:
+        if user is None or not lines:
             continue
-        lines: list[ToldLine] = []
-        for holder in heard.holders:
-            lines += await told_lines(
-                conn, today, last, holder, whole_day=whole_day, lines=LIST_LINES
-            )
         lines.sort(key=lambda line: (line.due_on or date.max, line.application_id))
-        if heard.total == 1 and lines:
-            queued += await _tell_one(ctx, conn, user, lines[0], now)
-        elif lines:
-            queued += await _tell_list(ctx, conn, user, heard, lines[:LIST_LINES], now, today)
-    return queued
+        if heard.total == 1:
+            one = await _tell_one(ctx, conn, user, lines[0], now)
+            drafts += [one] if one else []
+        else:
+            drafts.append(_tell_list(ctx, user, heard, lines[:LIST_LINES], now, today))
+    return await ctx.outbox.queue(conn, drafts)
 
 
 async def _by_member(conn: aiosqlite.Connection, groups: list[ToldGroup]) -> dict[int, _Told]:
@@ -104,46 +106,42 @@ async def _by_member(conn: aiosqlite.Connection, groups: list[ToldGroup]) -> dic
 
 async def _tell_one(
     ctx: SweepContext, conn: aiosqlite.Connection, user: User, line: ToldLine, now: datetime
-) -> int:
+) -> NewMessage | None:
     """The reminder of one stage, with its clock."""
     records = await applications_by_id(conn, [line.application_id])
     visits = await visits_by_id(conn, [line.visit_id])
     record, visit = records.get(line.application_id), visits.get(line.visit_id)
     if record is None or visit is None:
-        return 0
+        return None
     point = Point(*line.mark.split(":", 1))
     base = reminder_key(line.visit_id, point)
     # The customer manager's message has the plain key; others add their id.
     key = base if user.user_id == record.customer_manager_id else f"{base}:{user.user_id}"
     clock = stage_clock_of(ctx.calendar, visit, now, ctx.tz)
-    return int(
-        await ctx.outbox.message(
-            conn,
-            key=key,
-            recipient=user,
-            template="remind/stage",
-            now=now,
-            application_id=record.id,
-            kind=f"remind.{point.name}",
-            reply_markup=ctx.buttons.staff(user.locale, record),
-            app=record,
-            clock=clock,
-            point=point.name,
-            role=line.role,
-            late_days=max(0, clock.used_days - clock.limit_days),
-        )
+    return ctx.outbox.draft(
+        key=key,
+        recipient=user,
+        template="remind/stage",
+        now=now,
+        application_id=record.id,
+        kind=f"remind.{point.name}",
+        reply_markup=ctx.buttons.staff(user.locale, record),
+        app=record,
+        clock=clock,
+        point=point.name,
+        role=line.role,
+        late_days=max(0, clock.used_days - clock.limit_days),
     )
 
 
-async def _tell_list(
+def _tell_list(
     ctx: SweepContext,
-    conn: aiosqlite.Connection,
     user: User,
     heard: _Told,
     lines: list[ToldLine],
     now: datetime,
     today: date,
-) -> int:
+) -> NewMessage:
     """One message listing the first lines, with the counts of each point."""
     calendar = ctx.calendar
     marks = ",".join(f"{line.visit_id}:{line.mark}" for line in lines)
@@ -157,18 +155,15 @@ async def _tell_list(
         }
         for line in lines
     ]
-    return int(
-        await ctx.outbox.message(
-            conn,
-            key=f"remind:list:{user.user_id}:{today.isoformat()}:{heard.total}:{digest}",
-            recipient=user,
-            template="remind/stage_list",
-            now=now,
-            kind="remind.list",
-            lines=shown,
-            counts=dict(heard.counts),
-            total=heard.total,
-            hidden=max(0, heard.total - len(lines)),
-            today=today,
-        )
+    return ctx.outbox.draft(
+        key=f"remind:list:{user.user_id}:{today.isoformat()}:{heard.total}:{digest}",
+        recipient=user,
+        template="remind/stage_list",
+        now=now,
+        kind="remind.list",
+        lines=shown,
+        counts=dict(heard.counts),
+        total=heard.total,
+        hidden=max(0, heard.total - len(lines)),
+        today=today,
     )

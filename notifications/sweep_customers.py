@@ -26,6 +26,7 @@ from notifications.quiet_hours import customer_send_at
 from notifications.sweeps import BATCH, SweepContext
 from process.deadlines import Pause, stage_clock
 from storage.models import OwedItem, StageVisit
+from storage.outbox import NewMessage
 from storage.reminder_reads import (
     Brief,
     applications_by_id,
@@ -142,7 +143,7 @@ class _Run:
             conn, [a.customer_manager_id for _, a, _ in quiet if a.customer_manager_id]
         )
         records = await applications_by_id(conn, [a.id for _, a, _ in quiet])
-        queued = 0
+        drafts: list[NewMessage] = []
         for visit_id, brief, last_event_id in quiet:
             customer, app = users.get(brief.customer_id), records.get(brief.id)
             visit = visits[visit_id]
@@ -153,8 +154,7 @@ class _Run:
                 ctx.calendar, visit.started_at, visit.limit_days, pauses, self.now, ctx.tz
             )
             manager = managers.get(app.customer_manager_id or 0)
-            queued += await ctx.outbox.message(
-                conn,
+            drafted = ctx.outbox.draft(
                 key=f"followup:{visit_id}:{last_event_id}",
                 recipient=customer,
                 template="remind/followup",
@@ -167,7 +167,9 @@ class _Run:
                 clock=clock,
                 manager=manager.name if manager else None,
             )
-        return queued
+            drafts.append(drafted)
+        # Written together: thousands are due on the first evening run before a working day.
+        return await ctx.outbox.queue(conn, drafts)
 
     # -- what the customer owes -------------------------------------------------------------
 
@@ -214,15 +216,14 @@ class _Run:
         users = await users_by_id(conn, [apps[i.application_id].customer_id for i in chosen])
         still_owed = await open_owed_by_application(conn, [i.application_id for i in chosen])
         records = await applications_by_id(conn, [i.application_id for i in chosen])
-        queued = 0
+        drafts: list[NewMessage] = []
         for item in chosen:
             customer = users.get(apps[item.application_id].customer_id)
             app = records.get(item.application_id)
             if customer is None or app is None or customer.unreachable_at is not None:
                 continue
             others = [o for o in still_owed.get(app.id, []) if o.kind != item.kind]
-            queued += await ctx.outbox.message(
-                conn,
+            drafted = ctx.outbox.draft(
                 key=f"owed:{app.id}:{item.kind}:{self.day.isoformat()}",
                 recipient=customer,
                 template="remind/owed",
@@ -236,4 +237,5 @@ class _Run:
                 others=others,
                 waited_days=ctx.calendar.working_days_between(ctx.today(item.created_at), self.day),
             )
-        return queued
+            drafts.append(drafted)
+        return await ctx.outbox.queue(conn, drafts)

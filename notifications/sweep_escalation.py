@@ -13,6 +13,7 @@ import aiosqlite
 
 from notifications.sweeps import SweepContext, existing_keys
 from process.roles import Role
+from storage.outbox import NewMessage
 from storage.reminder_reads import applications_by_id, staff_by_id, users_by_id
 from storage.reminder_sections import Listed, any_overdue, district_section
 from storage.reminders import meta_value, set_meta
@@ -78,7 +79,7 @@ class Escalations:
             conn, [a.customer_manager_id for a in apps.values() if a.customer_manager_id]
         )
         users = await users_by_id(conn, list(pending))
-        queued = 0
+        drafts: list[NewMessage] = []
         for uid, (items, total) in pending.items():
             user = users.get(uid)
             if user is None:
@@ -93,8 +94,7 @@ class Escalations:
                 for item in items
                 if item.application_id in apps and item.due_on is not None
             ]
-            queued += await ctx.outbox.message(
-                conn,
+            drafted = ctx.outbox.draft(
                 key=keys[uid],
                 recipient=user,
                 template="remind/escalation",
@@ -105,7 +105,8 @@ class Escalations:
                 hidden=max(0, total - len(lines)),
                 today=today,
             )
-        return queued
+            drafts.append(drafted)
+        return await ctx.outbox.queue(conn, drafts)
 
 
 def _name(staff: dict[int, Staff], user_id: int | None) -> str | None:

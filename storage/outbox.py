@@ -12,17 +12,23 @@ each chat's queue, marks it ``sending`` before the Bot API call and ``sent``, ``
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 import aiosqlite
 
 from storage.codec import json_to_db, time_to_db
-from storage.db import Database, run
-from storage.outbox_rows import OUTBOX_COLUMNS, OutboxRow, OutboxStatus, outbox_row_from_row
+from storage.db import Database
+from storage.outbox_rows import (
+    OUTBOX_COLUMNS,
+    NewMessage,
+    OutboxRow,
+    OutboxStatus,
+    outbox_row_from_row,
+)
 
-__all__ = ["OutboxRepo", "OutboxRow", "OutboxStatus"]
+__all__ = ["NewMessage", "OutboxRepo", "OutboxRow", "OutboxStatus"]
 
 MAX_ERROR_LENGTH = 500
 _WAITING = "('pending', 'failed')"
@@ -56,21 +62,30 @@ class OutboxRepo:
         photo_file_id: str | None = None,
         not_before: datetime | None = None,
     ) -> bool:
-        """Add a message inside the caller's transaction; False if ``key`` was already there.
+        """Add a message inside the caller's transaction; False if ``key`` was already there
+        (see :class:`NewMessage` for the fields)."""
+        message = NewMessage(
+            key=key,
+            chat_id=chat_id,
+            user_id=user_id,
+            kind=kind,
+            text=text,
+            now=now,
+            application_id=application_id,
+            reply_markup=None if reply_markup is None else dict(reply_markup),
+            document_file_id=document_file_id,
+            photo_file_id=photo_file_id,
+            not_before=not_before,
+        )
+        return await self.enqueue_many(conn, [message]) == 1
 
-        ``text`` is final HTML in the recipient's language (the caption when a document or
-        photo goes with it); ``not_before`` holds it back (e.g. past quiet hours), otherwise
-        it is due at once.
-        """
-        for name, value in (("key", key), ("kind", kind), ("text", text)):
-            if not value or not value.strip():
-                raise ValueError(f"an outbox message needs a non-empty {name}")
-        if document_file_id is not None and photo_file_id is not None:
-            raise ValueError("an outbox message carries a document or a photo, not both")
-        stamp = time_to_db(now)
+    async def enqueue_many(self, conn: aiosqlite.Connection, messages: Sequence[NewMessage]) -> int:
+        """Add messages inside the caller's transaction in one statement (a sweep queues
+        thousands at once); returns how many were new, the others' keys being there."""
+        if not messages:
+            return 0
         # ON CONFLICT on the key only: any other constraint violation must still raise.
-        changed = await run(
-            conn,
+        cursor = await conn.executemany(
             """
             INSERT INTO outbox (key, chat_id, user_id, kind, application_id, text,
                                 reply_markup, document_file_id, photo_file_id, not_before,
@@ -78,23 +93,9 @@ class OutboxRepo:
             VALUES (?, ?, ?, ?, ?, hv_seal(?), ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (key) DO NOTHING
             """,
-            (
-                key,
-                chat_id,
-                user_id,
-                kind,
-                application_id,
-                text,
-                None if reply_markup is None else json_to_db(dict(reply_markup)),
-                document_file_id,
-                photo_file_id,
-                stamp if not_before is None else time_to_db(not_before),
-                stamp,
-                stamp,
-                stamp,
-            ),
+            [_values(m) for m in messages],
         )
-        return changed == 1
+        return cursor.rowcount
 
     async def enqueue_now(
         self,
@@ -270,3 +271,22 @@ class OutboxRepo:
             (status, limit),
         )
         return tuple(outbox_row_from_row(row) for row in rows)
+
+
+def _values(m: NewMessage) -> tuple[Any, ...]:
+    stamp = time_to_db(m.now)
+    return (
+        m.key,
+        m.chat_id,
+        m.user_id,
+        m.kind,
+        m.application_id,
+        m.text,
+        None if m.reply_markup is None else json_to_db(m.reply_markup),
+        m.document_file_id,
+        m.photo_file_id,
+        stamp if m.not_before is None else time_to_db(m.not_before),
+        stamp,
+        stamp,
+        stamp,
+    )

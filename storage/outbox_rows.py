@@ -26,6 +26,32 @@ class OutboxStatus(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class NewMessage:
+    """A message to add to the outbox: ``text`` is final HTML in the recipient's language
+    (the caption when a document or photo goes with it); ``not_before`` holds it back (e.g.
+    past quiet hours), otherwise it is due at once."""
+
+    key: str
+    chat_id: int
+    user_id: int | None
+    kind: str
+    text: str
+    now: datetime
+    application_id: int | None = None
+    reply_markup: dict[str, Any] | None = None
+    document_file_id: str | None = None
+    photo_file_id: str | None = None
+    not_before: datetime | None = None
+
+    def __post_init__(self) -> None:
+        for name, value in (("key", self.key), ("kind", self.kind), ("text", self.text)):
+            if not value or not value.strip():
+                raise ValueError(f"an outbox message needs a non-empty {name}")
+        if self.document_file_id is not None and self.photo_file_id is not None:
+            raise ValueError("an outbox message carries a document or a photo, not both")
+
+
+@dataclass(frozen=True, slots=True)
 class OutboxRow:
     id: int
     key: str

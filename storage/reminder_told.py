@@ -9,6 +9,7 @@ along an index in due order.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -96,59 +97,72 @@ async def told_groups(
     return groups
 
 
+# One holder's first lines, along the holder's index in due order. The lists of many
+# holders are read in one statement, one such part each (their place ``n`` kept).
 _LINES = f"""
-SELECT t.*, a.number, a.applicant_name FROM (
-    SELECT subject_id AS visit_id, application_id, stage, due_on,
+SELECT * FROM (
+    SELECT {{n}} AS n, subject_id AS visit_id, application_id, stage, due_on,
            {point_at(":today")} AS point, {mark_at(":today")} AS mark
       FROM reminder_watch INDEXED BY {{index}}
      WHERE {{whose}} AND {{told}}
      ORDER BY due_on, application_id
-     LIMIT :lines) AS t
-  JOIN applications a ON a.id = t.application_id
- ORDER BY t.due_on, t.application_id
+     LIMIT :lines)
 """
 _WHOSE = {
-    "cm": ("reminder_watch_by_cm", "cm = :who"),
-    "pm": ("reminder_watch_by_pm", f"pm = :who AND {PROJECT_PM}"),
-    "district": ("reminder_watch_by_cm", "cm IS NULL AND district IS :district"),
+    "cm": ("reminder_watch_by_cm", "cm = :who{n}"),
+    "pm": ("reminder_watch_by_pm", f"pm = :who{{n}} AND {PROJECT_PM}"),
+    "district": ("reminder_watch_by_cm", "cm IS NULL AND district IS :district{n}"),
     "every": ("reminder_watch_by_cm", "cm IS NULL"),
 }
+_PARTS_PER_QUERY = 100  # well below SQLite's limit of 500 parts of a compound SELECT
+
+
+def _part(holder: Holder, n: int, told: str) -> str:
+    if holder.unheld:
+        kind = "every" if holder.every else "district"
+    else:
+        kind = "pm" if holder.as_pm else "cm"
+    index, whose = _WHOSE[kind]
+    return _LINES.format(n=n, index=index, whose=whose.format(n=n), told=told)
 
 
 async def told_lines(
     conn: aiosqlite.Connection,
     today: date,
     last: date | None,
-    holder: Holder,
+    holders: Sequence[Holder],
     *,
     whole_day: bool,
     lines: int,
-) -> list[ToldLine]:
-    """The first ``lines`` of ``holder``'s list, the most urgent (earliest due) first."""
-    if holder.unheld:
-        kind = "every" if holder.every else "district"
-    else:
-        kind = "pm" if holder.as_pm else "cm"
-    index, whose = _WHOSE[kind]
-    sql = _LINES.format(index=index, whose=whose, told=told_today(whole_day=whole_day))
-    params = {
-        **told_params(today, last),
-        "who": holder.user_id,
-        "district": holder.district,
-        "lines": lines,
-    }
-    return [
-        ToldLine(
-            user_id=holder.user_id,
-            role=holder.role,
-            visit_id=r["visit_id"],
-            application_id=r["application_id"],
-            stage=r["stage"],
-            number=r["number"],
-            applicant_name=r["applicant_name"],
-            due_on=optional_date_from_db(r["due_on"]),
-            point=r["point"],
-            mark=r["mark"],
-        )
-        for r in await fetch_all(conn, sql, params)
-    ]
+) -> list[list[ToldLine]]:
+    """The first ``lines`` of each holder's list, the most urgent (earliest due) first."""
+    told = told_today(whole_day=whole_day)
+    found: list[list[ToldLine]] = [[] for _ in holders]
+    for start in range(0, len(holders), _PARTS_PER_QUERY):
+        chunk = range(start, min(start + _PARTS_PER_QUERY, len(holders)))
+        parts = " UNION ALL ".join(_part(holders[n], n, told) for n in chunk)
+        params: dict[str, object] = {**told_params(today, last), "lines": lines}
+        for n in chunk:
+            params[f"who{n}"] = holders[n].user_id
+            params[f"district{n}"] = holders[n].district
+        sql = f"""
+            SELECT t.*, a.number, a.applicant_name FROM ({parts}) AS t
+              JOIN applications a ON a.id = t.application_id
+        """
+        for r in await fetch_all(conn, sql, params):
+            holder = holders[r["n"]]
+            found[r["n"]].append(
+                ToldLine(
+                    user_id=holder.user_id,
+                    role=holder.role,
+                    visit_id=r["visit_id"],
+                    application_id=r["application_id"],
+                    stage=r["stage"],
+                    number=r["number"],
+                    applicant_name=r["applicant_name"],
+                    due_on=optional_date_from_db(r["due_on"]),
+                    point=r["point"],
+                    mark=r["mark"],
+                )
+            )
+    return found
