@@ -28,9 +28,11 @@ from pathlib import Path
 
 from benchmarks.common import Report, Spread, elapsed_ms, file_size_mb, quick, runs, work_dir
 from benchmarks.sweep_data import SHANGHAI, START, copy_database, generate
+from flows.reminder_buttons import reminder_buttons
 from notifications.outbox import Outbox
 from notifications.render import Texts
 from notifications.scheduler import Scheduler
+from notifications.sweep_customers import AHEAD_PER_RUN
 from notifications.sweeps import SweepContext, default_sweeps
 from process.calendar import WorkingCalendar
 from process.clock import ManualClock
@@ -68,7 +70,9 @@ class Measured:
     minute: Spread
     busy: Spread
     digest: Spread
-    evening: Spread
+    evening: Spread  # each run of the evening, until the morning's reminders are all queued
+    evening_runs: int
+    evening_s: float
     queued_evening: int
     queued_day: int
     queued_busy: int
@@ -95,6 +99,7 @@ class _Bot:
             outbox=Outbox(OutboxRepo(db), texts, tz=SHANGHAI),
             calendar=WorkingCalendar(),
             tz=SHANGHAI,
+            buttons=reminder_buttons(texts, SHANGHAI),  # as the bot's, with their reads
         )
         await context.ready(START.date())  # once per process, before the first run
         scheduler = Scheduler(ManualClock(START))
@@ -164,14 +169,7 @@ async def measure(applications: int, work: Path, sizes: Sizes) -> Measured:
     # quiet hours, which queues Wednesday morning's customer reminders.
     tuesday = copy_database(fresh, work / "tuesday.db")
     await _replay(tuesday, cipher, [START])
-    evening, queued_evening = await _measure_runs(
-        tuesday,
-        work,
-        cipher,
-        START.replace(hour=21, minute=1),
-        sizes.runs,
-        before=START.replace(hour=20, minute=59),
-    )
+    evening, queued_evening = await _measure_evening(tuesday, work, cipher, sizes.cold_runs)
     await _replay(tuesday, cipher, [START.replace(hour=21, minute=30)])
     wednesday = START + timedelta(days=1)
     day, queued_day = await _measure_runs(
@@ -223,7 +221,9 @@ async def measure(applications: int, work: Path, sizes: Sizes) -> Measured:
         busy=Spread.of(busy),
         digest=Spread.of(digest),
         evening=Spread.of(evening),
-        queued_evening=sum(queued_evening.values()),
+        evening_runs=len(evening) // sizes.cold_runs,
+        evening_s=sum(evening) / sizes.cold_runs / 1000,
+        queued_evening=queued_evening,
         queued_day=sum(queued_day.values()),
         queued_busy=sum(queued_busy.values()),
         changed=await _count_open_visits(after, cipher, BUSY_SHARE),
@@ -231,6 +231,32 @@ async def measure(applications: int, work: Path, sizes: Sizes) -> Measured:
         by_sweep=queued_day,
         points_day=points_day,
     )
+
+
+async def _measure_evening(
+    snapshot: Path, work: Path, cipher: FieldCipher, times: int
+) -> tuple[list[float], int]:
+    """Every run from 21:01, a minute apart, until one queues nothing for customers: the
+    evening decides the next morning's customer reminders a slice a run. Returns the times
+    of all runs of ``times`` evenings, and how many messages one evening queued."""
+    taken: list[float] = []
+    queued = 0
+    for _ in range(times):
+        bot = await _Bot.open(copy_database(snapshot, work / "run.db"), cipher)
+        try:
+            await bot.run(START.replace(hour=20, minute=59))
+            await checkpoint(bot.db)
+            queued, moment = 0, START.replace(hour=21, minute=1)
+            while True:
+                ms, by_sweep = await bot.run(moment)
+                taken.append(ms)
+                if not by_sweep.get("customers"):
+                    break
+                queued += by_sweep["customers"]
+                moment += timedelta(minutes=1)
+        finally:
+            await bot.close()
+    return taken, queued
 
 
 async def _touch_visits(db: Database, share: float) -> None:
@@ -312,11 +338,12 @@ def describe(report: Report, m: Measured) -> None:
                 _verdict(m.digest),
             ),
             (
-                "the evening run before a working day, 21:01: customer reminders for 08:00",
-                "all due tomorrow",
-                f"{m.queued_evening:,}",
+                f"each evening run from 21:01 ({m.evening_runs} runs, {m.evening_s:.1f} s in "
+                "all): customer reminders for 08:00",
+                f"{AHEAD_PER_RUN:,} a run",
+                f"{m.queued_evening:,} in all",
                 m.evening.show(0),
-                _verdict(m.evening),
+                _verdict(m.evening, by_longest=True),
             ),
             (
                 f"first run of a working day, 00:05: {m.points_day:,} reminder points",
@@ -349,10 +376,12 @@ def describe(report: Report, m: Measured) -> None:
     )
 
 
-def _verdict(spread: Spread) -> str:
-    if spread.median <= GOAL_MS:
-        return "met"
-    return f"missed ({spread.median / GOAL_MS:.1f}× the goal)"
+def _verdict(spread: Spread, *, by_longest: bool = False) -> str:
+    """Met when the median run is under the goal (``by_longest``: every run is)."""
+    taken = spread.high if by_longest else spread.median
+    if taken <= GOAL_MS:
+        return "met (every run)" if by_longest else "met"
+    return f"missed ({taken / GOAL_MS:.1f}× the goal)"
 
 
 def smoke(tmp: Path, applications: int = 300) -> Measured:

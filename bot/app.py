@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import aiosqlite
 from telegram import Bot, BotCommandScopeAllPrivateChats
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 from telegram.request import BaseRequest, HTTPXRequest
@@ -24,32 +23,30 @@ from bot.retrying_request import RetryingRequest
 from bot.secure_db import open_bot_database
 from bot.webhook import WebhookServer
 from flows.register import command_menus, register_handlers
+from flows.reminder_buttons import reminder_buttons
 from flows.services import SERVICES_KEY, Services, Settings, services
 from flows.staff_enrol import bootstrap_known_admins
-from flows.workflow_buttons import customer_actions_markup, open_card_markup
 from notifications.outbox import Outbox
 from notifications.quiet_hours import QuietHours
 from notifications.render import Texts
 from notifications.scheduler import Scheduler
 from notifications.sender import OutboxSender
 from notifications.survey_sweep import SURVEY_SWEEP, SurveySweep, SurveyTimes
-from notifications.sweeps import ReminderButtons, ReminderPolicy, SweepContext, default_sweeps
+from notifications.sweeps import ReminderPolicy, SweepContext, default_sweeps
 from notifications.unreachable import tell_holders_when_unreachable
 from process.calendar import WorkingCalendar
 from process.clock import Clock, SystemClock
 from storage.applications import ApplicationsRepo
 from storage.drafts import DraftsRepo
 from storage.events import EventsRepo
-from storage.models import Application as ApplicationRecord
 from storage.outbox import OutboxRepo, OutboxRow
 from storage.persistence import WRITE_THROUGH_GROUP, SqlitePersistence, write_through_handler
-from storage.reminder_reads import open_owed_by_application
 from storage.staff import StaffRepo
 from storage.stats import StatsRepo
 from storage.survey import SurveyRepo
 from storage.threads import ThreadsRepo
 from storage.users import UsersRepo
-from storage.workflow import WorkflowRepo, latest_slots
+from storage.workflow import WorkflowRepo
 
 log = logging.getLogger("hvconnect")
 BotApplication = Application[Any, Any, Any, Any, Any, Any]
@@ -236,28 +233,10 @@ def register_reminders(svc: Services, config: Config) -> None:
             owed_every_days=reminders.owed_every_days,
             digest_at=reminders.digest_at,
         ),
-        buttons=reminder_buttons(svc),
+        buttons=reminder_buttons(svc.texts, svc.settings.tz),
     )
     for name, sweep in default_sweeps(context):
         svc.scheduler.register(name, sweep)
-
-
-def reminder_buttons(svc: Services) -> ReminderButtons:
-    """Staff reminders open the card; customers get the buttons of their next step."""
-
-    async def customer(conn: aiosqlite.Connection, locale: str, app: ApplicationRecord) -> Any:
-        slots = await latest_slots(conn, app.id)
-        owed = (await open_owed_by_application(conn, [app.id])).get(app.id, [])
-        documents = [
-            o.kind.removeprefix("document:") for o in owed if o.kind.startswith("document:")
-        ]
-        return customer_actions_markup(
-            svc.texts, locale, app, slots, svc.settings.tz, owed_documents=documents
-        )
-
-    return ReminderButtons(
-        staff=lambda locale, app: open_card_markup(svc.texts, locale, app), customer=customer
-    )
 
 
 def services_of(application: BotApplication) -> Services:

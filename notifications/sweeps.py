@@ -21,7 +21,7 @@ queues nothing twice; what to look at is kept in ``reminder_watch`` (see
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, tzinfo
 
@@ -37,8 +37,11 @@ from storage.reminders import WatchKind, changed_subjects, due_subjects, sync_ca
 
 Sweep = Callable[[datetime], Awaitable[int]]
 StaffButtons = Callable[[str, Application], InlineKeyboardMarkup | None]
+# For (locale, application) pairs, the buttons of each customer's next step by application
+# id: read for a whole batch of reminders at once.
 CustomerButtons = Callable[
-    [aiosqlite.Connection, str, Application], Awaitable[InlineKeyboardMarkup | None]
+    [aiosqlite.Connection, Sequence[tuple[str, Application]]],
+    Awaitable[dict[int, InlineKeyboardMarkup | None]],
 ]
 BATCH = 500  # rows looked at per transaction; handlers get the database in between
 # The calendar's fingerprint covers the years around today that deadlines fall in.
@@ -61,9 +64,9 @@ class ReminderPolicy:
 
 
 async def _no_customer_buttons(
-    conn: aiosqlite.Connection, locale: str, app: Application
-) -> InlineKeyboardMarkup | None:
-    return None
+    conn: aiosqlite.Connection, wanted: Sequence[tuple[str, Application]]
+) -> dict[int, InlineKeyboardMarkup | None]:
+    return {}
 
 
 @dataclass(frozen=True)

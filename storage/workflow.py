@@ -18,24 +18,26 @@ import aiosqlite
 
 from process.stages import Stage
 from process.workflow import STEP_STAGE, Step, clock_paused
-from storage.codec import date_to_db, json_from_db, json_to_db, time_from_db, time_to_db
+from storage.codec import date_to_db, json_from_db, json_to_db, time_to_db
 from storage.db import Database, fetch_all, fetch_one, insert, run
 from storage.errors import StorageError
 from storage.events import append_event
 from storage.models import Application
 from storage.rows import APPLICATION_COLUMNS, application_from_row
+from storage.slots import (
+    LATEST_SLOTS_SQL,
+    SurveySlot,
+    add_slots,
+    choose_slot,
+    latest_slots,
+    slot_from_row,
+)
+
+__all__ = ["SurveySlot", "add_slots", "choose_slot", "latest_slots"]  # where callers found them
 
 
 class StaleVersion(StorageError):
     """The application changed since the card or button was made."""
-
-
-@dataclass(frozen=True, slots=True)
-class SurveySlot:
-    id: int
-    round: int
-    starts_at: datetime
-    chosen: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,24 +173,6 @@ async def _end_pause(connection: aiosqlite.Connection, visit_id: int, stamp: str
     )
 
 
-LATEST_SLOTS_SQL = """
-    SELECT id, round, starts_at, chosen FROM survey_slots
-    WHERE application_id = ? AND round = (
-        SELECT MAX(round) FROM survey_slots WHERE application_id = ?)
-    ORDER BY starts_at
-"""
-
-
-def _slot(row: aiosqlite.Row) -> SurveySlot:
-    return SurveySlot(row["id"], row["round"], time_from_db(row["starts_at"]), bool(row["chosen"]))
-
-
-async def latest_slots(connection: aiosqlite.Connection, application_id: int) -> list[SurveySlot]:
-    """The latest round of survey times, read inside an open transaction."""
-    rows = await fetch_all(connection, LATEST_SLOTS_SQL, (application_id, application_id))
-    return [_slot(r) for r in rows]
-
-
 class WorkflowRepo:
     """Reads and small writes around the workflow: slots, pending inputs, documents."""
 
@@ -198,7 +182,7 @@ class WorkflowRepo:
     async def slots(self, application_id: int) -> list[SurveySlot]:
         """The survey times of the latest round of proposals."""
         rows = await self._db.fetchall(LATEST_SLOTS_SQL, (application_id, application_id))
-        return [_slot(r) for r in rows]
+        return [slot_from_row(r) for r in rows]
 
     async def set_pending(
         self,
@@ -253,31 +237,6 @@ class WorkflowRepo:
 
     async def clear_pending(self, user_id: int) -> None:
         await self._db.execute("DELETE FROM pending_inputs WHERE user_id = ?", (user_id,))
-
-
-async def add_slots(
-    connection: aiosqlite.Connection, application_id: int, starts: Sequence[datetime], now: datetime
-) -> int:
-    """A new round of proposed survey times; returns the round number."""
-    row = await fetch_one(
-        connection,
-        "SELECT COALESCE(MAX(round), 0) + 1 AS next FROM survey_slots WHERE application_id = ?",
-        (application_id,),
-    )
-    assert row is not None
-    round_ = int(row["next"])
-    for moment in starts:
-        await run(
-            connection,
-            "INSERT INTO survey_slots (application_id, round, starts_at, created_at) "
-            "VALUES (?, ?, ?, ?)",
-            (application_id, round_, time_to_db(moment), time_to_db(now)),
-        )
-    return round_
-
-
-async def choose_slot(connection: aiosqlite.Connection, slot_id: int) -> None:
-    await run(connection, "UPDATE survey_slots SET chosen = 1 WHERE id = ?", (slot_id,))
 
 
 async def add_document(

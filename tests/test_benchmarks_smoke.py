@@ -31,9 +31,11 @@ def test_sweep_benchmark_times_every_kind_of_run(tmp_path: Path) -> None:
     assert measured.queued_day > 0  # the day's reminders were queued
     assert measured.queued_digest > 0  # one digest per supervisor
     assert measured.minute.median < measured.cold.median
+    # The evening queues the morning's customer reminders, a slice a run, then stops.
+    assert measured.queued_evening > 0 and measured.evening_runs >= 2
     report = Report()
     bench_sweep.describe(report, measured)
-    assert len(_rows(report)) == 6  # header and five runs
+    assert len(_rows(report)) == 7  # header and six kinds of run
     assert "Reminder sweep over 300 open applications" in report.sections[0].title
 
 

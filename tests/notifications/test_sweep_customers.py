@@ -6,6 +6,9 @@ from __future__ import annotations
 from datetime import date, time
 from pathlib import Path
 
+import pytest
+
+from notifications.sweep_customers import CustomerReminders
 from notifications.sweeps import ReminderPolicy
 from process.roles import Role
 from storage.reminders import count_by_kind
@@ -153,3 +156,26 @@ def test_a_reminder_policy_needs_whole_working_days() -> None:
             assert "at least one working day" in str(error)
         else:
             raise AssertionError(f"{bad} was accepted")
+
+
+async def test_at_night_the_morning_is_prepared_a_slice_a_run_and_all_of_it_once(
+    tmp_path: Path,
+) -> None:
+    customers = range(3001, 3008)
+    async with sweep_rig(tmp_path, at(2026, 11, 30, 9)) as rig:  # Monday
+        for customer in customers:
+            rig.clock.set(at(2026, 11, 30, 9))
+            await _accepted(rig, customer)
+        await rig.run(at(2026, 11, 30, 10, 30))
+        context = rig.context
+        slices = CustomerReminders(context, ahead_per_run=3)
+        # Wednesday night: seven follow-ups are for Thursday 08:00, three rows a run.
+        counts = [await slices(at(2026, 12, 2, 21, minute)) for minute in (1, 2, 3, 4, 5)]
+        assert counts == [3, 3, 1, 0, 0]
+        sent = [s for s in await rig.sent(kind_prefix="remind.followup")]
+        assert sorted(s.user_id for s in sent) == list(customers)
+        assert {s.not_before for s in sent} == {at(2026, 12, 3, 8)}
+        # In working hours everything due is done in the run, whatever the slice.
+        assert await slices(at(2026, 12, 3, 9)) == 0
+        with pytest.raises(ValueError):
+            CustomerReminders(context, ahead_per_run=0)

@@ -13,6 +13,7 @@ from storage.db import Database
 from storage.drafts import DraftsRepo
 from storage.events import EventsRepo
 from storage.models import Application
+from storage.slots import latest_slots_by_application
 from storage.threads import ThreadsRepo, add_message
 from storage.workflow import StaleVersion, WorkflowRepo, add_slots, choose_slot, transition
 from tests.storage.samples import CUSTOMER_ID, NOW, new_application
@@ -107,6 +108,10 @@ async def test_slots_rounds_and_pending_inputs(db: Database, customer: int) -> N
     async with db.transaction() as conn:
         await choose_slot(conn, slots[1].id)
     assert [s.chosen for s in await repo.slots(app.id)] == [False, True]
+    # Read for many applications at once (a sweep's reminders): the same latest round.
+    async with db.snapshot() as conn:
+        many = await latest_slots_by_application(conn, [app.id, app.id, 999_999])
+    assert many == {app.id: await repo.slots(app.id)}
     await repo.set_pending(
         user_id=CUSTOMER_ID, application_id=app.id, action="accept", version=3, now=NOW
     )

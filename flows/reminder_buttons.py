@@ -1,0 +1,50 @@
+"""The buttons that go with reminders: staff open the card, customers get their next step.
+
+The sweeps queue reminders without knowing the flows' callback data, so the bot hands them
+these (see :class:`notifications.sweeps.ReminderButtons`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import tzinfo
+
+import aiosqlite
+from telegram import InlineKeyboardMarkup
+
+from flows.workflow_buttons import customer_actions_markup, open_card_markup
+from notifications.render import Texts
+from notifications.sweeps import ReminderButtons
+from storage.models import Application
+from storage.reminder_reads import open_owed_by_application
+from storage.slots import latest_slots_by_application
+
+
+def reminder_buttons(texts: Texts, tz: tzinfo) -> ReminderButtons:
+    """Staff reminders open the card; customers get the buttons of their next step."""
+
+    async def customer(
+        conn: aiosqlite.Connection, wanted: Sequence[tuple[str, Application]]
+    ) -> dict[int, InlineKeyboardMarkup | None]:
+        ids = [app.id for _, app in wanted]
+        slots = await latest_slots_by_application(conn, ids)
+        owed = await open_owed_by_application(conn, ids)
+        return {
+            app.id: customer_actions_markup(
+                texts,
+                locale,
+                app,
+                slots.get(app.id, []),
+                tz,
+                owed_documents=[
+                    o.kind.removeprefix("document:")
+                    for o in owed.get(app.id, [])
+                    if o.kind.startswith("document:")
+                ],
+            )
+            for locale, app in wanted
+        }
+
+    return ReminderButtons(
+        staff=lambda locale, app: open_card_markup(texts, locale, app), customer=customer
+    )
