@@ -127,3 +127,22 @@ async def test_days_the_bot_was_down_are_not_told_late_but_today_is(tmp_path: Pa
             (date(2026, 12, 7), f"remind:{visit}:half:5"),
             (date(2026, 12, 14), f"remind:{visit}:due:10"),
         ]
+
+
+async def test_an_upgrade_from_points_written_per_row_repeats_nothing(tmp_path: Path) -> None:
+    async with sweep_rig(tmp_path, at(2026, 11, 30, 9)) as rig:
+        _, visit = await _plan_stage(rig)
+        await rig.run_days(date(2026, 11, 30), date(2026, 12, 6))
+        await rig.run(at(2026, 12, 7, 0, 5))  # half told
+        # As the previous version left it: the point written on the row, no day kept; the
+        # upgrade has every stage row counted again (migration 0011).
+        await rig.db.execute(
+            "UPDATE reminder_watch SET reminded = 'half:5', check_on = '' WHERE kind = 'stage'"
+        )
+        await rig.db.execute("DELETE FROM reminder_meta WHERE name = ?", (DAY_KEY,))
+        rig.scheduler = rig.fresh_scheduler()
+        await rig.run_days(date(2026, 12, 7), date(2026, 12, 11))
+        assert await _reminders(rig, MANAGER) == [
+            (date(2026, 12, 7), f"remind:{visit}:half:5"),
+            (date(2026, 12, 11), f"remind:{visit}:day_before:9"),
+        ]
