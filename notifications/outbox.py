@@ -40,44 +40,13 @@ class Outbox:
         """Tell the outbox whom to nudge when a message was queued (the sender's ``wake``)."""
         self._wake = wake
 
-    async def message(
-        self,
-        conn: aiosqlite.Connection,
-        *,
-        key: str,
-        recipient: User,
-        template: str,
-        now: datetime,
-        application_id: int | None = None,
-        reply_markup: InlineKeyboardMarkup | None = None,
-        not_before: datetime | None = None,
-        document_file_id: str | None = None,
-        photo_file_id: str | None = None,
-        kind: str | None = None,
-        **params: Any,
-    ) -> bool:
-        """Queue ``template`` for ``recipient`` inside the caller's transaction.
+    async def message(self, conn: aiosqlite.Connection, **fields: Any) -> bool:
+        """Queue one message inside the caller's transaction: ``fields`` as for
+        :meth:`draft` (the template, its recipient and key, and the template's parameters).
 
-        Returns False when a message with ``key`` was queued before (nothing changes then).
-        ``kind`` defaults to the template name with dots (``customer/stage_changed`` ->
-        ``customer.stage_changed``); ``params`` go to the template, which also gets ``tz``.
-        With ``document_file_id`` or ``photo_file_id`` (Telegram file ids) the file is sent
-        with the text as its caption.
+        Returns False when a message with that key was queued before (nothing changes then).
         """
-        drafted = self.draft(
-            key=key,
-            recipient=recipient,
-            template=template,
-            now=now,
-            application_id=application_id,
-            reply_markup=reply_markup,
-            not_before=not_before,
-            document_file_id=document_file_id,
-            photo_file_id=photo_file_id,
-            kind=kind,
-            **params,
-        )
-        return await self.queue(conn, [drafted]) == 1
+        return await self.queue(conn, [self.draft(**fields)]) == 1
 
     def draft(
         self,
@@ -94,8 +63,13 @@ class Outbox:
         kind: str | None = None,
         **params: Any,
     ) -> NewMessage:
-        """A message rendered now, for :meth:`queue` to write with others (as
-        :meth:`message` does one)."""
+        """``template`` rendered now for ``recipient``, for :meth:`queue` to write (with others).
+
+        ``kind`` defaults to the template name with dots (``customer/stage_changed`` ->
+        ``customer.stage_changed``); ``params`` go to the template, which also gets ``tz``.
+        With ``document_file_id`` or ``photo_file_id`` (Telegram file ids) the file is sent
+        with the text as its caption; ``not_before`` holds the message back.
+        """
         return NewMessage(
             key=key,
             chat_id=recipient.chat_id,
