@@ -21,35 +21,30 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import time
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 from benchmarks.common import (
     Report,
     Spread,
-    elapsed_ms,
     file_size_mb,
     percentile,
     quick,
     runs,
     work_dir,
 )
-from benchmarks.sweep_data import SHANGHAI, START, copy_database, generate
-from flows.reminder_buttons import reminder_buttons
-from notifications.outbox import Outbox
-from notifications.render import Texts
-from notifications.scheduler import Scheduler
+from benchmarks.sweep_data import START, copy_database, generate
+from benchmarks.sweep_runs import (
+    count_open_visits,
+    measure_evening,
+    measure_runs,
+    replay,
+    replay_evening,
+    told_marks_of,
+)
 from notifications.sweep_customers import AHEAD_PER_RUN
-from notifications.sweeps import SweepContext, default_sweeps
-from process.calendar import WorkingCalendar
-from process.clock import ManualClock
 from storage.crypto import FieldCipher, generate_secret_key
-from storage.db import Database
-from storage.outbox import OutboxRepo
-from storage.reminder_points import told_marks
-from storage.rotate import checkpoint
 
 GOAL_MS = 200.0
 # Of the open stage visits, those changed within one busy minute. With 100,000 open
@@ -92,97 +87,21 @@ class Measured:
     points_day: int  # reminder points told by the 00:05 run (several to a list message)
 
 
-class _Bot:
-    """The bot's side of the sweeps on one database: opened once, like a running process."""
-
-    def __init__(self, db: Database, scheduler: Scheduler) -> None:
-        self.db = db
-        self.scheduler = scheduler
-
-    @classmethod
-    async def open(cls, path: Path, cipher: FieldCipher) -> _Bot:
-        db = await Database.open(path, cipher=cipher)
-        texts = Texts("zh_CN")
-        texts.warm()  # a bot that has run for a day has compiled every template it uses
-        context = SweepContext(
-            db=db,
-            outbox=Outbox(OutboxRepo(db), texts, tz=SHANGHAI),
-            calendar=WorkingCalendar(),
-            tz=SHANGHAI,
-            buttons=reminder_buttons(texts, SHANGHAI),  # as the bot's, with their reads
-        )
-        await context.ready(START.date())  # once per process, before the first run
-        scheduler = Scheduler(ManualClock(START))
-        for name, sweep in default_sweeps(context):
-            scheduler.register(name, sweep)
-        return cls(db, scheduler)
-
-    async def run(self, at: datetime) -> tuple[float, dict[str, int]]:
-        started = time.perf_counter()
-        queued = await self.scheduler.run_once(at)
-        return elapsed_ms(started), queued
-
-    async def close(self) -> None:
-        await self.db.close()
-
-
-async def _replay(path: Path, cipher: FieldCipher, moments: list[datetime]) -> None:
-    """Bring a database to the state the runs at ``moments`` leave."""
-    bot = await _Bot.open(path, cipher)
-    try:
-        for moment in moments:
-            await bot.run(moment)
-    finally:
-        await bot.close()
-
-
-async def _measure_runs(
-    snapshot: Path,
-    work: Path,
-    cipher: FieldCipher,
-    at: datetime,
-    times: int,
-    *,
-    before: datetime | None = None,
-    share: float = 0.0,
-) -> tuple[list[float], dict[str, int]]:
-    """Time the run at ``at`` on ``times`` fresh copies of ``snapshot``. The process is warm,
-    as the bot's is: it ran at ``before`` first (if given), then ``share`` of the stage
-    visits changed."""
-    taken: list[float] = []
-    queued: dict[str, int] = {}
-    for _ in range(times):
-        bot = await _Bot.open(copy_database(snapshot, work / "run.db"), cipher)
-        try:
-            if before is not None:
-                await bot.run(before)
-            if share:
-                await _touch_visits(bot.db, share)
-            # No run pays for the checkpoint of what was written before it: a large WAL left
-            # by the preparation would otherwise be copied back on the measured run's commit.
-            await checkpoint(bot.db)
-            ms, queued = await bot.run(at)
-        finally:
-            await bot.close()
-        taken.append(ms)
-    return taken, queued
-
-
 async def measure(applications: int, work: Path, sizes: Sizes) -> Measured:
     """Generate the data, then time each kind of run, each on a fresh copy."""
     cipher = FieldCipher.from_secrets(generate_secret_key())
     fresh = work / "fresh.db"
     generate_s = await asyncio.to_thread(generate, fresh, applications)
     size_mb = file_size_mb(fresh)
-    cold, _ = await _measure_runs(fresh, work, cipher, START, sizes.cold_runs)
+    cold, _ = await measure_runs(fresh, work, cipher, START, sizes.cold_runs)
     # Tuesday as the bot lives it: the first run (10:00), then the evening's, the first in
     # quiet hours, which queues Wednesday morning's customer reminders.
     tuesday = copy_database(fresh, work / "tuesday.db")
-    await _replay(tuesday, cipher, [START])
-    evening, queued_evening = await _measure_evening(tuesday, work, cipher, sizes.cold_runs)
-    await _replay_evening(tuesday, cipher)
+    await replay(tuesday, cipher, [START])
+    evening, queued_evening = await measure_evening(tuesday, work, cipher, sizes.cold_runs)
+    await replay_evening(tuesday, cipher)
     wednesday = START + timedelta(days=1)
-    day, queued_day = await _measure_runs(
+    day, queued_day = await measure_runs(
         tuesday,
         work,
         cipher,
@@ -191,12 +110,14 @@ async def measure(applications: int, work: Path, sizes: Sizes) -> Measured:
         before=START.replace(hour=23, minute=59),
     )
     after = copy_database(tuesday, work / "after.db")
-    marks = await _marks(after, cipher)
-    await _replay(after, cipher, [wednesday.replace(hour=0, minute=5)])
+    marks = await told_marks_of(after, cipher)
+    await replay(after, cipher, [wednesday.replace(hour=0, minute=5)])
     points_day = sum(
-        1 for visit, mark in (await _marks(after, cipher)).items() if marks.get(visit) != mark
+        1
+        for visit, mark in (await told_marks_of(after, cipher)).items()
+        if marks.get(visit) != mark
     )
-    minute, _ = await _measure_runs(
+    minute, _ = await measure_runs(
         after,
         work,
         cipher,
@@ -204,7 +125,7 @@ async def measure(applications: int, work: Path, sizes: Sizes) -> Measured:
         sizes.runs,
         before=wednesday.replace(hour=0, minute=6),
     )
-    busy, queued_busy = await _measure_runs(
+    busy, queued_busy = await measure_runs(
         after,
         work,
         cipher,
@@ -213,7 +134,7 @@ async def measure(applications: int, work: Path, sizes: Sizes) -> Measured:
         before=wednesday.replace(hour=10, minute=0),
         share=BUSY_SHARE,
     )
-    digest, queued_digest = await _measure_runs(
+    digest, queued_digest = await measure_runs(
         after,
         work,
         cipher,
@@ -237,85 +158,11 @@ async def measure(applications: int, work: Path, sizes: Sizes) -> Measured:
         queued_evening=queued_evening,
         queued_day=sum(queued_day.values()),
         queued_busy=sum(queued_busy.values()),
-        changed=await _count_open_visits(after, cipher, BUSY_SHARE),
+        changed=await count_open_visits(after, cipher, BUSY_SHARE),
         queued_digest=sum(queued_digest.values()),
         by_sweep=queued_day,
         points_day=points_day,
     )
-
-
-async def _measure_evening(
-    snapshot: Path, work: Path, cipher: FieldCipher, times: int
-) -> tuple[list[float], int]:
-    """The evening of ``times`` fresh copies of ``snapshot``: the times of all their runs,
-    and how many messages one evening queued."""
-    taken: list[float] = []
-    queued = 0
-    for _ in range(times):
-        bot = await _Bot.open(copy_database(snapshot, work / "run.db"), cipher)
-        try:
-            await bot.run(START.replace(hour=20, minute=59))
-            await checkpoint(bot.db)
-            runs, queued = await _evening(bot)
-            taken += runs
-        finally:
-            await bot.close()
-    return taken, queued
-
-
-async def _evening(bot: _Bot) -> tuple[list[float], int]:
-    """Every run from 21:01, a minute apart, until one queues nothing for customers: the
-    evening decides the next morning's customer reminders a slice a run."""
-    taken: list[float] = []
-    queued, moment = 0, START.replace(hour=21, minute=1)
-    while True:
-        ms, by_sweep = await bot.run(moment)
-        taken.append(ms)
-        if not by_sweep.get("customers"):
-            return taken, queued
-        queued += by_sweep["customers"]
-        moment += timedelta(minutes=1)
-
-
-async def _replay_evening(path: Path, cipher: FieldCipher) -> None:
-    """Bring a database to the state the evening leaves: the morning's reminders queued."""
-    bot = await _Bot.open(path, cipher)
-    try:
-        await _evening(bot)
-    finally:
-        await bot.close()
-
-
-async def _touch_visits(db: Database, share: float) -> None:
-    """What a busy minute leaves: ``share`` of the open stage visits changed (a pause began
-    or ended), so their rows are to be looked at again."""
-    await db.execute(
-        "UPDATE reminder_watch SET check_on = '', state = 'new' "
-        "WHERE kind IN ('stage', 'followup') AND subject_id % ? = 0",
-        (max(1, round(1 / share)),),
-    )
-
-
-async def _marks(path: Path, cipher: FieldCipher) -> dict[int, str | None]:
-    """The last reminder point told for each stage visit (see storage/reminder_points.py)."""
-    db = await Database.open(path, cipher=cipher)
-    try:
-        async with db.snapshot() as conn:
-            return await told_marks(conn)
-    finally:
-        await db.close()
-
-
-async def _count_open_visits(path: Path, cipher: FieldCipher, share: float) -> int:
-    db = await Database.open(path, cipher=cipher)
-    try:
-        row = await db.fetchone(
-            "SELECT COUNT(*) AS n FROM reminder_watch WHERE kind = 'stage' AND subject_id % ? = 0",
-            (max(1, round(1 / share)),),
-        )
-        return 0 if row is None else int(row["n"])
-    finally:
-        await db.close()
 
 
 def run(report: Report, sizes: Sizes | None = None) -> None:

@@ -28,11 +28,11 @@ def remind(visit_id: int, point: str) -> None:
 
 
 async def _ours_schedule(path: Path) -> float:
-    from benchmarks.bench_sweep import _Bot
     from benchmarks.sweep_data import START
+    from benchmarks.sweep_runs import SweepBot
     from storage.crypto import FieldCipher
 
-    bot = await _Bot.open(path, FieldCipher.from_secrets(SECRET))
+    bot = await SweepBot.open(path, FieldCipher.from_secrets(SECRET))
     try:
         ms, queued = await bot.run(START)
         # No reminder was due: this was the scheduling alone (the 08:30 digest aside).
