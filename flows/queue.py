@@ -20,6 +20,7 @@ from telegram.ext import ContextTypes
 from flows.common import say
 from flows.services import Services, services
 from flows.staff_access import require_staff
+from process.calendar import WorkingCalendar
 from process.deadlines import Pause, due_date, stage_clock
 from process.roles import OVERSEERS
 from storage.staff import QueueHead, QueueItem
@@ -85,6 +86,19 @@ async def ordered_queue(svc: Services, user_id: int) -> list[tuple[date | None, 
         }
     keyed = [(head.due if head.known else counted.get(head.application_id), head) for head in heads]
     return sorted(keyed, key=_by_deadline)
+
+
+def late_ones(
+    ordered: list[tuple[date | None, QueueHead]], today: date, calendar: WorkingCalendar
+) -> list[int]:
+    """The applications of an ordered queue whose stage is overdue ``today``, the longest
+    overdue first: a working day has passed since the deadline (the day after a Friday
+    deadline is not late on Saturday, only on Monday)."""
+    return [
+        head.application_id
+        for due, head in ordered
+        if due is not None and calendar.working_days_between(due, today) > 0
+    ]
 
 
 def _by_deadline(pair: tuple[date | None, QueueHead | QueueItem]) -> tuple[bool, date, str]:

@@ -19,6 +19,7 @@ from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
 from flows.common import current_user, say
+from flows.queue import late_ones, ordered_queue
 from flows.services import Services, services
 from flows.staff_access import require_staff
 from flows.stats_report import Report, build_report, chart_png, export_workbook
@@ -124,9 +125,16 @@ async def overdue_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         return
     svc = services(context)
     now = svc.clock.now()
+    today = now.astimezone(svc.settings.tz).date()
+    # Which are late, and in what order, from the deadlines the reminder sweep stored (a
+    # stage changed since is counted); the full stage clock only for the lines shown.
+    late = late_ones(await ordered_queue(svc, member.user_id), today, svc.calendar)
+    if not late:
+        await say(update, context, "stats/overdue_none", scope=member.district)
+        return
     names = {m.user_id: m.name for m in await svc.staff.list_all()}
     lines = []
-    for item in await svc.staff.queue(member.user_id):
+    for item in await svc.staff.queue_items(late[:OVERDUE_SHOWN]):
         if item.stage_started_at is None or item.stage_limit_days is None:
             continue
         clock = stage_clock(
@@ -137,7 +145,7 @@ async def overdue_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
             now,
             svc.settings.tz,
         )
-        if not clock.overdue or clock.due is None:
+        if clock.due is None:
             continue
         lines.append(
             OverdueLine(
@@ -151,18 +159,15 @@ async def overdue_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
                 project=names.get(item.project_manager_id or 0),
             )
         )
-    if not lines:
-        await say(update, context, "stats/overdue_none", scope=member.district)
-        return
     lines.sort(key=lambda line: (line.due, line.number))
     await say(
         update,
         context,
         "stats/overdue",
         scope=member.district,
-        lines=lines[:OVERDUE_SHOWN],
-        hidden=max(0, len(lines) - OVERDUE_SHOWN),
-        total=len(lines),
+        lines=lines,
+        hidden=max(0, len(late) - len(lines)),
+        total=len(late),
     )
 
 

@@ -3,11 +3,15 @@ changed since it looked: the stored and the counted deadline must always agree."
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
+from flows.queue import late_ones
+from process.calendar import WorkingCalendar
 from process.deadlines import Pause, due_date
 from process.roles import Role
 from storage.staff import StaffRepo
+from storage.staff_models import QueueHead
 from tests.notifications.sweep_rig import SHANGHAI, SweepRig, at, sweep_rig
 
 MANAGER = 2001
@@ -63,3 +67,16 @@ async def test_stored_deadlines_agree_with_the_clock_and_changes_are_counted_afr
         items = await repo.queue_items([ids[0], ids[2]])
         assert [item.application_id for item in items] == sorted([ids[0], ids[2]])
         assert len(items[0].pauses) == 1 and items[0].pauses[0].ended_at is None
+
+
+def test_overdue_means_a_working_day_has_passed_since_the_deadline() -> None:
+    friday, monday = date(2026, 12, 4), date(2026, 12, 7)
+    ordered = [
+        (date(2026, 12, 1), QueueHead(1, "HV-1", date(2026, 12, 1), True)),
+        (friday, QueueHead(2, "HV-2", friday, True)),
+        (None, QueueHead(3, "HV-3", None, True)),  # paused: never late
+    ]
+    calendar = WorkingCalendar()
+    assert late_ones(ordered, friday, calendar) == [1]  # due today is not late yet
+    assert late_ones(ordered, date(2026, 12, 5), calendar) == [1]  # nor on the Saturday
+    assert late_ones(ordered, monday, calendar) == [1, 2]  # the longest overdue first
