@@ -2,7 +2,7 @@
 
 A stage of ``limit`` working days has four points: half the limit used, one working day
 left, the deadline, and every working day after it. These functions say which point a
-stage has reached, when it reaches the next, and on which dates it reaches each (stored by
+stage has reached and on which dates it reaches each (stored by
 the sweep, see :mod:`storage.reminder_points`).
 """
 
@@ -38,14 +38,6 @@ def stage_point(used_days: int, limit_days: int, today: date) -> Point | None:
     if 2 * used_days >= limit_days:
         return Point("half", str((limit_days + 1) // 2))
     return None
-
-
-def days_to_next_point(used_days: int, limit_days: int) -> int:
-    """Working days until the next point is reached, if the clock keeps running."""
-    if used_days > limit_days:
-        return 1  # overdue: every working day
-    thresholds = ((limit_days + 1) // 2, limit_days - 1, limit_days, limit_days + 1)
-    return min(t for t in thresholds if t > used_days and t >= 1) - used_days
 
 
 def reminder_key(visit_id: int, point: Point) -> str:

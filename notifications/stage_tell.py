@@ -66,6 +66,7 @@ async def tell_points(
         await told_lines(conn, today, last, holders, whole_day=whole_day, lines=LIST_LINES)
     )
     drafts: list[NewMessage] = []
+    single: list[tuple[User, ToldLine]] = []
     for user_id, heard in told.items():
         lines = [line for _ in heard.holders for line in next(found)]
         user = users.get(user_id)
@@ -73,10 +74,10 @@ async def tell_points(
             continue
         lines.sort(key=lambda line: (line.due_on or date.max, line.application_id))
         if heard.total == 1:
-            one = await _tell_one(ctx, conn, user, lines[0], now)
-            drafts += [one] if one else []
+            single.append((user, lines[0]))
         else:
             drafts.append(_tell_list(ctx, user, heard, lines[:LIST_LINES], now, today))
+    drafts += await _tell_each(ctx, conn, single, now)
     return await ctx.outbox.queue(conn, drafts)
 
 
@@ -87,51 +88,54 @@ async def _by_member(conn: aiosqlite.Connection, groups: list[ToldGroup]) -> dic
         if group.by == "cm" and isinstance(group.who, int):
             told[group.who].add(Holder(group.who, Role.CUSTOMER_MANAGER.value), group.counts)
         elif group.by == "pm" and isinstance(group.who, int):
-            holder = Holder(group.who, Role.PROJECT_MANAGER.value, as_pm=True)
-            told[group.who].add(holder, group.counts)
+            told[group.who].add(Holder(group.who, Role.PROJECT_MANAGER.value), group.counts)
         elif group.by == "district":
             district = group.who if isinstance(group.who, str) else None
             for member in await overseers_of(conn, district):
                 every = member.role == Role.ADMIN.value or member.district is None
                 holder = Holder(
-                    member.user_id,
-                    member.role,
-                    unheld=True,
-                    district=None if every else district,
-                    every=every,
+                    member.user_id, member.role, unheld=True, district=None if every else district
                 )
                 told[member.user_id].add(holder, group.counts)
     return dict(told)
 
 
-async def _tell_one(
-    ctx: SweepContext, conn: aiosqlite.Connection, user: User, line: ToldLine, now: datetime
-) -> NewMessage | None:
-    """The reminder of one stage, with its clock."""
-    records = await applications_by_id(conn, [line.application_id])
-    visits = await visits_by_id(conn, [line.visit_id])
-    record, visit = records.get(line.application_id), visits.get(line.visit_id)
-    if record is None or visit is None:
-        return None
-    point = Point(*line.mark.split(":", 1))
-    base = reminder_key(line.visit_id, point)
-    # The customer manager's message has the plain key; others add their id.
-    key = base if user.user_id == record.customer_manager_id else f"{base}:{user.user_id}"
-    clock = stage_clock_of(ctx.calendar, visit, now, ctx.tz)
-    return ctx.outbox.draft(
-        key=key,
-        recipient=user,
-        template="remind/stage",
-        now=now,
-        application_id=record.id,
-        kind=f"remind.{point.name}",
-        reply_markup=ctx.buttons.staff(user.locale, record),
-        app=record,
-        clock=clock,
-        point=point.name,
-        role=line.role,
-        late_days=max(0, clock.used_days - clock.limit_days),
-    )
+async def _tell_each(
+    ctx: SweepContext,
+    conn: aiosqlite.Connection,
+    single: list[tuple[User, ToldLine]],
+    now: datetime,
+) -> list[NewMessage]:
+    """The reminder of one stage, with its clock, to each member who has just one."""
+    records = await applications_by_id(conn, [line.application_id for _, line in single])
+    visits = await visits_by_id(conn, [line.visit_id for _, line in single])
+    drafts = []
+    for user, line in single:
+        record, visit = records.get(line.application_id), visits.get(line.visit_id)
+        if record is None or visit is None:
+            continue
+        point = Point(*line.mark.split(":", 1))
+        base = reminder_key(line.visit_id, point)
+        # The customer manager's message has the plain key; others add their id.
+        key = base if user.user_id == record.customer_manager_id else f"{base}:{user.user_id}"
+        clock = stage_clock_of(ctx.calendar, visit, now, ctx.tz)
+        drafts.append(
+            ctx.outbox.draft(
+                key=key,
+                recipient=user,
+                template="remind/stage",
+                now=now,
+                application_id=record.id,
+                kind=f"remind.{point.name}",
+                reply_markup=ctx.buttons.staff(user.locale, record),
+                app=record,
+                clock=clock,
+                point=point.name,
+                role=line.role,
+                late_days=max(0, clock.used_days - clock.limit_days),
+            )
+        )
+    return drafts
 
 
 def _tell_list(

@@ -24,8 +24,8 @@ import aiosqlite
 from telegram import InlineKeyboardMarkup
 
 from notifications.quiet_hours import customer_send_at
+from notifications.stage_points import stage_clock_of
 from notifications.sweeps import BATCH, SweepContext
-from process.deadlines import Pause, stage_clock
 from storage.models import Application, OwedItem, StageVisit, User
 from storage.outbox import NewMessage
 from storage.reminder_reads import (
@@ -178,10 +178,7 @@ class _Run:
             visit = visits[visit_id]
             if customer is None or app is None or customer.unreachable_at is not None:
                 continue  # blocked the bot: their manager was asked to phone instead
-            pauses = [Pause(p.started_at, p.ended_at) for p in visit.pauses]
-            clock = stage_clock(
-                ctx.calendar, visit.started_at, visit.limit_days, pauses, self.now, ctx.tz
-            )
+            clock = stage_clock_of(ctx.calendar, visit, self.now, ctx.tz)
             manager = managers.get(app.customer_manager_id or 0)
             drafted = ctx.outbox.draft(
                 key=f"followup:{visit_id}:{last_event_id}",

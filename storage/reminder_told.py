@@ -15,6 +15,7 @@ from datetime import date
 
 import aiosqlite
 
+from process.roles import Role
 from storage.codec import optional_date_from_db
 from storage.db import fetch_all
 from storage.reminder_points import PROJECT_PM, mark_at, point_at, told_params, told_today
@@ -51,15 +52,14 @@ class ToldLine:
 
 @dataclass(frozen=True, slots=True)
 class Holder:
-    """Whose lines to read: a customer manager, a project manager, or the overseers of the
-    unheld rows of one district (``district``) or of all (``every``)."""
+    """Whose lines to read: a customer or project manager (by ``role``) for the rows they
+    hold, or an overseer (``unheld``) for the rows nobody holds in ``district``, or in every
+    district when ``district`` is None."""
 
     user_id: int
     role: str
-    as_pm: bool = False
     unheld: bool = False
     district: str | None = None
-    every: bool = False
 
 
 # How many rows are at each point today (the rows are past ``half_on``, see told_today).
@@ -119,9 +119,9 @@ _PARTS_PER_QUERY = 100  # well below SQLite's limit of 500 parts of a compound S
 
 def _part(holder: Holder, n: int, told: str) -> str:
     if holder.unheld:
-        kind = "every" if holder.every else "district"
+        kind = "every" if holder.district is None else "district"
     else:
-        kind = "pm" if holder.as_pm else "cm"
+        kind = "pm" if holder.role == Role.PROJECT_MANAGER.value else "cm"
     index, whose = _WHOSE[kind]
     return _LINES.format(n=n, index=index, whose=whose.format(n=n), told=told)
 

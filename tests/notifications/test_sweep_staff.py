@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, time, timedelta
 from pathlib import Path
 
-from notifications.stage_points import days_to_next_point, stage_point
+from notifications.stage_points import stage_point
 from process.roles import Role
 from process.stages import SupplyMode
 from storage.reminders import count_by_kind
@@ -49,7 +49,6 @@ def test_points_of_a_ten_day_stage() -> None:
     # A one-day stage is due on its first working day; a three-day stage skips "half".
     assert stage_point(1, 1, today).name == "due"  # type: ignore[union-attr]
     assert stage_point(2, 3, today).name == "day_before"  # type: ignore[union-attr]
-    assert [days_to_next_point(used, 10) for used in (0, 5, 9, 10, 11)] == [5, 4, 1, 1, 1]
 
 
 async def test_plan_stage_reminds_its_manager_at_each_point_and_escalates_when_overdue(
