@@ -16,7 +16,7 @@ from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.backup_job import SWEEP_NAME as BACKUP_SWEEP
 from bot.backup_job import DailyBackup
-from bot.config import Config, Webhook
+from bot.config import Config, Webhook, clock_of
 from bot.errors import on_error
 from bot.logging_redact import install_redaction
 from bot.retrying_request import RetryingRequest
@@ -35,7 +35,7 @@ from notifications.survey_sweep import SURVEY_SWEEP, SurveySweep, SurveyTimes
 from notifications.sweeps import ReminderPolicy, SweepContext, default_sweeps
 from notifications.unreachable import tell_holders_when_unreachable
 from process.calendar import WorkingCalendar
-from process.clock import Clock, SystemClock
+from process.clock import Clock
 from storage.applications import ApplicationsRepo
 from storage.drafts import DraftsRepo
 from storage.events import EventsRepo
@@ -64,7 +64,7 @@ async def build_application(
     if config.token is None:
         raise ValueError("build_application needs a bot token")
     install_redaction(config.token)
-    clock = clock or SystemClock(config.tz)
+    clock = clock or clock_of(config)
     db = await open_bot_database(config, clock.now())
     texts = Texts(config.locale)
     outbox = Outbox(OutboxRepo(db), texts, tz=config.tz)

@@ -17,10 +17,9 @@ from collections.abc import Sequence
 
 from bot import cli_backup, cli_outbox, cli_staff, cli_stats
 from bot.app import build_application, start, stop
-from bot.config import Config, ConfigError, load_config
+from bot.config import Config, ConfigError, clock_of, load_config
 from bot.logging_redact import install_redaction
 from bot.secure_db import field_cipher
-from process.clock import SystemClock
 from storage.db import Database
 from storage.migrate import migrate
 
@@ -83,7 +82,7 @@ async def _migrate(config: Config) -> int:
     path = str(config.db_path)
     db = await Database.open(path, cipher=field_cipher(config))
     try:
-        applied = await migrate(db, SystemClock(config.tz).now())
+        applied = await migrate(db, clock_of(config).now())
     finally:
         await db.close()
     print(f"hvconnect: database {path} migrated" + (f" ({applied})" if applied else ", up to date"))

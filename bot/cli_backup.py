@@ -21,9 +21,8 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.audit_print import print_audit
-from bot.config import Config
+from bot.config import Config, clock_of
 from bot.secure_db import field_cipher
-from process.clock import SystemClock
 from storage.audit import audit_trail
 from storage.backup import manifest_path, take_backup
 from storage.crypto import BadSecretKey, FieldCipher, parse_secret_key
@@ -84,7 +83,7 @@ async def _backup(path: Path, encrypt: bool, config: Config, cipher: FieldCipher
     if not config.db_path.exists():
         print(f"hvconnect backup: no database at {config.db_path}", file=sys.stderr)
         return 1
-    now = SystemClock(config.tz).now()
+    now = clock_of(config).now()
     manifest = await take_backup(config.db_path, path, now, cipher=cipher if encrypt else None)
     print(
         f"hvconnect: backup of {config.db_path} written to {path} "
@@ -95,7 +94,7 @@ async def _backup(path: Path, encrypt: bool, config: Config, cipher: FieldCipher
 
 
 async def _restore(path: Path, config: Config, cipher: FieldCipher | None) -> int:
-    now = SystemClock(config.tz).now()
+    now = clock_of(config).now()
     done = await restore(path, config.db_path, now, cipher=cipher)
     kept = f"; the previous database is kept as {done.kept_aside}" if done.kept_aside else ""
     print(
@@ -126,7 +125,7 @@ async def _rotate(new_key: str, batch: int, config: Config, out: TextIO | None =
     cipher = field_cipher(replace(config, secret_key=new_key, old_secret_keys=tuple(previous)))
     db = await Database.open(config.db_path, cipher=cipher)
     try:
-        await migrate(db, SystemClock(config.tz).now())
+        await migrate(db, clock_of(config).now())
         report = await reseal(db, batch_size=batch)
         await checkpoint(db)
     finally:

@@ -15,12 +15,11 @@ import unicodedata
 from collections.abc import Sequence
 from datetime import datetime
 
-from bot.config import Config
+from bot.config import Config, clock_of
 from bot.secure_db import field_cipher
 from flows.staff_alerts import alert_overseers
 from notifications.outbox import Outbox
 from notifications.render import Texts
-from process.clock import SystemClock
 from process.roles import Role, parse_role
 from process.validators import ValidationError, validate_person_name
 from storage.db import Database
@@ -52,7 +51,7 @@ def run(args: argparse.Namespace, config: Config) -> int:
 
 
 async def _run(args: argparse.Namespace, config: Config) -> int:
-    now = SystemClock(config.tz).now()
+    now = clock_of(config).now()
     db = await Database.open(config.db_path, cipher=field_cipher(config))
     try:
         await migrate(db, now)

@@ -19,11 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from bot.cli_staff import display_width
-from bot.config import Config
+from bot.config import Config, clock_of
 from bot.secure_db import field_cipher
 from flows.stats_report import Report, build_report, export_csv, export_workbook
 from process.calendar import WorkingCalendar
-from process.clock import SystemClock
 from process.metrics_period import Period, PeriodError, year_of
 from process.metrics_summary import StageFigures, Summary
 from storage.crypto import SealedWithoutKey
@@ -48,7 +47,7 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
 
 def run(args: argparse.Namespace, config: Config) -> int:
     """The body of ``hvconnect stats`` and ``hvconnect export``; returns the exit status."""
-    now = SystemClock(config.tz).now()
+    now = clock_of(config).now()
     try:
         period = _period(args.first, args.last, now.astimezone(config.tz).date())
     except ValueError as error:

@@ -11,13 +11,16 @@ import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, time
+from datetime import date, time, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.config_errors import ConfigError
-from bot.config_security import Backups, Webhook, backups, secret_keys, webhook
+from bot.config_errors import ConfigError as ConfigError
+from bot.config_security import Backups as Backups
+from bot.config_security import Webhook as Webhook
+from bot.config_security import backups, secret_keys, webhook
+from process.clock import Clock, OffsetClock, SystemClock
 from process.limits import ConfigError as LimitsError
 from process.limits import TimeLimits
 
@@ -68,6 +71,9 @@ class Config:
     districts: tuple[str, ...] = DEFAULT_DISTRICTS
     reminders: Reminders = field(default_factory=Reminders)
     max_document_mb: int = 20
+    # Tests and rehearsals only: the bot's clock runs this far from the real one, so that a
+    # test which fixes its date and the bot process it starts agree on "now".
+    clock_offset: timedelta = timedelta(0)
 
     @property
     def sandbox(self) -> bool:
@@ -111,6 +117,7 @@ def load_config(environ: Mapping[str, str] | None = None) -> Config:
         webhook=webhook(env),
         locale=locale,
         tz=tz,
+        clock_offset=_clock_offset(_get(env, "HVCONNECT_CLOCK_OFFSET")),
     )
     config_file = _get(env, "HVCONNECT_CONFIG")
     if config_file is not None:
@@ -121,6 +128,26 @@ def load_config(environ: Mapping[str, str] | None = None) -> Config:
 def _get(env: Mapping[str, str], name: str) -> str | None:
     value = env.get(name, "").strip()
     return value or None
+
+
+def _clock_offset(raw: str | None) -> timedelta:
+    if raw is None:
+        return timedelta(0)
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = float("nan")
+    if seconds != seconds or abs(seconds) > 100 * 366 * 86400:
+        raise ConfigError(
+            f"HVCONNECT_CLOCK_OFFSET: expected a number of seconds such as -86400, got {raw!r}"
+        )
+    return timedelta(seconds=seconds)
+
+
+def clock_of(config: Config) -> Clock:
+    """The clock every command of this process reads: real time, moved by the offset."""
+    system = SystemClock(config.tz)
+    return OffsetClock(system, config.clock_offset) if config.clock_offset else system
 
 
 def _parse_admins(raw: str | None) -> frozenset[int]:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import date, time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.config import ConfigError, load_config
+from bot.config import ConfigError, clock_of, load_config
+from process.clock import SystemClock
 from process.stages import Stage, SupplyMode
 
 TEST_KEY = "q6dN0Fg8l5m0cWZbqk0f3Sx3tIXt4JZ3oJvVq2y7n0c="
@@ -44,6 +46,15 @@ def test_every_variable_is_read() -> None:
     assert str(config.tz) == "Asia/Urumqi"
 
 
+def test_the_clock_offset_moves_every_command_s_clock_and_is_off_by_default() -> None:
+    assert load_config({}).clock_offset == timedelta(0)
+    assert isinstance(clock_of(load_config({})), SystemClock)
+    behind = clock_of(load_config({"HVCONNECT_CLOCK_OFFSET": "-86400"}))
+    real = SystemClock(ZoneInfo("Asia/Shanghai")).now()
+    # One day behind the real clock, give or take the moment between the two readings.
+    assert timedelta(hours=23) < real - behind.now() < timedelta(hours=25)
+
+
 def test_hvconnect_token_wins_over_telegram_bot_token() -> None:
     config = load_config(
         {"HVCONNECT_TOKEN": "1:a", "TELEGRAM_BOT_TOKEN": "2:b", "HVCONNECT_SECRET_KEY": TEST_KEY}
@@ -60,6 +71,9 @@ def test_hvconnect_token_wins_over_telegram_bot_token() -> None:
         ({"HVCONNECT_LOCALE": "fr"}, "HVCONNECT_LOCALE"),
         ({"HVCONNECT_TZ": "Mars/Olympus"}, "HVCONNECT_TZ"),
         ({"HVCONNECT_CONFIG": "/nonexistent.toml"}, "HVCONNECT_CONFIG"),
+        ({"HVCONNECT_CLOCK_OFFSET": "3 days"}, "HVCONNECT_CLOCK_OFFSET"),
+        ({"HVCONNECT_CLOCK_OFFSET": "nan"}, "HVCONNECT_CLOCK_OFFSET"),
+        ({"HVCONNECT_CLOCK_OFFSET": "1e300"}, "HVCONNECT_CLOCK_OFFSET"),
     ],
 )
 def test_bad_values_name_the_variable(env: dict[str, str], named: str) -> None:

@@ -17,6 +17,7 @@ import signal
 import subprocess
 import sys
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from notifications.render import Texts
@@ -85,7 +86,13 @@ class BotProcess:
         return logs[-1].read_text(errors="replace")[-3000:] if logs else ""
 
 
-def bot_environment(emulator: BotApiEmulator, db_path: Path, key: str) -> dict[str, str]:
+def bot_environment(
+    emulator: BotApiEmulator, db_path: Path, key: str, *, starting_at: datetime | None = None
+) -> dict[str, str]:
+    """The bot's environment; ``starting_at`` puts its clock there now, running on from it.
+
+    The offset is fixed once, so every restart of the bot keeps the same clock as the test.
+    """
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HVCONNECT_", "TELEGRAM_"))}
     env.update(
         HVCONNECT_TOKEN=emulator.token,
@@ -94,6 +101,9 @@ def bot_environment(emulator: BotApiEmulator, db_path: Path, key: str) -> dict[s
         HVCONNECT_SECRET_KEY=key,
         PYTHONPATH=str(ROOT),
     )
+    if starting_at is not None:
+        offset = starting_at - datetime.now(starting_at.tzinfo)
+        env["HVCONNECT_CLOCK_OFFSET"] = f"{offset.total_seconds():.3f}"
     return env
 
 

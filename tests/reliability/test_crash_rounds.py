@@ -37,16 +37,21 @@ MANAGER = 2001
 TEXT_FIELDS = ("applicant_name", "project_name", "site_address", "contact_name")
 
 
+# The rounds are played on a fixed Friday morning. The bot process runs on the same clock
+# through HVCONNECT_CLOCK_OFFSET, so the invite made here is as fresh for it as for the test.
+START = shanghai(2026, 11, 27, 10, 0)
+
+
 async def _invite(db_path: Path) -> str:
     db = await Database.open(db_path, cipher=make_test_cipher())
     try:
-        await migrate(db, shanghai(2026, 11, 27, 10, 0))
+        await migrate(db, START)
         return await StaffRepo(db).create_invite(
             role=Role.CUSTOMER_MANAGER,
             name="王经理",
             district="汉台区",
             created_by=None,
-            now=shanghai(2026, 11, 27, 10, 0),
+            now=START,
         )
     finally:
         await db.close()
@@ -117,7 +122,8 @@ async def test_sigkill_at_random_moments_loses_nothing_and_repeats_little(
     db_path = tmp_path / "hv.db"
     code = await _invite(db_path)
     async with BotApiEmulator(limits=RateLimits(enabled=False)) as emulator:
-        bot = BotProcess(emulator, bot_environment(emulator, db_path, TEST_SECRET_KEY), tmp_path)
+        env = bot_environment(emulator, db_path, TEST_SECRET_KEY, starting_at=START)
+        bot = BotProcess(emulator, env, tmp_path)
         await bot.start()
         try:
             manager = emulator.user(MANAGER, first_name="王经理")
