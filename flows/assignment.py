@@ -91,6 +91,8 @@ async def _alert(
         now=now,
         application_id=app.id,
         reply_markup=open_card_markup(svc.texts, user.locale, app),
-        app=app,
-        role=role.value,
+        params={
+            "app": app,
+            "role": role.value,
+        },
     )

@@ -224,8 +224,10 @@ async def _tell(
         now=svc.clock.now(),
         application_id=app.id,
         reply_markup=markup,
-        app=app,
-        **params,
+        params={
+            "app": app,
+            **params,
+        },
     )
 
 

@@ -234,10 +234,12 @@ async def _deliver(
                 reply_markup=markup,
                 document_file_id=file_id if file_kind == "document" else None,
                 photo_file_id=file_id if file_kind == "photo" else None,
-                app=application,
-                text=text,
-                sender=sender.first_name or "",
-                manager=manager.name if manager else None,
+                params={
+                    "app": application,
+                    "text": text,
+                    "sender": sender.first_name or "",
+                    "manager": manager.name if manager else None,
+                },
             )
     svc.outbox.wake()
 

@@ -82,9 +82,11 @@ async def queue_unassigned_alerts(
             now=now,
             kind="staff.unassigned",
             reply_markup=_open_buttons(applications),
-            member_name=member.name,
-            member_role=member.role.value,
-            applications=applications,
+            params={
+                "member_name": member.name,
+                "member_role": member.role.value,
+                "applications": applications,
+            },
         )
     return queued
 

@@ -178,10 +178,12 @@ async def _tell(
         document_file_id=given.documents[0].file_id
         if action in ("send_plan", "inspection_pass") and given.documents
         else None,
-        app=app,
-        action=action,
-        note=given.note,
-        slots=slots,
-        day=given.day,
-        manager=manager,
+        params={
+            "app": app,
+            "action": action,
+            "note": given.note,
+            "slots": slots,
+            "day": given.day,
+            "manager": manager,
+        },
     )

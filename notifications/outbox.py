@@ -8,7 +8,7 @@ language: what is sent later is what was true when it was written.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, tzinfo
 from typing import Any
 
@@ -42,7 +42,7 @@ class Outbox:
 
     async def message(self, conn: aiosqlite.Connection, **fields: Any) -> bool:
         """Queue one message inside the caller's transaction: ``fields`` as for
-        :meth:`draft` (the template, its recipient and key, and the template's parameters).
+        :meth:`draft` (the template, its recipient and key, and the template's ``params``).
 
         Returns False when a message with that key was queued before (nothing changes then).
         """
@@ -55,27 +55,35 @@ class Outbox:
         recipient: User,
         template: str,
         now: datetime,
+        params: Mapping[str, Any] | None = None,
         application_id: int | None = None,
         reply_markup: InlineKeyboardMarkup | None = None,
         not_before: datetime | None = None,
         document_file_id: str | None = None,
         photo_file_id: str | None = None,
         kind: str | None = None,
-        **params: Any,
     ) -> NewMessage:
         """``template`` rendered now for ``recipient``, for :meth:`queue` to write (with others).
 
-        ``kind`` defaults to the template name with dots (``customer/stage_changed`` ->
-        ``customer.stage_changed``); ``params`` go to the template, which also gets ``tz``.
-        With ``document_file_id`` or ``photo_file_id`` (Telegram file ids) the file is sent
-        with the text as its caption; ``not_before`` holds the message back.
+        ``params`` go to the template, which also gets ``tz``. They are one mapping, never
+        keyword arguments of this method: a template's ``kind`` or ``now`` must reach the
+        template, not be taken for the outbox's own ``kind`` or ``now``. A parameter the
+        template names but ``params`` lacks raises :class:`MissingTemplateParameter` here,
+        where the message is drafted, not later in the sender.
+
+        ``kind`` (the message's kind in the outbox) defaults to the template name with dots
+        (``customer/stage_changed`` -> ``customer.stage_changed``). With
+        ``document_file_id`` or ``photo_file_id`` (Telegram file ids) the file is sent with
+        the text as its caption; ``not_before`` holds the message back.
         """
         return NewMessage(
             key=key,
             chat_id=recipient.chat_id,
             user_id=recipient.user_id,
             kind=kind or template.replace("/", "."),
-            text=self._texts.render(recipient.locale, template, **{"tz": self._tz, **params}),
+            text=self._texts.render(
+                recipient.locale, template, **{"tz": self._tz, **(params or {})}
+            ),
             now=now,
             application_id=application_id,
             reply_markup=None if reply_markup is None else reply_markup.to_dict(),

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from importlib.resources import files
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, meta, nodes, select_autoescape
 
 from notifications import filters
 
@@ -21,6 +21,17 @@ LOCALES: tuple[str, ...] = ("zh_CN", "en")
 LABELS_TEMPLATE = "_labels.html"
 # Optional blocks leave empty lines behind; a message never needs more than one in a row.
 _BLANK_RUNS = re.compile(r"\n(?:[ \t]*\n){2,}")
+# What every template gets from :meth:`Texts.render` itself, whatever the caller passes.
+_ALWAYS_GIVEN = frozenset({"L", "locale"})
+
+
+class MissingTemplateParameter(TypeError):
+    """A template names a parameter its caller did not pass.
+
+    Raised where the message is rendered, that is where it is drafted (a reply, or an outbox
+    message at enqueue time), so the call site that forgot it is in the traceback, and also
+    when the parameter sits in a branch the current values happen not to reach.
+    """
 
 
 class Texts:
@@ -41,6 +52,7 @@ class Texts:
         )
         filters.install(self._env)
         self._labels: dict[str, Mapping[str, str]] = {}
+        self._required: dict[str, frozenset[str]] = {}
 
     def locale(self, requested: str | None) -> str:
         return requested if requested in LOCALES else self.default_locale
@@ -48,9 +60,30 @@ class Texts:
     def render(self, locale: str | None, name: str, /, **context: Any) -> str:
         """The message ``name`` in ``locale``, stripped of the template's outer blank lines."""
         loc = self.locale(locale)
-        template = self._env.get_template(f"{loc}/{name}.html")
+        path = f"{loc}/{name}.html"
+        template = self._env.get_template(path)
+        missing = self.parameters(path) - context.keys()
+        if missing:
+            raise MissingTemplateParameter(
+                f"{path} needs {', '.join(sorted(missing))}, which the caller did not pass"
+            )
         text = template.render(L=self.labels(loc), locale=loc, **context)
         return _BLANK_RUNS.sub("\n\n", text).strip()
+
+    def parameters(self, path: str) -> frozenset[str]:
+        """The names template ``path`` reads from its caller (beyond labels and locale)."""
+        cached = self._required.get(path)
+        if cached is None:
+            assert self._env.loader is not None
+            source, _, _ = self._env.loader.get_source(self._env, path)
+            tree = self._env.parse(source)
+            # Jinja's own analysis takes a name ``{% set %}`` inside an ``{% if %}`` for one
+            # the caller must pass; a name the template assigns anywhere is its own.
+            assigned = {n.name for n in tree.find_all(nodes.Name) if n.ctx in ("store", "param")}
+            undeclared = meta.find_undeclared_variables(tree) - assigned
+            cached = frozenset(undeclared - _ALWAYS_GIVEN - self._env.globals.keys())
+            self._required[path] = cached
+        return cached
 
     def label(self, locale: str | None, key: str, /, **params: Any) -> str:
         """A short label; ``{name}`` placeholders are filled from ``params``."""

@@ -128,11 +128,13 @@ async def _tell_each(
                 application_id=record.id,
                 kind=f"remind.{point.name}",
                 reply_markup=ctx.buttons.staff(user.locale, record),
-                app=record,
-                clock=clock,
-                point=point.name,
-                role=line.role,
-                late_days=max(0, clock.used_days - clock.limit_days),
+                params={
+                    "app": record,
+                    "clock": clock,
+                    "point": point.name,
+                    "role": line.role,
+                    "late_days": max(0, clock.used_days - clock.limit_days),
+                },
             )
         )
     return drafts
@@ -165,9 +167,11 @@ def _tell_list(
         template="remind/stage_list",
         now=now,
         kind="remind.list",
-        lines=shown,
-        counts=dict(heard.counts),
-        total=heard.total,
-        hidden=max(0, heard.total - len(lines)),
-        today=today,
+        params={
+            "lines": shown,
+            "counts": dict(heard.counts),
+            "total": heard.total,
+            "hidden": max(0, heard.total - len(lines)),
+            "today": today,
+        },
     )

@@ -76,10 +76,12 @@ async def queue_low_score_alert(
             now=now,
             application_id=application.id,
             reply_markup=called_back_markup(texts, recipient.locale, application.id),
-            app=application,
-            response=response,
-            manager=manager_name,
-            finished=finished,
+            params={
+                "app": application,
+                "response": response,
+                "manager": manager_name,
+                "finished": finished,
+            },
         )
         alerted.append(user_id)
     await append_event(

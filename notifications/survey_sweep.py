@@ -143,7 +143,7 @@ class SurveySweep:
                 ),
                 not_before=send_at if send_at > now else None,
                 kind="survey.invite",
-                **question_params(
+                params=question_params(
                     application,
                     "overall",
                     mode="invite",
@@ -195,7 +195,7 @@ class SurveySweep:
                 ),
                 not_before=send_at if send_at > now else None,
                 kind="survey.remind",
-                **question_params(
+                params=question_params(
                     application,
                     question,
                     mode="reminder",

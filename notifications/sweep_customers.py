@@ -189,9 +189,11 @@ class _Run:
                 not_before=self.send_at,
                 kind="remind.followup",
                 reply_markup=buttons.get(app.id),
-                app=app,
-                clock=clock,
-                manager=manager.name if manager else None,
+                params={
+                    "app": app,
+                    "clock": clock,
+                    "manager": manager.name if manager else None,
+                },
             )
             drafts.append(drafted)
         # Written together: thousands are due on the first evening run before a working day.
@@ -273,10 +275,14 @@ class _Run:
                 not_before=self.send_at,
                 kind="remind.owed",
                 reply_markup=buttons.get(app.id),
-                app=app,
-                item=item,
-                others=others,
-                waited_days=ctx.calendar.working_days_between(ctx.today(item.created_at), self.day),
+                params={
+                    "app": app,
+                    "item": item,
+                    "others": others,
+                    "waited_days": ctx.calendar.working_days_between(
+                        ctx.today(item.created_at), self.day
+                    ),
+                },
             )
             drafts.append(drafted)
         return await ctx.outbox.queue(conn, drafts)

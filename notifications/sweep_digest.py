@@ -103,10 +103,12 @@ class SupervisorDigest:
                 template="remind/digest",
                 now=now,
                 kind="remind.digest",
-                today=today,
-                district=member.district,
-                sections=sections,
-                order=DIGEST_SECTIONS,
+                params={
+                    "today": today,
+                    "district": member.district,
+                    "sections": sections,
+                    "order": DIGEST_SECTIONS,
+                },
             )
         return queued
 

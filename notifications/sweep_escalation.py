@@ -100,10 +100,12 @@ class Escalations:
                 template="remind/escalation",
                 now=now,
                 kind="remind.escalation",
-                lines=lines,
-                total=total,
-                hidden=max(0, total - len(lines)),
-                today=today,
+                params={
+                    "lines": lines,
+                    "total": total,
+                    "hidden": max(0, total - len(lines)),
+                    "today": today,
+                },
             )
             drafts.append(drafted)
         return await ctx.outbox.queue(conn, drafts)

@@ -79,9 +79,11 @@ async def alert_holders(
             now=now,
             application_id=app.id,
             kind="remind.unreachable",
-            app=app,
-            customer_name=customer.first_name if customer else None,
-            customer_phone=customer.phone if customer else None,
+            params={
+                "app": app,
+                "customer_name": customer.first_name if customer else None,
+                "customer_phone": customer.phone if customer else None,
+            },
         )
     return queued
 

@@ -61,7 +61,7 @@ async def test_a_message_queued_with_a_committed_change_reaches_the_user(
             template="common/cancelled",
             now=bot.clock.now(),
             reply_markup=markup,
-            has_draft=True,
+            params={"has_draft": True},
         )
 
     notice = await alice.wait_for(timeout=5)

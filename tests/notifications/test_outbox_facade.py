@@ -78,7 +78,7 @@ async def test_each_recipient_reads_the_message_in_their_own_language(
                 recipient=recipient,
                 template="common/cancelled",
                 now=NOW,
-                has_draft=True,
+                params={"has_draft": True},
             )
     rows = {r["chat_id"]: r for r in await db.fetchall("SELECT * FROM outbox")}
     assert rows[11]["text"] == "已退出。您填写的内容已保存，随时发送 /apply 继续。"
