@@ -3,6 +3,10 @@
 The status card offers one button per document still owed; the customer sends the files and
 presses "all files sent". The files join the application, the owed item is settled, and the
 customer manager is told — in one transaction.
+
+The conversation holds the chat only while the customer is sending those files: any other
+command or button, or text once the files were given up elsewhere, ends it and is handled
+as if it had not been there (a survey comment days later must reach the survey).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from telegram.ext import (
     ContextTypes,
     ConversationHandler,
     MessageHandler,
+    filters,
 )
 from telegram.warnings import PTBUserWarning
 
@@ -74,13 +79,13 @@ async def on_owed_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     return FILES
 
 
-async def on_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int | None:
     svc = services(context)
     user = await current_user(update, context)
     pending = await svc.workflow.pending(user.user_id)
     message = update.effective_message
     if pending is None or message is None or not pending.action.startswith("owed:"):
-        return
+        return await step_aside(update, context)
     doc, problem = file_of(message, pending.action, svc.settings.max_document_bytes)
     if doc is None:
         await say(
@@ -90,7 +95,7 @@ async def on_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             reason=problem,
             max_mb=svc.settings.max_document_bytes // (1024 * 1024),
         )
-        return
+        return None
     files = [
         *pending.data.get("files", []),
         {
@@ -99,12 +104,14 @@ async def on_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             "file_name": doc.file_name,
             "mime_type": doc.mime_type,
             "file_size": doc.file_size,
+            "sent_as": doc.sent_as,
         },
     ]
     await svc.workflow.update_pending_data(user.user_id, {"files": files})
     await say(
         update, context, "wf/file_received", count=len(files), reply_markup=_done(svc, user.locale)
     )
+    return None
 
 
 async def on_done(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int | None:
@@ -157,17 +164,61 @@ async def on_done(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | i
                 now=now,
                 application_id=app.id,
                 reply_markup=open_card_markup(svc.texts, recipient.locale, app),
-                app=app,
-                kind=kind,
-                count=len(files),
+                params={"app": app, "kind": kind, "count": len(files)},
             )
     await svc.workflow.clear_pending(user.user_id)
-    await say(update, context, "owed/received", kind=kind, number=app.number)
+    await say(
+        update,
+        context,
+        "owed/received",
+        kind=kind,
+        number=app.number,
+        manager_told=recipient is not None,
+    )
     return ConversationHandler.END
 
 
-async def expect_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await say(update, context, "relay/expect")
+async def expect_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int | None:
+    """Text or a sticker while files are awaited: say what is expected, unless the files
+    were given up meanwhile (another flow took over), when the message is not ours."""
+    svc = services(context)
+    user = await current_user(update, context)
+    pending = await svc.workflow.pending(user.user_id)
+    if pending is None or not pending.action.startswith("owed:"):
+        return await step_aside(update, context)
+    count = len(pending.data.get("files", []))
+    await say(
+        update,
+        context,
+        "owed/expect",
+        kind=pending.action.removeprefix("owed:"),
+        count=count,
+        reply_markup=_done(svc, user.locale) if count else None,
+    )
+    return None
+
+
+async def step_aside(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    """Another command or button while files are awaited: the customer has moved on. The
+    request is given up (saying so when files had been sent, as they were not handed in),
+    and the update goes back to the bot, which routes it as if this conversation were not
+    there. The card's "send" button starts again at any time."""
+    svc = services(context)
+    user = await current_user(update, context)
+    pending = await svc.workflow.pending(user.user_id)
+    if pending is not None and pending.action.startswith("owed:"):
+        await svc.workflow.clear_pending(user.user_id)
+        count = len(pending.data.get("files", []))
+        if count:
+            await say(
+                update,
+                context,
+                "owed/interrupted",
+                kind=pending.action.removeprefix("owed:"),
+                count=count,
+            )
+    await context.update_queue.put(update)
+    return ConversationHandler.END
 
 
 async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
@@ -183,10 +234,14 @@ def _done(svc: Any, locale: str) -> Any:
 
 
 def build_owed_conversation() -> ConversationHandler[Any]:
+    cancel_command: BaseHandler[Update, Any, Any] = CommandHandler("cancel", cancel)
     states: dict[object, list[BaseHandler[Update, Any, Any]]] = {
         FILES: [
             MessageHandler(ANSWER & FILE, on_file),
             CallbackQueryHandler(on_done, pattern=f"^{DONE}$"),
+            cancel_command,
+            MessageHandler(filters.COMMAND, step_aside),
+            CallbackQueryHandler(step_aside),
             MessageHandler(ANSWER, expect_file),
         ]
     }
@@ -195,7 +250,7 @@ def build_owed_conversation() -> ConversationHandler[Any]:
         return ConversationHandler(
             entry_points=[CallbackQueryHandler(on_owed_button, pattern=r"^ow:")],
             states=states,
-            fallbacks=[CommandHandler("cancel", cancel)],
+            fallbacks=[cancel_command],
             name=CONVERSATION_NAME,
             persistent=True,
             allow_reentry=True,
