@@ -1,5 +1,11 @@
 """The last line of defence: an exception in a handler is logged with the update it came
-from, and the user is told that something went wrong and that their answers are kept.
+from, and the user is told that something went wrong and the step did not complete.
+
+The message says only what is true. The failed step's transaction was rolled back, so it
+never claims that step was saved; it says that what the customer entered in the application
+form is kept only when there is a draft (every accepted answer is written to it at once).
+A press the handler already answered is not answered again (Telegram refuses that, and the
+refusal must not keep the message from being sent).
 
 The conversation state is not advanced when a handler raises, so the user's next message is
 taken by the same step again. A database that is locked or full is not a failure of ours:
@@ -17,8 +23,8 @@ from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot.storage_trouble import alert_admins, storage_problem
-from flows.common import USER_KEY
-from flows.services import services
+from flows.common import USER_KEY, was_answered
+from flows.services import Services, services
 from storage.models import User
 
 log = logging.getLogger("hvconnect.errors")
@@ -48,13 +54,32 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     svc = services(context)
     cached = context.user_data.get(USER_KEY) if context.user_data is not None else None
     locale = cached.locale if isinstance(cached, User) else None
+    query = update.callback_query
+    if query is not None and not was_answered(query):
+        try:
+            await query.answer()
+        except TelegramError:
+            log.warning("could not answer the press of update %s", update_id)
+    user = update.effective_user
+    draft_kept = await _has_draft(svc, user.id) if user is not None else False
     try:
-        if update.callback_query is not None:
-            await update.callback_query.answer()
         await context.bot.send_message(
             update.effective_chat.id,
-            svc.texts.render(locale, "common/busy" if problem else "common/error"),
+            svc.texts.render(
+                locale, "common/busy" if problem else "common/error", draft_kept=draft_kept
+            ),
             parse_mode=ParseMode.HTML,
         )
     except TelegramError:
         log.warning("could not tell the user of update %s about the failure", update_id)
+
+
+async def _has_draft(svc: Services, user_id: int) -> bool:
+    """Whether the user has answers in an application form in progress, which are kept;
+    when that cannot be read either, the message claims nothing."""
+    try:
+        draft = await svc.drafts.get(user_id)
+        return draft is not None and bool(draft.fields or draft.documents)
+    except Exception:
+        log.warning("could not read whether user %s has a draft", user_id, exc_info=True)
+        return False

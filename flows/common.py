@@ -6,6 +6,7 @@ build message text themselves.
 
 from __future__ import annotations
 
+from collections import deque
 from typing import Any
 
 from telegram import (
@@ -25,6 +26,10 @@ from storage.models import User
 
 USER_KEY = "hvconnect.user"
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None
+# The presses answered lately, by the very object of the update being handled: the error
+# handler gets that same object, and must not answer it twice (Telegram refuses a second
+# answer). Kept by identity, so the same query id from another emulator or bot is no match.
+_ANSWERED: deque[CallbackQuery] = deque(maxlen=256)
 
 
 def telegram_locale(language_code: str | None, default: str) -> str:
@@ -99,12 +104,18 @@ async def say(
 
 async def answer_button(query: CallbackQuery, text: str | None = None, alert: bool = False) -> None:
     """Every button press is answered, or the user's client shows a spinner for a while."""
+    _ANSWERED.append(query)
     try:
         await query.answer(text=text, show_alert=alert)
     except BadRequest:
         # A query older than Telegram's answer window; the message we send next still tells
         # the user what happened.
         pass
+
+
+def was_answered(query: CallbackQuery) -> bool:
+    """Whether :func:`answer_button` already answered (or tried to answer) this press."""
+    return any(seen is query for seen in _ANSWERED)
 
 
 async def drop_buttons(query: CallbackQuery) -> None:

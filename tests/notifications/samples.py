@@ -53,7 +53,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "help/customer": {},
     "common/unknown": {"has_phone": False},
     "common/unknown_command": {},
-    "common/error": {},
+    "common/error": {"draft_kept": True},
     "common/cancelled": {"has_draft": True},
     "common/nothing_to_cancel": {},
     "common/edit_ignored": {},
