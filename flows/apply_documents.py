@@ -146,6 +146,7 @@ def file_of(message: Message, kind: str, max_bytes: int) -> tuple[DocumentInput 
             file_name="photo.jpg",
             mime_type="image/jpeg",
             file_size=photo.file_size,
+            sent_as="photo",
         ), ""
     document = message.document
     if document is None:

@@ -6,8 +6,11 @@ sees it; anyone else gets the same answer as for a number that does not exist.
 
 from __future__ import annotations
 
+import logging
+
 from telegram import Update
 from telegram.constants import ParseMode
+from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from flows.common import answer_button, current_user, say
@@ -18,7 +21,9 @@ from flows.workflow_buttons import staff_actions_markup
 from process.numbers import parse_application_number
 from process.roles import OVERSEERS, Role
 from process.workflow import Step, actors_for, available
-from storage.models import Application, User
+from storage.models import Application, Document, User
+
+log = logging.getLogger("hvconnect.card")
 
 
 async def app_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -51,7 +56,12 @@ async def on_card_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 
 
 async def on_documents_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Re-send the application's documents: Telegram file ids stay valid for the bot."""
+    """Re-send the application's documents: Telegram file ids stay valid for the bot.
+
+    Each file goes with the method of its type (a photo's id is refused by sendDocument and
+    a document's by sendPhoto). One file that cannot be sent does not stop the others, and
+    the member is told which did not come, so a partial set never looks like the whole.
+    """
     query = update.callback_query
     assert query is not None and query.data is not None
     svc = services(context)
@@ -62,12 +72,40 @@ async def on_documents_button(update: Update, context: ContextTypes.DEFAULT_TYPE
         await answer_button(query, svc.texts.label(user.locale, "toast.expired"), alert=True)
         return
     await answer_button(query)
-    for doc in await svc.applications.documents(application.id):
+    documents = await svc.applications.documents(application.id)
+    failed: list[Document] = []
+    for doc in documents:
         caption = svc.texts.render(
             user.locale, "card/document_caption", number=application.number, kind=doc.kind
         )
+        try:
+            await _send_file(context, user.chat_id, doc, caption)
+        except TelegramError as error:
+            log.warning(
+                "document %s of %s could not be sent: %s", doc.id, application.number, error
+            )
+            failed.append(doc)
+    if failed:
+        await say(
+            update,
+            context,
+            "card/documents_failed",
+            number=application.number,
+            kinds=[doc.kind for doc in failed],
+            total=len(documents),
+        )
+
+
+async def _send_file(
+    context: ContextTypes.DEFAULT_TYPE, chat_id: int, doc: Document, caption: str
+) -> None:
+    if doc.sent_as == "photo":
+        await context.bot.send_photo(
+            chat_id, doc.file_id, caption=caption, parse_mode=ParseMode.HTML
+        )
+    else:
         await context.bot.send_document(
-            user.chat_id, doc.file_id, caption=caption, parse_mode=ParseMode.HTML
+            chat_id, doc.file_id, caption=caption, parse_mode=ParseMode.HTML
         )
 
 

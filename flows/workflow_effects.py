@@ -101,6 +101,7 @@ async def write_effects(
                 caption=None,
                 uploaded_by=actor_id,
                 now=now,
+                sent_as=doc.sent_as,
             )
         facts["documents"] = len(given.documents)
     if action == "propose_slots":

@@ -292,7 +292,15 @@ def _action(name: str) -> Action:
 def _doc_dict(doc: DocumentInput) -> dict[str, Any]:
     return {
         k: getattr(doc, k)
-        for k in ("kind", "file_id", "file_unique_id", "file_name", "mime_type", "file_size")
+        for k in (
+            "kind",
+            "file_id",
+            "file_unique_id",
+            "file_name",
+            "mime_type",
+            "file_size",
+            "sent_as",
+        )
     }
 
 

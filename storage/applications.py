@@ -107,9 +107,9 @@ class ApplicationsRepo:
                 """
                 INSERT INTO documents (application_id, kind, file_id, file_unique_id,
                                        file_name, mime_type, file_size, uploaded_by,
-                                       uploaded_at)
+                                       uploaded_at, sent_as)
                 SELECT ?, kind, file_id, file_unique_id, file_name, mime_type, file_size,
-                       user_id, uploaded_at
+                       user_id, uploaded_at, sent_as
                 FROM draft_documents WHERE user_id = ? ORDER BY id
                 """,
                 (application_id, customer_id),

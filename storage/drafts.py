@@ -62,8 +62,9 @@ class DraftsRepo:
                 connection,
                 """
                 INSERT INTO draft_documents (user_id, kind, file_id, file_unique_id,
-                                             file_name, mime_type, file_size, uploaded_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                                             file_name, mime_type, file_size, uploaded_at,
+                                             sent_as)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
                 (
                     user_id,
@@ -74,6 +75,7 @@ class DraftsRepo:
                     doc.mime_type,
                     doc.file_size,
                     time_to_db(now),
+                    doc.sent_as,
                 ),
             )
             await _touch(connection, user_id, now)

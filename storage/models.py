@@ -30,7 +30,8 @@ class User:
 
 @dataclass(frozen=True, slots=True)
 class DocumentInput:
-    """A file the user just sent, as Telegram described it."""
+    """A file the user just sent, as Telegram described it; ``sent_as`` is ``"photo"`` or
+    ``"document"``, which decides how the file can be sent on (sendPhoto or sendDocument)."""
 
     kind: str
     file_id: str
@@ -38,6 +39,7 @@ class DocumentInput:
     file_name: str | None = None
     mime_type: str | None = None
     file_size: int | None = None
+    sent_as: str = "document"
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +52,7 @@ class DraftDocument:
     mime_type: str | None
     file_size: int | None
     uploaded_at: datetime
+    sent_as: str = "document"
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +155,7 @@ class Document:
     caption: str | None
     uploaded_by: int | None
     uploaded_at: datetime
+    sent_as: str = "document"  # "photo" or "document": how Telegram can send it again
 
 
 @dataclass(frozen=True, slots=True)

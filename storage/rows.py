@@ -52,7 +52,7 @@ def user_from_row(row: aiosqlite.Row) -> User:
 
 
 DRAFT_DOCUMENT_COLUMNS = (
-    "id, kind, file_id, file_unique_id, file_name, mime_type, file_size, uploaded_at"
+    "id, kind, file_id, file_unique_id, file_name, mime_type, file_size, uploaded_at, sent_as"
 )
 
 
@@ -66,6 +66,7 @@ def draft_document_from_row(row: aiosqlite.Row) -> DraftDocument:
         mime_type=row["mime_type"],
         file_size=row["file_size"],
         uploaded_at=time_from_db(row["uploaded_at"]),
+        sent_as=row["sent_as"],
     )
 
 
@@ -113,7 +114,7 @@ def application_from_row(row: aiosqlite.Row) -> Application:
 
 DOCUMENT_COLUMNS = (
     "id, application_id, kind, file_id, file_unique_id, file_name, mime_type, file_size, "
-    "caption, uploaded_by, uploaded_at"
+    "caption, uploaded_by, uploaded_at, sent_as"
 )
 
 
@@ -130,6 +131,7 @@ def document_from_row(row: aiosqlite.Row) -> Document:
         caption=row["caption"],
         uploaded_by=row["uploaded_by"],
         uploaded_at=time_from_db(row["uploaded_at"]),
+        sent_as=row["sent_as"],
     )
 
 

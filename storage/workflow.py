@@ -252,13 +252,15 @@ async def add_document(
     caption: str | None,
     uploaded_by: int,
     now: datetime,
+    sent_as: str = "document",
 ) -> int:
     return await insert(
         connection,
         """
         INSERT INTO documents (application_id, kind, file_id, file_unique_id, file_name,
-                               mime_type, file_size, caption, uploaded_by, uploaded_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?, hv_seal(?), ?, ?)
+                               mime_type, file_size, caption, uploaded_by, uploaded_at,
+                               sent_as)
+        VALUES (?, ?, ?, ?, ?, ?, ?, hv_seal(?), ?, ?, ?)
         """,
         (
             application_id,
@@ -271,6 +273,7 @@ async def add_document(
             caption,
             uploaded_by,
             time_to_db(now),
+            sent_as,
         ),
     )
 
