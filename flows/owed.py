@@ -124,13 +124,13 @@ async def on_done(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | i
     if pending is None or not files or not pending.action.startswith("owed:"):
         await answer_button(query, svc.texts.label(user.locale, "toast.send_file_first"))
         return None
-    await answer_button(query)
-    await drop_buttons(query)
     kind = pending.action.removeprefix("owed:")
     app = await svc.applications.get(pending.application_id)
     if app is None or app.customer_id != user.user_id:
+        await answer_button(query, svc.texts.label(user.locale, "toast.expired"), alert=True)
         await svc.workflow.clear_pending(user.user_id)
         return ConversationHandler.END
+    await answer_button(query)
     now = svc.clock.now()
     async with svc.db.transaction() as conn:
         for f in files:
@@ -167,6 +167,8 @@ async def on_done(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | i
                 params={"app": app, "kind": kind, "count": len(files)},
             )
     await svc.workflow.clear_pending(user.user_id)
+    # Only now: had the files not been taken, the button must stay to try again.
+    await drop_buttons(query)
     await say(
         update,
         context,

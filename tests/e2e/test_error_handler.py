@@ -1,0 +1,79 @@
+"""When a handler fails, the user is told, also after a button press the handler already
+answered; and "what you entered is saved" is said only when it is true."""
+
+from __future__ import annotations
+
+import json
+
+import aiosqlite
+
+from sandbox.emulator import BotApiEmulator
+from tests.e2e.apply_walk import submit_application
+from tests.e2e.customer import ANSWERS, Customer
+from tests.e2e.harness import BotRunner
+
+ERROR = "抱歉，刚才出了点问题，这一步没有完成。"
+DRAFT_KEPT = "您之前在申请表中填写的内容都已保存。"
+SEND_SITE_PROOF = "📎 补交：用电地址产权证明或租赁合同"
+
+
+async def sql(bot: BotRunner, statement: str) -> None:
+    """Change the bot's database behind its back, as another program could."""
+    async with aiosqlite.connect(bot.config.db_path) as conn:
+        await conn.execute(statement)
+        await conn.commit()
+
+
+async def test_a_failure_after_the_press_was_answered_still_reaches_the_customer(
+    emulator: BotApiEmulator, bot: BotRunner
+) -> None:
+    alice = Customer(emulator, emulator.user(1001, first_name="张伟"))
+    number = await submit_application(alice)
+    status = await alice.say(f"/status {number}")
+    await alice.press(status, SEND_SITE_PROOF)
+    received = await alice.upload_pdf("lease.pdf")
+    # The files cannot be stored: the handler answers the press, then its transaction fails.
+    await sql(
+        bot,
+        "CREATE TRIGGER refuse BEFORE INSERT ON documents "
+        "BEGIN SELECT RAISE(ABORT, 'the disk refused'); END",
+    )
+
+    press = await alice.user.press(received, "✅ 文件已发完")
+    told = await alice.settle()
+
+    assert told.text == ERROR + "请稍后再试一次。"  # no word of anything saved
+    assert [a.query_id for a in alice.user.callback_answers].count(press.query_id) == 1
+    [owed] = await bot.query("SELECT resolved_at FROM owed_items")
+    assert owed["resolved_at"] is None
+    assert await bot.query("SELECT 1 FROM documents WHERE kind = 'site_proof'") == []
+
+    # Nothing was lost on the way: once the database takes writes again, it goes through.
+    await sql(bot, "DROP TRIGGER refuse")
+    again = await alice.press(received, "✅ 文件已发完")
+    assert "已收到补交的“用电地址产权证明或租赁合同”" in (again.text or "")
+    assert await bot.query("SELECT 1 FROM documents WHERE kind = 'site_proof'")
+
+
+async def test_a_failure_in_the_form_says_the_answers_so_far_are_kept_and_they_are(
+    emulator: BotApiEmulator, bot: BotRunner
+) -> None:
+    alice = Customer(emulator, emulator.user(1001, first_name="张伟"))
+    await alice.say("/apply")
+    await alice.fill_fields(until="project_name")
+    await sql(
+        bot,
+        "CREATE TRIGGER refuse BEFORE UPDATE ON drafts "
+        "BEGIN SELECT RAISE(ABORT, 'the disk refused'); END",
+    )
+
+    told = await alice.say(ANSWERS["project_name"])
+
+    assert told.text == ERROR + DRAFT_KEPT + "请稍后再试一次。"
+    await sql(bot, "DROP TRIGGER refuse")
+    asked = await alice.say(ANSWERS["project_name"])
+    assert "用电地址" in (asked.text or "")
+    [draft] = await bot.query("SELECT fields FROM drafts")
+    fields = json.loads(draft["fields"])
+    for field in ("applicant_name", "uscc", "project_name"):
+        assert fields[field] == ANSWERS[field]
