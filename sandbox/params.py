@@ -64,6 +64,11 @@ class Params:
                 values[name] = value
         return cls(values, files)
 
+    def nested(self, values: Mapping[str, object]) -> Params:
+        """The parameters of one item of a list parameter (an album's InputMedia), which
+        names its uploads with ``attach://`` among this request's files."""
+        return Params(values, self._files)
+
     def has(self, name: str) -> bool:
         return name in self._values or name in self._files
 
