@@ -6,6 +6,7 @@ build message text themselves.
 
 from __future__ import annotations
 
+import logging
 from collections import deque
 from typing import Any
 
@@ -24,6 +25,7 @@ from telegram.ext import ContextTypes
 from flows.services import Services, services
 from storage.models import User
 
+log = logging.getLogger("hvconnect.flows")
 USER_KEY = "hvconnect.user"
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None
 # The presses answered lately, by the very object of the update being handled: the error
@@ -103,7 +105,12 @@ async def say(
 
 
 async def answer_button(query: CallbackQuery, text: str | None = None, alert: bool = False) -> None:
-    """Every button press is answered, or the user's client shows a spinner for a while."""
+    """Every button press is answered, or the user's client shows a spinner for a while.
+
+    Once: Telegram refuses a second answer, so a second toast would never be seen."""
+    if was_answered(query):
+        log.warning("a press was answered twice (%s); the second answer is dropped", query.data)
+        return
     _ANSWERED.append(query)
     try:
         await query.answer(text=text, show_alert=alert)

@@ -3,17 +3,20 @@ finds exactly what a scan of the applications would."""
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
 
+from storage.applications import _insert_application
+from storage.codec import time_to_db
 from storage.db import Database
 from storage.migrate import MIGRATIONS, migrate
 from storage.staff import StaffRepo
 from storage.staff_lookup import FIND_BY_NAME_PAIR_SQL, name_pairs
 from tests.keys import make_test_cipher
-from tests.storage.samples import NOW
-from tests.storage.staff_samples import submit
+from tests.storage.samples import NOW, new_application
+from tests.storage.staff_samples import add_user, submit
 
 PAIRS_VERSION = 8  # 0008_name_pairs.sql
 
@@ -71,11 +74,22 @@ async def test_applications_from_before_the_index_are_indexed_by_the_migration(
     try:
         before = tuple(m for m in MIGRATIONS if m.version < PAIRS_VERSION)
         await migrate(database, NOW, before)
-        app = await submit(database, 1001, applicant_name="宝鸡明博钢构有限公司")
+        # Only the application row: today's submission also writes what later migrations add.
+        await add_user(database, 1001)
+        async with database.transaction() as conn:
+            app_id = await _insert_application(
+                conn,
+                number="HV-2026-000001",
+                customer_id=1001,
+                application=new_application(applicant_name="宝鸡明博钢构有限公司"),
+                stamp=time_to_db(NOW),
+                plan_due=date(2026, 12, 14),
+                plan_due_provisional=False,
+            )
         assert await migrate(database, NOW) == [
             m.version for m in MIGRATIONS if m.version >= PAIRS_VERSION
         ]
-        assert [a.id for a in await StaffRepo(database).find("明博")] == [app.id]
+        assert [a.id for a in await StaffRepo(database).find("明博")] == [app_id]
     finally:
         await database.close()
 
