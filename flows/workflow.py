@@ -167,6 +167,13 @@ async def _tell(
     else:
         markup = open_card_markup(svc.texts, recipient.locale, app)
         template = "wf/notice_staff"
+    # The plan or contract goes with the notice, by the method of its type: Telegram
+    # refuses a photo's file id in sendDocument.
+    attached = (
+        given.documents[0]
+        if action in ("send_plan", "inspection_pass") and given.documents
+        else None
+    )
     await svc.outbox.message(
         conn,
         key=f"wf:{app.id}:{app.version}:{recipient.user_id}",
@@ -175,9 +182,8 @@ async def _tell(
         now=now,
         application_id=app.id,
         reply_markup=markup,
-        document_file_id=given.documents[0].file_id
-        if action in ("send_plan", "inspection_pass") and given.documents
-        else None,
+        document_file_id=attached.file_id if attached and attached.sent_as != "photo" else None,
+        photo_file_id=attached.file_id if attached and attached.sent_as == "photo" else None,
         params={
             "app": app,
             "action": action,

@@ -15,6 +15,8 @@ fate can be read in one place:
 
 from __future__ import annotations
 
+import html
+import re
 import warnings
 from datetime import timedelta
 from enum import Enum
@@ -33,6 +35,8 @@ from telegram.warnings import PTBDeprecationWarning
 
 from storage.outbox import OutboxRow
 
+MAX_CAPTION = 1024
+_TAGS = re.compile(r"<[^>]*>")
 ReplyMarkup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | ForceReply
 
 
@@ -44,8 +48,24 @@ class Outcome(Enum):
 
 
 async def deliver(bot: Bot, row: OutboxRow) -> int:
-    """Send the row's message (or document or photo, the text as caption); the message id."""
+    """Send the row's message (or document or photo, the text as caption); the message id.
+
+    A text too long for a caption (Telegram refuses one over 1,024 characters, and a relayed
+    caption can be longer) follows its file as a message of its own, with the buttons; if
+    that second send fails, a retry sends the file again.
+    """
     markup = markup_from_dict(row.reply_markup)
+    has_file = row.photo_file_id is not None or row.document_file_id is not None
+    if has_file and not fits_caption(row.text):
+        if row.photo_file_id is not None:
+            await bot.send_photo(row.chat_id, row.photo_file_id)
+        else:
+            assert row.document_file_id is not None
+            await bot.send_document(row.chat_id, row.document_file_id)
+        message = await bot.send_message(
+            row.chat_id, row.text, parse_mode=ParseMode.HTML, reply_markup=markup
+        )
+        return message.message_id
     if row.photo_file_id is not None:
         message = await bot.send_photo(
             row.chat_id,
@@ -67,6 +87,13 @@ async def deliver(bot: Bot, row: OutboxRow) -> int:
             row.chat_id, row.text, parse_mode=ParseMode.HTML, reply_markup=markup
         )
     return message.message_id
+
+
+def fits_caption(html_text: str) -> bool:
+    """Whether the text, as the reader sees it (tags dropped, entities read), is short
+    enough for a caption; Telegram counts UTF-16 code units."""
+    visible = html.unescape(_TAGS.sub("", html_text))
+    return len(visible.encode("utf-16-le")) // 2 <= MAX_CAPTION
 
 
 def markup_from_dict(data: dict[str, Any] | None) -> ReplyMarkup | None:
