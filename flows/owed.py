@@ -120,8 +120,12 @@ async def on_done(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | i
     svc = services(context)
     user = await current_user(update, context)
     pending = await svc.workflow.pending(user.user_id)
-    files = pending.data.get("files", []) if pending else []
-    if pending is None or not files or not pending.action.startswith("owed:"):
+    if pending is None or not pending.action.startswith("owed:"):
+        # Given up meanwhile (another flow took over): this button no longer means anything.
+        await answer_button(query, svc.texts.label(user.locale, "toast.expired"), alert=True)
+        return ConversationHandler.END
+    files = pending.data.get("files", [])
+    if not files:
         await answer_button(query, svc.texts.label(user.locale, "toast.send_file_first"))
         return None
     kind = pending.action.removeprefix("owed:")
