@@ -7,10 +7,13 @@ import json
 
 import aiosqlite
 
+from process.roles import Role
 from sandbox.emulator import BotApiEmulator
 from tests.e2e.apply_walk import submit_application
 from tests.e2e.customer import ANSWERS, Customer
-from tests.e2e.harness import BotRunner
+from tests.e2e.harness import BotRunner, shanghai
+from tests.e2e.staffing import enrol
+from tests.e2e.survey_walk import customer_with_chat, energized, run_sweep
 
 ERROR = "抱歉，刚才出了点问题，这一步没有完成。"
 DRAFT_KEPT = "您之前在申请表中填写的内容都已保存。"
@@ -77,3 +80,28 @@ async def test_a_failure_in_the_form_says_the_answers_so_far_are_kept_and_they_a
     fields = json.loads(draft["fields"])
     for field in ("applicant_name", "uscc", "project_name"):
         assert fields[field] == ANSWERS[field]
+
+
+async def test_a_failure_before_the_press_was_answered_answers_it_and_tells_the_customer(
+    emulator: BotApiEmulator, bot: BotRunner
+) -> None:
+    await enrol(emulator, bot, 2001, Role.CUSTOMER_MANAGER, "王经理")
+    alice = await customer_with_chat(emulator, 1001, "张伟")
+    await energized(bot, alice, manager_id=2001)
+    assert await run_sweep(bot, shanghai(2026, 11, 30, 10, 0)) == 1
+    invitation = await alice.user.wait_for(lambda m: "满意度调查" in (m.text or ""))
+    # The score cannot be saved: the handler fails before it answers the press.
+    await sql(
+        bot,
+        "CREATE TRIGGER refuse BEFORE UPDATE ON survey_responses "
+        "BEGIN SELECT RAISE(ABORT, 'the disk refused'); END",
+    )
+
+    press = await alice.user.press(invitation, "4")
+    told = await alice.settle()
+
+    assert told.text == ERROR + "请稍后再试一次。"
+    answers = [a for a in alice.user.callback_answers if a.query_id == press.query_id]
+    assert [(a.text, a.show_alert) for a in answers] == [(None, False)]  # the spinner stops
+    [row] = await bot.query("SELECT overall FROM survey_responses")
+    assert row["overall"] is None
