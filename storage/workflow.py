@@ -23,6 +23,7 @@ from storage.db import Database, fetch_all, fetch_one, insert, run
 from storage.errors import StorageError
 from storage.events import append_event
 from storage.models import Application
+from storage.notes import store_note
 from storage.rows import APPLICATION_COLUMNS, application_from_row
 from storage.slots import (
     LATEST_SLOTS_SQL,
@@ -258,7 +259,7 @@ async def add_document(
         """
         INSERT INTO documents (application_id, kind, file_id, file_unique_id, file_name,
                                mime_type, file_size, caption, uploaded_by, uploaded_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?, hv_seal(?), ?, ?)
+        VALUES (?, ?, ?, ?, hv_seal(?), ?, ?, hv_seal(?), ?, ?)
         """,
         (
             application_id,
@@ -293,10 +294,12 @@ async def add_owed(
     detail: str | None,
     now: datetime,
 ) -> None:
+    """Open an owed item; its detail is a sealed note, shared with the action's event."""
+    note_id = await store_note(connection, application_id, detail, now)
     await run(
         connection,
-        "INSERT INTO owed_items (application_id, kind, detail, created_at) VALUES (?, ?, ?, ?)",
-        (application_id, kind, detail, time_to_db(now)),
+        "INSERT INTO owed_items (application_id, kind, note_id, created_at) VALUES (?, ?, ?, ?)",
+        (application_id, kind, note_id, time_to_db(now)),
     )
 
 

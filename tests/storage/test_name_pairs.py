@@ -71,11 +71,26 @@ async def test_applications_from_before_the_index_are_indexed_by_the_migration(
     try:
         before = tuple(m for m in MIGRATIONS if m.version < PAIRS_VERSION)
         await migrate(database, NOW, before)
-        app = await submit(database, 1001, applicant_name="宝鸡明博钢构有限公司")
+        # Written as a release of that time did (today's repositories write newer columns).
+        await database.execute(
+            "INSERT INTO users (user_id, chat_id, locale, created_at, updated_at) "
+            "VALUES (1001, 1001, 'zh_CN', ?1, ?1)",
+            ("2026-11-27T01:48:00+00:00",),
+        )
+        await database.execute(
+            "INSERT INTO applications (number, customer_id, applicant_name, project_name, stage, "
+            "submitted_at, updated_at) VALUES ('HV-2026-000001', 1001, '宝鸡明博钢构有限公司', "
+            "'一期', 'accept', ?1, ?1)",
+            ("2026-11-27T01:48:00+00:00",),
+        )
         assert await migrate(database, NOW) == [
             m.version for m in MIGRATIONS if m.version >= PAIRS_VERSION
         ]
-        assert [a.id for a in await StaffRepo(database).find("明博")] == [app.id]
+        found = await database.fetchall(
+            "SELECT a.number FROM application_name_pairs p "
+            "JOIN applications a ON a.id = p.application_id WHERE p.pair = '明博'"
+        )
+        assert [row["number"] for row in found] == ["HV-2026-000001"]
     finally:
         await database.close()
 
