@@ -32,10 +32,10 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
 
 
-def run(args: argparse.Namespace, config: Config, out: TextIO = sys.stdout) -> int:
+def run(args: argparse.Namespace, config: Config, out: TextIO | None = None) -> int:
     """The body of ``hvconnect erase-customer``; returns the exit status."""
     try:
-        return asyncio.run(_erase(args.user_id, args.by or _login(), config, out))
+        return asyncio.run(_erase(args.user_id, args.by or _login(), config, out or sys.stdout))
     except ConfigError as exc:
         print(f"hvconnect {COMMAND}: {exc}", file=sys.stderr)
         return 2
