@@ -110,7 +110,8 @@ async def erase_customer(db: Database, user_id: int, *, by: str, now: datetime) 
         )
         notes = await erase_notes(conn, apps, now)
         outbox = await _erase_outbox(conn, marks, apps, user_id, stamp)
-        for application_id in apps or [None]:
+        targets: list[int | None] = [*apps] or [None]
+        for application_id in targets:
             await append_event(
                 conn,
                 application_id=application_id,

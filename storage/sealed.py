@@ -49,6 +49,8 @@ SEALED_COLUMNS: dict[str, tuple[str, ...]] = {
     "outbox": ("text",),
     "survey_responses": ("comment",),
     "notes": ("note",),
+    # What an action half-done holds: the files (with their names) a customer is sending.
+    "pending_inputs": ("data",),
 }
 # Columns sealed only in the rows where this SQL condition holds: an applicant's name and
 # site address are a person's only for a sole trader or a residential connection
@@ -66,7 +68,9 @@ LOOKUP_COLUMNS: dict[tuple[str, str], str] = {
     ("notes", "note"): "note_hash",
 }
 # Sealed columns whose CHECK constraint wants JSON: the sealed text is stored as a JSON string.
-JSON_COLUMNS: frozenset[tuple[str, str]] = frozenset({("drafts", "fields")})
+JSON_COLUMNS: frozenset[tuple[str, str]] = frozenset(
+    {("drafts", "fields"), ("pending_inputs", "data")}
+)
 SEALED_NAMES: frozenset[str] = frozenset(c for cols in SEALED_COLUMNS.values() for c in cols)
 
 _JSON_SEALED_PREFIX = '"' + SEALED_PREFIX

@@ -199,7 +199,7 @@ class WorkflowRepo:
             """
             INSERT INTO pending_inputs (user_id, application_id, action, version, data,
                                         created_at)
-            VALUES (?, ?, ?, ?, ?, ?)
+            VALUES (?, ?, ?, ?, hv_seal_json(?), ?)
             ON CONFLICT (user_id) DO UPDATE SET application_id = excluded.application_id,
                 action = excluded.action, version = excluded.version, data = excluded.data,
                 created_at = excluded.created_at
@@ -216,7 +216,8 @@ class WorkflowRepo:
 
     async def update_pending_data(self, user_id: int, data: Mapping[str, Any]) -> None:
         await self._db.execute(
-            "UPDATE pending_inputs SET data = ? WHERE user_id = ?",
+            # Sealed: it holds the names of the files a customer is sending.
+            "UPDATE pending_inputs SET data = hv_seal_json(?) WHERE user_id = ?",
             (json_to_db(dict(data)), user_id),
         )
 

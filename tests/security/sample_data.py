@@ -14,7 +14,7 @@ from storage.outbox import OutboxRepo
 from storage.survey import SurveyRepo, invite
 from storage.threads import add_message
 from storage.users import UsersRepo
-from storage.workflow import add_document, add_owed, transition
+from storage.workflow import WorkflowRepo, add_document, add_owed, transition
 from tests.storage.samples import NOW, new_application
 
 CUSTOMER = 4242
@@ -30,6 +30,7 @@ PLAIN_VALUES = (PHONE, CONTACT, USCC, RELAYED, CAPTION)
 # rest"): names of customers' files, their Telegram names, a sole trader's name and site,
 # what staff type as a note and what a customer writes in the survey.
 DOC_NAME = "钱七七身份证.pdf"
+PENDING_DOC_NAME = "钱七七身份证反面.pdf"
 FIRST_NAME = "钱七七"
 USERNAME = "qianqiqi_hanzhong"
 SOLE_TRADER = 5151
@@ -40,6 +41,7 @@ NOTE = "缺身份证反面，请钱七七本人回电13811112222"
 COMMENT = "装表师傅很专业，有事打我手机13733334444"
 PERSONAL_VALUES = (
     DOC_NAME,
+    PENDING_DOC_NAME,
     FIRST_NAME,
     USERNAME,
     SOLE_TRADER_NAME,
@@ -174,6 +176,15 @@ async def write_personal_fields(db: Database) -> Application:
             next_limit_days=1,
             note=NOTE,
         )
+    # Supplying what is missing: the files sent so far wait with the action, names included.
+    await WorkflowRepo(db).set_pending(
+        user_id=SOLE_TRADER,
+        application_id=application.id,
+        action="supply_missing",
+        version=application.version,
+        now=NOW,
+        data={"files": [{"file_id": "FILE-ID-BACK", "file_name": PENDING_DOC_NAME}]},
+    )
     async with db.transaction() as conn:
         await invite(
             conn, application_id=application.id, customer_id=SOLE_TRADER, invited_at=NOW, now=NOW

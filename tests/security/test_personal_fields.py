@@ -23,6 +23,7 @@ from storage.rotate import count_stale
 from storage.staff import StaffRepo
 from storage.survey import SurveyRepo
 from storage.users import UsersRepo
+from storage.workflow import WorkflowRepo
 from tests.keys import TEST_SECRET_KEY, make_test_cipher
 from tests.security.sample_data import (
     COMMENT,
@@ -30,6 +31,7 @@ from tests.security.sample_data import (
     FIRST_NAME,
     HOME_ADDRESS,
     NOTE,
+    PENDING_DOC_NAME,
     PERSONAL_VALUES,
     PLAIN_VALUES,
     SOLE_TRADER,
@@ -90,6 +92,8 @@ async def test_the_records_hold_them_plain(db: Database) -> None:
     assert [e.note for e in returned] == [NOTE]
     survey = await SurveyRepo(db).get(application.id)
     assert survey is not None and survey.comment == COMMENT
+    pending = await WorkflowRepo(db).pending(SOLE_TRADER)
+    assert pending is not None and pending.data["files"][0]["file_name"] == PENDING_DOC_NAME
 
 
 async def test_a_company_name_stays_in_clear_and_searchable_a_sole_traders_is_found_whole(
