@@ -10,13 +10,15 @@
 
 DELETE FROM storage_facts WHERE name = 'nothing_in_clear';
 
--- Whether the applicant is a person: 1 yes, 0 no, NULL not yet known (the credit code of an
--- older row is sealed, so the bot decides at start-up). Its name and site address are
+-- Whether the applicant is a person: 1 yes, 0 no, NULL not yet known (a credit code sealed
+-- since 0007 is read by the bot at start-up, storage/rotate.py classify_applicants). Its name and site address are
 -- sealed when it is 1. Staff still find such an application by the applicant's whole name,
 -- through a keyed hash, instead of by any part of it.
 ALTER TABLE applications ADD COLUMN personal_applicant INTEGER
     CHECK (personal_applicant IN (0, 1));
 UPDATE applications SET personal_applicant = 1 WHERE usage_category = 'residential';
+UPDATE applications SET personal_applicant = (upper(COALESCE(substr(uscc, 1, 2), '')) = '92')
+WHERE personal_applicant IS NULL AND (uscc IS NULL OR substr(uscc, 1, 4) != 'hv1:');
 ALTER TABLE applications ADD COLUMN applicant_name_hash TEXT;
 CREATE INDEX applications_by_applicant_hash ON applications (applicant_name_hash)
     WHERE applicant_name_hash IS NOT NULL;
