@@ -98,7 +98,7 @@ async def erase_customer(db: Database, user_id: int, *, by: str, now: datetime) 
         )
         messages = await run(
             conn,
-            "UPDATE thread_messages SET text = NULL, file_id = NULL "
+            "UPDATE thread_messages SET text = NULL, file_id = NULL, file_kind = NULL "
             f"WHERE application_id IN ({marks})",
             apps,
         )
