@@ -15,7 +15,7 @@ import signal
 import sys
 from collections.abc import Sequence
 
-from bot import cli_backup, cli_outbox, cli_staff, cli_stats
+from bot import cli_backup, cli_erase, cli_outbox, cli_staff, cli_stats
 from bot.app import build_application, start, stop
 from bot.config import Config, ConfigError, clock_of, load_config
 from bot.logging_redact import install_redaction
@@ -35,6 +35,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     cli_staff.add_parser(commands)
     cli_backup.add_parsers(commands)
     cli_stats.add_parsers(commands)
+    cli_erase.add_parser(commands)
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -56,6 +57,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cli_backup.run(args, config)
     if args.command in cli_stats.COMMANDS:
         return cli_stats.run(args, config)
+    if args.command == cli_erase.COMMAND:
+        return cli_erase.run(args, config)
     if config.token is None:
         return _run_sandbox(config)
     return asyncio.run(_run(config))

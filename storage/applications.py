@@ -30,6 +30,7 @@ from storage.models import (
     PauseRow,
     StageVisit,
 )
+from storage.personal import is_personal_applicant, must_seal
 from storage.rows import (
     APPLICATION_COLUMNS,
     DOCUMENT_COLUMNS,
@@ -234,17 +235,24 @@ async def _insert_application(
 ) -> int:
     a = application
     # Personal data is sealed by the connection (storage.sealed); ?4 (uscc) and ?16 (the
-    # mobile) are bound once and used again for their look-up hashes.
+    # mobile) are bound once and used again for their look-up hashes. A person's name and
+    # site address (storage/personal.py) are sealed too, the name with its hash for /find.
+    personal = is_personal_applicant(a.uscc, plain(a.usage_category))
+    seal_name = must_seal(personal, a.applicant_name)
+    seal_site = must_seal(personal, a.site_address)
     return await insert(
         connection,
-        """
+        f"""
         INSERT INTO applications (
             number, customer_id, applicant_name, uscc, project_name, site_address, district,
             usage_category, voltage_kv, capacity_kva, supply_mode, important_load, grid_works,
             wanted_date, contact_name, contact_mobile, stage, status, plan_due_date,
-            plan_due_provisional, submitted_at, updated_at, contact_mobile_hash, uscc_hash)
-        VALUES (?, ?, ?, hv_seal(?4), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, hv_seal(?15), hv_seal(?16),
-                ?, 'active', ?, ?, ?, ?, hv_lookup(?16), hv_lookup(?4))
+            plan_due_provisional, submitted_at, updated_at, contact_mobile_hash, uscc_hash,
+            personal_applicant, applicant_name_hash)
+        VALUES (?, ?, {_sealed_if(seal_name, 3)}, hv_seal(?4), ?, {_sealed_if(seal_site, 6)},
+                ?, ?, ?, ?, ?, ?, ?, ?, hv_seal(?15), hv_seal(?16),
+                ?, 'active', ?, ?, ?, ?, hv_lookup(?16), hv_lookup(?4),
+                {int(personal)}, {"hv_lookup(?3)" if seal_name else "NULL"})
         """,
         (
             number,
@@ -270,6 +278,11 @@ async def _insert_application(
             stamp,
         ),
     )
+
+
+def _sealed_if(sealed: bool, parameter: int) -> str:
+    """The SQL that stores parameter ``?N`` sealed or as it is."""
+    return f"hv_seal(?{parameter})" if sealed else f"?{parameter}"
 
 
 async def pauses_by_visit(

@@ -100,11 +100,15 @@ async def _actors(conn: aiosqlite.Connection, ids: list[int]) -> dict[int, Actor
     rows = await fetch_all(
         conn,
         f"""
-        SELECT u.user_id, COALESCE(s.name, u.first_name) AS name, s.role AS staff_role
+        SELECT u.user_id, s.name, u.first_name, s.role AS staff_role
         FROM users u LEFT JOIN staff s ON s.user_id = u.user_id
         WHERE u.user_id IN ({marks})
         """,
         ids,
     )
-    found = {r["user_id"]: Actor(r["user_id"], r["name"], r["staff_role"]) for r in rows}
+    # The first name is sealed; it is opened under its own column name, so it is picked here.
+    found = {
+        r["user_id"]: Actor(r["user_id"], r["name"] or r["first_name"], r["staff_role"])
+        for r in rows
+    }
     return {i: found.get(i, Actor(i, None, None)) for i in ids}

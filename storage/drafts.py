@@ -64,7 +64,7 @@ class DraftsRepo:
                 INSERT INTO draft_documents (user_id, kind, file_id, file_unique_id,
                                              file_name, mime_type, file_size, uploaded_at,
                                              sent_as)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                VALUES (?, ?, ?, ?, hv_seal(?), ?, ?, ?, ?)
                 """,
                 (
                     user_id,

@@ -2,7 +2,8 @@
 
 Every state change writes its event in the same transaction as the change itself (use
 :meth:`EventsRepo.append` with the transaction's connection), so the history can never
-disagree with the data. The table refuses UPDATE and DELETE at the database level.
+disagree with the data. The table refuses UPDATE and DELETE at the database level; an
+event's note, which is personal data that must be erasable, lives in ``notes``.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import aiosqlite
 from storage.codec import json_to_db, time_to_db
 from storage.db import Database, insert
 from storage.models import Event
+from storage.notes import store_note
 from storage.rows import EVENT_COLUMNS, event_from_row
 
 
@@ -91,11 +93,16 @@ async def append_event(
     note: str | None = None,
     data: Mapping[str, Any] | None = None,
 ) -> int:
-    """Write an event inside an open transaction: every state change has one."""
+    """Write an event inside an open transaction: every state change has one.
+
+    Its note, if any, is stored sealed and erasable in ``notes`` (storage/notes.py).
+    """
+    note_id = await store_note(conn, application_id, note, now)
     return await insert(
         conn,
         """
-        INSERT INTO events (application_id, actor_id, actor_role, kind, note, data, created_at)
+        INSERT INTO events (application_id, actor_id, actor_role, kind, note_id, data,
+                            created_at)
         VALUES (?, ?, ?, ?, ?, ?, ?)
         """,
         (
@@ -103,7 +110,7 @@ async def append_event(
             actor_id,
             actor_role,
             kind,
-            note,
+            note_id,
             None if data is None else json_to_db(dict(data)),
             time_to_db(now),
         ),

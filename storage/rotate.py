@@ -21,7 +21,15 @@ import aiosqlite
 
 from storage.crypto import SEALED_PREFIX, FieldCipher
 from storage.db import Database, fetch_all, run
-from storage.sealed import JSON_COLUMNS, LOOKUP_COLUMNS, SEALED_COLUMNS, open_value, seal_value
+from storage.personal import is_personal_applicant
+from storage.sealed import (
+    JSON_COLUMNS,
+    LOOKUP_COLUMNS,
+    SEALED_COLUMNS,
+    SEALED_WHEN,
+    open_value,
+    seal_value,
+)
 
 DEFAULT_BATCH = 200
 
@@ -59,6 +67,7 @@ async def reseal(
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
     report = ResealReport()
+    await classify_applicants(db, batch_size=batch_size)
     for table, columns in SEALED_COLUMNS.items():
         if not await _table_exists(db, table):
             continue
@@ -86,7 +95,42 @@ async def count_stale(db: Database, *, only_unsealed: bool = False) -> int:
         condition, params = _stale_condition(cipher, table, columns, only_unsealed)
         row = await db.fetchone(f"SELECT COUNT(*) AS n FROM {table} WHERE {condition}", params)
         total += int(row["n"]) if row else 0
-    return total
+    return total + await _unclassified(db)
+
+
+async def classify_applicants(db: Database, *, batch_size: int = DEFAULT_BATCH) -> int:
+    """Decide for the applications written before it was recorded whether the applicant is a
+    person (storage/personal.py), so that the walk seals their name and site address.
+
+    The credit code it goes by is sealed, so this is done here, with the key, rather than
+    in the migration that added the column.
+    """
+    decided = 0
+    while True:
+        async with db.transaction() as conn:
+            rows = await fetch_all(
+                conn,
+                "SELECT id, uscc, usage_category FROM applications "
+                "WHERE personal_applicant IS NULL ORDER BY id LIMIT ?",
+                (batch_size,),
+            )
+            for row in rows:
+                personal = is_personal_applicant(row["uscc"], row["usage_category"])
+                await run(
+                    conn,
+                    "UPDATE applications SET personal_applicant = ? WHERE id = ?",
+                    (int(personal), row["id"]),
+                )
+        decided += len(rows)
+        if len(rows) < batch_size:
+            return decided
+
+
+async def _unclassified(db: Database) -> int:
+    row = await db.fetchone(
+        "SELECT COUNT(*) AS n FROM applications WHERE personal_applicant IS NULL"
+    )
+    return int(row["n"]) if row else 0
 
 
 async def _reseal_batch(
@@ -101,7 +145,10 @@ async def _reseal_batch(
 ) -> tuple[bool, int]:
     condition, params = _stale_condition(cipher, table, columns, only_unsealed)
     # Aliased, so that the row factory hands us the stored text rather than opening it.
-    raw = ", ".join(f"{c} AS raw_{i}" for i, c in enumerate(columns))
+    raw = ", ".join(
+        f"{c} AS raw_{i}, {SEALED_WHEN.get((table, c), '1')} AS due_{i}"
+        for i, c in enumerate(columns)
+    )
     rows = await fetch_all(
         conn,
         f"SELECT rowid AS rid, {raw} FROM {table} "
@@ -113,7 +160,9 @@ async def _reseal_batch(
         values: list[object] = []
         for i, column in enumerate(columns):
             stored = row[f"raw_{i}"]
-            if stored is None or not _needs_work(cipher, table, column, stored, only_unsealed):
+            if stored is None or not row[f"due_{i}"]:
+                continue
+            if not _needs_work(cipher, table, column, stored, only_unsealed):
                 continue
             plain = open_value(cipher, stored)
             assignments.append(f"{column} = ?")
@@ -156,7 +205,8 @@ def _stale_condition(
     params: list[object] = []
     for column in columns:
         prefix = _done_prefix(cipher, table, column, only_unsealed)
-        parts.append(f"({column} IS NOT NULL AND substr({column}, 1, ?) != ?)")
+        when = SEALED_WHEN.get((table, column), "1")
+        parts.append(f"({when} AND {column} IS NOT NULL AND substr({column}, 1, ?) != ?)")
         params.extend((len(prefix), prefix))
     return " OR ".join(parts), params
 
@@ -174,4 +224,12 @@ async def checkpoint(db: Database) -> None:
     await db.fetchone("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
-__all__ = ["DEFAULT_BATCH", "NoCipher", "ResealReport", "checkpoint", "count_stale", "reseal"]
+__all__ = [
+    "DEFAULT_BATCH",
+    "NoCipher",
+    "ResealReport",
+    "checkpoint",
+    "classify_applicants",
+    "count_stale",
+    "reseal",
+]

@@ -28,6 +28,7 @@ from storage.models import (
     StageVisit,
     User,
 )
+from storage.notes import EVENT_NOTE_SQL, OWED_NOTE_SQL
 
 USER_COLUMNS = (
     "user_id, chat_id, first_name, username, locale, locale_chosen, phone, phone_verified, "
@@ -135,7 +136,8 @@ def document_from_row(row: aiosqlite.Row) -> Document:
     )
 
 
-OWED_ITEM_COLUMNS = "id, application_id, kind, detail, created_at, resolved_at"
+# The detail (what is missing, as staff typed it) is a sealed note (storage/notes.py).
+OWED_ITEM_COLUMNS = f"id, application_id, kind, {OWED_NOTE_SQL}, created_at, resolved_at"
 
 
 def owed_item_from_row(row: aiosqlite.Row) -> OwedItem:
@@ -143,7 +145,7 @@ def owed_item_from_row(row: aiosqlite.Row) -> OwedItem:
         id=row["id"],
         application_id=row["application_id"],
         kind=row["kind"],
-        detail=row["detail"],
+        detail=row["note"],
         created_at=time_from_db(row["created_at"]),
         resolved_at=optional_time_from_db(row["resolved_at"]),
     )
@@ -176,7 +178,10 @@ def stage_visit_from_row(row: aiosqlite.Row, pauses: Iterable[PauseRow]) -> Stag
     )
 
 
-EVENT_COLUMNS = "id, application_id, actor_id, actor_role, kind, note, data, created_at"
+# Reads ``FROM events`` (unaliased); the note is a sealed row of its own (storage/notes.py).
+EVENT_COLUMNS = (
+    f"id, application_id, actor_id, actor_role, kind, {EVENT_NOTE_SQL}, data, created_at"
+)
 
 
 def event_from_row(row: aiosqlite.Row) -> Event:

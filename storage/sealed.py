@@ -1,5 +1,8 @@
 """Which columns hold sealed personal data, and how a connection seals and opens them.
 
+README's "Personal data is encrypted at rest" and docs/security.md list them, and say why
+the few personal-looking columns left in clear are.
+
 Repositories write sealed columns through SQL functions and read them back already opened,
 so the records in :mod:`storage.models` (and every handler, sweep and statistic built on
 them) only ever see plain values:
@@ -37,20 +40,37 @@ from storage.crypto import (
 # table -> its sealed columns. Column names are what the row factory goes by, so a sealed
 # column's name must not be used for anything else in a query's result.
 SEALED_COLUMNS: dict[str, tuple[str, ...]] = {
-    "users": ("phone",),
-    "applications": ("contact_name", "contact_mobile", "uscc"),
+    "users": ("phone", "first_name", "username"),
+    "applications": ("contact_name", "contact_mobile", "uscc", "applicant_name", "site_address"),
     "drafts": ("fields",),
+    "draft_documents": ("file_name",),
     "thread_messages": ("text",),
-    "documents": ("caption",),
+    "documents": ("caption", "file_name"),
     "outbox": ("text",),
+    "survey_responses": ("comment",),
+    "notes": ("note",),
+    # What an action half-done holds: the files (with their names) a customer is sending.
+    "pending_inputs": ("data",),
+}
+# Columns sealed only in the rows where this SQL condition holds: an applicant's name and
+# site address are a person's only for a sole trader or a residential connection
+# (storage/personal.py). A value that looks sealed is sealed whoever it belongs to.
+_PERSONAL_APPLICANT = "(personal_applicant = 1 OR substr({column}, 1, 4) = 'hv1:')"
+SEALED_WHEN: dict[tuple[str, str], str] = {
+    ("applications", "applicant_name"): _PERSONAL_APPLICANT.format(column="applicant_name"),
+    ("applications", "site_address"): _PERSONAL_APPLICANT.format(column="site_address"),
 }
 # (table, sealed column) -> the column holding its keyed hash, for exact look-ups.
 LOOKUP_COLUMNS: dict[tuple[str, str], str] = {
     ("applications", "contact_mobile"): "contact_mobile_hash",
     ("applications", "uscc"): "uscc_hash",
+    ("applications", "applicant_name"): "applicant_name_hash",
+    ("notes", "note"): "note_hash",
 }
 # Sealed columns whose CHECK constraint wants JSON: the sealed text is stored as a JSON string.
-JSON_COLUMNS: frozenset[tuple[str, str]] = frozenset({("drafts", "fields")})
+JSON_COLUMNS: frozenset[tuple[str, str]] = frozenset(
+    {("drafts", "fields"), ("pending_inputs", "data")}
+)
 SEALED_NAMES: frozenset[str] = frozenset(c for cols in SEALED_COLUMNS.values() for c in cols)
 
 _JSON_SEALED_PREFIX = '"' + SEALED_PREFIX

@@ -62,10 +62,13 @@ _QUEUE = _QueueQueries.of(_QUEUE_SELECT)
 HOLDER_QUEUE_SQL, DISTRICT_QUEUE_SQL = _QUEUE.held, _QUEUE.district
 
 FIND_BY_NUMBER_SQL = f"SELECT {APPLICATION_COLUMNS} FROM applications WHERE number = ?"
+# A sealed applicant name (a person's, storage/personal.py) is never matched by LIKE (its
+# ciphertext would match by chance): it is found whole, by its keyed hash.
 # A single typed character has no pair to look up: the table is scanned.
 FIND_BY_NAME_SQL = f"""
     SELECT {APPLICATION_COLUMNS} FROM applications
-    WHERE applicant_name LIKE ? ESCAPE '\\' OR project_name LIKE ? ESCAPE '\\'
+    WHERE (substr(applicant_name, 1, 4) != 'hv1:' AND applicant_name LIKE ? ESCAPE '\\')
+       OR project_name LIKE ? ESCAPE '\\'
     ORDER BY id DESC LIMIT ?
 """
 # Otherwise the rarest pair of characters typed picks the candidates from the pair index
@@ -74,8 +77,14 @@ FIND_BY_NAME_PAIR_SQL = f"""
     SELECT {APPLICATION_COLUMNS} FROM application_name_pairs p
     JOIN applications a ON a.id = p.application_id
     WHERE p.pair = ?
-      AND (a.applicant_name LIKE ? ESCAPE '\\' OR a.project_name LIKE ? ESCAPE '\\')
+      AND ((substr(a.applicant_name, 1, 4) != 'hv1:' AND a.applicant_name LIKE ? ESCAPE '\\')
+           OR a.project_name LIKE ? ESCAPE '\\')
     ORDER BY p.application_id DESC LIMIT ?
+"""
+FIND_BY_APPLICANT_HASH_SQL = f"""
+    SELECT {APPLICATION_COLUMNS} FROM applications
+    WHERE applicant_name_hash IN (SELECT value FROM json_each(hv_lookups(?)))
+    ORDER BY id DESC LIMIT ?
 """
 # How common each typed pair is (a JSON list in, one row per pair out, in one round trip),
 # counted no further than needed to tell the rarest.
@@ -216,7 +225,9 @@ async def find_applications(
         rows = await fetch_all(conn, FIND_BY_NAME_SQL, (pattern, pattern, limit))
     else:
         rows = await fetch_all(conn, FIND_BY_NAME_PAIR_SQL, (pair, pattern, pattern, limit))
-    return [application_from_row(row) for row in rows]
+    rows += await fetch_all(conn, FIND_BY_APPLICANT_HASH_SQL, (typed, limit))
+    newest = sorted({row["id"]: row for row in rows}.values(), key=lambda r: -int(r["id"]))
+    return [application_from_row(row) for row in newest[:limit]]
 
 
 async def _rarest_pair(conn: aiosqlite.Connection, typed: str) -> str | None:

@@ -116,7 +116,9 @@ class SurveyRepo:
             stamp = time_to_db(now)
             await run(
                 conn,
-                "UPDATE survey_responses SET comment = ?, submitted_at = ?, updated_at = ? "
+                # The comment is free text a person typed: sealed (storage/sealed.py).
+                "UPDATE survey_responses SET comment = hv_seal(?), submitted_at = ?, "
+                "updated_at = ? "
                 "WHERE id = ?",
                 (comment, stamp, stamp, current.id),
             )

@@ -1,5 +1,8 @@
 """Who talks to the bot: chat, display name, language and verified phone.
 
+The display name (Telegram first name and username) and the phone are personal data and
+are sealed at rest (storage/sealed.py); the records hold them plain.
+
 The row is refreshed from every incoming update (``touch``) so the bot always knows where
 to send messages; the locale the customer chose explicitly is never overwritten by the
 language Telegram reports.
@@ -39,27 +42,37 @@ class UsersRepo:
         """
         stamp = time_to_db(now)
         async with self._db.transaction() as connection:
-            # The WHERE keeps the row (and updated_at) untouched when nothing changed, which
-            # is the case for almost every update.
-            await run(
-                connection,
-                """
-                INSERT INTO users (user_id, chat_id, first_name, username, locale,
-                                   created_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT (user_id) DO UPDATE SET
-                    chat_id = excluded.chat_id,
-                    first_name = excluded.first_name,
-                    username = excluded.username,
-                    unreachable_at = NULL,
-                    updated_at = excluded.updated_at
-                WHERE chat_id IS NOT excluded.chat_id
-                   OR first_name IS NOT excluded.first_name
-                   OR username IS NOT excluded.username
-                   OR unreachable_at IS NOT NULL
-                """,
-                (user_id, chat_id, first_name, username, default_locale, stamp, stamp),
-            )
+            # The names are sealed with a fresh nonce each time, so SQL cannot tell whether
+            # they changed: the row is read (and opened) first, and written only when
+            # something changed, which is the case for almost no update.
+            known = await user_in(connection, user_id)
+            if known is None:
+                await run(
+                    connection,
+                    """
+                    INSERT INTO users (user_id, chat_id, first_name, username, locale,
+                                       created_at, updated_at)
+                    VALUES (?, ?, hv_seal(?), hv_seal(?), ?, ?, ?)
+                    """,
+                    (user_id, chat_id, first_name, username, default_locale, stamp, stamp),
+                )
+            elif (known.chat_id, known.first_name, known.username) != (
+                chat_id,
+                first_name,
+                username,
+            ) or known.unreachable_at is not None:
+                await run(
+                    connection,
+                    """
+                    UPDATE users SET chat_id = ?, first_name = hv_seal(?),
+                                     username = hv_seal(?), unreachable_at = NULL,
+                                     updated_at = ?
+                    WHERE user_id = ?
+                    """,
+                    (chat_id, first_name, username, stamp, user_id),
+                )
+            else:
+                return known
             row = await fetch_one(
                 connection, f"SELECT {USER_COLUMNS} FROM users WHERE user_id = ?", (user_id,)
             )

@@ -23,6 +23,7 @@ from storage.db import Database, fetch_all, fetch_one, insert, run
 from storage.errors import StorageError
 from storage.events import append_event
 from storage.models import Application
+from storage.notes import store_note
 from storage.rows import APPLICATION_COLUMNS, application_from_row
 from storage.slots import (
     LATEST_SLOTS_SQL,
@@ -198,7 +199,7 @@ class WorkflowRepo:
             """
             INSERT INTO pending_inputs (user_id, application_id, action, version, data,
                                         created_at)
-            VALUES (?, ?, ?, ?, ?, ?)
+            VALUES (?, ?, ?, ?, hv_seal_json(?), ?)
             ON CONFLICT (user_id) DO UPDATE SET application_id = excluded.application_id,
                 action = excluded.action, version = excluded.version, data = excluded.data,
                 created_at = excluded.created_at
@@ -215,7 +216,8 @@ class WorkflowRepo:
 
     async def update_pending_data(self, user_id: int, data: Mapping[str, Any]) -> None:
         await self._db.execute(
-            "UPDATE pending_inputs SET data = ? WHERE user_id = ?",
+            # Sealed: it holds the names of the files a customer is sending.
+            "UPDATE pending_inputs SET data = hv_seal_json(?) WHERE user_id = ?",
             (json_to_db(dict(data)), user_id),
         )
 
@@ -260,7 +262,7 @@ async def add_document(
         INSERT INTO documents (application_id, kind, file_id, file_unique_id, file_name,
                                mime_type, file_size, caption, uploaded_by, uploaded_at,
                                sent_as)
-        VALUES (?, ?, ?, ?, ?, ?, ?, hv_seal(?), ?, ?, ?)
+        VALUES (?, ?, ?, ?, hv_seal(?), ?, ?, hv_seal(?), ?, ?, ?)
         """,
         (
             application_id,
@@ -296,10 +298,12 @@ async def add_owed(
     detail: str | None,
     now: datetime,
 ) -> None:
+    """Open an owed item; its detail is a sealed note, shared with the action's event."""
+    note_id = await store_note(connection, application_id, detail, now)
     await run(
         connection,
-        "INSERT INTO owed_items (application_id, kind, detail, created_at) VALUES (?, ?, ?, ?)",
-        (application_id, kind, detail, time_to_db(now)),
+        "INSERT INTO owed_items (application_id, kind, note_id, created_at) VALUES (?, ?, ?, ?)",
+        (application_id, kind, note_id, time_to_db(now)),
     )
 
 

@@ -5,14 +5,16 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+from process.workflow import Step
 from storage.applications import ApplicationsRepo
 from storage.db import Database
 from storage.drafts import DraftsRepo
-from storage.models import Application
+from storage.models import Application, DocumentInput
 from storage.outbox import OutboxRepo
+from storage.survey import SurveyRepo, invite
 from storage.threads import add_message
 from storage.users import UsersRepo
-from storage.workflow import add_document
+from storage.workflow import WorkflowRepo, add_document, add_owed, transition
 from tests.storage.samples import NOW, new_application
 
 CUSTOMER = 4242
@@ -23,6 +25,31 @@ RELAYED = "请明天上午九点到厂区东门勘察"
 CAPTION = "变压器铭牌照片"
 # Every value that must never be readable in the database file or its WAL.
 PLAIN_VALUES = (PHONE, CONTACT, USCC, RELAYED, CAPTION)
+
+# The personal values sealed since the second round (README "Personal data is encrypted at
+# rest"): names of customers' files, their Telegram names, a sole trader's name and site,
+# what staff type as a note and what a customer writes in the survey.
+DOC_NAME = "钱七七身份证.pdf"
+PENDING_DOC_NAME = "钱七七身份证反面.pdf"
+FIRST_NAME = "钱七七"
+USERNAME = "qianqiqi_hanzhong"
+SOLE_TRADER = 5151
+SOLE_TRADER_NAME = "汉台区钱七七五金店"
+SOLE_TRADER_USCC = "92610702MA6Y8K3P2R"
+HOME_ADDRESS = "汉台区北关街12号3单元501室"
+NOTE = "缺身份证反面，请钱七七本人回电13811112222"
+COMMENT = "装表师傅很专业，有事打我手机13733334444"
+PERSONAL_VALUES = (
+    DOC_NAME,
+    PENDING_DOC_NAME,
+    FIRST_NAME,
+    USERNAME,
+    SOLE_TRADER_NAME,
+    SOLE_TRADER_USCC,
+    HOME_ADDRESS,
+    NOTE,
+    COMMENT,
+)
 
 
 async def write_everything(db: Database) -> Application:
@@ -93,6 +120,92 @@ async def write_everything(db: Database) -> Application:
         kind="relay",
         text=f"<b>{CONTACT}</b>: {RELAYED} ({PHONE}, {USCC})",
         now=NOW,
+    )
+    return application
+
+
+async def write_personal_fields(db: Database) -> Application:
+    """A sole trader (named after its owner, at their home) with a Telegram name and
+    username, an identity card sent as a file, an application returned with a note and a
+    survey comment; every value of :data:`PERSONAL_VALUES`, written the way the bot does."""
+    users = UsersRepo(db)
+    await users.touch(
+        user_id=SOLE_TRADER,
+        chat_id=SOLE_TRADER,
+        first_name=FIRST_NAME,
+        username=USERNAME,
+        default_locale="zh_CN",
+        now=NOW,
+    )
+    drafts = DraftsRepo(db)
+    await drafts.start(SOLE_TRADER, NOW)
+    await drafts.add_document(
+        SOLE_TRADER,
+        DocumentInput(
+            kind="licence",
+            file_id="FILE-ID-CARD",
+            file_unique_id="U-ID-CARD",
+            file_name=DOC_NAME,
+            mime_type="application/pdf",
+            file_size=2048,
+        ),
+        NOW,
+    )
+    application = await ApplicationsRepo(db).submit(
+        customer_id=SOLE_TRADER,
+        year=2026,
+        application=new_application(
+            applicant_name=SOLE_TRADER_NAME, uscc=SOLE_TRADER_USCC, site_address=HOME_ADDRESS
+        ),
+        now=NOW,
+        accept_limit_days=1,
+        plan_due=date(2026, 12, 14),
+        plan_due_provisional=False,
+    )
+    async with db.transaction() as conn:  # "return for missing documents", with its note
+        await add_owed(conn, application.id, "supply:missing", NOTE, NOW)
+        application = await transition(
+            conn,
+            application_id=application.id,
+            expected_version=application.version,
+            action="return_missing",
+            target=Step.ACCEPT_MISSING,
+            actor_id=2001,
+            actor_role="customer_manager",
+            now=NOW,
+            next_limit_days=1,
+            note=NOTE,
+        )
+    # Supplying what is missing: the files sent so far wait with the action, names included.
+    await WorkflowRepo(db).set_pending(
+        user_id=SOLE_TRADER,
+        application_id=application.id,
+        action="supply_missing",
+        version=application.version,
+        now=NOW,
+        data={"files": [{"file_id": "FILE-ID-BACK", "file_name": PENDING_DOC_NAME}]},
+    )
+    async with db.transaction() as conn:
+        await invite(
+            conn, application_id=application.id, customer_id=SOLE_TRADER, invited_at=NOW, now=NOW
+        )
+    survey = SurveyRepo(db)
+    for question, value in (
+        ("overall", 5),
+        ("speed", 4),
+        ("service", 5),
+        ("informed", 5),
+        ("recommend", 9),
+    ):
+        await survey.answer(
+            application_id=application.id,
+            customer_id=SOLE_TRADER,
+            question=question,
+            value=value,
+            now=NOW,
+        )
+    await survey.submit(
+        application_id=application.id, customer_id=SOLE_TRADER, comment=COMMENT, now=NOW
     )
     return application
 

@@ -3,20 +3,17 @@ finds exactly what a scan of the applications would."""
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
 import pytest
 
-from storage.applications import _insert_application
-from storage.codec import time_to_db
 from storage.db import Database
 from storage.migrate import MIGRATIONS, migrate
 from storage.staff import StaffRepo
 from storage.staff_lookup import FIND_BY_NAME_PAIR_SQL, name_pairs
 from tests.keys import make_test_cipher
-from tests.storage.samples import NOW, new_application
-from tests.storage.staff_samples import add_user, submit
+from tests.storage.samples import NOW
+from tests.storage.staff_samples import submit
 
 PAIRS_VERSION = 8  # 0008_name_pairs.sql
 
@@ -74,22 +71,26 @@ async def test_applications_from_before_the_index_are_indexed_by_the_migration(
     try:
         before = tuple(m for m in MIGRATIONS if m.version < PAIRS_VERSION)
         await migrate(database, NOW, before)
-        # Only the application row: today's submission also writes what later migrations add.
-        await add_user(database, 1001)
-        async with database.transaction() as conn:
-            app_id = await _insert_application(
-                conn,
-                number="HV-2026-000001",
-                customer_id=1001,
-                application=new_application(applicant_name="宝鸡明博钢构有限公司"),
-                stamp=time_to_db(NOW),
-                plan_due=date(2026, 12, 14),
-                plan_due_provisional=False,
-            )
+        # Written as a release of that time did (today's repositories write newer columns).
+        await database.execute(
+            "INSERT INTO users (user_id, chat_id, locale, created_at, updated_at) "
+            "VALUES (1001, 1001, 'zh_CN', ?1, ?1)",
+            ("2026-11-27T01:48:00+00:00",),
+        )
+        await database.execute(
+            "INSERT INTO applications (number, customer_id, applicant_name, project_name, stage, "
+            "submitted_at, updated_at) VALUES ('HV-2026-000001', 1001, '宝鸡明博钢构有限公司', "
+            "'一期', 'accept', ?1, ?1)",
+            ("2026-11-27T01:48:00+00:00",),
+        )
         assert await migrate(database, NOW) == [
             m.version for m in MIGRATIONS if m.version >= PAIRS_VERSION
         ]
-        assert [a.id for a in await StaffRepo(database).find("明博")] == [app_id]
+        found = await database.fetchall(
+            "SELECT a.number FROM application_name_pairs p "
+            "JOIN applications a ON a.id = p.application_id WHERE p.pair = '明博'"
+        )
+        assert [row["number"] for row in found] == ["HV-2026-000001"]
     finally:
         await database.close()
 
