@@ -163,6 +163,17 @@ class WorkingCalendar:
             return day
         return self.add_working_days(day, 1).day
 
+    def last_workday_through(self, day: date) -> date:
+        """The last working day on or before ``day``."""
+        year = day.year
+        table = self._table(year)
+        count = table.through(day)
+        while count == 0:
+            year -= 1
+            table = self._table(year)
+            count = table.total
+        return table.day_reaching(count)
+
     def _year_is_provisional(self, year: int) -> bool:
         return year > self.last_official_year and year not in self._confirmed_years
 
