@@ -19,6 +19,7 @@ import aiosqlite
 
 from notifications.stage_points import Point, reminder_key, stage_clock_of
 from notifications.sweeps import SweepContext
+from process.deadlines import late_if_due_before
 from process.roles import Role
 from storage.models import User
 from storage.outbox import NewMessage
@@ -56,14 +57,23 @@ async def tell_points(
     whole_day: bool,
 ) -> int:
     """Queue today's untold points; returns how many messages were queued."""
-    groups = await told_groups(conn, today, last, whole_day=whole_day)
+    late_before = late_if_due_before(ctx.calendar, today)
+    groups = await told_groups(conn, today, last, whole_day=whole_day, late_before=late_before)
     told = await _by_member(conn, groups)
     if not told:
         return 0
     users = await users_by_id(conn, list(told))
     holders = [holder for heard in told.values() for holder in heard.holders]
     found = iter(
-        await told_lines(conn, today, last, holders, whole_day=whole_day, lines=LIST_LINES)
+        await told_lines(
+            conn,
+            today,
+            last,
+            holders,
+            whole_day=whole_day,
+            lines=LIST_LINES,
+            late_before=late_before,
+        )
     )
     drafts: list[NewMessage] = []
     single: list[tuple[User, ToldLine]] = []
