@@ -19,7 +19,7 @@ import aiosqlite
 
 from notifications.stage_points import Point, reminder_key, stage_clock_of
 from notifications.sweeps import SweepContext
-from process.deadlines import late_if_due_before
+from process.deadlines import days_over, late_if_due_before
 from process.roles import Role
 from storage.models import User
 from storage.outbox import NewMessage
@@ -142,7 +142,7 @@ async def _tell_each(
                 clock=clock,
                 point=point.name,
                 role=line.role,
-                late_days=max(0, clock.used_days - clock.limit_days),
+                late_days=clock.days_over,
             )
         )
     return drafts
@@ -163,7 +163,7 @@ def _tell_list(
     shown = [
         {
             "line": line,
-            "late_days": calendar.working_days_between(line.due_on, today)
+            "late_days": days_over(calendar, line.due_on, today)
             if line.point == "overdue" and line.due_on is not None
             else 0,
         }

@@ -12,7 +12,7 @@ from datetime import date, datetime
 import aiosqlite
 
 from notifications.sweeps import SweepContext, existing_keys
-from process.deadlines import late_if_due_before
+from process.deadlines import days_over, late_if_due_before
 from process.roles import Role
 from storage.outbox import NewMessage
 from storage.reminder_reads import applications_by_id, staff_by_id, users_by_id
@@ -95,7 +95,7 @@ class Escalations:
                 {
                     "app": apps[item.application_id],
                     "due": item.due_on,
-                    "late_days": ctx.calendar.working_days_between(item.due_on, today),
+                    "late_days": days_over(ctx.calendar, item.due_on, today),
                     "holder": _name(holders, apps[item.application_id].customer_manager_id),
                 }
                 for item in items

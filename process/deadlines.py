@@ -24,9 +24,10 @@ zone passed as ``tz``, by one rule for every start, pause, restart and end:
 * **Overdue** means: from the first working day after the due date (:func:`is_overdue`).
   A stage due on Friday is not late on Saturday or Sunday, only from Monday on. Deadlines
   are promised in working days, the reminders and escalations that act on "overdue" only
-  run on working days, and this way "overdue" agrees with the count: while the clock runs,
-  a stage is overdue exactly when it has used more working days than its limit, and it is
-  as many working days over as the working days since its due date.
+  run on working days, and this way "overdue" agrees with the count: since the due date
+  moves with every closed pause, a stage is overdue exactly when its clock runs and it has
+  used more working days than its limit. How late it is (:func:`days_over`) is the working
+  days since its due date, which the SQL-side lists can say from the due date alone.
   :func:`late_if_due_before` gives the same rule as one date to compare with in SQL.
 
 Naive datetimes are read as wall time in ``tz``, like :class:`process.clock.ManualClock`
@@ -66,7 +67,7 @@ class StageClock:
     paused: bool
     provisional: bool  # the due date or a counted day lies past the official calendar data
     overdue: bool  # a working day after the due date has begun (never while paused)
-    days_over: int = 0  # working days after the due date up to today, while overdue
+    days_over: int = 0  # working days since the due date, while overdue (see days_over())
 
 
 @dataclass(frozen=True)
@@ -160,6 +161,12 @@ def is_overdue(calendar: WorkingCalendar, due: date, today: date) -> bool:
     return due < late_if_due_before(calendar, today)
 
 
+def days_over(calendar: WorkingCalendar, due: date, today: date) -> int:
+    """How many working days a stage due on ``due`` is overdue ``today`` (0: not overdue):
+    the working days after the due date up to today."""
+    return calendar.working_days_between(due, today)
+
+
 def due_date(
     calendar: WorkingCalendar,
     started_at: datetime,
@@ -214,7 +221,7 @@ def stage_clock(
         paused=due is None,
         provisional=provisional,
         overdue=overdue,
-        days_over=calendar.working_days_between(due.day, today) if due and overdue else 0,
+        days_over=days_over(calendar, due.day, today) if due is not None else 0,
     )
 
 
