@@ -107,6 +107,14 @@ def test_next_workday_is_the_first_working_day_on_or_after(day: date) -> None:
     assert CALENDAR.working_days_between(day - ONE_DAY, found - ONE_DAY) == 0
 
 
+@given(days)
+def test_last_workday_through_is_the_last_working_day_on_or_before(day: date) -> None:
+    found = CALENDAR.last_workday_through(day)
+    assert found <= day
+    assert CALENDAR.is_workday(found)
+    assert CALENDAR.working_days_between(found, day) == 0
+
+
 @given(moments, counts, pause_lists)
 def test_deadline_matches_the_rule_and_is_never_before_the_start(
     started_at: datetime, limit: int, pauses: list[Pause]

@@ -70,7 +70,8 @@ def test_confirmed_years_are_no_longer_provisional() -> None:
 
 def test_admin_overrides_win_over_everything() -> None:
     sunday, tuesday = date(2026, 3, 1), date(2026, 3, 3)
-    saturday_2027, tuesday_2027 = date(2027, 2, 20), date(2027, 2, 9)
+    # (Tue 9 Feb 2027 is a substitute day by law: an ordinary Tuesday shows the override.)
+    saturday_2027, tuesday_2027 = date(2027, 2, 20), date(2027, 2, 16)
     calendar = WorkingCalendar(
         extra_holidays=[tuesday, tuesday_2027, date(2027, 2, 8)],
         extra_workdays=[sunday, datetime(2027, 2, 20, 9, 0)],
@@ -82,6 +83,7 @@ def test_admin_overrides_win_over_everything() -> None:
     # The plain calendar is untouched.
     assert CALENDAR.is_workday(sunday) is False
     assert CALENDAR.is_workday(tuesday) is True
+    assert CALENDAR.is_workday(tuesday_2027) is True
 
 
 def test_a_date_cannot_be_both_an_extra_holiday_and_an_extra_workday() -> None:
