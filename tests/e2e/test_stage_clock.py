@@ -203,6 +203,7 @@ async def test_a_stage_due_on_friday_is_overdue_from_monday_everywhere(
         card = await open_card(manager, app.number)
         assert clock_line(card.text or "") == "用时 1/1 个工作日 · 期限 2026年11月27日（周五）"
         assert "没有超期" in ((await supervisor.say("/overdue")).text or "")
+        assert "⚠️" not in await accept_stats_line(supervisor)
 
     bot.clock.set(shanghai(2026, 11, 30, 10, 0))  # Monday
     queue = (await manager.say("/queue")).text or ""
@@ -211,6 +212,16 @@ async def test_a_stage_due_on_friday_is_overdue_from_monday_everywhere(
     assert clock_line(card.text or "").endswith("⚠️ 已超期")
     overdue = (await supervisor.say("/overdue")).text or ""
     assert app.number in overdue and "超 1 个工作日" in overdue
+    assert (await accept_stats_line(supervisor)).endswith("⚠️ 1")
+
+
+async def accept_stats_line(supervisor: Customer) -> str:
+    """/stats's line for the acceptance stage (its last mark: overdue now)."""
+    supervisor.user.mark()
+    await supervisor.user.send_text("/stats 2026")
+    summary = await supervisor.user.wait_for(lambda m: "业扩报装统计" in (m.text or ""))
+    await supervisor.user.wait_for(lambda m: bool(m.photo))
+    return next(line for line in (summary.text or "").splitlines() if "1. 业务受理" in line)
 
 
 async def test_status_shows_one_deadline_the_live_one(
