@@ -46,6 +46,9 @@ from process.limits import TimeLimits
 from process.stages import Stage, SupplyMode
 
 _ONE_DAY = timedelta(days=1)
+# Names the counting rule above. Due dates and reminder points stored by the sweeps were
+# computed with it, so changing the rule (like changing the calendar) has them recounted.
+COUNTING_RULE = "a working day counts when the clock runs as it begins; late after due"
 
 
 @dataclass(frozen=True)
