@@ -18,6 +18,7 @@ from process.workflow import ACTIONS, STEP_STAGE
 from sandbox.emulator import BotApiEmulator
 from storage.models import Application
 from storage.workflow import transition
+from tests.e2e.apply_walk import submit_application
 from tests.e2e.customer import Customer
 from tests.e2e.harness import BotRunner, shanghai
 from tests.e2e.staff_seed import seed_application
@@ -242,3 +243,20 @@ async def test_status_shows_one_deadline_the_live_one(
     text = (await alice.say(f"/status {app.number}")).text or ""
     assert "供电方案答复期限" not in text
     assert text.count("期限") == 1 and "期限：2026年3月18日（周三）" in text
+
+
+async def test_provisional_deadlines_across_labour_day_2027_skip_its_substitute_days(
+    emulator: BotApiEmulator, bot: BotRunner
+) -> None:
+    """Past the official data: 1-2 May 2027 fall on a weekend and are made up on Mon 3 and
+    Tue 4 May, so an application sent on Fri 30 April is due for acceptance on Wed 5 May and
+    its supply plan on Wed 19 May, both provisional, with the reason given once."""
+    await enrol(emulator, bot, 2001, Role.CUSTOMER_MANAGER, "王经理")
+    alice = Customer(emulator, emulator.user(1001, first_name="张伟"))
+    bot.clock.set(shanghai(2027, 4, 30, 10, 0))
+    number = await submit_application(alice)
+    done = next(m for m in alice.user.messages() if "供电方案答复期限" in (m.text or ""))
+    assert "供电方案答复期限：2027年5月19日（周三）（暂定：" in (done.text or "")
+    assert "国务院放假安排公布后，日期仍可能调整" in (done.text or "")
+    status = (await alice.say(f"/status {number}")).text or ""
+    assert "期限：2027年5月5日（周三）（暂定）" in status
