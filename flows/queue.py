@@ -21,7 +21,7 @@ from flows.common import say
 from flows.services import Services, services
 from flows.staff_access import require_staff
 from process.calendar import WorkingCalendar
-from process.deadlines import Pause, due_date, stage_clock
+from process.deadlines import Pause, due_date, is_overdue, stage_clock
 from process.roles import OVERSEERS
 from storage.staff import QueueHead, QueueItem
 
@@ -64,7 +64,7 @@ async def queue_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         lines=lines,
         hidden=max(0, len(ordered) - QUEUE_SHOWN),
         total=len(ordered),
-        overdue=sum(due is not None and today > due for due, _ in ordered),
+        overdue=len(late_ones(ordered, today, svc.calendar)),
         overseer=overseer,
         district=district,
     )
@@ -91,13 +91,12 @@ async def ordered_queue(svc: Services, user_id: int) -> list[tuple[date | None, 
 def late_ones(
     ordered: list[tuple[date | None, QueueHead]], today: date, calendar: WorkingCalendar
 ) -> list[int]:
-    """The applications of an ordered queue whose stage is overdue ``today``, the longest
-    overdue first: a working day has passed since the deadline (the day after a Friday
-    deadline is not late on Saturday, only on Monday)."""
+    """The applications of an ordered queue whose stage is overdue ``today`` (as
+    :func:`process.deadlines.is_overdue` says), the longest overdue first."""
     return [
         head.application_id
         for due, head in ordered
-        if due is not None and calendar.working_days_between(due, today) > 0
+        if due is not None and is_overdue(calendar, due, today)
     ]
 
 

@@ -153,7 +153,7 @@ async def overdue_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
                 applicant=item.applicant_name,
                 stage=item.stage,
                 due=clock.due,
-                days_over=max(0, -clock.remaining_days),
+                days_over=clock.days_over,
                 provisional=clock.provisional,
                 manager=names.get(item.customer_manager_id or 0),
                 project=names.get(item.project_manager_id or 0),

@@ -19,6 +19,7 @@ import aiosqlite
 
 from notifications.stage_points import Point, reminder_key, stage_clock_of
 from notifications.sweeps import SweepContext
+from process.deadlines import days_over, late_if_due_before
 from process.roles import Role
 from storage.models import User
 from storage.outbox import NewMessage
@@ -56,14 +57,23 @@ async def tell_points(
     whole_day: bool,
 ) -> int:
     """Queue today's untold points; returns how many messages were queued."""
-    groups = await told_groups(conn, today, last, whole_day=whole_day)
+    late_before = late_if_due_before(ctx.calendar, today)
+    groups = await told_groups(conn, today, last, whole_day=whole_day, late_before=late_before)
     told = await _by_member(conn, groups)
     if not told:
         return 0
     users = await users_by_id(conn, list(told))
     holders = [holder for heard in told.values() for holder in heard.holders]
     found = iter(
-        await told_lines(conn, today, last, holders, whole_day=whole_day, lines=LIST_LINES)
+        await told_lines(
+            conn,
+            today,
+            last,
+            holders,
+            whole_day=whole_day,
+            lines=LIST_LINES,
+            late_before=late_before,
+        )
     )
     drafts: list[NewMessage] = []
     single: list[tuple[User, ToldLine]] = []
@@ -133,7 +143,7 @@ async def _tell_each(
                     "clock": clock,
                     "point": point.name,
                     "role": line.role,
-                    "late_days": max(0, clock.used_days - clock.limit_days),
+                    "late_days": clock.days_over,
                 },
             )
         )
@@ -155,7 +165,7 @@ def _tell_list(
     shown = [
         {
             "line": line,
-            "late_days": calendar.working_days_between(line.due_on, today)
+            "late_days": days_over(calendar, line.due_on, today)
             if line.point == "overdue" and line.due_on is not None
             else 0,
         }

@@ -12,6 +12,7 @@ from datetime import date, datetime
 import aiosqlite
 
 from notifications.sweeps import SweepContext, existing_keys
+from process.deadlines import days_over, late_if_due_before
 from process.roles import Role
 from storage.outbox import NewMessage
 from storage.reminder_reads import applications_by_id, staff_by_id, users_by_id
@@ -38,7 +39,7 @@ class Escalations:
         async with self._ctx.db.snapshot() as conn:
             if await meta_value(conn, ESCALATED_KEY) == today.isoformat():
                 return 0
-            if not await any_overdue(conn, today):
+            if not await any_overdue(conn, today, late_if_due_before(self._ctx.calendar, today)):
                 return 0  # nothing to write, not even that it is done
         async with self._ctx.db.transaction() as conn:
             if await meta_value(conn, ESCALATED_KEY) == today.isoformat():
@@ -49,7 +50,13 @@ class Escalations:
 
     async def _escalate_in(self, conn: aiosqlite.Connection, now: datetime, today: date) -> int:
         ctx = self._ctx
-        late = await district_section(conn, "overdue", today=today, per_district=ESCALATION_LINES)
+        late = await district_section(
+            conn,
+            "overdue",
+            today=today,
+            per_district=ESCALATION_LINES,
+            late_before=late_if_due_before(ctx.calendar, today),
+        )
         if not late.counts:
             return 0
         # Each overseer: the overdue of their district, or of every district.
@@ -88,7 +95,7 @@ class Escalations:
                 {
                     "app": apps[item.application_id],
                     "due": item.due_on,
-                    "late_days": ctx.calendar.working_days_between(item.due_on, today),
+                    "late_days": days_over(ctx.calendar, item.due_on, today),
                     "holder": _name(holders, apps[item.application_id].customer_manager_id),
                 }
                 for item in items

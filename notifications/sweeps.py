@@ -31,6 +31,7 @@ from telegram import InlineKeyboardMarkup
 from notifications.outbox import Outbox
 from notifications.quiet_hours import QuietHours
 from process.calendar import WorkingCalendar
+from process.deadlines import COUNTING_RULE
 from storage.db import Database, fetch_all
 from storage.models import Application
 from storage.reminders import WatchKind, changed_subjects, due_subjects, sync_calendar
@@ -128,8 +129,8 @@ class SweepContext:
 
 def calendar_fingerprint(calendar: WorkingCalendar, year: int) -> str:
     """A short digest of which days are working days around ``year``: the years the
-    deadlines of open applications fall in."""
-    digest = hashlib.sha256()
+    deadlines of open applications fall in; and of the rule that counts them."""
+    digest = hashlib.sha256(COUNTING_RULE.encode())
     for each in range(year - _FINGERPRINT_YEARS_BACK, year + _FINGERPRINT_YEARS_AHEAD + 1):
         day = date(each, 1, 1)
         flags = bytearray()

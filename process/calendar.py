@@ -3,8 +3,9 @@
 Deadlines are promised in working days, and Chinese working days are not simply Monday to
 Friday: public holidays move weekend days around (调休). Within the years that
 ``chinesecalendar`` has official data for we use it as is. Beyond them the product must keep
-working, so we count Monday to Friday minus the statutory holidays of
-:func:`process.holidays.statutory_holidays` and mark every such day *provisional* until an
+working, so we count Monday to Friday minus the statutory holidays and the days that make up
+for those falling on a weekend (art. 6 of the law, :func:`process.holidays.days_off_by_law`)
+and mark every such day *provisional* until an
 administrator confirms the year (after entering the State Council's notice as extra holidays
 and workdays). Years before the official data use the same rule but are history, not
 provisional.
@@ -25,7 +26,7 @@ from itertools import accumulate
 
 import chinese_calendar
 
-from process.holidays import statutory_holidays
+from process.holidays import days_off_by_law
 
 _ONE_DAY = timedelta(days=1)
 _SATURDAY = 5
@@ -59,7 +60,7 @@ def _official_flags(year: int) -> bytes:
 
 @cache
 def _statutory_flags(year: int) -> bytes:
-    holidays = statutory_holidays(year)
+    holidays = days_off_by_law(year)
     return bytes(day.weekday() < _SATURDAY and day not in holidays for day in _days_of_year(year))
 
 
@@ -162,6 +163,17 @@ class WorkingCalendar:
         if self.is_workday(day):
             return day
         return self.add_working_days(day, 1).day
+
+    def last_workday_through(self, day: date) -> date:
+        """The last working day on or before ``day``."""
+        year = day.year
+        table = self._table(year)
+        count = table.through(day)
+        while count == 0:
+            year -= 1
+            table = self._table(year)
+            count = table.total
+        return table.day_reaching(count)
 
     def _year_is_provisional(self, year: int) -> bool:
         return year > self.last_official_year and year not in self._confirmed_years

@@ -1,19 +1,34 @@
-"""Stage deadlines that count only the utility's own time.
+"""Stage deadlines that count only the utility's own time, and what "overdue" means.
 
 While the customer holds the ball (picking a survey slot, confirming a plan, designing,
 building, rectifying) the stage clock is paused. Counting is by whole dates, in the time
-zone passed as ``tz``:
+zone passed as ``tz``, by one rule for every start, pause, restart and end:
 
-* A stage visit starts at the moment ``started_at``. The day it starts on never counts.
-* A working day ``d`` counts as utility time when ``d`` is after the start date and the
-  clock is not paused at the end of ``d``.
-* A pause from moment ``p`` to moment ``r`` covers the days ``p.date() <= d < r.date()``:
-  the day a pause begins is the customer's, the day it ends is the utility's again. A pause
-  that ends on the day it began covers nothing; an open pause (``ended_at is None``) covers
-  every day from ``p.date()`` on. Overlapping pauses cover the union of their days, and
-  pauses before the start simply cover days that would not count anyway.
-* The deadline is the ``limit``-th counted working day (the start date itself for a limit
-  of 0). While a pause is open there is no deadline: it moves with every paused day.
+* **A working day counts for a stage when its clock is already running as the day
+  begins.** So the day a stage starts, and the day its clock resumes after a pause, never
+  count: counting starts with the next working day. The day the clock stops (a pause
+  begins, the stage ends) counts if the clock ran as it began, so a day once counted stays
+  counted and the clock never goes back; and each day belongs to one stage only.
+* A pause from moment ``p`` to moment ``r`` therefore covers the days
+  ``p.date() < d <= r.date()``; one that ends the day it began covers nothing, an open
+  pause (``ended_at is None``) every day after ``p.date()``. Overlapping pauses cover the
+  union of their days.
+* :func:`used_working_days` is the one count of a stage's working days: the cards, the
+  queue, the reminders and the statistics all read it, for an open stage up to now and for
+  a finished one up to its end.
+* The deadline is the last working day on which the stage is still within its limit: the
+  working day before the one that would be counted as day ``limit + 1``. Without a pause in
+  the way that is the ``limit``-th counted working day; a stage that resumes with its whole
+  limit used is due on the day it resumes. A due date is always a working day. While a
+  pause is open there is no deadline: it moves with every paused day.
+* **Overdue** means: from the first working day after the due date (:func:`is_overdue`).
+  A stage due on Friday is not late on Saturday or Sunday, only from Monday on. Deadlines
+  are promised in working days, the reminders and escalations that act on "overdue" only
+  run on working days, and this way "overdue" agrees with the count: since the due date
+  moves with every closed pause, a stage is overdue exactly when its clock runs and it has
+  used more working days than its limit. How late it is (:func:`days_over`) is the working
+  days since its due date, which the SQL-side lists can say from the due date alone.
+  :func:`late_if_due_before` gives the same rule as one date to compare with in SQL.
 
 Naive datetimes are read as wall time in ``tz``, like :class:`process.clock.ManualClock`
 does. A result is *provisional* when a day it relies on lies past the official calendar
@@ -31,6 +46,9 @@ from process.limits import TimeLimits
 from process.stages import Stage, SupplyMode
 
 _ONE_DAY = timedelta(days=1)
+# Names the counting rule above. Due dates and reminder points stored by the sweeps were
+# computed with it, so changing the rule (like changing the calendar) has them recounted.
+COUNTING_RULE = "a working day counts when the clock runs as it begins; late after due"
 
 
 @dataclass(frozen=True)
@@ -46,12 +64,13 @@ class StageClock:
     """What a card shows about a stage's time, and what the reminder sweep reads."""
 
     limit_days: int
-    used_days: int  # counted working days up to and including today
+    used_days: int  # counted working days up to and including today (see the module doc)
     due: date | None  # None while paused: the deadline moves
-    remaining_days: int  # limit - used; negative when overdue
+    remaining_days: int  # limit - used; negative when over the limit
     paused: bool
     provisional: bool  # the due date or a counted day lies past the official calendar data
-    overdue: bool  # today is after the due date (never while paused)
+    overdue: bool  # a working day after the due date has begun (never while paused)
+    days_over: int = 0  # working days since the due date, while overdue (see days_over())
 
 
 @dataclass(frozen=True)
@@ -69,11 +88,12 @@ def _local_date(moment: datetime, tz: tzinfo) -> date:
 
 
 def _spans(pauses: Sequence[Pause], tz: tzinfo) -> list[_Span]:
-    """The days covered by ``pauses``, merged into disjoint spans in date order."""
+    """The days ``pauses`` cover (those that begin inside one), merged into disjoint spans
+    in date order."""
     raw: list[_Span] = []
     for pause in pauses:
-        first = _local_date(pause.started_at, tz)
-        end = None if pause.ended_at is None else _local_date(pause.ended_at, tz)
+        first = _local_date(pause.started_at, tz) + _ONE_DAY
+        end = None if pause.ended_at is None else _local_date(pause.ended_at, tz) + _ONE_DAY
         if end is None or end > first:
             raw.append(_Span(first, end))
     raw.sort(key=lambda span: span.first)
@@ -100,13 +120,11 @@ def _counted_days(
     return count
 
 
-def _deadline(
-    calendar: WorkingCalendar, start_day: date, limit_days: int, spans: Sequence[_Span]
-) -> WorkdayResult:
-    """The ``limit_days``-th counted working day after ``start_day``; all spans are closed."""
-    if limit_days == 0:
-        return calendar.add_working_days(start_day, 0)
-    cursor, remaining = start_day, limit_days
+def _nth_counted_day(
+    calendar: WorkingCalendar, start_day: date, n: int, spans: Sequence[_Span]
+) -> date:
+    """The ``n``-th (``n >= 1``) counted working day after ``start_day``; spans are closed."""
+    cursor, remaining = start_day, n
     for span in spans:
         assert span.end is not None  # callers handle open pauses before asking
         if span.end - _ONE_DAY <= cursor:
@@ -116,13 +134,40 @@ def _deadline(
             break
         remaining -= free
         cursor = span.end - _ONE_DAY
-    found = calendar.add_working_days(cursor, remaining).day
+    return calendar.add_working_days(cursor, remaining).day
+
+
+def _deadline(
+    calendar: WorkingCalendar, start_day: date, limit_days: int, spans: Sequence[_Span]
+) -> WorkdayResult:
+    """The last working day within the limit: the one before day ``limit + 1``."""
+    beyond = _nth_counted_day(calendar, start_day, limit_days + 1, spans)
+    found = calendar.last_workday_through(beyond - _ONE_DAY)
     return WorkdayResult(found, calendar.any_provisional(start_day + _ONE_DAY, found))
 
 
 def _check_limit(limit_days: int) -> None:
     if limit_days < 0:
         raise ValueError(f"a time limit cannot be negative ({limit_days})")
+
+
+def late_if_due_before(calendar: WorkingCalendar, today: date) -> date:
+    """The date a due date must be before for its stage to be overdue ``today``: the last
+    working day on or before it. The one definition of "overdue" as a single comparison,
+    for SQL (``due_on < :late_before``, see :mod:`storage.reminder_points`)."""
+    return calendar.last_workday_through(today)
+
+
+def is_overdue(calendar: WorkingCalendar, due: date, today: date) -> bool:
+    """Whether a stage due on ``due`` is overdue ``today``: a working day after ``due`` has
+    begun. The weekend after a Friday deadline is not late yet; Monday is."""
+    return due < late_if_due_before(calendar, today)
+
+
+def days_over(calendar: WorkingCalendar, due: date, today: date) -> int:
+    """How many working days a stage due on ``due`` is overdue ``today`` (0: not overdue):
+    the working days after the due date up to today."""
+    return calendar.working_days_between(due, today)
 
 
 def due_date(
@@ -139,6 +184,20 @@ def due_date(
     return _deadline(calendar, _local_date(started_at, tz), limit_days, _spans(pauses, tz))
 
 
+def used_working_days(
+    calendar: WorkingCalendar,
+    started_at: datetime,
+    until: datetime,
+    pauses: Sequence[Pause],
+    tz: tzinfo,
+) -> int:
+    """The working days a stage has used from ``started_at`` up to ``until`` (now, for an
+    open stage; its end, for a finished one): the one count every screen and figure shows."""
+    return _counted_days(
+        calendar, _local_date(started_at, tz), _local_date(until, tz), _spans(pauses, tz)
+    )
+
+
 def stage_clock(
     calendar: WorkingCalendar,
     started_at: datetime,
@@ -151,12 +210,12 @@ def stage_clock(
     _check_limit(limit_days)
     start_day = _local_date(started_at, tz)
     today = _local_date(now, tz)
-    spans = _spans(pauses, tz)
-    used = _counted_days(calendar, start_day, today, spans)
+    used = used_working_days(calendar, started_at, now, pauses, tz)
     due = due_date(calendar, started_at, limit_days, pauses, tz)
     provisional = (due is not None and due.provisional) or (
         today > start_day and calendar.any_provisional(start_day + _ONE_DAY, today)
     )
+    overdue = due is not None and is_overdue(calendar, due.day, today)
     return StageClock(
         limit_days=limit_days,
         used_days=used,
@@ -164,7 +223,8 @@ def stage_clock(
         remaining_days=limit_days - used,
         paused=due is None,
         provisional=provisional,
-        overdue=due is not None and today > due.day,
+        overdue=overdue,
+        days_over=days_over(calendar, due.day, today) if due is not None else 0,
     )
 
 
@@ -175,19 +235,7 @@ def plan_due_on_submit(
     mode: SupplyMode,
     tz: tzinfo,
 ) -> WorkdayResult:
-    """When the supply plan is due for a fresh application: acceptance plus plan limits."""
+    """When the supply plan is due for a fresh application: acceptance plus plan limits,
+    counted from the working day after submission (the day itself never counts)."""
     days = limits.for_stage(Stage.ACCEPT, mode) + limits.for_stage(Stage.PLAN, mode)
-    return calendar.add_working_days(_local_date(submitted_at, tz), days)
-
-
-def utility_working_days(
-    calendar: WorkingCalendar,
-    started_at: datetime,
-    ended_at: datetime,
-    pauses: Sequence[Pause],
-    tz: tzinfo,
-) -> int:
-    """Counted working days in ``(start, end]``: the utility's time, for metrics."""
-    return _counted_days(
-        calendar, _local_date(started_at, tz), _local_date(ended_at, tz), _spans(pauses, tz)
-    )
+    return _deadline(calendar, _local_date(submitted_at, tz), days, [])

@@ -32,7 +32,7 @@ from datetime import datetime, tzinfo
 from typing import TypeVar
 
 from process.calendar import WorkingCalendar
-from process.deadlines import Pause, stage_clock, utility_working_days
+from process.deadlines import Pause, stage_clock, used_working_days
 
 # The survey: four 1–5 scores, then 0–10 for recommending us, then an optional comment.
 SCORE_QUESTIONS: tuple[str, ...] = ("overall", "speed", "service", "informed")
@@ -177,7 +177,7 @@ def measure_visit(
 ) -> VisitMeasure:
     pauses = list(visit.pauses)
     if visit.ended_at is not None:
-        used = utility_working_days(calendar, visit.started_at, visit.ended_at, pauses, tz)
+        used = used_working_days(calendar, visit.started_at, visit.ended_at, pauses, tz)
         return VisitMeasure(visit.stage, used, visit.limit_days, finished=True, overdue_now=False)
     clock = stage_clock(calendar, visit.started_at, visit.limit_days, pauses, now, tz)
     return VisitMeasure(
@@ -188,7 +188,7 @@ def measure_visit(
 def utility_days(calendar: WorkingCalendar, application: ApplicationFacts, tz: tzinfo) -> int:
     """The utility's working days over every finished visit of ``application``."""
     return sum(
-        utility_working_days(calendar, v.started_at, v.ended_at, list(v.pauses), tz)
+        used_working_days(calendar, v.started_at, v.ended_at, list(v.pauses), tz)
         for v in application.visits
         if v.ended_at is not None
     )

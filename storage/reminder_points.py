@@ -9,7 +9,10 @@ started, paused, resumed, changed hands or the calendar changed) it stores on th
 application (migrations 0010 and 0011); from then on, until the next change, the points
 follow from comparing those dates with today:
 
-* after ``deadline_on`` the stage is overdue (told every working day), on it due;
+* from the first working day after ``deadline_on`` the stage is overdue (told every
+  working day), on it due: "overdue" as :func:`process.deadlines.is_overdue` defines it,
+  compared in SQL as ``deadline_on < :late_before`` with the date
+  :func:`process.deadlines.late_if_due_before` gives for the day (a working day is its own);
 * on ``before_on`` one working day is left;
 * from ``half_on`` on, half the limit is used.
 
@@ -42,20 +45,32 @@ DAY_KEY = "stage_day"  # reminder_meta: the last working day whose day pass was 
 PROJECT_STAGES = ("design", "contract")
 
 
-def point_at(day: str) -> str:
+# The parameter that says which due dates are overdue on the day asked about
+# (:func:`process.deadlines.late_if_due_before`); see :func:`told_params`.
+LATE_BEFORE = ":late_before"
+
+
+def overdue_sql(due_column: str, late_before: str = LATE_BEFORE) -> str:
+    """SQL: a stage due on ``due_column`` is overdue, as :func:`process.deadlines.is_overdue`
+    says: from the first working day after its due date."""
+    return f"{due_column} < {late_before}"
+
+
+def point_at(day: str, late_before: str = LATE_BEFORE) -> str:
     """SQL: the most advanced point a row has reached on ``day`` (NULL: none), as
-    process-side ``stage_point()`` says."""
+    process-side ``stage_point()`` says. ``late_before`` is ``day``'s overdue bound; a
+    working day (the day of a day pass) is its own."""
     return f"""
-    CASE WHEN {day} > deadline_on THEN 'overdue'
+    CASE WHEN {overdue_sql("deadline_on", late_before)} THEN 'overdue'
          WHEN {day} = deadline_on THEN 'due'
          WHEN {day} = before_on THEN 'day_before'
          WHEN {day} >= half_on THEN 'half' END"""
 
 
-def mark_at(day: str) -> str:
+def mark_at(day: str, late_before: str = LATE_BEFORE) -> str:
     """SQL: that point with its threshold, as the reminder keys have always named it."""
     return f"""
-    CASE WHEN {day} > deadline_on THEN 'overdue:' || {day}
+    CASE WHEN {overdue_sql("deadline_on", late_before)} THEN 'overdue:' || {day}
          WHEN {day} = deadline_on THEN 'due:' || limit_days
          WHEN {day} = before_on THEN 'day_before:' || (limit_days - 1)
          WHEN {day} >= half_on THEN 'half:' || ((limit_days + 1) / 2) END"""
@@ -64,7 +79,8 @@ def mark_at(day: str) -> str:
 # A running stage, unchanged since its dates were stored.
 DATED = "kind = 'stage' AND state = 'running' AND check_on != '' AND deadline_on IS NOT NULL"
 # The point told last: the last day pass's, for rows it decided, else the row's own.
-TOLD_BEFORE = f"COALESCE(CASE WHEN dated_on < :last THEN {mark_at(':last')} END, reminded)"
+# (The last day pass was on a working day, its own overdue bound.)
+TOLD_BEFORE = f"COALESCE(CASE WHEN dated_on < :last THEN {mark_at(':last', ':last')} END, reminded)"
 # Rows dated today, not yet told (their check_on is today until they are).
 TOLD_BY_RUN = "check_on <= :today AND dated_on = :today"
 # Whom a row's reminder goes to: its customer manager; its project manager too in the
@@ -154,8 +170,17 @@ async def last_day_pass(conn: aiosqlite.Connection) -> date | None:
     return None if value is None else date.fromisoformat(value)
 
 
-def told_params(today: date, last: date | None) -> dict[str, str | None]:
-    return {"today": date_to_db(today), "last": None if last is None else date_to_db(last)}
+def told_params(
+    today: date, last: date | None, late_before: date | None = None
+) -> dict[str, str | None]:
+    """The parameters of the queries above. ``late_before`` is
+    :func:`process.deadlines.late_if_due_before` of ``today``; a caller that only runs on
+    working days may leave it out, a working day being its own."""
+    return {
+        "today": date_to_db(today),
+        "last": None if last is None else date_to_db(last),
+        "late_before": date_to_db(late_before or today),
+    }
 
 
 async def remember_told(
@@ -167,7 +192,7 @@ async def remember_told(
         return
     await run(
         conn,
-        f"""UPDATE reminder_watch SET reminded = COALESCE({mark_at(":last")}, reminded)
+        f"""UPDATE reminder_watch SET reminded = COALESCE({mark_at(":last", ":last")}, reminded)
              WHERE kind = 'stage' AND subject_id IN (SELECT value FROM json_each(:ids))
                AND deadline_on IS NOT NULL AND dated_on < :last""",
         {"last": date_to_db(last), "ids": json.dumps(list(visit_ids))},
@@ -184,10 +209,13 @@ async def any_to_tell(conn: aiosqlite.Connection, today: date) -> bool:
     return row is not None
 
 
-async def mark_told(conn: aiosqlite.Connection, today: date, *, whole_day: bool) -> None:
+async def mark_told(
+    conn: aiosqlite.Connection, today: date, *, whole_day: bool, late_before: date | None = None
+) -> None:
     """Record what this run told: each row dated today keeps its point; a day pass records
-    its day, and rows dated earlier but never told (a run that stopped) are left to it."""
-    params = {"today": date_to_db(today), "never": NEVER}
+    its day, and rows dated earlier but never told (a run that stopped) are left to it.
+    Points are told on working days, each its own overdue bound (``late_before``)."""
+    params = {**told_params(today, None, late_before), "never": NEVER}
     await run(
         conn,
         f"UPDATE reminder_watch SET reminded = COALESCE({mark_at(':today')}, reminded), "

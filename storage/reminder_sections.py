@@ -17,6 +17,7 @@ import aiosqlite
 
 from storage.codec import date_to_db, optional_date_from_db
 from storage.db import fetch_all, fetch_one
+from storage.reminder_points import overdue_sql
 
 # (application, district, due date) in the order of an index, so that "the first few of a
 # district" stops after a few rows instead of sorting them all.
@@ -33,7 +34,7 @@ _SECTIONS = {
          WHERE submitted_at >= :since AND submitted_at < :until
     """,
     "due_today": _STAGE_ROWS.format(state="running", when="due_on = :today"),
-    "overdue": _STAGE_ROWS.format(state="running", when="due_on < :today"),
+    "overdue": _STAGE_ROWS.format(state="running", when=overdue_sql("due_on")),
     "paused": _STAGE_ROWS.format(state="paused", when="1"),
 }
 DIGEST_SECTIONS: tuple[str, ...] = tuple(_SECTIONS)
@@ -71,11 +72,20 @@ async def district_section(
     per_district: int,
     since: str = "",
     until: str = "",
+    late_before: date | None = None,
 ) -> DistrictSection:
     """Counted in one pass, listed by a few rows per district. ``since``/``until`` bound
-    "new" as stored timestamps (UTC ISO text)."""
+    "new" as stored timestamps (UTC ISO text). ``late_before`` says which due dates are
+    overdue ``today`` (:func:`process.deadlines.late_if_due_before`); a working day, the
+    only kind of day the digest and the escalations run on, is its own."""
     found = _SECTIONS[name]
-    params = {"today": date_to_db(today), "since": since, "until": until, "n": per_district}
+    params = {
+        "today": date_to_db(today),
+        "late_before": date_to_db(late_before or today),
+        "since": since,
+        "until": until,
+        "n": per_district,
+    }
     counts = {
         r["district"]: r["n"]
         for r in await fetch_all(
@@ -107,12 +117,15 @@ async def district_section(
     return DistrictSection(counts, first, overall)
 
 
-async def any_overdue(conn: aiosqlite.Connection, today: date) -> bool:
-    """Whether any running stage of an active application is past its due date."""
+async def any_overdue(
+    conn: aiosqlite.Connection, today: date, late_before: date | None = None
+) -> bool:
+    """Whether any running stage of an active application is overdue ``today``
+    (``late_before`` as for :func:`district_section`)."""
     row = await fetch_one(
         conn,
         "SELECT 1 FROM reminder_watch WHERE kind = 'stage' AND state = 'running' "
-        "AND due_on < ? LIMIT 1",
-        (date_to_db(today),),
+        f"AND {overdue_sql('due_on')} LIMIT 1",
+        {"late_before": date_to_db(late_before or today)},
     )
     return row is not None

@@ -18,7 +18,14 @@ import aiosqlite
 from process.roles import Role
 from storage.codec import optional_date_from_db
 from storage.db import fetch_all
-from storage.reminder_points import PROJECT_PM, mark_at, point_at, told_params, told_today
+from storage.reminder_points import (
+    PROJECT_PM,
+    mark_at,
+    overdue_sql,
+    point_at,
+    told_params,
+    told_today,
+)
 
 POINTS = ("overdue", "due", "day_before", "half")
 
@@ -63,11 +70,13 @@ class Holder:
 
 
 # How many rows are at each point today (the rows are past ``half_on``, see told_today).
-_AT_POINTS = """
-    SUM(:today > deadline_on) AS overdue,
-    SUM(:today = deadline_on) AS due,
-    SUM(:today = before_on AND :today < deadline_on) AS day_before,
-    SUM(:today < deadline_on AND :today != before_on) AS half
+# The same points as point_at() names them, one at a time.
+_NOT_LATE = f"NOT ({overdue_sql('deadline_on')})"
+_AT_POINTS = f"""
+    SUM({overdue_sql("deadline_on")}) AS overdue,
+    SUM({_NOT_LATE} AND :today = deadline_on) AS due,
+    SUM({_NOT_LATE} AND :today != deadline_on AND :today = before_on) AS day_before,
+    SUM({_NOT_LATE} AND :today != deadline_on AND :today != before_on) AS half
 """
 # Held rows counted per customer manager and per project manager along their indexes (in
 # their order, so without sorting), the rest per district.
@@ -83,12 +92,18 @@ _GROUPS = {
 
 
 async def told_groups(
-    conn: aiosqlite.Connection, today: date, last: date | None, *, whole_day: bool
+    conn: aiosqlite.Connection,
+    today: date,
+    last: date | None,
+    *,
+    whole_day: bool,
+    late_before: date | None = None,
 ) -> list[ToldGroup]:
     """Today's untold points, counted per customer manager, per project manager (in the
-    stages where they act) and per district for the rows nobody holds."""
+    stages where they act) and per district for the rows nobody holds. ``late_before``:
+    see :func:`storage.reminder_points.told_params`."""
     told = told_today(whole_day=whole_day)
-    params = told_params(today, last)
+    params = told_params(today, last, late_before)
     groups: list[ToldGroup] = []
     for by, sql in _GROUPS.items():
         for r in await fetch_all(conn, sql.format(told=told), params):
@@ -134,6 +149,7 @@ async def told_lines(
     *,
     whole_day: bool,
     lines: int,
+    late_before: date | None = None,
 ) -> list[list[ToldLine]]:
     """The first ``lines`` of each holder's list, the most urgent (earliest due) first."""
     told = told_today(whole_day=whole_day)
@@ -141,7 +157,7 @@ async def told_lines(
     for start in range(0, len(holders), _PARTS_PER_QUERY):
         chunk = range(start, min(start + _PARTS_PER_QUERY, len(holders)))
         parts = " UNION ALL ".join(_part(holders[n], n, told) for n in chunk)
-        params: dict[str, object] = {**told_params(today, last), "lines": lines}
+        params: dict[str, object] = {**told_params(today, last, late_before), "lines": lines}
         for n in chunk:
             params[f"who{n}"] = holders[n].user_id
             params[f"district{n}"] = holders[n].district

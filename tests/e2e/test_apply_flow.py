@@ -113,7 +113,7 @@ async def test_status_list_and_card_show_only_own_applications(
     assert "▶️ 1. 业务受理" in text and "⬜ 5. 投运送电" in text
     assert "0/1 个工作日" in text
     assert "期限：2026年11月30日（周一）" in text  # accept: one working day after Friday
-    assert "2026年12月14日" in text  # the plan's due date
+    assert "2026年12月14日" not in text  # one deadline: the live one, not the estimate
     assert "补交用电地址产权证明或租赁合同" in text
     assert "提交申请" in text  # history
 

@@ -12,9 +12,11 @@ from process.deadlines import (
     Pause,
     StageClock,
     due_date,
+    is_overdue,
+    late_if_due_before,
     plan_due_on_submit,
     stage_clock,
-    utility_working_days,
+    used_working_days,
 )
 from process.limits import TimeLimits
 from process.stages import SupplyMode
@@ -82,8 +84,9 @@ def test_nested_and_adjacent_pauses() -> None:
 
 def test_a_pause_before_the_start_only_covers_the_days_after_it() -> None:
     pauses = [Pause(at(2026, 2, 25), at(2026, 3, 4)), Pause(at(2026, 2, 2), at(2026, 2, 5))]
-    # Tue 3 March is still paused; counted 4, 5, 6, 9, 10.
-    assert due(MONDAY, 5, pauses) == date(2026, 3, 10)
+    # Tue 3 and Wed 4 March begin paused (the clock resumes on the 4th, which does not
+    # count); counted 5, 6, 9, 10, 11.
+    assert due(MONDAY, 5, pauses) == date(2026, 3, 11)
 
 
 def test_a_pause_after_the_deadline_changes_nothing() -> None:
@@ -158,9 +161,9 @@ def test_stage_clock_while_paused() -> None:
     clock = stage_clock(CALENDAR, MONDAY, 5, pauses, at(2026, 3, 12), TZ)
     assert clock == StageClock(
         limit_days=5,
-        used_days=1,  # only Tue 3 March
+        used_days=2,  # Tue 3 March, and Wed 4: the clock ran as it began
         due=None,
-        remaining_days=4,
+        remaining_days=3,
         paused=True,
         provisional=False,
         overdue=False,
@@ -184,16 +187,57 @@ def test_stage_clock_reaching_into_2027_is_provisional() -> None:
 
 
 def test_stage_clock_paused_in_2027_is_provisional_by_its_counted_days() -> None:
-    # Counted: 29, 30, 31 Dec and 4, 5 Jan; paused from Wed 6 Jan.
+    # Counted: 29, 30, 31 Dec and 4, 5, 6 Jan; paused during Wed 6 Jan.
     clock = stage_clock(CALENDAR, at(2026, 12, 28), 20, [Pause(at(2027, 1, 6))], at(2027, 1, 8), TZ)
-    assert (clock.paused, clock.due, clock.used_days, clock.provisional) == (True, None, 5, True)
+    assert (clock.paused, clock.due, clock.used_days, clock.provisional) == (True, None, 6, True)
 
 
-def test_utility_working_days_for_metrics() -> None:
+def test_used_working_days_for_metrics() -> None:
     pauses = [Pause(at(2026, 3, 4), at(2026, 3, 6))]
-    assert utility_working_days(CALENDAR, MONDAY, at(2026, 3, 13), pauses, TZ) == 7
-    assert utility_working_days(CALENDAR, MONDAY, at(2026, 3, 13), [], TZ) == 9
+    assert used_working_days(CALENDAR, MONDAY, at(2026, 3, 13), pauses, TZ) == 7
+    assert used_working_days(CALENDAR, MONDAY, at(2026, 3, 13), [], TZ) == 9
+    # Paused during Thu 12 March: the 12th was counted as it began, the 13th is not.
+    assert used_working_days(CALENDAR, MONDAY, at(2026, 3, 13), [Pause(at(2026, 3, 12))], TZ) == 8
+    assert used_working_days(CALENDAR, MONDAY, MONDAY, [], TZ) == 0
+
+
+def test_the_day_the_clock_resumes_does_not_count() -> None:
+    # Design review: the stage starts paused (the customer designs) and the design comes on
+    # Thu 30 Apr 2026. 1-5 May are the Labour Day break, Sat 9 May a make-up working day.
+    started = at(2026, 4, 27)
+    pauses = [Pause(started, at(2026, 4, 30, 15))]
+    on_the_day = stage_clock(CALENDAR, started, 5, pauses, at(2026, 4, 30, 16), TZ)
+    assert (on_the_day.used_days, on_the_day.due) == (0, date(2026, 5, 11))
+    assert stage_clock(CALENDAR, started, 5, pauses, at(2026, 5, 9), TZ).used_days == 4
+
+
+def test_the_day_the_clock_stops_stays_counted() -> None:
+    # Six days used by Tue 10 March; paused at 17:00 that day, the count stays six.
+    before = stage_clock(CALENDAR, MONDAY, 5, [], at(2026, 3, 10, 16), TZ)
+    after = stage_clock(CALENDAR, MONDAY, 5, [Pause(at(2026, 3, 10, 17))], at(2026, 3, 10, 18), TZ)
+    assert (before.used_days, before.overdue) == (6, True)
+    assert (after.used_days, after.paused, after.overdue) == (6, True, False)
+    # Ended the next day while still paused: the statistics count the same six.
     assert (
-        utility_working_days(CALENDAR, MONDAY, at(2026, 3, 13), [Pause(at(2026, 3, 12))], TZ) == 7
+        used_working_days(CALENDAR, MONDAY, at(2026, 3, 11), [Pause(at(2026, 3, 10, 17))], TZ) == 6
     )
-    assert utility_working_days(CALENDAR, MONDAY, MONDAY, [], TZ) == 0
+
+
+def test_a_stage_resumed_with_its_whole_limit_used_is_due_the_day_it_resumes() -> None:
+    # Limit 1: Tue 3 March used, paused that day, resumed Thu 5: due Thu 5, late from Fri 6.
+    pauses = [Pause(at(2026, 3, 3, 11), at(2026, 3, 5, 15))]
+    clock = stage_clock(CALENDAR, MONDAY, 1, pauses, at(2026, 3, 5, 16), TZ)
+    assert (clock.used_days, clock.due, clock.overdue) == (1, date(2026, 3, 5), False)
+    friday = stage_clock(CALENDAR, MONDAY, 1, pauses, at(2026, 3, 6, 9), TZ)
+    assert (friday.used_days, friday.overdue, friday.days_over) == (2, True, 1)
+
+
+def test_overdue_from_the_first_working_day_after_the_due_date() -> None:
+    # Due Fri 6 March: not late on the weekend, late on Monday by one working day.
+    friday_start = at(2026, 3, 5)
+    for day, late, over in ((6, False, 0), (7, False, 0), (8, False, 0), (9, True, 1)):
+        clock = stage_clock(CALENDAR, friday_start, 1, [], at(2026, 3, day), TZ)
+        assert (clock.due, clock.overdue, clock.days_over) == (date(2026, 3, 6), late, over)
+    assert is_overdue(CALENDAR, date(2026, 2, 13), date(2026, 2, 14)) is True  # make-up Sat
+    assert is_overdue(CALENDAR, date(2026, 2, 14), date(2026, 2, 23)) is False  # festival
+    assert late_if_due_before(CALENDAR, date(2026, 2, 23)) == date(2026, 2, 14)
