@@ -18,7 +18,7 @@ from tests.e2e.apply_walk import submit_application
 from tests.e2e.customer import Customer
 from tests.e2e.harness import BotRunner, shanghai
 from tests.e2e.reminder_timeline import Heard, Timeline
-from tests.e2e.staff_seed import seed_application
+from tests.e2e.staff_seed import seed_application, walk_workflow
 from tests.e2e.staffing import enrol
 
 DIGEST = "☀️ 每日简报"
@@ -105,3 +105,35 @@ async def test_a_missed_digest_waits_for_the_next_morning_and_counts_the_gap(
     assert digests == [shanghai(2026, 12, 2, 8, 30), shanghai(2026, 12, 4, 8, 30)]
     rows = await bot.query("SELECT key FROM outbox WHERE key LIKE 'digest:%' ORDER BY id")
     assert [r["key"].rsplit(":", 1)[1] for r in rows] == ["2026-12-01", "2026-12-02", "2026-12-04"]
+
+
+async def test_a_customers_step_at_night_reaches_the_manager_in_the_morning(
+    emulator: BotApiEmulator, bot: BotRunner
+) -> None:
+    manager = await enrol(emulator, bot, 2001, Role.CUSTOMER_MANAGER, "王经理")
+    assert bot.app is not None
+    svc = services_of(bot.app)
+    alice = Customer(emulator, emulator.user(1001, first_name="张伟"))
+    await alice.say("/start")
+    app = await seed_application(svc, customer_id=1001, manager=2001)
+    await walk_workflow(
+        svc,
+        app.id,
+        [
+            ("accept", 2001),
+            ("propose_slots", 2001),
+            ("pick_slot", 1001),
+            ("survey_done", 2001),
+            ("send_plan", 2001),
+        ],
+    )
+    timeline = Timeline(bot, {"manager": manager.user})
+    timeline.forget_so_far()
+
+    bot.clock.set(shanghai(2026, 12, 1, 22, 30))
+    card = await alice.say(f"/status {app.number}")
+    done = await alice.press(card, "确认供电方案")
+    assert "确认供电方案" in (done.text or "")
+    assert await timeline.step(shanghai(2026, 12, 1, 22, 30)) == []
+    morning = await timeline.step(shanghai(2026, 12, 2, 8, 0))
+    assert [h.person for h in morning] == ["manager"] and app.number in morning[0].text
