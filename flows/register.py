@@ -97,7 +97,7 @@ def register_handlers(application: Application) -> None:  # type: ignore[type-ar
     application.add_handler(
         MessageHandler(PRIVATE & filters.UpdateType.EDITED_MESSAGE, start_flow.edited_message)
     )
-    application.add_handler(MessageHandler(message, start_flow.unexpected_message))
+    application.add_handler(MessageHandler(message, staff_home.unexpected_message))
     application.add_handler(CallbackQueryHandler(start_flow.expired_button))
     application.add_handler(
         ChatMemberHandler(start_flow.membership_changed, ChatMemberHandler.MY_CHAT_MEMBER)

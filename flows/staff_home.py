@@ -53,6 +53,22 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if member is None:
         await start_flow.on_text(update, context)
         return
+    await _what_staff_can_do(update, context, member)
+
+
+async def unexpected_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A file, sticker or location outside any flow: staff hear what they can do, not the
+    customers' "/apply to start an application"."""
+    member = await _active_member(update, context)
+    if member is None:
+        await start_flow.unexpected_message(update, context)
+        return
+    await _what_staff_can_do(update, context, member)
+
+
+async def _what_staff_can_do(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, member: Staff
+) -> None:
     message = update.effective_message
     text = message.text if message is not None and message.text else ""
     number = next(

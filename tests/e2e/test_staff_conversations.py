@@ -31,6 +31,9 @@ async def test_staff_typing_free_text_get_a_staff_answer_not_the_phone_prompt(
     assert "/app HV-2026-000001" in text and "/queue" in text and "/help" in text
     plain = await manager.say("你好")
     assert "11位" not in (plain.text or "") and "/queue" in (plain.text or "")
+    await manager.user.send_sticker()
+    sticker = await manager.settle()
+    assert "/apply" not in (sticker.text or "") and "/queue" in (sticker.text or "")
     [user] = await bot.query("SELECT phone FROM users WHERE user_id = 2001")
     assert user["phone"] is None  # nothing was taken for a number
 
