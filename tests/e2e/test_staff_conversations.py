@@ -50,6 +50,14 @@ async def test_an_admins_start_is_a_staff_welcome_without_a_phone_prompt(
     assert "管理员" in answers[0] and "/staff" in answers[0]
     assert admin.user.messages()[-1].buttons == ["中文", "English"]
 
+    # A first admin named in HVCONNECT_ADMINS, writing for the first time, likewise.
+    bot.reconfigure(admins=frozenset({2010}))
+    await bot.restart()
+    first = Customer(emulator, emulator.user(2010, first_name="钱管理"))
+    await first.say("/start")
+    [welcome] = [m.text or "" for m in first.user.messages() if m.from_bot]
+    assert "管理员" in welcome and "分享您的手机号" not in welcome
+
 
 async def test_a_language_switch_brings_the_staff_members_menu_along(
     emulator: BotApiEmulator, bot: BotRunner
