@@ -27,7 +27,7 @@ from flows.reminder_buttons import reminder_buttons
 from flows.services import SERVICES_KEY, Services, Settings, services
 from flows.staff_enrol import bootstrap_known_admins
 from notifications.outbox import Outbox
-from notifications.quiet_hours import QuietHours
+from notifications.quiet_hours import QuietHours, StaffHours
 from notifications.render import Texts
 from notifications.scheduler import Scheduler
 from notifications.sender import OutboxSender
@@ -84,6 +84,7 @@ async def build_application(
             districts=config.districts,
             max_document_bytes=config.max_document_mb * 1024 * 1024,
             admins=config.admins,
+            staff_hours=staff_hours_of(config),
         ),
         clock=clock,
         calendar=WorkingCalendar(
@@ -219,6 +220,10 @@ def survey_sweep(svc: Services, config: Config) -> SurveySweep:
     return SurveySweep(svc.db, svc.outbox, svc.texts, svc.calendar, config.tz, times)
 
 
+def staff_hours_of(config: Config) -> StaffHours:
+    return StaffHours(config.reminders.staff_hours_start, config.reminders.staff_hours_end)
+
+
 def register_reminders(svc: Services, config: Config) -> None:
     """The reminder sweeps (staff, customers, digest), run by the scheduler every minute."""
     reminders = config.reminders
@@ -232,6 +237,7 @@ def register_reminders(svc: Services, config: Config) -> None:
             followup_after_days=reminders.followup_after_days,
             owed_every_days=reminders.owed_every_days,
             digest_at=reminders.digest_at,
+            staff_hours=staff_hours_of(config),
         ),
         buttons=reminder_buttons(svc.texts, svc.settings.tz),
     )

@@ -50,6 +50,9 @@ class Reminders:
     followup_after_days: int = 3
     owed_every_days: int = 3
     digest_at: time = time(8, 30)
+    # Staff are written to from here to there on working days; what is not urgent waits.
+    staff_hours_start: time = time(8, 0)
+    staff_hours_end: time = time(18, 0)
 
 
 @dataclass(frozen=True)
@@ -278,10 +281,25 @@ def _whole(table: Mapping[str, Any], key: str, default: int, low: int, high: int
 
 def _reminders(table: Mapping[str, Any]) -> Reminders:
     defaults = Reminders()
-    return Reminders(
+    reminders = Reminders(
         quiet_start=_clock_time(table, "quiet_start", defaults.quiet_start),
         quiet_end=_clock_time(table, "quiet_end", defaults.quiet_end),
         followup_after_days=_whole(table, "reminders.followup_after_days", 3, 1, 60),
         owed_every_days=_whole(table, "reminders.owed_every_days", 3, 1, 60),
         digest_at=_clock_time(table, "digest_at", defaults.digest_at),
+        staff_hours_start=_clock_time(table, "staff_hours_start", defaults.staff_hours_start),
+        staff_hours_end=_clock_time(table, "staff_hours_end", defaults.staff_hours_end),
     )
+    if not reminders.staff_hours_start < reminders.staff_hours_end:
+        raise ConfigError(
+            "HVCONNECT_CONFIG: reminders.staff_hours_start: expected a time before "
+            f"staff_hours_end ({reminders.staff_hours_end:%H:%M}), got "
+            f"{reminders.staff_hours_start:%H:%M}"
+        )
+    if not reminders.staff_hours_start <= reminders.digest_at < reminders.staff_hours_end:
+        raise ConfigError(
+            "HVCONNECT_CONFIG: reminders.digest_at: expected a time within the staff hours "
+            f"({reminders.staff_hours_start:%H:%M}–{reminders.staff_hours_end:%H:%M}), got "
+            f"{reminders.digest_at:%H:%M}"
+        )
+    return reminders

@@ -18,7 +18,17 @@ from telegram.ext import (
     filters,
 )
 
-from flows import card, management, queue, staff_access, staff_enrol, stats, survey_recovery
+from flows import (
+    card,
+    language,
+    management,
+    queue,
+    staff_access,
+    staff_enrol,
+    staff_home,
+    stats,
+    survey_recovery,
+)
 from flows import start as start_flow
 from flows.apply import build_apply_conversation
 from flows.common import load_user
@@ -31,7 +41,6 @@ from flows.workflow_handlers import build_workflow_conversation
 from notifications.render import LOCALES, Texts
 
 PRIVATE = filters.ChatType.PRIVATE
-CUSTOMER_COMMANDS = ("start", "apply", "status", "contact", "survey", "lang", "help", "cancel")
 
 
 def register_handlers(application: Application) -> None:  # type: ignore[type-arg]
@@ -56,8 +65,8 @@ def register_handlers(application: Application) -> None:  # type: ignore[type-ar
     application.add_handler(build_apply_conversation())
     application.add_handler(build_staff_conversation())
     for name, callback in (
-        ("start", start_flow.start),
-        ("lang", start_flow.choose_language),
+        ("start", staff_home.start),
+        ("lang", language.choose_language),
         ("help", staff_access.help_command),
         ("status", status),
         ("cancel", start_flow.cancel_outside),
@@ -70,7 +79,7 @@ def register_handlers(application: Application) -> None:  # type: ignore[type-ar
         ("export", stats.export_command),
     ):
         application.add_handler(CommandHandler(name, callback, filters=PRIVATE))
-    application.add_handler(CallbackQueryHandler(start_flow.on_language, pattern=r"^lang:"))
+    application.add_handler(CallbackQueryHandler(language.on_language, pattern=r"^lang:"))
     application.add_handler(CallbackQueryHandler(card.on_card_button, pattern=r"^card:"))
     application.add_handler(CallbackQueryHandler(card.on_documents_button, pattern=r"^docs:"))
     application.add_handler(
@@ -82,13 +91,13 @@ def register_handlers(application: Application) -> None:  # type: ignore[type-ar
     application.add_handler(MessageHandler(message & filters.CONTACT, start_flow.on_contact))
     application.add_handler(MessageHandler(message & BARE_SCORE, on_bare_score))
     application.add_handler(
-        MessageHandler(message & filters.TEXT & ~filters.COMMAND, start_flow.on_text)
+        MessageHandler(message & filters.TEXT & ~filters.COMMAND, staff_home.on_text)
     )
     application.add_handler(MessageHandler(message & filters.COMMAND, start_flow.unknown_command))
     application.add_handler(
         MessageHandler(PRIVATE & filters.UpdateType.EDITED_MESSAGE, start_flow.edited_message)
     )
-    application.add_handler(MessageHandler(message, start_flow.unexpected_message))
+    application.add_handler(MessageHandler(message, staff_home.unexpected_message))
     application.add_handler(CallbackQueryHandler(start_flow.expired_button))
     application.add_handler(
         ChatMemberHandler(start_flow.membership_changed, ChatMemberHandler.MY_CHAT_MEMBER)
@@ -97,9 +106,4 @@ def register_handlers(application: Application) -> None:  # type: ignore[type-ar
 
 def command_menus(texts: Texts) -> dict[str, list[BotCommand]]:
     """The customer's command menu per language, for setMyCommands."""
-    return {
-        locale: [
-            BotCommand(name, texts.label(locale, f"command.{name}")) for name in CUSTOMER_COMMANDS
-        ]
-        for locale in LOCALES
-    }
+    return {locale: language.customer_menu(texts, locale) for locale in LOCALES}

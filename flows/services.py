@@ -6,13 +6,14 @@ the sandbox can run the same handlers over another database, clock or calendar.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import tzinfo
 from typing import Any
 
 from telegram.ext import CallbackContext
 
 from notifications.outbox import Outbox
+from notifications.quiet_hours import StaffHours
 from notifications.render import Texts
 from notifications.scheduler import Scheduler
 from notifications.sender import OutboxSender
@@ -43,6 +44,8 @@ class Settings:
     districts: tuple[str, ...]
     max_document_bytes: int
     admins: frozenset[int] = frozenset()  # HVCONNECT_ADMINS: made admins when they write
+    # When staff are written to; alerts that are not urgent wait for these hours.
+    staff_hours: StaffHours = field(default_factory=StaffHours)
 
 
 @dataclass(frozen=True)

@@ -50,10 +50,29 @@ async def require_staff(
     member = await svc.staff.get(user.user_id)
     if member is not None and member.active and (roles is None or member.role in roles):
         return member
+    if member is not None and member.active and roles is not None:
+        # Staff, but of another role: say whose command it is, not "for staff".
+        await say(
+            update, context, "staff/role_only", command=_command(update), roles=_ranked(roles)
+        )
+        return None
     await say(update, context, "common/staff_only")
     if member is not None and not member.active:
         await restore_customer_menu(context.bot, user.chat_id)
     return None
+
+
+def _command(update: Update) -> str | None:
+    """The command the speaker typed (``stats`` for ``/stats 2026``), if they typed one."""
+    message = update.effective_message
+    text = message.text if message is not None and message.text else ""
+    if not text.startswith("/"):
+        return None
+    return text.split()[0].removeprefix("/").split("@")[0] or None
+
+
+def _ranked(roles: Collection[Role]) -> list[str]:
+    return [role.value for role in Role if role in roles]
 
 
 def staff_menu(texts: Texts, locale: str, role: Role) -> list[BotCommand]:

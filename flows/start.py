@@ -8,14 +8,28 @@ from telegram import ReplyKeyboardRemove, Update
 from telegram.ext import ContextTypes
 
 from flows import keyboards
-from flows.apply_fields import stale_button
-from flows.common import USER_KEY, answer_button, current_user, remember_user, say
+from flows.common import (
+    USER_KEY,
+    answer_button,
+    current_user,
+    remember_user,
+    say,
+    telegram_locale,
+)
 from flows.services import services
-from notifications.render import LOCALES
 from process.validators import ValidationError, validate_mobile
+
+# Set while a new customer's phone prompt waits for their choice of language.
+PHONE_AFTER_LANGUAGE_KEY = "hvconnect.phone_after_language"
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The welcome, with the language buttons, and the phone prompt if we still need one.
+
+    The prompt is written in the user's language, so it comes at once only when that is
+    known: chosen before, or told by their Telegram client. Otherwise it follows the
+    choice (:func:`flows.language.switch_language`).
+    """
     svc = services(context)
     user = await current_user(update, context)
     await say(
@@ -25,42 +39,39 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         name=user.first_name or "",
         reply_markup=keyboards.language_choice(svc.texts, user.locale),
     )
-    if not user.phone:
-        await say(
-            update,
-            context,
-            "start/ask_phone",
-            reply_markup=keyboards.share_phone(svc.texts, user.locale),
-        )
+    if user.phone:
+        return
+    if user.locale_chosen or _client_language(update) is not None:
+        await ask_phone(update, context)
+    elif context.user_data is not None:
+        context.user_data[PHONE_AFTER_LANGUAGE_KEY] = True
 
 
-async def choose_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+def _client_language(update: Update) -> str | None:
+    tg_user = update.effective_user
+    code = tg_user.language_code if tg_user is not None else None
+    return telegram_locale(code, "") or None
+
+
+async def ask_phone(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     svc = services(context)
     user = await current_user(update, context)
+    if context.user_data is not None:
+        context.user_data.pop(PHONE_AFTER_LANGUAGE_KEY, None)
     await say(
         update,
         context,
-        "lang/choose",
-        reply_markup=keyboards.language_choice(svc.texts, user.locale),
+        "start/ask_phone",
+        reply_markup=keyboards.share_phone(svc.texts, user.locale),
     )
 
 
-async def on_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    query = update.callback_query
-    assert query is not None and query.data is not None
-    locale = query.data.removeprefix("lang:")
-    if locale not in LOCALES:
-        await stale_button(update, context)
-        return
-    svc = services(context)
-    user = await current_user(update, context)
-    await answer_button(query)
-    now = svc.clock.now()
-    await svc.users.set_locale(user.user_id, locale, now)
-    updated = await svc.users.get(user.user_id)
-    assert updated is not None
-    remember_user(context, updated)
-    await say(update, context, "lang/changed")
+def phone_waited_for_language(context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """Whether /start held the phone prompt back until a language is chosen (asked once:
+    the mark is taken away)."""
+    if context.user_data is None:
+        return False
+    return bool(context.user_data.pop(PHONE_AFTER_LANGUAGE_KEY, False))
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -19,6 +19,7 @@ from telegram import InlineKeyboardMarkup
 from flows.services import Services
 from flows.workflow_buttons import customer_actions_markup, open_card_markup
 from flows.workflow_effects import TELLS_CUSTOMER, Given, write_effects
+from notifications.quiet_hours import staff_send_at
 from process.roles import Role
 from process.stages import Stage, SupplyMode
 from process.workflow import STEP_STAGE, Action, Refusal, Step, actors_for, check
@@ -161,12 +162,16 @@ async def _tell(
     manager: str | None,
 ) -> None:
     markup: InlineKeyboardMarkup | None
+    not_before = None
     if recipient.user_id == app.customer_id:
         markup = customer_actions_markup(svc.texts, recipient.locale, app, slots, svc.settings.tz)
         template = f"wf/notice/{action}"
     else:
         markup = open_card_markup(svc.texts, recipient.locale, app)
         template = "wf/notice_staff"
+        # A customer's step at night is for the staff's next working hours.
+        settings = svc.settings
+        not_before = staff_send_at(now, svc.calendar, settings.staff_hours, settings.tz)
     # The plan or contract goes with the notice, by the method of its type: Telegram
     # refuses a photo's file id in sendDocument.
     attached = (
@@ -182,6 +187,7 @@ async def _tell(
         now=now,
         application_id=app.id,
         reply_markup=markup,
+        not_before=not_before,
         document_file_id=attached.file_id if attached and attached.sent_as != "photo" else None,
         photo_file_id=attached.file_id if attached and attached.sent_as == "photo" else None,
         params={

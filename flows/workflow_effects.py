@@ -113,4 +113,11 @@ async def write_effects(
     if action == "schedule_energization" and given.day is not None:
         await wf_storage.set_energize_date(conn, application.id, given.day)
         facts["day"] = given.day.isoformat()
+    if action == "energized" and given.day is not None and given.day != application.energize_date:
+        # Switched on earlier than scheduled (confirmed by the one who pressed): the record
+        # says when the power really came on, and what had been planned.
+        await wf_storage.set_energize_date(conn, application.id, given.day)
+        facts["day"] = given.day.isoformat()
+        if application.energize_date is not None:
+            facts["scheduled"] = application.energize_date.isoformat()
     return facts

@@ -7,6 +7,7 @@ loses nothing) and asks for it; the next message completes it. ``/cancel`` drops
 
 from __future__ import annotations
 
+import re
 import warnings
 from typing import Any
 
@@ -34,7 +35,7 @@ from process.clock import today
 from process.validators import ValidationError
 from process.workflow import ACTIONS, Action, Input, Refusal
 from process.workflow_inputs import MAX_RISKS, parse_energize_day, parse_note, parse_slots
-from storage.models import DocumentInput, User
+from storage.models import Application, DocumentInput, User
 
 CONVERSATION_NAME = "workflow"
 TYPED = {
@@ -45,6 +46,9 @@ TYPED = {
 }
 FILES = {Input.DOCUMENTS: "input:files", Input.PLAN: "input:files", Input.CONTRACT: "input:files"}
 DONE_DATA = "wfdone"
+# "Energized" pressed before the scheduled day: the answer to "really, today?".
+EARLY = "wfe:"
+EARLY_ANSWER = re.compile(r"wfe:(?P<answer>yes|no):(?P<app>\d{1,12}):(?P<version>\d{1,9})")
 FIGURES = "input:figures"
 
 
@@ -63,6 +67,9 @@ async def on_action_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         await _refuse(update, context, user, verdict)
         return ConversationHandler.END
     await answer_button(query)
+    if verdict.name == "energized" and _before_schedule(svc, application):
+        await _ask_early(update, context, svc, user, application, press.version)
+        return ConversationHandler.END
     if verdict.needs in (Input.NONE, Input.SLOT):
         if verdict.needs is Input.SLOT and not await _slot_is_offered(
             svc, application.id, press.slot_id
@@ -97,6 +104,79 @@ async def on_action_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         reply_markup=_done_markup(svc, user, verdict),
     )
     return TYPED.get(verdict.needs) or FILES[verdict.needs]
+
+
+def _before_schedule(svc: Services, application: Application) -> bool:
+    scheduled = application.energize_date
+    return scheduled is not None and today(svc.clock) < scheduled
+
+
+async def _ask_early(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    svc: Services,
+    user: User,
+    application: Application,
+    version: int,
+) -> None:
+    """ "Energized" before the scheduled day: a slip of the finger or a real early switch-on.
+    Asked, so that the date recorded is the day the power really came on."""
+    suffix = f"{application.id}:{version}"
+    markup = keyboards.inline(
+        [
+            keyboards.button(
+                svc.texts.label(user.locale, "btn.energized_early"), f"{EARLY}yes:{suffix}"
+            )
+        ],
+        [
+            keyboards.button(
+                svc.texts.label(user.locale, "btn.energized_keep"), f"{EARLY}no:{suffix}"
+            )
+        ],
+    )
+    await say(
+        update,
+        context,
+        "wf/confirm_early",
+        app=application,
+        scheduled=application.energize_date,
+        today=today(svc.clock),
+        reply_markup=markup,
+    )
+
+
+async def on_early_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    """The answer to "energized before the scheduled day?": record today, or keep the plan."""
+    query = update.callback_query
+    assert query is not None
+    svc = services(context)
+    user = await current_user(update, context)
+    match = EARLY_ANSWER.fullmatch(query.data or "")
+    application = await svc.applications.get(int(match["app"])) if match else None
+    if match is None or application is None:
+        await _refuse(update, context, user, Refusal.NOT_YOURS)
+        return ConversationHandler.END
+    version = int(match["version"])
+    verdict = await authorize(svc, user, application, "energized", version)
+    if isinstance(verdict, Refusal):
+        await _refuse(update, context, user, verdict)
+        return ConversationHandler.END
+    await answer_button(query)
+    await drop_buttons(query)
+    if match["answer"] == "no":
+        await say(
+            update,
+            context,
+            "wf/early_kept",
+            app=application,
+            scheduled=application.energize_date,
+            reply_markup=open_card_markup(svc.texts, user.locale, application),
+        )
+        return ConversationHandler.END
+    await _finish(
+        update, context, svc, user, verdict, application.id, version, Given(day=today(svc.clock))
+    )
+    return ConversationHandler.END
 
 
 async def on_typed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int | None:
@@ -333,7 +413,10 @@ def build_workflow_conversation() -> ConversationHandler[Any]:
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*per_message.*", category=PTBUserWarning)
         return ConversationHandler(
-            entry_points=[CallbackQueryHandler(on_action_button, pattern=r"^wf:")],
+            entry_points=[
+                CallbackQueryHandler(on_action_button, pattern=r"^wf:"),
+                CallbackQueryHandler(on_early_answer, pattern=f"^{EARLY}"),
+            ],
             states=states,
             fallbacks=[CommandHandler("cancel", cancel_input)],
             name=CONVERSATION_NAME,

@@ -55,8 +55,10 @@ async def tell_points(
     last: date | None,
     *,
     whole_day: bool,
+    not_before: datetime | None = None,
 ) -> int:
-    """Queue today's untold points; returns how many messages were queued."""
+    """Queue today's untold points, held back until ``not_before`` (the start of the staff's
+    hours, for a run before them); returns how many messages were queued."""
     late_before = late_if_due_before(ctx.calendar, today)
     groups = await told_groups(conn, today, last, whole_day=whole_day, late_before=late_before)
     told = await _by_member(conn, groups)
@@ -86,8 +88,8 @@ async def tell_points(
         if heard.total == 1:
             single.append((user, lines[0]))
         else:
-            drafts.append(_tell_list(ctx, user, heard, lines[:LIST_LINES], now, today))
-    drafts += await _tell_each(ctx, conn, single, now)
+            drafts.append(_tell_list(ctx, user, heard, lines[:LIST_LINES], now, today, not_before))
+    drafts += await _tell_each(ctx, conn, single, now, not_before)
     return await ctx.outbox.queue(conn, drafts)
 
 
@@ -115,6 +117,7 @@ async def _tell_each(
     conn: aiosqlite.Connection,
     single: list[tuple[User, ToldLine]],
     now: datetime,
+    not_before: datetime | None,
 ) -> list[NewMessage]:
     """The reminder of one stage, with its clock, to each member who has just one."""
     records = await applications_by_id(conn, [line.application_id for _, line in single])
@@ -135,6 +138,7 @@ async def _tell_each(
                 recipient=user,
                 template="remind/stage",
                 now=now,
+                not_before=not_before,
                 application_id=record.id,
                 kind=f"remind.{point.name}",
                 reply_markup=ctx.buttons.staff(user.locale, record),
@@ -157,6 +161,7 @@ def _tell_list(
     lines: list[ToldLine],
     now: datetime,
     today: date,
+    not_before: datetime | None,
 ) -> NewMessage:
     """One message listing the first lines, with the counts of each point."""
     calendar = ctx.calendar
@@ -176,6 +181,7 @@ def _tell_list(
         recipient=user,
         template="remind/stage_list",
         now=now,
+        not_before=not_before,
         kind="remind.list",
         params={
             "lines": shown,

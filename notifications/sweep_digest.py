@@ -1,10 +1,14 @@
 """The supervisors' morning digest: one message per supervisor each working day.
 
-At ``digest_at`` (08:30 by default) on a working day, or at the first run after it, every
-active supervisor gets the state of their district (or of all districts): applications
-submitted since the previous digest (the previous working day at ``digest_at``), stages due
-today, stages overdue, and applications waiting on their customers (clock paused). Counts
-are complete; each list names the first few.
+At ``digest_at`` (08:30 by default) on a working day, or at the first run after it within
+the staff's hours, every active supervisor gets the state of their district (or of all
+districts): applications submitted since the last digest was written, stages due today,
+stages overdue, and applications waiting on their customers (clock paused). Counts are
+complete; each list names the first few.
+
+A digest that could not be written in the day's staff hours (the bot was down) is not sent
+in the evening: the next working morning's digest is the next one, and its "new" reaches
+back to the last digest sent, so nothing submitted in between is left out.
 
 It reads the stage states the ``stage`` sweep keeps, so it runs after it in the same run.
 The day's digests are recorded as done, so a restart later that day does not read it all
@@ -17,9 +21,9 @@ from datetime import date, datetime
 
 import aiosqlite
 
-from notifications.quiet_hours import previous_workday
+from notifications.quiet_hours import previous_workday, staff_day_over
 from notifications.sweeps import SweepContext, existing_keys
-from storage.codec import time_to_db
+from storage.codec import time_from_db, time_to_db
 from storage.reminder_reads import applications_by_id, supervisors, users_by_id
 from storage.reminder_sections import DIGEST_SECTIONS, DistrictSection, district_section
 from storage.reminders import meta_value, set_meta
@@ -27,6 +31,7 @@ from storage.staff_models import Staff
 
 LINES_PER_SECTION = 8
 DONE_KEY = "digest"
+SINCE_KEY = "digest_until"  # reminder_meta: up to when the last digest counted "new"
 
 
 class SupervisorDigest:
@@ -44,13 +49,18 @@ class SupervisorDigest:
             self._sent_on == today
             or not ctx.calendar.is_workday(today)
             or local.time() < ctx.policy.digest_at
+            or staff_day_over(now, ctx.policy.staff_hours, ctx.tz)
         ):
             return 0
         await ctx.ready(today)
         queued = 0
         async with ctx.db.snapshot() as conn:
             done = await meta_value(conn, DONE_KEY) == today.isoformat()
-            done = done or not await supervisors(conn)
+            nobody = not done and not await supervisors(conn)
+        if nobody:
+            # Looked at again next run: a supervisor enrolled later in the morning still
+            # gets the day's digest.
+            return 0
         if not done:
             async with ctx.db.transaction() as conn:
                 queued = await self._send(conn, now, today)
@@ -66,10 +76,18 @@ class SupervisorDigest:
         readers = [m for m in readers if keys[m.user_id] not in sent]
         if not readers:
             return 0
-        since = datetime.combine(
-            previous_workday(ctx.calendar, today), ctx.policy.digest_at, tzinfo=ctx.tz
+        last = await meta_value(conn, SINCE_KEY)
+        # "New" is new since the last digest was written; before the first, since the
+        # previous working day's digest time.
+        since = (
+            time_from_db(last)
+            if last
+            else datetime.combine(
+                previous_workday(ctx.calendar, today), ctx.policy.digest_at, tzinfo=ctx.tz
+            )
         )
-        until = datetime.combine(today, ctx.policy.digest_at, tzinfo=ctx.tz)
+        until = now
+        await set_meta(conn, SINCE_KEY, time_to_db(until))
         found = {
             name: await district_section(
                 conn,
@@ -105,6 +123,7 @@ class SupervisorDigest:
                 kind="remind.digest",
                 params={
                     "today": today,
+                    "since": since,
                     "district": member.district,
                     "sections": sections,
                     "order": DIGEST_SECTIONS,

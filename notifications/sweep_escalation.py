@@ -3,6 +3,7 @@
 Once a working day, in one message per supervisor (or admin) listing the overdue
 applications of their districts, the longest overdue first; only the first lines are named
 and the rest counted. Recorded as done for the day, so a restart does not read it all again.
+Decided by the day's first run; delivered at the start of the staff's hours, not at night.
 """
 
 from __future__ import annotations
@@ -31,10 +32,11 @@ class Escalations:
     def __init__(self, context: SweepContext) -> None:
         self._ctx = context
 
-    async def __call__(self, now: datetime, today: date) -> int:
-        return await self._escalate(now, today)
+    async def __call__(self, now: datetime, today: date, not_before: datetime | None = None) -> int:
+        """``not_before``: the start of the staff's hours, for a run before them."""
+        return await self._escalate(now, today, not_before)
 
-    async def _escalate(self, now: datetime, today: date) -> int:
+    async def _escalate(self, now: datetime, today: date, not_before: datetime | None) -> int:
         """Once a working day; recorded as done, so a restart does not read it all again."""
         async with self._ctx.db.snapshot() as conn:
             if await meta_value(conn, ESCALATED_KEY) == today.isoformat():
@@ -44,11 +46,13 @@ class Escalations:
         async with self._ctx.db.transaction() as conn:
             if await meta_value(conn, ESCALATED_KEY) == today.isoformat():
                 return 0
-            queued = await self._escalate_in(conn, now, today)
+            queued = await self._escalate_in(conn, now, today, not_before)
             await set_meta(conn, ESCALATED_KEY, today.isoformat())
             return queued
 
-    async def _escalate_in(self, conn: aiosqlite.Connection, now: datetime, today: date) -> int:
+    async def _escalate_in(
+        self, conn: aiosqlite.Connection, now: datetime, today: date, not_before: datetime | None
+    ) -> int:
         ctx = self._ctx
         late = await district_section(
             conn,
@@ -106,6 +110,7 @@ class Escalations:
                 recipient=user,
                 template="remind/escalation",
                 now=now,
+                not_before=not_before,
                 kind="remind.escalation",
                 params={
                     "lines": lines,

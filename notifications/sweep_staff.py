@@ -15,8 +15,11 @@ Overdue applications are also escalated, once a working day, in one message per 
 (or admin) listing all the overdue applications of their districts
 (:mod:`notifications.sweep_escalation`).
 
-Staff alerts are not held back by quiet hours: they are due at the start of the working day
-they are about, and go out then.
+Staff are written to in their working hours (:class:`~notifications.quiet_hours.StaffHours`,
+08:00–18:00 by default). The day's points and escalations are decided by the first run of
+the working day, whenever it comes, and delivered at the start of the hours; a run after
+the hours have ended tells nothing, and leaves it to the next working day's, which says
+what is true then.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from datetime import date, datetime
 
 import aiosqlite
 
+from notifications.quiet_hours import staff_day_over, staff_send_at
 from notifications.stage_points import point_dates, stage_clock_of, stage_point
 from notifications.stage_tell import tell_points
 from notifications.sweep_escalation import Escalations
@@ -75,14 +79,16 @@ class StageReminders:
                 await self._look_at_changed(conn, now, today, limit=BATCH)
             await asyncio.sleep(0)  # let waiting handlers have the database
         queued = 0
-        if ctx.calendar.is_workday(today):
-            queued = await self._tell_due(now, today)
+        hours = ctx.policy.staff_hours
+        if ctx.calendar.is_workday(today) and not staff_day_over(now, hours, ctx.tz):
+            not_before = staff_send_at(now, ctx.calendar, hours, ctx.tz)
+            queued = await self._tell_due(now, today, not_before)
             if self._escalated_on != today:
-                queued += await self._escalations(now, today)
+                queued += await self._escalations(now, today, not_before)
                 self._escalated_on = today
         return queued
 
-    async def _tell_due(self, now: datetime, today: date) -> int:
+    async def _tell_due(self, now: datetime, today: date, not_before: datetime | None) -> int:
         """Tell today's points: a day pass at the first run of the day, else only the stages
         counted today (read-only when there are none, as in the usual minute)."""
         async with self._ctx.db.snapshot() as conn:
@@ -98,7 +104,9 @@ class StageReminders:
             # A day pass sees every stage as it is now: none left changed and uncounted.
             while await self._look_at_changed(conn, now, today, limit=BATCH):
                 pass
-            queued = await tell_points(self._ctx, conn, now, today, last, whole_day=whole_day)
+            queued = await tell_points(
+                self._ctx, conn, now, today, last, whole_day=whole_day, not_before=not_before
+            )
             await mark_told(conn, today, whole_day=whole_day)
         self._day_passed_on = today
         return queued

@@ -29,7 +29,7 @@ import aiosqlite
 from telegram import InlineKeyboardMarkup
 
 from notifications.outbox import Outbox
-from notifications.quiet_hours import QuietHours
+from notifications.quiet_hours import QuietHours, StaffHours
 from process.calendar import WorkingCalendar
 from process.deadlines import COUNTING_RULE
 from storage.db import Database, fetch_all
@@ -58,10 +58,13 @@ class ReminderPolicy:
     followup_after_days: int = 3
     owed_every_days: int = 3
     digest_at: time = time(8, 30)
+    staff_hours: StaffHours = field(default_factory=StaffHours)
 
     def __post_init__(self) -> None:
         if self.followup_after_days < 1 or self.owed_every_days < 1:
             raise ValueError("reminder intervals are at least one working day")
+        if not self.staff_hours.covers(self.digest_at):
+            raise ValueError("the digest is sent within the staff's working hours")
 
 
 async def _no_customer_buttons(

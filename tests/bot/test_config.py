@@ -99,6 +99,9 @@ confirmed_years = [2027]
 [reminders]
 quiet_start = "22:00"
 followup_after_days = 2
+staff_hours_start = "08:30"
+staff_hours_end = "17:30"
+digest_at = "09:00"
 [documents]
 max_mb = 10
 """,
@@ -114,6 +117,12 @@ max_mb = 10
     assert config.confirmed_years == frozenset({2027})
     assert config.reminders.quiet_start == time(22, 0)
     assert config.reminders.followup_after_days == 2
+    assert (config.reminders.staff_hours_start, config.reminders.staff_hours_end) == (
+        time(8, 30),
+        time(17, 30),
+    )
+    assert load_config({}).reminders.staff_hours_start == time(8, 0)
+    assert load_config({}).reminders.staff_hours_end == time(18, 0)
     assert config.max_document_mb == 10
 
 
@@ -127,6 +136,8 @@ max_mb = 10
         "districts = []\n",
         "[reminders]\nquiet_start = 'late'\n",
         "[reminders]\nfollowup_after_days = 0\n",
+        "[reminders]\nstaff_hours_start = '18:00'\nstaff_hours_end = '08:00'\n",
+        "[reminders]\nstaff_hours_start = '09:00'\n",  # after the 08:30 digest
         "[unknown]\nx = 1\n",
         "this is not toml",
     ],

@@ -6,7 +6,11 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flows.services import Services
+from flows.workflow_effects import Given, write_effects
+from process.stages import Stage, SupplyMode
+from process.workflow import ACTIONS, STEP_STAGE
 from storage.models import Application
+from storage.workflow import transition
 from tests.storage.samples import new_application
 
 
@@ -44,3 +48,44 @@ async def seed_application(
             (manager, application.id),
         )
     return application
+
+
+async def walk_workflow(
+    svc: Services, application_id: int, actions: list[tuple[str, int]], *, day: date | None = None
+) -> Application:
+    """Take workflow actions (name, actor) now, with their effects, as the flows write them
+    (``day``: the energization day scheduled):
+    for staff tests that start where the chat walk of earlier stages has its own tests."""
+    for name, actor in actions:
+        application = await svc.applications.get(application_id)
+        assert application is not None
+        action = ACTIONS[name]
+        stage = STEP_STAGE[action.target]
+        mode = SupplyMode(application.supply_mode)
+        limit = 0 if stage is Stage.DONE else svc.settings.limits.for_stage(stage, mode)
+        member = await svc.staff.get(actor)
+        now = svc.clock.now()
+        async with svc.db.transaction() as conn:
+            facts = await write_effects(
+                conn,
+                action=name,
+                application=application,
+                given=Given(day=day) if name == "schedule_energization" else Given(),
+                actor_id=actor,
+                now=now,
+            )
+            await transition(
+                conn,
+                application_id=application.id,
+                expected_version=application.version,
+                action=name,
+                target=action.target,
+                actor_id=actor,
+                actor_role=member.role.value if member else "customer",
+                now=now,
+                next_limit_days=limit,
+                data=facts,
+            )
+    found = await svc.applications.get(application_id)
+    assert found is not None
+    return found

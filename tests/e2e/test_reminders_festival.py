@@ -46,14 +46,15 @@ async def test_the_spring_festival_holds_everything_and_make_up_saturdays_count(
     def heard(person: str) -> list[tuple[str, str]]:
         return [(h.moment.strftime("%m-%d %H:%M"), h.first_line) for h in timeline.of(person)]
 
+    # Decided at 00:05, heard when the staff's hours begin (by the 09:00 step).
     # Counted: 11, 12, 13, 14 (Sat), 24 → half; 25, 26, 27, 28 (Sat) → one day left;
     # Monday 2 Mar → due; then overdue every working day.
     assert heard("manager") == [
-        ("02-24 00:05", f"🕐 环节时限已过半 · {number}"),
-        ("02-28 00:05", f"⏳ 还剩 1 个工作日 · {number}"),
-        ("03-02 00:05", f"⏰ 今天到期 · {number}"),
-        ("03-03 00:05", f"🔴 已超期 1 个工作日 · {number}"),
-        ("03-04 00:05", f"🔴 已超期 2 个工作日 · {number}"),
+        ("02-24 09:00", f"🕐 环节时限已过半 · {number}"),
+        ("02-28 09:00", f"⏳ 还剩 1 个工作日 · {number}"),
+        ("03-02 09:00", f"⏰ 今天到期 · {number}"),
+        ("03-03 09:00", f"🔴 已超期 1 个工作日 · {number}"),
+        ("03-04 09:00", f"🔴 已超期 2 个工作日 · {number}"),
     ]
     assert all("期限 2026年3月2日（周一）" in h.text for h in timeline.of("manager"))
     assert heard("customer") == [

@@ -56,11 +56,13 @@ async def test_one_life_across_the_year_end_each_person_hears_exactly_this(
     await timeline.step(shanghai(2026, 12, 28, 9, 0))
     await timeline.days(date(2026, 12, 29), date(2027, 1, 6))
 
+    # Decided by the first run of the day, heard when the staff's hours begin (the first
+    # step after 08:00 is 09:00): never at night.
     assert _first_lines(timeline.of("manager")) == [
-        ("12-28 00:05", f"🕐 环节时限已过半 · {number}"),
-        ("01-04 00:05", f"⏳ 还剩 1 个工作日 · {number}"),  # 1 Jan a holiday, 2–3 a weekend
-        ("01-05 00:05", f"⏰ 今天到期 · {number}"),
-        ("01-06 00:05", f"🔴 已超期 1 个工作日 · {number}"),
+        ("12-28 09:00", f"🕐 环节时限已过半 · {number}"),
+        ("01-04 09:00", f"⏳ 还剩 1 个工作日 · {number}"),  # 1 Jan a holiday, 2–3 a weekend
+        ("01-05 09:00", f"⏰ 今天到期 · {number}"),
+        ("01-06 09:00", f"🔴 已超期 1 个工作日 · {number}"),
     ]
     for heard in timeline.of("manager"):
         assert "期限 2027年1月5日（周二）（暂定）" in heard.text  # past the official calendar
@@ -71,7 +73,7 @@ async def test_one_life_across_the_year_end_each_person_hears_exactly_this(
     ] + [date(2027, 1, d) for d in (4, 5, 6)]
     assert all(h.moment.hour == 9 for h in supervisor_heard if h.first_line.startswith(DIGEST))
     escalations = [h for h in supervisor_heard if not h.first_line.startswith(DIGEST)]
-    assert _first_lines(escalations) == [("01-06 00:05", "🚨 超期督办 2027年1月6日（周三）")]
+    assert _first_lines(escalations) == [("01-06 09:00", "🚨 超期督办 2027年1月6日（周三）")]
     assert number in escalations[0].text and "超期 1 个工作日 · 王经理" in escalations[0].text
 
     # The customer: nothing at night; one follow-up after three quiet working days; the

@@ -48,7 +48,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "start/phone_saved": {"phone": "13800138000"},
     "start/phone_not_own": {},
     "start/phone_invalid": {"error": "bad <number>"},
-    "lang/choose": {},
+    "lang/choose": {"unknown": "Deutsch <b>"},
     "lang/changed": {},
     "help/customer": {},
     "common/unknown": {"has_phone": False},

@@ -78,6 +78,7 @@ REMIND_SAMPLES: dict[str, dict[str, Any]] = {
     },
     "remind/digest": {
         "today": date(2026, 12, 4),
+        "since": datetime(2026, 12, 3, 0, 30, tzinfo=UTC),
         "district": "汉台区",
         "sections": {
             "new": section(1, PLAN_APP),

@@ -68,6 +68,17 @@ STAFF_SAMPLES: dict[str, dict[str, Any]] = {
     "common/staff_only": {},
     "staff/help": {"role": "supervisor", "commands": STAFF_COMMANDS[Role.SUPERVISOR]},
     "staff/join_usage": {},
+    "staff/welcome": {
+        "member": _member(2003, Role.SUPERVISOR, district="汉台区"),
+        "role": "supervisor",
+        "commands": STAFF_COMMANDS[Role.SUPERVISOR],
+    },
+    "staff/free_text": {
+        "role": "customer_manager",
+        "commands": STAFF_COMMANDS[Role.CUSTOMER_MANAGER],
+        "number": "HV-2026-000001",
+    },
+    "staff/role_only": {"command": "stats", "roles": ["supervisor", "admin"]},
     "staff/joined": {
         "member": _member(2001, Role.CUSTOMER_MANAGER, district="汉台区"),
         "role": "customer_manager",

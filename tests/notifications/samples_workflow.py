@@ -73,6 +73,8 @@ WORKFLOW_SAMPLES: dict[str, dict[str, Any]] = {
     "wf/expect": {"action": "submit_design", "needs": "documents"},
     "wf/done": {"action": "accept", "app": replace(APP, stage="plan", step="survey_propose")},
     "wf/refused": {"reason": "wrong_step"},
+    "wf/confirm_early": {"app": APP, "scheduled": date(2026, 12, 7), "today": date(2026, 12, 3)},
+    "wf/early_kept": {"app": APP, "scheduled": date(2026, 12, 7)},
     "wf/notice_staff": {**NOTICE, "action": "pick_slot"},
     **{
         f"wf/notice/{a}": {**NOTICE, "action": a}

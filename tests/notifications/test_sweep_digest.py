@@ -13,7 +13,9 @@ MANAGER, HANTAI, EVERYWHERE, NANZHENG, ADMIN = 2001, 2003, 2004, 2005, 2006
 
 
 def _counts(text: str) -> dict[str, int]:
-    return {title: int(n) for title, n in re.findall(r"<b>([^<：]+)：(\d+) 件</b>", text)}
+    found = re.findall(r"<b>([^<：]+)：(\d+) 件</b>", text)
+    # "New" names the moment of the last digest: compared apart, as NEW_SINCE.
+    return {re.sub(r"（上次简报 .* 以来）", "", t): int(n) for t, n in found}
 
 
 async def _district_staff(rig: SweepRig) -> None:
@@ -47,7 +49,9 @@ async def test_each_supervisor_gets_their_districts_state_once_each_working_morn
         assert set(digests) == {HANTAI, EVERYWHERE, NANZHENG}  # supervisors, not the admin
         assert all(s.queued == at(2026, 12, 1, 8, 30) for s in digests.values())
         assert all(s.key == f"digest:{uid}:2026-12-01" for uid, s in digests.items())
-        titles = ("新申请（上一工作日以来）", "今天到期", "已超期", "等待客户办理（计时暂停）")
+        titles = ("新申请", "今天到期", "已超期", "等待客户办理（计时暂停）")
+        # New since the last digest, written at Monday's 09:00 run.
+        assert "新申请（上次简报 2026-11-30 09:00 以来）" in digests[HANTAI].text
         assert _counts(digests[HANTAI].text) == dict(zip(titles, (1, 1, 1, 0), strict=True))
         assert _counts(digests[EVERYWHERE].text) == dict(zip(titles, (2, 1, 1, 1), strict=True))
         assert _counts(digests[NANZHENG].text) == dict(zip(titles, (1, 0, 0, 1), strict=True))

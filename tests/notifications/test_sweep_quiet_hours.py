@@ -8,9 +8,12 @@ import pytest
 
 from notifications.quiet_hours import (
     QuietHours,
+    StaffHours,
     customer_send_at,
     delivery_day,
     previous_workday,
+    staff_day_over,
+    staff_send_at,
 )
 from process.calendar import WorkingCalendar
 from tests.notifications.sweep_rig import SHANGHAI, at
@@ -59,3 +62,30 @@ def test_the_previous_working_day_skips_weekends_and_holidays() -> None:
     )
     with pytest.raises(ValueError, match="no working day"):
         previous_workday(nothing, date(2031, 1, 31))
+
+
+STAFF = StaffHours(time(8, 0), time(18, 0))
+
+
+@pytest.mark.parametrize(
+    ("moment", "expected"),
+    [
+        (at(2026, 12, 1, 10, 0), None),  # a Tuesday morning: at once
+        (at(2026, 12, 1, 8, 0), None),
+        (at(2026, 12, 1, 0, 0), at(2026, 12, 1, 8, 0)),  # midnight: that morning
+        (at(2026, 12, 1, 18, 0), at(2026, 12, 2, 8, 0)),  # the hours end at 18:00
+        (at(2026, 12, 4, 22, 0), at(2026, 12, 7, 8, 0)),  # Friday night: Monday
+        (at(2026, 12, 5, 12, 0), at(2026, 12, 7, 8, 0)),  # Saturday noon: Monday
+        (at(2026, 2, 14, 10, 0), None),  # a make-up Saturday is worked
+        (at(2026, 2, 15, 10, 0), at(2026, 2, 24, 8, 0)),  # Spring Festival: after it
+    ],
+)
+def test_staff_are_written_to_in_their_hours(moment, expected) -> None:  # type: ignore[no-untyped-def]
+    assert staff_send_at(moment, CALENDAR, STAFF, SHANGHAI) == expected
+
+
+def test_staff_hours_are_one_span_of_a_day() -> None:
+    assert staff_day_over(at(2026, 12, 1, 18, 0), STAFF, SHANGHAI)
+    assert not staff_day_over(at(2026, 12, 1, 17, 59), STAFF, SHANGHAI)
+    with pytest.raises(ValueError, match="staff hours"):
+        StaffHours(time(18, 0), time(8, 0))

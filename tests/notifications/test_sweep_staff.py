@@ -78,7 +78,8 @@ async def test_plan_stage_reminds_its_manager_at_each_point_and_escalates_when_o
         assert "还剩 1 个工作日" in day_before.text and "今天到期" in due.text
         assert "已超期 1 个工作日" in late.text and "已超期 2 个工作日" in later.text
         assert app.number in late.text and "供电方案确定及答复" in late.text
-        assert all(s.not_before == s.queued for s in (half, late))  # never held back
+        # Decided by the day's first run, delivered when the staff's hours begin.
+        assert [s.not_before for s in (half, late)] == [at(2026, 12, 7, 8), at(2026, 12, 15, 8)]
 
         # One escalation per overseer per overdue working day; other districts hear nothing.
         for overseer in (SUPERVISOR, ADMIN):
