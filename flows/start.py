@@ -9,8 +9,15 @@ from telegram.ext import ContextTypes
 
 from flows import keyboards
 from flows.apply_fields import stale_button
-from flows.common import USER_KEY, answer_button, current_user, remember_user, say
-from flows.services import services
+from flows.common import (
+    USER_KEY,
+    answer_button,
+    current_user,
+    drop_buttons,
+    remember_user,
+    say,
+)
+from flows.services import Services, services
 from notifications.render import LOCALES
 from process.validators import ValidationError, validate_mobile
 
@@ -48,19 +55,29 @@ async def choose_language(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 async def on_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
     assert query is not None and query.data is not None
-    locale = query.data.removeprefix("lang:")
+    # "lang:en:zh_CN": the language chosen, and the one the message was shown in.
+    locale, _, shown_in = query.data.removeprefix("lang:").partition(":")
     if locale not in LOCALES:
         await stale_button(update, context)
         return
     svc = services(context)
     user = await current_user(update, context)
+    if shown_in and shown_in != user.locale:
+        await answer_button(query, svc.texts.label(user.locale, "toast.language_outdated"), True)
+        await drop_buttons(query)
+        return
     await answer_button(query)
+    await keyboards.mark_chosen(query, svc.texts, user.locale, _language_name(svc, locale))
     now = svc.clock.now()
     await svc.users.set_locale(user.user_id, locale, now)
     updated = await svc.users.get(user.user_id)
     assert updated is not None
     remember_user(context, updated)
     await say(update, context, "lang/changed")
+
+
+def _language_name(svc: Services, locale: str) -> str:
+    return svc.texts.label(locale, "btn.lang_zh" if locale == "zh_CN" else "btn.lang_en")
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -180,8 +180,10 @@ async def test_submit_pressed_twice_makes_one_application(
     await walk_documents(alice)
     summary = alice.user.last_message()
     assert summary is not None
-    await alice.user.press_raw(summary.message_id, "ap:submit")
-    await alice.user.press_raw(summary.message_id, "ap:submit")
+    submit = next(b.callback_data for b in summary.inline_buttons if b.text == "✅ 提交申请")
+    assert submit is not None
+    await alice.user.press_raw(summary.message_id, submit)
+    await alice.user.press_raw(summary.message_id, submit)
     await alice.settle()
     assert len(await bot.query("SELECT id FROM applications")) == 1
     first, second = alice.user.callback_answers[-2:]
