@@ -54,6 +54,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "common/unknown": {"has_phone": False},
     "common/unknown_command": {},
     "common/error": {},
+    "common/chosen": {"choice": "汉台区 <A&B>"},
     "common/cancelled": {"has_draft": True},
     "common/nothing_to_cancel": {},
     "common/edit_ignored": {},

@@ -74,7 +74,12 @@ REMIND_SAMPLES: dict[str, dict[str, Any]] = {
         "hidden": 38,
         "today": date(2026, 12, 4),
     },
-    "remind/followup": {"app": PLAN_APP, "clock": RUNNING, "manager": "王<经理>"},
+    "remind/followup": {
+        "app": PLAN_APP,
+        "clock": RUNNING,
+        "manager": "王<经理>",
+        "owed": [owed("document:site_proof")],
+    },
     "remind/owed": {
         "app": APP,
         "item": owed("supply:missing", "缺少 <营业执照> 副本"),
