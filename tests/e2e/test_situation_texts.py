@@ -3,13 +3,20 @@ in the chat as the user reads it."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from bot.app import services_of
+from flows.workflow_effects import Given, write_effects
 from process.roles import Role
+from process.stages import Stage
+from process.workflow import ACTIONS, STEP_STAGE
 from sandbox.emulator import BotApiEmulator
+from storage.workflow import transition
 from tests.e2e.apply_walk import submit_application
 from tests.e2e.customer import Customer
 from tests.e2e.harness import BotRunner, shanghai
 from tests.e2e.staffing import enrol
+from tests.e2e.test_five_stages import act
 
 
 async def test_a_follow_up_past_the_deadline_says_it_is_overdue_and_asks_for_what_is_owed(
@@ -36,3 +43,80 @@ async def test_a_follow_up_past_the_deadline_says_it_is_overdue_and_asks_for_wha
     assert "用电地址产权证明或租赁合同" in text and "请点下方按钮补交" in text
     assert "无需做任何事" not in text
     assert any(b.text.startswith("📎") for b in follow_up.inline_buttons)
+
+
+async def _walk(bot: BotRunner, number: str, actions: list[tuple[str, int, Given]]) -> None:
+    """Take workflow actions as the flows record them, to reach a late step quickly."""
+    assert bot.app is not None
+    svc = services_of(bot.app)
+    for name, actor, given in actions:
+        app = await svc.applications.get_by_number(number)
+        assert app is not None
+        action = ACTIONS[name]
+        stage = STEP_STAGE[action.target]
+        limit = 0 if stage is Stage.DONE else 3
+        now = bot.clock.now()
+        async with svc.db.transaction() as conn:
+            facts = await write_effects(
+                conn, action=name, application=app, given=given, actor_id=actor, now=now
+            )
+            await transition(
+                conn,
+                application_id=app.id,
+                expected_version=app.version,
+                action=name,
+                target=action.target,
+                actor_id=actor,
+                actor_role="customer" if actor < 2000 else "customer_manager",
+                now=now,
+                next_limit_days=limit,
+                data=facts,
+            )
+
+
+async def test_energized_says_the_application_is_energized_once(
+    emulator: BotApiEmulator, bot: BotRunner
+) -> None:
+    manager = await enrol(emulator, bot, 2001, Role.CUSTOMER_MANAGER, "王经理")
+    alice = Customer(emulator, emulator.user(1001))
+    number = await submit_application(alice)
+    nothing = Given()
+    await _walk(
+        bot,
+        number,
+        [
+            ("accept", 2001, nothing),
+            ("propose_slots", 2001, nothing),
+            ("pick_slot", 1001, nothing),
+            ("survey_done", 2001, nothing),
+            ("send_plan", 2001, nothing),
+            ("confirm_plan", 1001, nothing),
+            ("submit_design", 1001, nothing),
+            ("approve_design", 2001, nothing),
+            ("request_inspection", 1001, nothing),
+            ("inspection_pass", 2001, nothing),
+            ("sign_contract", 1001, nothing),
+            ("schedule_energization", 2001, Given(day=date(2026, 11, 30))),
+        ],
+    )
+    bot.clock.set(shanghai(2026, 11, 30, 10, 0))
+    done = await act(manager, number, "已送电")
+    text = done.text or ""
+    assert "已完成：已送电" in text
+    assert f"{number} 现在：已送电" in text and "已送电 · 已送电" not in text
+
+
+async def test_all_files_sent_before_any_file_names_the_button_on_the_screen(
+    emulator: BotApiEmulator, bot: BotRunner
+) -> None:
+    manager = await enrol(emulator, bot, 2001, Role.CUSTOMER_MANAGER, "王经理")
+    alice = Customer(emulator, emulator.user(1001))
+    number = await submit_application(alice)
+    await act(manager, number, "退回补正资料")
+    await manager.say("缺少法定代表人身份证反面")
+    notice = await alice.user.wait_for(lambda m: "需要补正资料" in (m.text or ""))
+    prompt = await alice.press(notice, "补交资料")
+    press = await alice.user.press(prompt, "✅ 文件已发完")
+    answer = await alice.user.callback_answer(press)
+    assert answer.text == "请先发送文件，再点“✅ 文件已发完”。"
+    assert "下一步" not in (answer.text or "")
