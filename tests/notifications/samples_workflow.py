@@ -112,6 +112,7 @@ WORKFLOW_SAMPLES: dict[str, dict[str, Any]] = {
     "manage/choose": {"app": APP},
     "manage/taken_away": {"app": APP, "role": "customer_manager", "new": "李经理"},
     "manage/customer_told": {"app": APP, "role": "customer_manager", "new": "李经理"},
+    "manage/attached": {"app": APP, "role": "project_manager", "by": "王<经理>"},
     "owed/ask": {"kind": "site_proof", "number": "HV-2026-000001"},
     "owed/received": {"kind": "site_proof", "number": "HV-2026-000001"},
     "owed/to_staff": {"app": APP, "kind": "equipment_list", "count": 2},
