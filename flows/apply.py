@@ -245,7 +245,15 @@ async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     svc = services(context)
     user = await current_user(update, context)
     draft = await svc.drafts.get(user.user_id)
-    await say(update, context, "common/cancelled", has_draft=draft is not None)
+    await say(
+        update,
+        context,
+        "common/cancelled",
+        flow="apply",
+        has_draft=draft is not None,
+        answered=len(draft.fields) if draft else 0,
+        documents=len(draft.documents) if draft else 0,
+    )
     return ConversationHandler.END
 
 

@@ -26,6 +26,7 @@ from process.form import (
     next_missing_document,
     next_missing_field,
 )
+from process.workflow_inputs import examples
 from storage.models import Draft
 
 SUMMARY = "summary"
@@ -123,6 +124,11 @@ async def ask_field(
         total=len(FIELDS),
         editing=editing,
         max_mb=svc.settings.max_document_bytes // (1024 * 1024),
+        example=(
+            examples(svc.clock.now(), svc.settings.tz, svc.calendar).wanted_day
+            if field.kind is FieldKind.DATE
+            else None
+        ),
     )
 
 

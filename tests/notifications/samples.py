@@ -68,6 +68,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "total": 14,
         "editing": False,
         "max_mb": 20,
+        "example": None,
     },
     "apply/invalid": {"error": "x < y", "field": "uscc"},
     "apply/expect_button": {"field": "district"},
