@@ -46,6 +46,17 @@ def language_choice(texts: Texts, locale: str) -> InlineKeyboardMarkup:
     )
 
 
+def pressed_label(query: CallbackQuery) -> str | None:
+    """The text of the button that was pressed, as its message showed it."""
+    message = query.message
+    markup = message.reply_markup if isinstance(message, Message) else None
+    for row in markup.inline_keyboard if markup else ():
+        for pressed in row:
+            if pressed.callback_data == query.data:
+                return pressed.text
+    return None
+
+
 async def mark_chosen(query: CallbackQuery, texts: Texts, locale: str, chosen: str) -> None:
     """The keyboard of a question gives way to what was chosen ("✓ Chosen: …").
 

@@ -75,7 +75,11 @@ async def on_action_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         ):
             await say(update, context, "wf/refused", reason=Refusal.WRONG_STEP.value)
             return ConversationHandler.END
-        await drop_buttons(query)
+        chosen = keyboards.pressed_label(query) if verdict.needs is Input.SLOT else None
+        if chosen:
+            await keyboards.mark_chosen(query, svc.texts, user.locale, chosen)
+        else:
+            await drop_buttons(query)
         await _finish(
             update,
             context,

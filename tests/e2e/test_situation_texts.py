@@ -19,6 +19,7 @@ from tests.e2e.apply_walk import submit_application
 from tests.e2e.customer import VALID_USCC, Customer
 from tests.e2e.harness import BotRunner, shanghai
 from tests.e2e.staffing import enrol
+from tests.e2e.survey_walk import customer_with_chat, energized, run_sweep
 from tests.e2e.test_five_stages import act
 
 
@@ -223,6 +224,8 @@ async def test_examples_in_prompts_are_ahead_on_working_days_and_accepted_as_typ
     assert slots[0] in (offer.text or "")
 
     await alice.press(offer, slots[0])
+    picked = next(m for m in alice.user.messages() if m.message_id == offer.message_id)
+    assert (picked.text or "").endswith(f"✓ 已选：{slots[0]}") and not picked.inline_buttons
     nothing = Given()
     await _walk(
         bot,
@@ -247,3 +250,16 @@ async def test_examples_in_prompts_are_ahead_on_working_days_and_accepted_as_typ
     )
     [row] = await bot.query("SELECT step FROM applications WHERE number = ?", (number,))
     assert row["step"] == "energize_day", scheduled.text
+
+
+async def test_a_survey_score_stays_visible_on_its_question(
+    emulator: BotApiEmulator, bot: BotRunner
+) -> None:
+    await enrol(emulator, bot, 2001, Role.CUSTOMER_MANAGER, "王经理")
+    alice = await customer_with_chat(emulator, 1001, "张伟")
+    await energized(bot, alice, manager_id=2001)
+    await run_sweep(bot, shanghai(2026, 11, 30, 10, 0))
+    invitation = await alice.user.wait_for(lambda m: "满意度调查" in (m.text or ""))
+    await alice.press(invitation, "4")
+    answered = next(m for m in alice.user.messages() if m.message_id == invitation.message_id)
+    assert (answered.text or "").endswith("✓ 已选：4") and not answered.inline_buttons
