@@ -20,7 +20,7 @@ from tests.e2e.customer import VALID_USCC, Customer
 from tests.e2e.harness import BotRunner, shanghai
 from tests.e2e.staffing import enrol
 from tests.e2e.survey_walk import customer_with_chat, energized, run_sweep
-from tests.e2e.test_five_stages import act
+from tests.e2e.test_five_stages import act, open_card
 
 
 async def test_a_follow_up_past_the_deadline_says_it_is_overdue_and_asks_for_what_is_owed(
@@ -108,6 +108,8 @@ async def test_energized_says_the_application_is_energized_once(
     text = done.text or ""
     assert "已完成：已送电" in text
     assert f"{number} 现在：已送电" in text and "已送电 · 已送电" not in text
+    card = await open_card(manager, number)
+    assert "已送电" in (card.text or "") and "已送电 · 已送电" not in (card.text or "")
 
 
 async def test_all_files_sent_before_any_file_names_the_button_on_the_screen(
