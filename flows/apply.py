@@ -32,6 +32,7 @@ from flows.apply_steps import (
     ask_document,
     ask_field,
     document_state,
+    draft_revision,
     field_state,
     provided_kinds,
     show_summary,
@@ -92,11 +93,13 @@ async def on_resume_choice(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     query = update.callback_query
     assert query is not None
     await answer_button(query)
-    await drop_buttons(query)
-    if query.data == "ap:restart":
-        return await _fresh(update, context)
     svc = services(context)
     user = await current_user(update, context)
+    restart = query.data == "ap:restart"
+    chosen = svc.texts.label(user.locale, "btn.restart" if restart else "btn.resume")
+    await keyboards.mark_chosen(query, svc.texts, user.locale, chosen)
+    if restart:
+        return await _fresh(update, context)
     draft = await svc.drafts.get(user.user_id) or await svc.drafts.start(
         user.user_id, svc.clock.now()
     )
@@ -120,12 +123,35 @@ async def on_summary_action(update: Update, context: ContextTypes.DEFAULT_TYPE) 
             return await _gone(update, context)
         await ask_document(update, context, target, draft, editing=True)
         return document_state(target, editing=True)
-    if action == "submit" and not target:
-        await answer_button(query)
-        await drop_buttons(query)
-        return await submit(update, context)
+    if action == "submit" and target:
+        return await _submit_pressed(update, context, shown_revision=target)
     await stale_button(update, context)
     return None
+
+
+async def _submit_pressed(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, *, shown_revision: str
+) -> str | int | None:
+    """Submit what the pressed summary showed; a summary the draft has since moved past is
+    answered with an alert and the current summary, and nothing is submitted."""
+    query = update.callback_query
+    assert query is not None
+    svc = services(context)
+    user = await current_user(update, context)
+    draft = await svc.drafts.get(user.user_id)
+    if draft is None:
+        await answer_button(query)
+        return await _gone(update, context)
+    if draft_revision(draft) != shown_revision:
+        await answer_button(
+            query, svc.texts.label(user.locale, "toast.summary_outdated"), alert=True
+        )
+        await drop_buttons(query)
+        await show_summary(update, context, draft)
+        return SUMMARY
+    await answer_button(query)
+    await drop_buttons(query)
+    return await submit(update, context)
 
 
 async def on_summary_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -219,7 +245,15 @@ async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     svc = services(context)
     user = await current_user(update, context)
     draft = await svc.drafts.get(user.user_id)
-    await say(update, context, "common/cancelled", has_draft=draft is not None)
+    await say(
+        update,
+        context,
+        "common/cancelled",
+        flow="apply",
+        has_draft=draft is not None,
+        answered=len(draft.fields) if draft else 0,
+        documents=len(draft.documents) if draft else 0,
+    )
     return ConversationHandler.END
 
 

@@ -7,19 +7,31 @@ bot download.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from telegram import Message, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
 from flows.apply_fields import ANSWER, stale_button
-from flows.apply_steps import SUMMARY, advance, ask_document, document_buttons, show_summary
+from flows.apply_steps import (
+    SUMMARY,
+    advance,
+    ask_document,
+    document_buttons,
+    first_file_of,
+    show_summary,
+)
 from flows.common import answer_button, current_user, drop_buttons, say
 from flows.services import services
 from process.form import ACCEPTED_MIME_TYPES, DOCUMENTS_BY_KIND
 from storage.models import DocumentInput
 
 FILE = filters.Document.ALL | filters.PHOTO
+# "ap:next:business_licence:42": the action, the step, and the first of the files it showed.
+_DOCUMENT_BUTTON = re.compile(
+    r"ap:(?P<action>next|later|clear):(?P<kind>[a-z_]+):(?P<shown>[0-9a-f]{1,10})"
+)
 
 
 def document_handlers(kind: str, *, editing: bool) -> list[BaseHandler[Update, Any, Any]]:
@@ -49,22 +61,42 @@ def document_handlers(kind: str, *, editing: bool) -> list[BaseHandler[Update, A
             update,
             context,
             "apply/document_received",
-            reply_markup=document_buttons(svc, user.locale, kind, count),
+            reply_markup=document_buttons(svc, user.locale, kind, draft),
             kind=kind,
             count=count,
         )
 
-    async def on_next(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | None:
+    async def current(update: Update, context: ContextTypes.DEFAULT_TYPE, action: str) -> Any:
+        """The draft when the pressed button belongs to this step and to its current files;
+        otherwise the press is answered (stale, or out of date with the step asked again)
+        and None is returned."""
         query = update.callback_query
         assert query is not None
         svc = services(context)
         user = await current_user(update, context)
-        draft = await svc.drafts.get(user.user_id)
-        if query.data != f"ap:next:{kind}" or draft is None:
+        pressed = _DOCUMENT_BUTTON.fullmatch(query.data or "")
+        if pressed is None or pressed["action"] != action or pressed["kind"] != kind:
             await stale_button(update, context)
             return None
+        draft = await svc.drafts.get(user.user_id)
+        if draft is None or first_file_of(draft, kind) != pressed["shown"]:
+            await answer_button(
+                query, svc.texts.label(user.locale, "toast.files_outdated"), alert=True
+            )
+            await drop_buttons(query)
+            draft = draft or await svc.drafts.start(user.user_id, svc.clock.now())
+            await ask_document(update, context, kind, draft, editing=editing)
+            return None
+        return draft
+
+    async def on_next(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | None:
+        query = update.callback_query
+        assert query is not None
+        draft = await current(update, context, "next")
+        if draft is None:
+            return None
         if not any(d.kind == kind for d in draft.documents):
-            await answer_button(query, svc.texts.label(user.locale, "toast.send_file_first"))
+            await stale_button(update, context)  # "next" is only shown once files came
             return None
         await answer_button(query)
         await drop_buttons(query)
@@ -73,8 +105,10 @@ def document_handlers(kind: str, *, editing: bool) -> list[BaseHandler[Update, A
     async def on_later(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | None:
         query = update.callback_query
         assert query is not None
-        if query.data != f"ap:later:{kind}" or spec.essential:
+        if spec.essential:
             await stale_button(update, context)
+            return None
+        if await current(update, context, "later") is None:
             return None
         svc = services(context)
         user = await current_user(update, context)
@@ -89,8 +123,7 @@ def document_handlers(kind: str, *, editing: bool) -> list[BaseHandler[Update, A
     async def on_clear(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
         assert query is not None
-        if query.data != f"ap:clear:{kind}":
-            await stale_button(update, context)
+        if await current(update, context, "clear") is None:
             return
         svc = services(context)
         user = await current_user(update, context)
@@ -111,7 +144,7 @@ def document_handlers(kind: str, *, editing: bool) -> list[BaseHandler[Update, A
             update,
             context,
             "apply/expect_document",
-            reply_markup=document_buttons(svc, user.locale, kind, count),
+            reply_markup=document_buttons(svc, user.locale, kind, draft),
             kind=kind,
             essential=spec.essential,
             count=count,

@@ -14,8 +14,8 @@ from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
 from flows.apply_steps import SUMMARY, advance, ask_field, choices_for, show_summary
-from flows.common import answer_button, current_user, drop_buttons, say
-from flows.keyboards import choice_label
+from flows.common import answer_button, current_user, say
+from flows.keyboards import choice_label, mark_chosen
 from flows.services import services
 from process.clock import today
 from process.form import FieldKind, FormField
@@ -73,8 +73,12 @@ def field_handlers(field: FormField, *, editing: bool) -> list[BaseHandler[Updat
             await _stale(update, context)
             return None
         await answer_button(query)
-        await drop_buttons(query)
-        return await save(update, context, choices[int(parsed["index"])])
+        value = choices[int(parsed["index"])]
+        svc = services(context)
+        locale = await _locale(update, context)
+        shown = choice_label(svc.texts, locale, field.name, value)
+        await mark_chosen(query, svc.texts, locale, shown)
+        return await save(update, context, value)
 
     async def on_contact(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | None:
         contact = update.effective_message.contact if update.effective_message else None
@@ -96,7 +100,7 @@ def field_handlers(field: FormField, *, editing: bool) -> list[BaseHandler[Updat
             await _stale(update, context)
             return None
         await answer_button(query)
-        await drop_buttons(query)
+        await mark_chosen(query, services(context).texts, user.locale, user.phone)
         return await save(update, context, user.phone)
 
     async def on_other(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -7,6 +7,8 @@ so a restart, a resumed draft and an edit from the summary all land on the right
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Any
 
 from telegram import InlineKeyboardMarkup, Update
@@ -24,6 +26,7 @@ from process.form import (
     next_missing_document,
     next_missing_field,
 )
+from process.workflow_inputs import examples
 from storage.models import Draft
 
 SUMMARY = "summary"
@@ -44,6 +47,38 @@ def choices_for(field: FormField, svc: Services) -> tuple[str, ...]:
 
 def provided_kinds(draft: Draft) -> frozenset[str]:
     return frozenset(d.kind for d in draft.documents)
+
+
+def draft_revision(draft: Draft) -> str:
+    """A short fingerprint of everything a summary shows: answers, files and promises.
+
+    Submit carries it, so a press on an older summary is recognised by what it showed,
+    not by when it was sent: the customer submits exactly the draft they checked.
+    """
+    return _short_hash(
+        {
+            "fields": draft.fields,
+            "deferred": sorted(draft.deferred),
+            "documents": [[d.id, d.file_unique_id or d.file_id] for d in draft.documents],
+        }
+    )
+
+
+def first_file_of(draft: Draft | None, kind: str) -> str:
+    """A short mark of the first file of ``kind`` ("0" for none): which set of files a
+    document step's message belongs to. More pages keep it; clearing the step or starting a
+    new draft changes it. Row ids alone would not do: SQLite hands a cleared id out again.
+    """
+    files = [d for d in draft.documents if d.kind == kind] if draft else []
+    if not files:
+        return "0"
+    first = min(files, key=lambda d: d.id)
+    return _short_hash([first.id, first.file_unique_id or first.file_id, str(first.uploaded_at)])
+
+
+def _short_hash(content: object) -> str:
+    text = json.dumps(content, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()[:10]
 
 
 async def advance(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Draft) -> str:
@@ -89,6 +124,11 @@ async def ask_field(
         total=len(FIELDS),
         editing=editing,
         max_mb=svc.settings.max_document_bytes // (1024 * 1024),
+        example=(
+            examples(svc.clock.now(), svc.settings.tz, svc.calendar).wanted_day
+            if field.kind is FieldKind.DATE
+            else None
+        ),
     )
 
 
@@ -107,7 +147,7 @@ async def ask_document(
         update,
         context,
         "apply/ask_document",
-        reply_markup=document_buttons(svc, locale, kind, count),
+        reply_markup=document_buttons(svc, locale, kind, draft),
         kind=kind,
         count=count,
         essential=DOCUMENTS_BY_KIND[kind].essential,
@@ -117,14 +157,23 @@ async def ask_document(
 
 
 def document_buttons(
-    svc: Services, locale: str, kind: str, count: int
+    svc: Services, locale: str, kind: str, draft: Draft | None
 ) -> InlineKeyboardMarkup | None:
+    """ "Next" and "Clear" for the files received so far, or "Provide later" before any.
+
+    Each button carries the set of files it was shown with (see :func:`first_file_of`), so
+    a press on a message from before the step was cleared, or from an earlier draft, is told
+    it is out of date instead of moving on with, or clearing, files it never showed.
+    """
+    shown = first_file_of(draft, kind)
     row = []
-    if count:
-        row.append(keyboards.button(svc.texts.label(locale, "btn.next"), f"ap:next:{kind}"))
-        row.append(keyboards.button(svc.texts.label(locale, "btn.clear"), f"ap:clear:{kind}"))
+    if shown != "0":
+        row.append(keyboards.button(svc.texts.label(locale, "btn.next"), f"ap:next:{kind}:{shown}"))
+        row.append(
+            keyboards.button(svc.texts.label(locale, "btn.clear"), f"ap:clear:{kind}:{shown}")
+        )
     elif not DOCUMENTS_BY_KIND[kind].essential:
-        row.append(keyboards.button(svc.texts.label(locale, "btn.later"), f"ap:later:{kind}"))
+        row.append(keyboards.button(svc.texts.label(locale, "btn.later"), f"ap:later:{kind}:0"))
     return keyboards.inline(row) if row else None
 
 
@@ -135,7 +184,9 @@ async def show_summary(update: Update, context: ContextTypes.DEFAULT_TYPE, draft
         update,
         context,
         "apply/summary",
-        reply_markup=keyboards.summary_actions(svc.texts, locale, [d.kind for d in DOCUMENTS]),
+        reply_markup=keyboards.summary_actions(
+            svc.texts, locale, [d.kind for d in DOCUMENTS], draft_revision(draft)
+        ),
         fields=display_fields(svc, locale, draft.fields),
         documents=document_status(draft),
     )

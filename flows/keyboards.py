@@ -9,11 +9,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from telegram import (
+    CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     KeyboardButton,
+    Message,
     ReplyKeyboardMarkup,
 )
+from telegram.constants import MessageLimit, ParseMode
+from telegram.error import BadRequest
 
 from notifications.render import Texts
 from process.form import FIELDS, FormField
@@ -32,12 +36,48 @@ def button(text: str, data: str) -> InlineKeyboardButton:
 
 
 def language_choice(texts: Texts, locale: str) -> InlineKeyboardMarkup:
+    """中文 / English; each button also names the language the message was shown in, so a
+    press after the language was changed elsewhere is recognised as out of date."""
     return inline(
         [
-            button(texts.label(locale, "btn.lang_zh"), "lang:zh_CN"),
-            button(texts.label(locale, "btn.lang_en"), "lang:en"),
+            button(texts.label(locale, "btn.lang_zh"), f"lang:zh_CN:{locale}"),
+            button(texts.label(locale, "btn.lang_en"), f"lang:en:{locale}"),
         ]
     )
+
+
+def pressed_label(query: CallbackQuery) -> str | None:
+    """The text of the button that was pressed, as its message showed it."""
+    message = query.message
+    markup = message.reply_markup if isinstance(message, Message) else None
+    for row in markup.inline_keyboard if markup else ():
+        for pressed in row:
+            if pressed.callback_data == query.data:
+                return pressed.text
+    return None
+
+
+async def mark_chosen(query: CallbackQuery, texts: Texts, locale: str, chosen: str) -> None:
+    """The keyboard of a question gives way to what was chosen ("✓ Chosen: …").
+
+    People scroll back to check what they answered; a question whose buttons simply vanish
+    does not say. When the text cannot be edited (a photo, or too long), the keyboard is
+    still removed so that the choice cannot be made twice.
+    """
+    message = query.message
+    mark = texts.render(locale, "common/chosen", choice=chosen)
+    if isinstance(message, Message) and message.text is not None:
+        if len(message.text) + len(mark) + 2 <= MessageLimit.MAX_TEXT_LENGTH:
+            text = f"{message.text_html}\n\n{mark}"
+            try:
+                await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=None)
+                return
+            except BadRequest:
+                pass  # edited or deleted meanwhile: dropping the keyboard is what matters
+    try:
+        await query.edit_message_reply_markup(reply_markup=None)
+    except BadRequest:
+        pass
 
 
 def share_phone(texts: Texts, locale: str) -> ReplyKeyboardMarkup:
@@ -67,8 +107,9 @@ def choice_label(texts: Texts, locale: str, field_name: str, value: str) -> str:
 
 
 def summary_actions(
-    texts: Texts, locale: str, document_kinds: Sequence[str]
+    texts: Texts, locale: str, document_kinds: Sequence[str], revision: str
 ) -> InlineKeyboardMarkup:
+    """Edit buttons for every item, and Submit bound to the ``revision`` the summary shows."""
     edit_fields = [
         button(
             texts.label(locale, "btn.edit", name=texts.label(locale, f"field.{f.name}")),
@@ -87,6 +128,6 @@ def summary_actions(
         [
             *rows(edit_fields, 2),
             *rows(edit_docs, 2),
-            [button(texts.label(locale, "btn.submit"), "ap:submit")],
+            [button(texts.label(locale, "btn.submit"), f"ap:submit:{revision}")],
         ]
     )

@@ -19,7 +19,7 @@ from telegram.ext import ContextTypes
 from flows import keyboards
 from flows import start as start_flow
 from flows.apply_fields import stale_button
-from flows.common import answer_button, current_user, remember_user, say
+from flows.common import answer_button, current_user, drop_buttons, remember_user, say
 from flows.services import services
 from flows.staff_access import publish_staff_menu
 from notifications.render import LOCALES, Texts
@@ -80,12 +80,25 @@ async def choose_language(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 async def on_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
     assert query is not None and query.data is not None
-    locale = query.data.removeprefix("lang:")
+    # "lang:en:zh_CN": the language chosen, and the one the message was shown in (buttons
+    # from before that mark carry only the first, and still work).
+    locale, _, shown_in = query.data.removeprefix("lang:").partition(":")
     if locale not in LOCALES:
         await stale_button(update, context)
         return
+    svc = services(context)
+    user = await current_user(update, context)
+    if shown_in and shown_in != user.locale:
+        await answer_button(query, svc.texts.label(user.locale, "toast.language_outdated"), True)
+        await drop_buttons(query)
+        return
     await answer_button(query)
+    await keyboards.mark_chosen(query, svc.texts, user.locale, _language_name(svc.texts, locale))
     await switch_language(update, context, locale)
+
+
+def _language_name(texts: Texts, locale: str) -> str:
+    return texts.label(locale, "btn.lang_zh" if locale == "zh_CN" else "btn.lang_en")
 
 
 async def switch_language(update: Update, context: ContextTypes.DEFAULT_TYPE, locale: str) -> None:

@@ -54,6 +54,7 @@ async def on_attach_project(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     await answer_button(query)
     await drop_buttons(query)
     now = svc.clock.now()
+    by = await _name_of(svc, user.user_id)
     try:
         async with svc.db.transaction() as conn:
             member = await pick(conn, Role.PROJECT_MANAGER, district=app.district, now=now)
@@ -82,8 +83,9 @@ async def on_attach_project(update: Update, context: ContextTypes.DEFAULT_TYPE) 
                 conn,
                 member.user_id,
                 updated,
-                "staff/new_application",
+                "manage/attached",
                 role=Role.PROJECT_MANAGER.value,
+                by=by,
             )
     except LookupError:
         await say(update, context, "manage/nobody", role=Role.PROJECT_MANAGER.value)
@@ -159,6 +161,7 @@ async def on_reassign_to(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         else (app.project_manager_id)
     )
     now = svc.clock.now()
+    by = await _name_of(svc, user.user_id)
     try:
         async with svc.db.transaction() as conn:
             updated = await set_holder(
@@ -179,7 +182,15 @@ async def on_reassign_to(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
                 note=target.name,
                 data={"role": role, "from": previous, "to": target.user_id},
             )
-            await _tell(svc, conn, target.user_id, updated, "staff/new_application", role=role)
+            await _tell(
+                svc,
+                conn,
+                target.user_id,
+                updated,
+                "manage/attached",
+                role=role,
+                by=by,
+            )
             if previous:
                 await _tell(
                     svc, conn, previous, updated, "manage/taken_away", role=role, new=target.name
@@ -198,6 +209,12 @@ async def on_reassign_to(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         return
     svc.outbox.wake()
     await send_card(update, context, svc, user, updated)
+
+
+async def _name_of(svc: Services, user_id: int) -> str:
+    """The acting member's name, as their colleagues know it."""
+    member = await svc.staff.get(user_id)
+    return member.name if member else ""
 
 
 async def _tell(

@@ -136,7 +136,7 @@ async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     svc = services(context)
     user = await current_user(update, context)
     await svc.workflow.clear_pending(user.user_id)
-    await say(update, context, "common/cancelled", has_draft=False)
+    await say(update, context, "common/cancelled", has_draft=False, flow="relay")
     return ConversationHandler.END
 
 

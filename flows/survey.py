@@ -30,6 +30,7 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBUserWarning
 
+from flows import keyboards
 from flows import start as start_flow
 from flows.apply_fields import ANSWER
 from flows.common import answer_button, current_user, drop_buttons, say
@@ -97,7 +98,11 @@ async def on_answer_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     if outcome is not Outcome.SAVED or survey is None:
         return await _refused(update, context, svc, user, outcome, survey)
     await answer_button(query, svc.texts.render(user.locale, "survey/label", key="toast_saved"))
-    await drop_buttons(query)
+    chosen = keyboards.pressed_label(query)
+    if chosen:
+        await keyboards.mark_chosen(query, svc.texts, user.locale, chosen)
+    else:
+        await drop_buttons(query)
     if survey.state is SurveyState.SUBMITTED:
         return await _thank(update, context, svc, user, survey)
     return await _ask(update, context, svc, user, survey, mode="next")

@@ -34,7 +34,13 @@ from flows.workflow_effects import Given
 from process.clock import today
 from process.validators import ValidationError
 from process.workflow import ACTIONS, Action, Input, Refusal
-from process.workflow_inputs import MAX_RISKS, parse_energize_day, parse_note, parse_slots
+from process.workflow_inputs import (
+    MAX_RISKS,
+    examples,
+    parse_energize_day,
+    parse_note,
+    parse_slots,
+)
 from storage.models import Application, DocumentInput, User
 
 CONVERSATION_NAME = "workflow"
@@ -76,7 +82,11 @@ async def on_action_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         ):
             await say(update, context, "wf/refused", reason=Refusal.WRONG_STEP.value)
             return ConversationHandler.END
-        await drop_buttons(query)
+        chosen = keyboards.pressed_label(query) if verdict.needs is Input.SLOT else None
+        if chosen:
+            await keyboards.mark_chosen(query, svc.texts, user.locale, chosen)
+        else:
+            await drop_buttons(query)
         await _finish(
             update,
             context,
@@ -101,6 +111,7 @@ async def on_action_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         f"wf/ask/{verdict.needs.value}",
         action=verdict.name,
         app=application,
+        examples=examples(svc.clock.now(), svc.settings.tz, svc.calendar),
         reply_markup=_done_markup(svc, user, verdict),
     )
     return TYPED.get(verdict.needs) or FILES[verdict.needs]
@@ -298,8 +309,19 @@ async def expect_input(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 async def cancel_input(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     svc = services(context)
     user = await current_user(update, context)
+    pending = await svc.workflow.pending(user.user_id)
     await svc.workflow.clear_pending(user.user_id)
-    await say(update, context, "common/cancelled", has_draft=False)
+    if pending is None:
+        await say(update, context, "common/cancelled", has_draft=False)
+    else:
+        await say(
+            update,
+            context,
+            "common/cancelled",
+            has_draft=False,
+            flow="workflow",
+            action=pending.action,
+        )
     return ConversationHandler.END
 
 

@@ -1,7 +1,10 @@
 """The export of a period: an Excel workbook (applications, events, survey answers, summary
 figures, one sheet each) or the applications alone as CSV.
 
-The headers are Chinese, as the utility's reports are, whatever the reader's language.
+The headers are Chinese, as the utility's reports are, whatever the reader's language; so
+are the words in the cells: an event is written as the card's history names it ("受理",
+not ``accept``), a role by its name, and whoever acted by name, customers too (by the
+contact name of their application, as staff know them), never by a Telegram id.
 Times are written in the utility's time zone as plain date-times, which is what Excel can
 show. Anything a customer or a member of staff typed is written as text and never as a
 formula: a company called ``=HYPERLINK(...)`` stays a name (CSV cells that start like a
@@ -23,6 +26,7 @@ from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.worksheet.worksheet import Worksheet
 
+from notifications.render import Texts
 from process.calendar import WorkingCalendar
 from process.limits import TimeLimits
 from process.metrics import utility_days
@@ -33,6 +37,7 @@ from storage.stats import PeriodData, application_facts
 from storage.survey import SurveyResponse
 
 Cell = str | int | float | datetime | date | None
+EXPORT_LOCALE = "zh_CN"  # the language of the headers, and so of every word in the cells
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 STAGE_NAMES = {
@@ -103,13 +108,16 @@ class ExportRows:
         calendar: WorkingCalendar,
         limits: TimeLimits,
         tz: tzinfo,
+        texts: Texts | None = None,
     ) -> None:
         self._data = data
+        self._labels = (texts or Texts(EXPORT_LOCALE)).labels(EXPORT_LOCALE)
         self._events = events
         self._calendar = calendar
         self._limits = limits
         self._tz = tz
         self._numbers = {a.id: a.number for a in data.applications}
+        self._applications = {a.id: a for a in data.applications}
         self._surveys = {s.application_id: s for s in data.surveys}
 
     def applications(self) -> list[list[Cell]]:
@@ -123,18 +131,32 @@ class ExportRows:
         ]
 
     def events(self) -> list[list[Cell]]:
-        names = self._data.staff_names
+        labels = self._labels
         return [
             [
                 self._numbers.get(e.application_id or 0, ""),
                 self._local(e.created_at),
-                e.kind,
-                names.get(e.actor_id or 0, "" if e.actor_id is None else str(e.actor_id)),
-                e.actor_role,
+                # The words of the card's history: an event's own label, else its action's.
+                labels.get(f"event.{e.kind}", labels.get(f"act.{e.kind}", e.kind)),
+                self._actor(e),
+                labels.get(f"role.{e.actor_role}", e.actor_role),
                 e.note,
             ]
             for e in self._events
         ]
+
+    def _actor(self, event: Event) -> str:
+        """Who acted, by name: staff as enrolled, the customer by their application's
+        contact name; nobody for the bot's own events."""
+        if event.actor_id is None:
+            return ""
+        staff = self._data.staff_names.get(event.actor_id)
+        if staff is not None:
+            return staff
+        application = self._applications.get(event.application_id or 0)
+        if application is not None and application.customer_id == event.actor_id:
+            return application.contact_name
+        return self._labels.get(f"role.{event.actor_role}", "")
 
     def surveys(self) -> list[list[Cell]]:
         return [

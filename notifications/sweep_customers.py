@@ -172,6 +172,9 @@ class _Run:
         )
         records = await applications_by_id(conn, [a.id for _, a, _ in quiet])
         buttons = await self._buttons(conn, users, records)
+        # A document promised under the commitment rule does not pause the clock, so a
+        # follow-up can find one still owed: it says so, beside the button that sends it.
+        owed = await open_owed_by_application(conn, [a.id for _, a, _ in quiet])
         drafts: list[NewMessage] = []
         for visit_id, brief, last_event_id in quiet:
             customer, app = users.get(brief.customer_id), records.get(brief.id)
@@ -193,6 +196,7 @@ class _Run:
                     "app": app,
                     "clock": clock,
                     "manager": manager.name if manager else None,
+                    "owed": owed.get(app.id, []),
                 },
             )
             drafts.append(drafted)

@@ -15,7 +15,9 @@ import aiosqlite
 from notifications.sweeps import SweepContext, existing_keys
 from process.deadlines import days_over, late_if_due_before
 from process.roles import Role
+from storage.models import Application
 from storage.outbox import NewMessage
+from storage.reminder_points import PROJECT_STAGES
 from storage.reminder_reads import applications_by_id, staff_by_id, users_by_id
 from storage.reminder_sections import Listed, any_overdue, district_section
 from storage.reminders import meta_value, set_meta
@@ -87,7 +89,13 @@ class Escalations:
         shown_ids = {item.application_id for items, _ in pending.values() for item in items}
         apps = await applications_by_id(conn, list(shown_ids))
         holders = await staff_by_id(
-            conn, [a.customer_manager_id for a in apps.values() if a.customer_manager_id]
+            conn,
+            [
+                uid
+                for a in apps.values()
+                for uid in (a.customer_manager_id, a.project_manager_id)
+                if uid is not None
+            ],
         )
         users = await users_by_id(conn, list(pending))
         drafts: list[NewMessage] = []
@@ -100,7 +108,7 @@ class Escalations:
                     "app": apps[item.application_id],
                     "due": item.due_on,
                     "late_days": days_over(ctx.calendar, item.due_on, today),
-                    "holder": _name(holders, apps[item.application_id].customer_manager_id),
+                    "holders": holders_of(holders, apps[item.application_id]),
                 }
                 for item in items
                 if item.application_id in apps and item.due_on is not None
@@ -123,6 +131,15 @@ class Escalations:
         return await ctx.outbox.queue(conn, drafts)
 
 
-def _name(staff: dict[int, Staff], user_id: int | None) -> str | None:
-    member = staff.get(user_id) if user_id is not None else None
-    return member.name if member else None
+def holders_of(staff: dict[int, Staff], app: Application) -> list[dict[str, str]]:
+    """Who holds the overdue stage, by name and role: the customer manager, and the project
+    manager in the stages where they act (as the stage reminders go), so a supervisor knows
+    whom to follow up with."""
+    wanted = [(app.customer_manager_id, Role.CUSTOMER_MANAGER)]
+    if app.stage in PROJECT_STAGES and app.project_manager_id != app.customer_manager_id:
+        wanted.append((app.project_manager_id, Role.PROJECT_MANAGER))
+    return [
+        {"name": staff[uid].name, "role": role.value}
+        for uid, role in wanted
+        if uid is not None and uid in staff
+    ]

@@ -7,7 +7,8 @@ rename one only together with its templates.
 
 Codes: ``text.empty``, ``text.too_long`` (max_len), ``text.chars`` (char), ``name.digits``,
 ``uscc.length`` (length), ``uscc.chars`` (char), ``uscc.check``, ``mobile.format``,
-``capacity.format``, ``capacity.range`` (min, max), ``date.format``, ``date.past`` (today),
+``capacity.format``, ``capacity.range`` (min, max), ``date.format`` (example),
+``date.ambiguous`` (text, example), ``date.past`` (today),
 ``date.too_far`` (max_years, latest), ``choice.invalid``.
 
 People type on phones with Chinese input methods, so full-width digits, letters and
@@ -19,7 +20,7 @@ from __future__ import annotations
 import re
 import string
 import unicodedata
-from datetime import date
+from datetime import date, timedelta
 from typing import Final
 
 TEXT_EMPTY: Final = "text.empty"
@@ -33,6 +34,7 @@ MOBILE_FORMAT: Final = "mobile.format"
 CAPACITY_FORMAT: Final = "capacity.format"
 CAPACITY_RANGE: Final = "capacity.range"
 DATE_FORMAT: Final = "date.format"
+DATE_AMBIGUOUS: Final = "date.ambiguous"
 DATE_PAST: Final = "date.past"
 DATE_TOO_FAR: Final = "date.too_far"
 CHOICE_INVALID: Final = "choice.invalid"
@@ -49,6 +51,7 @@ ALL_CODES: Final[tuple[str, ...]] = (
     CAPACITY_FORMAT,
     CAPACITY_RANGE,
     DATE_FORMAT,
+    DATE_AMBIGUOUS,
     DATE_PAST,
     DATE_TOO_FAR,
     CHOICE_INVALID,
@@ -200,11 +203,39 @@ def parse_capacity_kva(text: str) -> int:
     return kva
 
 
+# Year first, as dates are written in China (and in ISO 8601); spaces are removed first.
 _DATE_PATTERNS = (
     re.compile(r"(\d{4})([-/.])(\d{1,2})\2(\d{1,2})", re.ASCII),
     re.compile(r"(\d{4})()(\d{2})(\d{2})", re.ASCII),
     re.compile(r"(\d{4})(年)(\d{1,2})月(\d{1,2})[日号]?", re.ASCII),
 )
+# The month as a word, as English speakers write it: "31 March 2027", "March 31, 2027",
+# "31 Mar 2027", "Mar. 31st 2027". Commas and dots are read as spaces.
+_DAY_MONTH_YEAR = re.compile(r"(\d{1,2})(?:st|nd|rd|th)? ([a-z]+) (\d{4})", re.ASCII)
+_MONTH_DAY_YEAR = re.compile(r"([a-z]+) (\d{1,2})(?:st|nd|rd|th)? (\d{4})", re.ASCII)
+# The year last with numbers only: "3/31/2027" (American) or "31/3/2027" (British).
+_NUMBERS_YEAR_LAST = re.compile(r"(\d{1,2})([-/.])(\d{1,2})\2(\d{4})", re.ASCII)
+_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        (
+            ("january", "jan"),
+            ("february", "feb"),
+            ("march", "mar"),
+            ("april", "apr"),
+            ("may",),
+            ("june", "jun"),
+            ("july", "jul"),
+            ("august", "aug"),
+            ("september", "sep", "sept"),
+            ("october", "oct"),
+            ("november", "nov"),
+            ("december", "dec"),
+        ),
+        start=1,
+    )
+    for name in names
+}
 
 
 def _years_later(day: date, years: int) -> date:
@@ -215,21 +246,52 @@ def _years_later(day: date, years: int) -> date:
 
 
 def parse_date(text: str, *, today: date, max_years_ahead: int = 5) -> date:
-    """A future (or today's) date typed in one of the usual Chinese ways."""
-    compact = re.sub(r"\s+", "", _to_ascii_forms(text))
-    for pattern in _DATE_PATTERNS:
-        match = pattern.fullmatch(compact)
-        if match is not None:
-            break
-    else:
-        raise ValidationError(DATE_FORMAT)
+    """A future (or today's) date, in the ways people write one in either language.
+
+    Accepted: ``2027-03-31``, ``2027/3/31``, ``2027.3.31``, ``20270331``, ``2027年3月31日``
+    (or 号), ``31 March 2027``, ``March 31, 2027``, ``31 Mar 2027``. With numbers only and
+    the year last, the order is read from the numbers when one of them is above 12
+    (``3/31/2027`` and ``31/3/2027`` are both 31 March); ``4/5/2027`` could be 5 April or
+    4 May, so it is refused with ``date.ambiguous`` instead of guessed.
+
+    Errors carry an ``example``: a date a month ahead, in the format the message shows.
+    """
+    example = today + timedelta(days=30)
+    year, month, day = _date_parts(text, example)
     try:
-        parsed = date(int(match.group(1)), int(match.group(3)), int(match.group(4)))
+        parsed = date(year, month, day)
     except ValueError:
-        raise ValidationError(DATE_FORMAT) from None
+        raise ValidationError(DATE_FORMAT, example=example) from None
     if parsed < today:
         raise ValidationError(DATE_PAST, today=today)
     latest = _years_later(today, max_years_ahead)
     if parsed > latest:
         raise ValidationError(DATE_TOO_FAR, max_years=max_years_ahead, latest=latest)
     return parsed
+
+
+def _date_parts(text: str, example: date) -> tuple[int, int, int]:
+    """(year, month, day) as written, not yet checked to be a real date."""
+    ascii_text = _to_ascii_forms(text)
+    compact = re.sub(r"\s+", "", ascii_text)
+    for pattern in _DATE_PATTERNS:
+        match = pattern.fullmatch(compact)
+        if match is not None:
+            return int(match.group(1)), int(match.group(3)), int(match.group(4))
+    spaced = re.sub(r"[\s,.]+", " ", ascii_text.lower()).strip()
+    match = _DAY_MONTH_YEAR.fullmatch(spaced)
+    if match is not None and match.group(2) in _MONTHS:
+        return int(match.group(3)), _MONTHS[match.group(2)], int(match.group(1))
+    match = _MONTH_DAY_YEAR.fullmatch(spaced)
+    if match is not None and match.group(1) in _MONTHS:
+        return int(match.group(3)), _MONTHS[match.group(1)], int(match.group(2))
+    match = _NUMBERS_YEAR_LAST.fullmatch(compact)
+    if match is not None:
+        first, second, year = int(match.group(1)), int(match.group(3)), int(match.group(4))
+        if first > 12 >= second:
+            return year, second, first
+        if second > 12 >= first or first == second:
+            return year, first, second
+        if first <= 12 and second <= 12:
+            raise ValidationError(DATE_AMBIGUOUS, text=text.strip()[:20], example=example)
+    raise ValidationError(DATE_FORMAT, example=example)

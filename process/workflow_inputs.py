@@ -6,6 +6,7 @@ the energization day. Pure functions, like every validator: raw text in, a value
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 
 from process.calendar import WorkingCalendar
@@ -30,6 +31,32 @@ def parse_note(text: str, *, max_len: int = MAX_NOTE) -> str:
     return "\n".join(normalize_text(line, max_len=max_len) for line in lines)
 
 
+@dataclass(frozen=True)
+class Examples:
+    """Examples shown in prompts, taken from the clock and the calendar so that an example
+    is never in the past nor on a day the bot itself would refuse."""
+
+    slots: tuple[datetime, datetime]  # survey times: working days, within working hours
+    energize_day: date  # a working day a few days ahead
+    wanted_day: date  # a wanted energization date, about three months ahead
+
+
+def examples(now: datetime, tz: tzinfo, calendar: WorkingCalendar) -> Examples:
+    today = now.astimezone(tz).date()
+
+    def ahead(working_days: int) -> date:
+        return calendar.add_working_days(today, working_days).day
+
+    return Examples(
+        slots=(
+            datetime.combine(ahead(2), time(9, 0), tzinfo=tz),
+            datetime.combine(ahead(3), time(14, 30), tzinfo=tz),
+        ),
+        energize_day=ahead(3),
+        wanted_day=ahead(60),
+    )
+
+
 def parse_slots(
     text: str, *, now: datetime, tz: tzinfo, calendar: WorkingCalendar
 ) -> list[datetime]:
@@ -42,11 +69,13 @@ def parse_slots(
     for line in lines:
         match = _SLOT.match(line.replace("　", " "))
         if match is None:
-            raise ValidationError("slots.format", line=line.strip()[:40])
+            example = examples(now, tz, calendar).slots[0]
+            raise ValidationError("slots.format", line=line.strip()[:40], example=example)
         day = parse_date(match["date"], today=today, max_years_ahead=1)
         hour, minute = int(match["h"]), int(match["m"] or 0)
         if hour > 23 or minute > 59:
-            raise ValidationError("slots.format", line=line.strip()[:40])
+            example = examples(now, tz, calendar).slots[0]
+            raise ValidationError("slots.format", line=line.strip()[:40], example=example)
         moment = datetime.combine(day, time(hour, minute), tzinfo=tz)
         if moment <= now:
             raise ValidationError("date.past")

@@ -106,7 +106,7 @@ async def _november(db: Database) -> None:
         application_id=first.id,
         actor_id=2001,
         actor_role="customer_manager",
-        kind="note",
+        kind="service_recovery",
         now=NOV,
         note="回访\x07完成",
     )  # a control character Excel refuses
@@ -157,8 +157,8 @@ def test_export_writes_a_workbook_and_a_csv(
     assert [r[14] for r in rows[1:]] == [2, 2, None]  # utility days of energized ones
     assert [r[16] for r in rows[1:]] == ["是", "是", None]
     events = list(book["事件"].iter_rows(values_only=True))
-    assert sum(r[2] == "energized" for r in events[1:]) == 2
-    assert ("note", "王经理", "customer_manager", "回访完成") in {r[2:] for r in events[1:]}
+    assert sum(r[2] == "已送电" for r in events[1:]) == 2
+    assert ("已回访客户", "王经理", "客户经理", "回访完成") in {r[2:] for r in events[1:]}
     answers = list(book["满意度调查"].iter_rows(values_only=True))
     assert [(r[4], r[8], r[9]) for r in answers[1:]] == [(5, 10, "=1+1 很好"), (3, 6, None)]
     figures = {r[0]: r[1] for r in book["汇总"].iter_rows(min_row=2, values_only=True)}

@@ -133,7 +133,8 @@ async def test_cancel_keeps_the_draft_and_apply_offers_to_resume(
     await alice.say("/apply")
     await alice.fill_fields(until="site_address")
     left = await alice.say("/cancel")
-    assert "已退出" in (left.text or "") and "/apply 继续" in (left.text or "")
+    # What was left, and what is kept.
+    assert left.text == "已退出申请表的填写。已填写的 3 项都已保存，随时发送 /apply 继续。"
     # Outside the form, text is not taken as an answer.
     await alice.say("随便说点什么")
     [draft] = await bot.query("SELECT fields FROM drafts WHERE user_id = 1001")
@@ -180,8 +181,10 @@ async def test_submit_pressed_twice_makes_one_application(
     await walk_documents(alice)
     summary = alice.user.last_message()
     assert summary is not None
-    await alice.user.press_raw(summary.message_id, "ap:submit")
-    await alice.user.press_raw(summary.message_id, "ap:submit")
+    submit = next(b.callback_data for b in summary.inline_buttons if b.text == "✅ 提交申请")
+    assert submit is not None
+    await alice.user.press_raw(summary.message_id, submit)
+    await alice.user.press_raw(summary.message_id, submit)
     await alice.settle()
     assert len(await bot.query("SELECT id FROM applications")) == 1
     first, second = alice.user.callback_answers[-2:]

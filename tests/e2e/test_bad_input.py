@@ -130,11 +130,14 @@ async def test_documents_wrong_type_too_large_and_text_instead(
     assert "过期" in (answer.text or "")
     [draft] = await bot.query("SELECT deferred FROM drafts")
     assert json.loads(draft["deferred"]) == []
-    # "Next" before any file is refused with a hint.
+    # "Next" from before the files were cleared is out of date, and nothing moves on.
     received = await alice.upload_pdf()
+    next_data = next(b.callback_data for b in received.inline_buttons if b.text == "下一步 ▶")
+    assert next_data is not None
     await alice.press(received, "清除重传")
-    answer = await alice.press_stale(received.message_id, "ap:next:business_licence")
-    assert "请先发送文件" in (answer.text or "")
+    answer = await alice.press_stale(received.message_id, next_data)
+    assert answer.show_alert and "已过期" in (answer.text or "")
+    assert await bot.query("SELECT * FROM draft_documents") == []
 
 
 async def test_old_and_forged_buttons_change_nothing(

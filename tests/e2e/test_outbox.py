@@ -65,7 +65,7 @@ async def test_a_message_queued_with_a_committed_change_reaches_the_user(
         )
 
     notice = await alice.wait_for(timeout=5)
-    assert notice.text == "已退出。您填写的内容已保存，随时发送 /apply 继续。"
+    assert notice.text == "已退出当前操作。您填写的申请内容已保存，随时发送 /apply 继续。"
     assert notice.buttons == ["查看"]
     await _until(bot, "SELECT 1 FROM outbox WHERE status = 'sent'")
     rows = await bot.query("SELECT key, telegram_message_id FROM outbox")

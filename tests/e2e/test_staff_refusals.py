@@ -132,11 +132,16 @@ async def test_reassignment_and_project_manager_are_told(
     number = scene["number"]
     card = await manager.say(f"/app {number}")
     await manager.press(card, "指派项目经理")
-    await project.user.wait_for(lambda m: "您是项目经理" in (m.text or ""))
+    attached = await project.user.wait_for(lambda m: number in (m.text or ""))
+    # Attached to an application in progress, by whom, and where it stands: not "new".
+    assert "王经理将您指派为这件办理中申请的项目经理" in (attached.text or "")
+    assert "目前在：业务受理 · 受理审核中" in (attached.text or "")
+    assert "新申请" not in (attached.text or "")
     card = await supervisor.say(f"/app {number}")
     choose = await supervisor.press(card, "改派")
     await supervisor.press(choose, "客户经理 · 李经理")
-    await other.user.wait_for(lambda m: "新申请" in (m.text or "") and number in (m.text or ""))
+    taken = await other.user.wait_for(lambda m: number in (m.text or ""))
+    assert "陈主管将您指派为这件办理中申请的客户经理" in (taken.text or "")
     await manager.user.wait_for(lambda m: "不再负责" in (m.text or ""))
     told = await alice.user.wait_for(lambda m: "改由" in (m.text or ""))
     assert "李经理" in (told.text or "")

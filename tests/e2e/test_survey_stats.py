@@ -11,6 +11,7 @@ from openpyxl import load_workbook
 from process.roles import Role
 from sandbox.emulator import BotApiEmulator
 from sandbox.messages import SentMessage
+from tests.e2e.apply_walk import submit_application
 from tests.e2e.customer import Customer
 from tests.e2e.harness import BotRunner, shanghai
 from tests.e2e.staffing import enrol
@@ -161,9 +162,36 @@ async def test_an_admin_sees_every_district_and_exports_a_workbook(
     surveys = list(book["满意度调查"].iter_rows(values_only=True))
     assert [(r[4], r[9]) for r in surveys[1:]] == [(5, "很满意"), (2, "太慢了")]
     events = list(book["事件"].iter_rows(values_only=True))
-    assert {"submitted", "energized"} <= {r[2] for r in events[1:]}
+    assert events[0] == ("申请编号", "时间", "事件", "操作人", "角色", "备注")
+    # Words a supervisor reads, and names, never internal codes or Telegram ids.
+    rows = {(r[0], r[2]): r for r in events[1:]}
+    happy = apps["happy"].number  # type: ignore[attr-defined]
+    assert rows[(happy, "提交申请")][3:5] == ("张伟", "客户")
+    assert rows[(happy, "已送电")][3:5] == ("王经理", "客户经理")
+    codes = {"submitted", "energized", "assigned", "customer", "customer_manager", "system"}
+    assert not codes & {cell for r in events[1:] for cell in r[2:5]}
+    assert not [r for r in events[1:] if str(r[3]).isdigit()]
     figures = {row[0]: row[1] for row in book["汇总"].iter_rows(min_row=2, values_only=True)}
     assert (figures["申请数"], figures["已送电"], figures["办理中"]) == (4, 2, 2)
     assert (figures["满意率（4–5分）"], figures["已邀请"], figures["已答复"]) == (50.0, 2, 2)
     assert figures["单电源：时间节约率"] == 100.0
     assert figures["业务受理：当前超期"] == 2
+
+
+async def test_the_export_names_a_customer_who_applied_in_the_chat(
+    emulator: BotApiEmulator, bot: BotRunner
+) -> None:
+    await enrol(emulator, bot, 2001, Role.CUSTOMER_MANAGER, "王经理")
+    head = await enrol(emulator, bot, 2009, Role.SUPERVISOR, "总主管", district=None)
+    customer = Customer(emulator, emulator.user(1001, first_name="Liu"))
+    number = await submit_application(customer, contact_name="刘洋")
+
+    head.user.mark()
+    await head.user.send_text("/export 2026")
+    sent = await head.user.wait_for(lambda m: m.document is not None)
+    book = load_workbook(io.BytesIO(await _download(emulator, sent)))
+    events = [r for r in book["事件"].iter_rows(min_row=2, values_only=True) if r[0] == number]
+    assert [r[2:5] for r in events] == [
+        ("提交申请", "刘洋", "客户"),
+        ("指派", None, "系统（自动）"),
+    ]

@@ -154,8 +154,10 @@ async def test_pressing_an_inline_button_changes_the_language(
     customer = await page.add_customer("Alice")
     await page.say(customer, "/start")
     [welcome, *_] = await page.wait_for_bot(customer, lambda ms: len(ms) >= 2)
+    [english] = [b for b in welcome["buttons"][0] if b["text"] == "English"]
     status, pressed = await page.post(
-        f"/api/chats/{customer}/press", {"message_id": welcome["message_id"], "data": "lang:en"}
+        f"/api/chats/{customer}/press",
+        {"message_id": welcome["message_id"], "data": english["data"]},
     )
     assert status == 200 and "answer" in pressed
     await page.wait_for_bot(customer, lambda ms: "speaks English" in (ms[-1]["text"] or ""))

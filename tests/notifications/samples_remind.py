@@ -21,7 +21,12 @@ RUNNING = SampleClock(
     overdue=True,
 )
 PLAN_APP = replace(APP, stage="plan", step="plan_draft", applicant_name="汉中 <某某> 机械")
-LATE_LINE = {"app": PLAN_APP, "due": date(2026, 12, 1), "late_days": 3, "holder": "王<经理>"}
+LATE_LINE = {
+    "app": PLAN_APP,
+    "due": date(2026, 12, 1),
+    "late_days": 3,
+    "holders": [{"name": "王<经理>", "role": "customer_manager"}],
+}
 LIST_LINE = ToldLine(
     user_id=9,
     role="customer_manager",
@@ -64,12 +69,17 @@ REMIND_SAMPLES: dict[str, dict[str, Any]] = {
         "today": date(2026, 12, 4),
     },
     "remind/escalation": {
-        "lines": [LATE_LINE, {**LATE_LINE, "holder": None, "late_days": 1}],
+        "lines": [LATE_LINE, {**LATE_LINE, "holders": [], "late_days": 1}],
         "total": 40,
         "hidden": 38,
         "today": date(2026, 12, 4),
     },
-    "remind/followup": {"app": PLAN_APP, "clock": RUNNING, "manager": "王<经理>"},
+    "remind/followup": {
+        "app": PLAN_APP,
+        "clock": RUNNING,
+        "manager": "王<经理>",
+        "owed": [owed("document:site_proof")],
+    },
     "remind/owed": {
         "app": APP,
         "item": owed("supply:missing", "缺少 <营业执照> 副本"),

@@ -5,7 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from process.calendar import WorkingCalendar
+from process.workflow_inputs import examples
 from tests.notifications.samples import SampleApp, SampleClock, SampleItem
 
 
@@ -54,9 +57,12 @@ NOTICE: dict[str, Any] = {
     "manager": "王经理",
 }
 
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+EXAMPLES = examples(datetime(2026, 12, 4, 9, 0, tzinfo=SHANGHAI), SHANGHAI, WorkingCalendar())
+
 WORKFLOW_SAMPLES: dict[str, dict[str, Any]] = {
     **{
-        f"wf/ask/{k}": {"action": a, "app": APP}
+        f"wf/ask/{k}": {"action": a, "app": APP, "examples": EXAMPLES}
         for k, a in (
             ("note", "return_missing"),
             ("slots", "propose_slots"),
@@ -114,6 +120,7 @@ WORKFLOW_SAMPLES: dict[str, dict[str, Any]] = {
     "manage/choose": {"app": APP},
     "manage/taken_away": {"app": APP, "role": "customer_manager", "new": "李经理"},
     "manage/customer_told": {"app": APP, "role": "customer_manager", "new": "李经理"},
+    "manage/attached": {"app": APP, "role": "project_manager", "by": "王<经理>"},
     "owed/ask": {"kind": "site_proof", "number": "HV-2026-000001"},
     "owed/received": {"kind": "site_proof", "number": "HV-2026-000001", "manager_told": True},
     "card/documents_failed": {"number": "HV-2026-000001", "kinds": ["identity"], "total": 3},

@@ -81,8 +81,8 @@ async def test_each_recipient_reads_the_message_in_their_own_language(
                 params={"has_draft": True},
             )
     rows = {r["chat_id"]: r for r in await db.fetchall("SELECT * FROM outbox")}
-    assert rows[11]["text"] == "已退出。您填写的内容已保存，随时发送 /apply 继续。"
-    assert rows[12]["text"].startswith("Left. What you entered is saved")
+    assert rows[11]["text"] == "已退出当前操作。您填写的申请内容已保存，随时发送 /apply 继续。"
+    assert rows[12]["text"].startswith("You left the current step. Your application so far")
     assert rows[11]["user_id"] == 1 and rows[11]["kind"] == "common.cancelled"
 
 

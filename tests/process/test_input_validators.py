@@ -284,10 +284,52 @@ def test_dates_are_accepted(raw: str) -> None:
 
 @pytest.mark.parametrize(
     "raw",
-    ["", "tomorrow", "2026-02-30", "2026-13-01", "2026-12/1", "26-12-01", "2026120", "12/1/2026"],
+    [
+        "",
+        "tomorrow",
+        "2026-02-30",
+        "2026-13-01",
+        "2026-12/1",
+        "26-12-01",
+        "2026120",
+        "31 Smarch 2027",
+        "32 March 2027",
+        "13/13/2027",
+    ],
 )
 def test_malformed_dates(raw: str) -> None:
-    assert error_of(parse_date, raw, today=TODAY).code == "date.format"
+    error = error_of(parse_date, raw, today=TODAY)
+    # The message's example is a real date a month ahead, never a fixed one.
+    assert (error.code, error.params) == ("date.format", {"example": date(2026, 7, 1)})
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "2027-03-31",
+        "2027/3/31",
+        "2027年3月31日",
+        "31 March 2027",
+        "March 31, 2027",
+        "31 Mar 2027",
+        "Mar. 31st, 2027",
+        "31 march 2027",
+        "3/31/2027",  # month first: 31 cannot be a month
+        "31/3/2027",  # day first: 31 cannot be a month
+        "31.03.2027",
+    ],
+)
+def test_the_common_written_forms_in_both_languages(raw: str) -> None:
+    assert parse_date(raw, today=TODAY) == date(2027, 3, 31)
+
+
+@pytest.mark.parametrize("raw", ["12/1/2026", "4/5/2027", "04.05.2027"])
+def test_numbers_only_with_the_year_last_are_refused_when_they_read_two_ways(raw: str) -> None:
+    error = error_of(parse_date, raw, today=TODAY)
+    assert (error.code, error.params) == (
+        "date.ambiguous",
+        {"text": raw, "example": date(2026, 7, 1)},
+    )
 
 
 def test_today_is_fine_but_yesterday_is_past() -> None:
@@ -327,4 +369,4 @@ def test_validation_error_carries_code_and_params() -> None:
 
 
 def test_every_code_is_listed_once() -> None:
-    assert len(set(validators.ALL_CODES)) == len(validators.ALL_CODES) == 14
+    assert len(set(validators.ALL_CODES)) == len(validators.ALL_CODES) == 15
