@@ -80,7 +80,13 @@ class Texts:
             # Jinja's own analysis takes a name ``{% set %}`` inside an ``{% if %}`` for one
             # the caller must pass; a name the template assigns anywhere is its own.
             assigned = {n.name for n in tree.find_all(nodes.Name) if n.ctx in ("store", "param")}
-            undeclared = meta.find_undeclared_variables(tree) - assigned
+            # ``name is defined`` is how a template says a parameter is optional.
+            optional = {
+                test.node.name
+                for test in tree.find_all(nodes.Test)
+                if test.name == "defined" and isinstance(test.node, nodes.Name)
+            }
+            undeclared = meta.find_undeclared_variables(tree) - assigned - optional
             cached = frozenset(undeclared - _ALWAYS_GIVEN - self._env.globals.keys())
             self._required[path] = cached
         return cached

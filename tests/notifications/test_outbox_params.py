@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pytest
 
 from notifications.outbox import Outbox
-from notifications.render import MissingTemplateParameter
+from notifications.render import MissingTemplateParameter, Texts
 from storage.db import Database
 from storage.outbox import OutboxRepo
 from tests.notifications.test_outbox_facade import NOW, db, nudges, outbox, user
@@ -76,3 +76,21 @@ async def test_a_missing_parameter_fails_at_the_call_site_even_in_a_branch_not_t
     assert await OutboxRepo(db).summary() == dict.fromkeys(
         ("pending", "sending", "sent", "failed", "dead", "unreachable"), 0
     )
+
+
+def test_a_parameter_the_template_tests_with_is_defined_is_optional() -> None:
+    """``/cancel`` from the form names how much is kept; from a relay it names nothing: the
+    template says which parameters are optional with ``is defined``, the rest stay required."""
+    texts = Texts("en")
+    assert {"flow", "action", "answered", "documents"}.isdisjoint(
+        texts.parameters("en/common/cancelled.html")
+    )
+    assert texts.render("en", "common/cancelled", has_draft=False, flow="relay") == (
+        "You left the message; nothing was sent."
+    )
+    kept = texts.render(
+        "en", "common/cancelled", has_draft=True, flow="apply", answered=1, documents=2
+    )
+    assert "Your 1 answer and 2 files are saved" in kept
+    with pytest.raises(MissingTemplateParameter, match="has_draft"):
+        texts.render("en", "common/cancelled", flow="relay")
