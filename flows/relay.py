@@ -27,9 +27,9 @@ from telegram.warnings import PTBUserWarning
 from flows import keyboards
 from flows.apply_documents import FILE
 from flows.apply_fields import ANSWER
-from flows.card import may_see
 from flows.common import answer_button, current_user, say
 from flows.services import Services, services
+from flows.staff_access import may_see
 from flows.workflow import role_of
 from process.validators import ValidationError
 from process.workflow_inputs import parse_note
