@@ -70,6 +70,8 @@ async def test_a_supervisor_of_another_district_learns_nothing(
     assert number not in (queue.text or "") and "南郑区目前没有在办的申请" in (queue.text or "")
     overdue = await outsider.say("/overdue")
     assert number not in (overdue.text or "")
+    exported = await outsider.say("/export")
+    assert "（南郑区）：申请 0 件" in (exported.caption or ""), exported.caption
 
     # Forged buttons for the application, as for one that does not exist: the same answer,
     # and nothing changes.
@@ -107,6 +109,8 @@ async def test_the_district_supervisor_reassigns_within_the_district(
     assert number in (card.text or "") and "北一环路" in (card.text or "")
     found = await supervisor.say("/find 天汉")
     assert number in (found.text or "")
+    exported = await supervisor.say("/export")
+    assert "（汉台区）：申请 1 件" in (exported.caption or ""), exported.caption
     choose = await supervisor.press(card, "改派")
     offered = choose.buttons
     assert "客户经理 · 赵经理" in offered
