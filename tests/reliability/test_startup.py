@@ -204,3 +204,14 @@ async def test_a_bad_value_is_one_line_and_status_2(tmp_path: Path, name: str, v
     assert status == 2
     lines = _read(log).splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"hvconnect: {name}: expected"), lines
+
+
+async def test_a_database_that_cannot_be_used_ends_the_process_at_once(tmp_path: Path) -> None:
+    garbage = tmp_path / "hv.db"
+    garbage.write_bytes(b"this is not an SQLite database, whatever its name says" * 100)
+    env = bot_environment(BotApiEmulator(), garbage, TEST_SECRET_KEY)
+    env["HVCONNECT_API_URL"] = "http://127.0.0.1:9"  # not up: the database fails first
+    log = tmp_path / "bot.log"
+    status, errors = await _ending(_spawn(env, log), log)
+    assert status == 1
+    assert len(errors) == 1 and errors[0].startswith("hvconnect: HVCONNECT_DB:"), errors
