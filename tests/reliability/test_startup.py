@@ -215,3 +215,21 @@ async def test_a_database_that_cannot_be_used_ends_the_process_at_once(tmp_path:
     status, errors = await _ending(_spawn(env, log), log)
     assert status == 1
     assert len(errors) == 1 and errors[0].startswith("hvconnect: HVCONNECT_DB:"), errors
+
+
+async def test_a_stop_while_waiting_for_the_api_ends_the_process_cleanly(tmp_path: Path) -> None:
+    env = bot_environment(BotApiEmulator(), tmp_path / "hv.db", TEST_SECRET_KEY)
+    env["HVCONNECT_API_URL"] = f"http://127.0.0.1:{_free_port()}"
+    log = tmp_path / "bot.log"
+    process = _spawn(env, log)
+    await _ending_after_attempt(process, log)
+    status, errors = await _ending(process, log)
+    assert status == 0 and not errors, errors
+
+
+async def _ending_after_attempt(process: subprocess.Popen[bytes], log: Path) -> None:
+    """SIGTERM once the process has said it is waiting for the Bot API."""
+    try:
+        await _until(lambda: "does not answer" in _read(log), "a first attempt")
+    finally:
+        process.terminate()
