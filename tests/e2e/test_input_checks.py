@@ -124,3 +124,21 @@ async def test_a_control_character_is_refused_and_named(
     sent = await alice.settle()
     assert "⚠️" not in (sent.text or "")
     assert len(await bot.query("SELECT id FROM thread_messages")) == 1
+
+
+async def test_a_staff_note_reaches_the_customer_as_written(
+    emulator: BotApiEmulator, bot: BotRunner
+) -> None:
+    manager = await enrol(emulator, bot, 2001, Role.CUSTOMER_MANAGER, "王经理")
+    alice = Customer(emulator, emulator.user(1001, first_name="张伟"))
+    number = await submit_application(alice)
+    card = await manager.say(f"/app {number}")
+    await manager.press(card, "退回补正资料")
+    refused = await manager.say("缺少\x1b身份证")
+    assert "U+001B" in (refused.text or "") and "第 3 个字符" in (refused.text or "")
+    note = "缺少身份证反面 ⚠️ 容量<5万 kVA 时见 https://example.com/guide?a=1&b=2"
+    await manager.say(note)
+    notice = await alice.user.wait_for(lambda m: "需要补正资料" in (m.text or ""))
+    assert note in (notice.text or "")
+    [event] = await bot.query("SELECT note FROM events WHERE kind = 'return_missing'")
+    assert event["note"] == note
