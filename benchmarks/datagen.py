@@ -50,6 +50,7 @@ class Dataset:
     counts: dict[str, int] = field(default_factory=dict)
     busy_manager_id: int = 0
     supervisor_id: int = 0
+    admin_id: int = 0  # sees every district: /find over the whole data set
     customer_id: int = 0  # a customer whose application went through every stage
     card_number: str = ""  # that application
     drafting_customer_id: int = 0

@@ -94,6 +94,7 @@ class Writer:
         self._insert("staff", STAFF_COLUMNS, staff)
         self.dataset.busy_manager_id = self.staff["customer_manager", DEFAULT_DISTRICTS[0]][0]
         self.dataset.supervisor_id = self.staff["supervisor", DEFAULT_DISTRICTS[0]][0]
+        self.dataset.admin_id = self.staff["admin", None][0]
 
     def _write_customers(self) -> None:
         created = stamp(self.now - HISTORY_DAYS * 86_400)

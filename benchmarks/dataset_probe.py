@@ -67,7 +67,8 @@ def commands_for(dataset: Dataset) -> list[Command]:
     ]
     for kind, typed in dataset.search.items():
         expect = "" if kind == "no match" else "HV-"
-        found.append(Command(f"/find, {kind}", manager, f"/find {typed}", expect))
+        # Staff search only within their reach; an admin's reaches the whole data set.
+        found.append(Command(f"/find, {kind}", dataset.admin_id, f"/find {typed}", expect))
     return found
 
 

@@ -7,10 +7,13 @@ business rule: it wires configuration, storage, texts and handlers together.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from typing import Any
 
 from telegram import Bot, BotCommandScopeAllPrivateChats
+from telegram.error import InvalidToken, TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 from telegram.request import BaseRequest, HTTPXRequest
 
@@ -162,6 +165,59 @@ async def start(
     )
 
 
+class StartupFailure(Exception):
+    """A start-up failure that waiting will not mend; the message is one line."""
+
+
+FIRST_RETRY = 1.0  # seconds before the second attempt to reach the Bot API
+LONGEST_RETRY = 30.0  # the pause doubles up to this
+
+
+async def wait_for_bot_api(
+    config: Config,
+    stopping: asyncio.Event,
+    *,
+    first: float = FIRST_RETRY,
+    longest: float = LONGEST_RETRY,
+) -> bool:
+    """Until the Bot API answers ``getMe``: True then, False if ``stopping`` came first.
+
+    A bot behind a flaky network, or started before the API it talks to, must come up by
+    itself rather than sit there: every failed attempt is one log line, and the pause grows
+    from ``first`` to ``longest``. A token the API refuses (401) cannot get better by
+    waiting and raises :class:`StartupFailure`.
+    """
+    assert config.token is not None
+    where = config.api_url or "https://api.telegram.org"
+    probe = outbox_bot(config.token, config.api_url)
+    pause, attempt = first, 0
+    try:
+        while not stopping.is_set():
+            attempt += 1
+            try:
+                await probe.initialize()  # calls getMe
+                return True
+            except InvalidToken as exc:
+                raise StartupFailure(
+                    f"HVCONNECT_TOKEN: the Bot API at {where} refuses the bot token ({exc})"
+                ) from None
+            except TelegramError as exc:
+                log.warning(
+                    "the Bot API at %s does not answer (attempt %d: %s); next attempt in %.0f s",
+                    where,
+                    attempt,
+                    exc,
+                    pause,
+                )
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stopping.wait(), pause)
+            pause = min(pause * 2, longest)
+        return False
+    finally:
+        await probe.shutdown()
+        await probe.request.shutdown()  # a failed getMe leaves the client open
+
+
 async def stop(application: BotApplication) -> None:
     """Stop polling, handlers and the outbox sender, then close the database, in that order."""
     svc = services_of(application)
@@ -251,4 +307,12 @@ def services_of(application: BotApplication) -> Services:
     return found
 
 
-__all__ = ["build_application", "publish_commands", "services", "start", "stop"]
+__all__ = [
+    "StartupFailure",
+    "build_application",
+    "publish_commands",
+    "services",
+    "start",
+    "stop",
+    "wait_for_bot_api",
+]

@@ -12,16 +12,22 @@ import asyncio
 import logging
 import os
 import signal
+import socket
+import sqlite3
 import sys
 from collections.abc import Sequence
 
+from telegram.error import TelegramError
+
 from bot import cli_backup, cli_erase, cli_outbox, cli_staff, cli_stats
-from bot.app import build_application, start, stop
-from bot.config import Config, ConfigError, clock_of, load_config
+from bot.app import StartupFailure, build_application, start, stop, wait_for_bot_api
+from bot.config import Config, ConfigError, Webhook, clock_of, load_config
 from bot.logging_redact import install_redaction
 from bot.secure_db import field_cipher
 from storage.db import Database
+from storage.errors import StorageError
 from storage.migrate import migrate
+from storage.run_lock import DatabaseInUse, RunLock
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -93,18 +99,75 @@ async def _migrate(config: Config) -> int:
 
 
 async def _run(config: Config) -> int:
-    application = await build_application(config)
+    """The bot, for as long as it runs; the exit status says how it ended.
+
+    A failure that waiting cannot mend (the database in use by another bot or unusable, the
+    webhook's port taken, a refused token) ends the process at once with one line and
+    status 1, so a process supervisor sees it; a Bot API that does not answer yet is
+    waited for (:func:`bot.app.wait_for_bot_api`)."""
+    try:
+        lock = RunLock(config.db_path)
+    except DatabaseInUse as exc:
+        return _fail(f"{exc}; a second bot on the same database would answer everything twice")
+    except OSError as exc:
+        return _fail(f"HVCONNECT_DB: cannot take the lock beside {config.db_path}: {exc}")
+    try:
+        return await _serve(config)
+    finally:
+        lock.release()
+
+
+async def _serve(config: Config) -> int:
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stopping.set)
-    await start(application, webhook=config.webhook)
-    logging.getLogger("hvconnect").info("hvconnect is running; Ctrl+C stops it")
+    if config.webhook is not None and (busy := port_taken(config.webhook)) is not None:
+        return _fail(busy)
     try:
+        application = await build_application(config)
+    except ConfigError as exc:
+        print(f"hvconnect: {exc}", file=sys.stderr)
+        return 2
+    except (sqlite3.Error, StorageError, OSError) as exc:
+        return _fail(f"HVCONNECT_DB: the database {config.db_path} cannot be used: {exc}")
+    try:
+        if not await wait_for_bot_api(config, stopping):
+            return 0
+        await start(application, webhook=config.webhook)
+        logging.getLogger("hvconnect").info("hvconnect is running; Ctrl+C stops it")
         await stopping.wait()
+    except StartupFailure as exc:
+        return _fail(str(exc))
+    except OSError as exc:  # the webhook's port, taken between the check and the bind
+        return _fail(f"HVCONNECT_WEBHOOK_LISTEN: cannot listen: {exc}")
+    except TelegramError as exc:
+        # The API answered getMe and then failed during start-up: exit, and the process
+        # supervisor's restart waits for it again.
+        return _fail(f"the Bot API failed while the bot was starting: {exc}")
     finally:
         await stop(application)
     return 0
+
+
+def port_taken(settings: Webhook) -> str | None:
+    """Why the webhook cannot listen where configured, or None if it can: checked before
+    anything else so that a taken port ends the process at once."""
+    try:
+        with socket.socket(socket.AF_INET6 if ":" in settings.host else socket.AF_INET) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((settings.host, settings.port))
+    except OSError as exc:
+        return (
+            f"HVCONNECT_WEBHOOK_LISTEN: cannot listen on {settings.host}:{settings.port} "
+            f"({exc.strerror or exc})"
+        )
+    return None
+
+
+def _fail(line: str) -> int:
+    print(f"hvconnect: {line}", file=sys.stderr)
+    return 1
 
 
 if __name__ == "__main__":

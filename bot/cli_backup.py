@@ -3,7 +3,7 @@
 * ``backup PATH [--encrypt]``: a consistent snapshot of the live database (the bot may keep
   running), checked, with its manifest beside it;
 * ``restore PATH``: checks a snapshot completely, keeps the current database aside, and
-  puts the snapshot in its place (stop the bot first);
+  puts the snapshot in its place; refused while a bot runs on the database (its lock);
 * ``rotate-key --new-key K``: re-seals all personal data under a new key in small batches
   while the bot runs (the README gives the order of steps);
 * ``audit NUMBER``: an application's whole history, its messages and documents.
@@ -31,6 +31,7 @@ from storage.errors import StorageError
 from storage.migrate import migrate
 from storage.restore import restore
 from storage.rotate import DEFAULT_BATCH, checkpoint, reseal
+from storage.run_lock import DatabaseInUse
 
 COMMANDS = ("backup", "restore", "rotate-key", "audit")
 
@@ -71,6 +72,9 @@ def run(args: argparse.Namespace, config: Config) -> int:
             new_key = sys.stdin.readline().strip() if args.new_key == "-" else args.new_key
             return asyncio.run(_rotate(new_key, args.batch, config))
         return asyncio.run(_audit(args.number, config, cipher))
+    except DatabaseInUse as exc:
+        print(f"{name}: {exc}; stop the bot first, then run this again", file=sys.stderr)
+        return 1
     except (StorageError, OSError) as exc:  # backup, key and schema problems: one line
         print(f"{name}: {exc}", file=sys.stderr)
         return 1

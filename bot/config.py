@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, time, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.config_errors import ConfigError as ConfigError
@@ -92,13 +93,7 @@ def load_config(environ: Mapping[str, str] | None = None) -> Config:
         raise ConfigError(
             "HVCONNECT_TOKEN: expected a bot token like 123456789:ABC... from @BotFather"
         )
-    api_url = _get(env, "HVCONNECT_API_URL")
-    if api_url is not None:
-        if not api_url.startswith(("http://", "https://")):
-            raise ConfigError(
-                f"HVCONNECT_API_URL: expected an http:// or https:// URL, got {api_url!r}"
-            )
-        api_url = api_url.rstrip("/")
+    api_url = _api_url(_get(env, "HVCONNECT_API_URL"))
     locale = _get(env, "HVCONNECT_LOCALE") or "zh_CN"
     if locale not in LOCALES:
         raise ConfigError(f"HVCONNECT_LOCALE: expected zh_CN or en, got {locale!r}")
@@ -113,7 +108,7 @@ def load_config(environ: Mapping[str, str] | None = None) -> Config:
     config = Config(
         token=token,
         api_url=api_url,
-        db_path=Path(_get(env, "HVCONNECT_DB") or "data/hvconnect.db"),
+        db_path=_db_path(_get(env, "HVCONNECT_DB") or "data/hvconnect.db"),
         admins=_parse_admins(_get(env, "HVCONNECT_ADMINS")),
         secret_key=secret_key,
         old_secret_keys=old_keys,
@@ -126,6 +121,46 @@ def load_config(environ: Mapping[str, str] | None = None) -> Config:
     if config_file is not None:
         config = _apply_file(config, Path(config_file))
     return config
+
+
+def _api_url(raw: str | None) -> str | None:
+    """The Bot API's base URL, checked whole here: a URL without a host or with a space in
+    it would otherwise be retried for ever as if the network were down."""
+    if raw is None:
+        return None
+    expected = "expected an http:// or https:// URL with a host, such as http://127.0.0.1:8081"
+    try:
+        parts = urlsplit(raw)
+        parts.port  # noqa: B018 - raises ValueError on a port that is no number or too large
+    except ValueError:
+        raise ConfigError(f"HVCONNECT_API_URL: {expected}, got {raw!r}") from None
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or any(c.isspace() or ord(c) < 0x20 for c in raw)
+        or parts.query
+        or parts.fragment
+    ):
+        raise ConfigError(f"HVCONNECT_API_URL: {expected}, got {raw!r}")
+    return raw.rstrip("/")
+
+
+def _db_path(raw: str) -> Path:
+    """The database file: refused at once if it is a directory, or if the place it would be
+    created in is no directory or cannot be written, rather than with a traceback later."""
+    path = Path(raw)
+    expected = "expected the path of a database file in a directory the bot can write"
+    if path.is_dir():
+        raise ConfigError(f"HVCONNECT_DB: {expected}; {raw!r} is a directory")
+    if path.exists() and not (path.is_file() and os.access(path, os.R_OK | os.W_OK)):
+        raise ConfigError(f"HVCONNECT_DB: {expected}; {raw!r} cannot be read and written")
+    # The nearest existing ancestor is where the missing directories would be created.
+    parent = path.absolute().parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+        raise ConfigError(f"HVCONNECT_DB: {expected}; {str(parent)!r} cannot be written")
+    return path
 
 
 def _get(env: Mapping[str, str], name: str) -> str | None:

@@ -2,15 +2,18 @@
 
 A document may have several pages, so a step stays open until the customer presses "next".
 Files are checked here, where they enter: a photo or a PDF, no larger than Telegram lets a
-bot download.
+bot download, not empty, and a document's first bytes what its type says (a photo is always
+an image: Telegram re-encodes it).
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
-from telegram import Message, Update
+from telegram import Bot, Document, Message, Update
+from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
 from flows.apply_fields import ANSWER, stale_button
@@ -25,6 +28,7 @@ from flows.apply_steps import (
 from flows.common import answer_button, current_user, drop_buttons, say
 from flows.services import services
 from process.form import ACCEPTED_MIME_TYPES, DOCUMENTS_BY_KIND
+from process.validators import FILE_EMPTY, file_problem
 from storage.models import DocumentInput
 
 FILE = filters.Document.ALL | filters.PHOTO
@@ -32,6 +36,9 @@ FILE = filters.Document.ALL | filters.PHOTO
 _DOCUMENT_BUTTON = re.compile(
     r"ap:(?P<action>next|later|clear):(?P<kind>[a-z_]+):(?P<shown>[0-9a-f]{1,10})"
 )
+FILE_UNCHECKED = "unchecked"  # the download failed: the customer is asked to send it again
+HEAD_BYTES = 16  # enough for every signature checked
+log = logging.getLogger("hvconnect.files")
 
 
 def document_handlers(kind: str, *, editing: bool) -> list[BaseHandler[Update, Any, Any]]:
@@ -43,7 +50,9 @@ def document_handlers(kind: str, *, editing: bool) -> list[BaseHandler[Update, A
         message = update.effective_message
         assert message is not None
         user = await current_user(update, context)
-        doc, problem = file_of(message, kind, svc.settings.max_document_bytes)
+        doc, problem = await received_file(
+            message, kind, svc.settings.max_document_bytes, context.bot
+        )
         if doc is None:
             await say(
                 update,
@@ -164,6 +173,33 @@ def document_handlers(kind: str, *, editing: bool) -> list[BaseHandler[Update, A
         MessageHandler(ANSWER, on_other),
         CallbackQueryHandler(stale_button),
     ]
+
+
+async def received_file(
+    message: Message, kind: str, max_bytes: int, bot: Bot
+) -> tuple[DocumentInput | None, str]:
+    """:func:`file_of`, and a document's content checked against what it claims to be."""
+    doc, problem = file_of(message, kind, max_bytes)
+    if doc is None or message.document is None:
+        return doc, problem
+    problem = await content_problem(bot, message.document)
+    return (None, problem) if problem else (doc, "")
+
+
+async def content_problem(bot: Bot, document: Document) -> str:
+    """Why a sent document's content cannot be accepted ("" if it can): it is empty, or it
+    is not the PDF or image its type or name says (:func:`process.validators.file_problem`).
+
+    The file is downloaded here, where it enters, so that what staff later open or export
+    has been looked at: the MIME type is only what the sender's app claimed."""
+    if document.file_size == 0:
+        return FILE_EMPTY
+    try:
+        data = await (await bot.get_file(document.file_id)).download_as_bytearray()
+    except TelegramError:
+        log.warning("could not download a document to check it", exc_info=True)
+        return FILE_UNCHECKED
+    return file_problem(bytes(data[:HEAD_BYTES]), document.mime_type, document.file_name) or ""
 
 
 def file_of(message: Message, kind: str, max_bytes: int) -> tuple[DocumentInput | None, str]:

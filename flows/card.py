@@ -1,7 +1,8 @@
 """``/app NUMBER``: the staff card of one application, with the actions allowed now.
 
-Only the application's own customer manager or project manager, or a supervisor or admin,
-sees it; anyone else gets the same answer as for a number that does not exist.
+Only a member whose scope holds the application sees it (:func:`flows.staff_access.may_see`:
+its own managers, its district's supervisors, admins); anyone else gets the same answer as
+for a number that does not exist.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from telegram.ext import ContextTypes
 
 from flows.common import answer_button, current_user, say
 from flows.services import Services, services
+from flows.staff_access import may_see
 from flows.status import card_context
 from flows.workflow import role_of
 from flows.workflow_buttons import staff_actions_markup
@@ -107,15 +109,6 @@ async def _send_file(
         await context.bot.send_document(
             chat_id, doc.file_id, caption=caption, parse_mode=ParseMode.HTML
         )
-
-
-async def may_see(svc: Services, user: User, application: Application) -> bool:
-    role = await role_of(svc, user.user_id)
-    if role is None:
-        return False
-    if role in OVERSEERS:
-        return True
-    return user.user_id in (application.customer_manager_id, application.project_manager_id)
 
 
 async def send_card(

@@ -1,5 +1,9 @@
 """Who holds an application: attaching a project manager, and reassignment by supervisors.
 
+Both are kept to the actor's reach (:mod:`flows.staff_access`): a supervisor of one district
+sees, attaches and reassigns only that district's applications, and offers only managers
+who work there (or in every district). A forged button for any other is refused.
+
 Both check the role and the application's version on the server, write an event, and tell
 everyone concerned through the outbox: the new holder, the one who lost it, the customer.
 """
@@ -17,7 +21,7 @@ from flows import keyboards
 from flows.card import send_card
 from flows.common import answer_button, current_user, drop_buttons, say
 from flows.services import Services, services
-from flows.workflow import role_of
+from flows.staff_access import in_reach, may_take_over
 from flows.workflow_buttons import open_card_markup
 from process.roles import OVERSEERS, Role
 from storage.events import append_event
@@ -39,14 +43,13 @@ async def on_attach_project(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     user = await current_user(update, context)
     match = ATTACH.fullmatch(query.data or "")
     app = await svc.applications.get(int(match["app"])) if match else None
-    role = await role_of(svc, user.user_id)
+    actor = await svc.staff.get(user.user_id)
+    role = actor.role if actor is not None and actor.active else None
     allowed = (
         app is not None
         and app.project_manager_id is None
-        and (
-            role in OVERSEERS
-            or (role is Role.CUSTOMER_MANAGER and app.customer_manager_id == user.user_id)
-        )
+        and in_reach(actor, app)
+        and role in (*OVERSEERS, Role.CUSTOMER_MANAGER)
     )
     if match is None or app is None or not allowed or app.version != int(match["version"]):
         await _refuse(update, context, user)
@@ -105,13 +108,18 @@ async def on_reassign(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     user = await current_user(update, context)
     match = REASSIGN.fullmatch(query.data or "")
     app = await svc.applications.get(int(match["app"])) if match else None
-    if match is None or app is None or await role_of(svc, user.user_id) not in OVERSEERS:
+    actor = await svc.staff.get(user.user_id)
+    if (
+        match is None
+        or app is None
+        or actor is None
+        or actor.role not in OVERSEERS
+        or not in_reach(actor, app)
+    ):
         await _refuse(update, context, user)
         return
     await answer_button(query)
-    members = [
-        m for m in await svc.staff.list_all() if m.active and m.role in ROLE_OF_CODE.values()
-    ]
+    members = [m for m in await svc.staff.list_all() if may_take_over(actor, m, app)]
     buttons = [
         keyboards.button(
             f"{svc.texts.label(user.locale, 'role.' + m.role.value)} · {m.name}"[:60],
@@ -140,14 +148,16 @@ async def on_reassign_to(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     user = await current_user(update, context)
     match = TO.fullmatch(query.data or "")
     app = await svc.applications.get(int(match["app"])) if match else None
-    actor_role = await role_of(svc, user.user_id)
+    actor = await svc.staff.get(user.user_id)
+    actor_role = actor.role if actor is not None and actor.active else None
     target = await svc.staff.get(int(match["user"])) if match else None
     if (
         match is None
         or app is None
+        or actor is None
         or actor_role not in OVERSEERS
         or target is None
-        or not target.active
+        or not may_take_over(actor, target, app)
         or target.role is not ROLE_OF_CODE[match["role"]]
     ):
         await _refuse(update, context, user)

@@ -19,7 +19,7 @@ from telegram.ext import ContextTypes
 
 from flows.common import say
 from flows.services import Services, services
-from flows.staff_access import require_staff
+from flows.staff_access import district_of_reach, require_staff
 from process.calendar import WorkingCalendar
 from process.deadlines import Pause, due_date, is_overdue, stage_clock
 from process.roles import OVERSEERS
@@ -49,7 +49,7 @@ async def queue_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     svc = services(context)
     ordered = await ordered_queue(svc, member.user_id)
     overseer = member.role in OVERSEERS
-    district = member.district if overseer else None  # None: every district
+    district = district_of_reach(member)  # None: every district
     if not ordered:
         await say(update, context, "staff/queue_empty", overseer=overseer, district=district)
         return
@@ -182,7 +182,7 @@ async def find_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     if not text:
         await say(update, context, "staff/find_usage")
         return
-    found = await svc.staff.find(text, limit=FIND_LIMIT)
+    found = await svc.staff.find(text, limit=FIND_LIMIT, member=member)
     if not found:
         await say(update, context, "staff/find_none", text=text[:40])
         return

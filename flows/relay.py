@@ -5,6 +5,11 @@ The customer's message goes to the assigned customer manager, or to the district
 supervisors while nobody is assigned, with a reply button; the reply comes back to the
 customer with a button to answer again. Both directions are stored in the application's
 thread and go out through the outbox.
+
+What people write is kept as they wrote it (emoji, ``<``, links with query strings, any
+script) and escaped where it is shown; only what cannot be stored or shown is refused, and
+the answer names it (:func:`process.workflow_inputs.parse_note`). A document must be what
+its type says (:func:`flows.apply_documents.content_problem`).
 """
 
 from __future__ import annotations
@@ -25,11 +30,11 @@ from telegram.ext import (
 from telegram.warnings import PTBUserWarning
 
 from flows import keyboards
-from flows.apply_documents import FILE
+from flows.apply_documents import FILE, content_problem
 from flows.apply_fields import ANSWER
-from flows.card import may_see
 from flows.common import answer_button, current_user, say
 from flows.services import Services, services
+from flows.staff_access import may_see
 from flows.workflow import role_of
 from process.validators import ValidationError
 from process.workflow_inputs import parse_note
@@ -115,6 +120,15 @@ async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str 
             "relay/invalid",
             error=svc.texts.label(user.locale, f"error.{error.code}", **error.params),
         )
+        return None
+    problem = (
+        await content_problem(context.bot, message.document)
+        if file_kind == "document" and message.document is not None
+        else ""
+    )
+    if problem:
+        refused = svc.texts.label(user.locale, f"error.file.{problem}")
+        await say(update, context, "relay/invalid", error=refused)
         return None
     await _deliver(svc, user, application, pending.action, text, file_id, file_kind)
     await svc.workflow.clear_pending(user.user_id)

@@ -21,7 +21,7 @@ from telegram.ext import ContextTypes
 from flows.common import current_user, say
 from flows.queue import late_ones, ordered_queue
 from flows.services import Services, services
-from flows.staff_access import require_staff
+from flows.staff_access import district_of_reach, require_staff
 from flows.stats_report import Report, build_report, chart_png, export_workbook
 from process.clock import today
 from process.deadlines import Pause, stage_clock
@@ -65,7 +65,7 @@ async def stats_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     if period is None:
         return
     svc = services(context)
-    report = await _report(svc, period, member.district)
+    report = await _report(svc, period, district_of_reach(member))
     await say(update, context, "stats/summary", **_summary_params(report))
     user = await current_user(update, context)
     png = await asyncio.to_thread(chart_png, report, svc.texts, user.locale)
@@ -87,7 +87,7 @@ async def export_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     if period is None:
         return
     svc = services(context)
-    report = await _report(svc, period, member.district)
+    report = await _report(svc, period, district_of_reach(member))
     start, end = period.bounds(svc.settings.tz)
     ids = {a.id for a in report.data.applications}
     events = [e for e in await svc.stats.events(start, end) if e.application_id in ids]
@@ -110,7 +110,7 @@ async def export_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
             user.locale,
             "stats/export_caption",
             period=period.label,
-            scope=member.district,
+            scope=district_of_reach(member),
             applications=len(report.data.applications),
             events=len(events),
             surveys=len(report.data.surveys),
@@ -130,7 +130,7 @@ async def overdue_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     # stage changed since is counted); the full stage clock only for the lines shown.
     late = late_ones(await ordered_queue(svc, member.user_id), today, svc.calendar)
     if not late:
-        await say(update, context, "stats/overdue_none", scope=member.district)
+        await say(update, context, "stats/overdue_none", scope=district_of_reach(member))
         return
     names = {m.user_id: m.name for m in await svc.staff.list_all()}
     lines = []
@@ -164,7 +164,7 @@ async def overdue_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         update,
         context,
         "stats/overdue",
-        scope=member.district,
+        scope=district_of_reach(member),
         lines=lines,
         hidden=max(0, len(late) - len(lines)),
         total=len(late),

@@ -15,6 +15,7 @@ from telegram.ext import ContextTypes
 
 from flows.common import answer_button, current_user, drop_buttons, say
 from flows.services import services
+from flows.staff_access import in_reach
 from process.roles import Role
 from storage.models import Application
 from storage.staff import Staff
@@ -26,15 +27,7 @@ _DATA = re.compile(r"svcb:(?P<app>\d{1,12})")
 
 def may_record(member: Staff, application: Application) -> bool:
     """The alert's recipients: admins, the district's supervisors, its customer manager."""
-    if not member.active:
-        return False
-    if member.role is Role.ADMIN:
-        return True
-    if member.role is Role.SUPERVISOR:
-        return member.district in (None, application.district)
-    return (
-        member.role is Role.CUSTOMER_MANAGER and member.user_id == application.customer_manager_id
-    )
+    return member.role is not Role.PROJECT_MANAGER and in_reach(member, application)
 
 
 async def on_called_back(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

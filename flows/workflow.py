@@ -17,6 +17,7 @@ import aiosqlite
 from telegram import InlineKeyboardMarkup
 
 from flows.services import Services
+from flows.staff_access import in_reach
 from flows.workflow_buttons import customer_actions_markup, open_card_markup
 from flows.workflow_effects import TELLS_CUSTOMER, Given, write_effects
 from notifications.quiet_hours import staff_send_at
@@ -60,7 +61,10 @@ async def role_of(svc: Services, user_id: int) -> Role | None:
 async def authorize(
     svc: Services, user: User, application: Application, action_name: str, version: int
 ) -> Action | Refusal:
-    role = await role_of(svc, user.user_id)
+    member = await svc.staff.get(user.user_id)
+    # Out of the member's reach (another district, another manager's) the staff role counts
+    # for nothing here; whoever is the customer still acts as the customer.
+    role = Role(member.role) if member is not None and in_reach(member, application) else None
     actors = actors_for(
         user_id=user.user_id,
         role=role,

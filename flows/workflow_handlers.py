@@ -24,7 +24,7 @@ from telegram.ext import (
 from telegram.warnings import PTBUserWarning
 
 from flows import keyboards
-from flows.apply_documents import FILE, file_of
+from flows.apply_documents import FILE, received_file
 from flows.apply_fields import ANSWER
 from flows.common import answer_button, current_user, drop_buttons, say
 from flows.services import Services, services
@@ -217,7 +217,9 @@ async def on_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = update.effective_message
     if pending is None or message is None:
         return
-    doc, problem = file_of(message, pending.action, svc.settings.max_document_bytes)
+    doc, problem = await received_file(
+        message, pending.action, svc.settings.max_document_bytes, context.bot
+    )
     if doc is None:
         await say(
             update,

@@ -30,3 +30,42 @@ def parse_role(text: str) -> Role | None:
         return Role(key)
     except ValueError:
         return None
+
+
+class Reach(StrEnum):
+    """Which applications a member of staff may read and act on."""
+
+    EVERY = "every"  # admins, and supervisors enrolled for every district
+    DISTRICT = "district"  # supervisors of one district: its applications, whoever holds them
+    # Customer and project managers: the applications they hold. The district's unassigned
+    # ones are its supervisors' to place, not theirs.
+    HELD = "held"
+
+
+def reach_of(role: Role, district: str | None) -> Reach:
+    """The one rule of staff scope; every read, search, card, button and reassignment of the
+    staff side goes through it (SQL queries through their choice of query by this value)."""
+    if role is Role.ADMIN or (role is Role.SUPERVISOR and district is None):
+        return Reach.EVERY
+    if role is Role.SUPERVISOR:
+        return Reach.DISTRICT
+    return Reach.HELD
+
+
+def within_reach(
+    *,
+    role: Role,
+    district: str | None,
+    user_id: int,
+    application_district: str,
+    customer_manager_id: int | None,
+    project_manager_id: int | None,
+) -> bool:
+    """Whether a member (``role``, ``district``, ``user_id``) may see or touch an
+    application of ``application_district`` held by these managers."""
+    reach = reach_of(role, district)
+    if reach is Reach.EVERY:
+        return True
+    if reach is Reach.DISTRICT:
+        return application_district == district
+    return user_id in (customer_manager_id, project_manager_id)

@@ -5,7 +5,9 @@ Each validator takes raw text and returns a normalised value, or raises
 The wording lives in the templates, one per language, so the codes below are an interface:
 rename one only together with its templates.
 
-Codes: ``text.empty``, ``text.too_long`` (max_len), ``text.chars`` (char), ``name.digits``,
+Codes: ``text.empty``, ``text.too_long`` (max_len), ``text.chars`` (char), ``text.control``
+(char, position: free text, :func:`process.workflow_inputs.parse_note`), ``name.digits``,
+``name.real`` (min_len),
 ``uscc.length`` (length), ``uscc.chars`` (char), ``uscc.check``, ``mobile.format``,
 ``capacity.format``, ``capacity.range`` (min, max), ``date.format`` (example),
 ``date.ambiguous`` (text, example), ``date.past`` (today),
@@ -26,7 +28,9 @@ from typing import Final
 TEXT_EMPTY: Final = "text.empty"
 TEXT_TOO_LONG: Final = "text.too_long"
 TEXT_CHARS: Final = "text.chars"
+TEXT_CONTROL: Final = "text.control"
 NAME_DIGITS: Final = "name.digits"
+NAME_REAL: Final = "name.real"
 USCC_LENGTH: Final = "uscc.length"
 USCC_CHARS: Final = "uscc.chars"
 USCC_CHECK: Final = "uscc.check"
@@ -43,7 +47,9 @@ ALL_CODES: Final[tuple[str, ...]] = (
     TEXT_EMPTY,
     TEXT_TOO_LONG,
     TEXT_CHARS,
+    TEXT_CONTROL,
     NAME_DIGITS,
+    NAME_REAL,
     USCC_LENGTH,
     USCC_CHARS,
     USCC_CHECK,
@@ -126,8 +132,19 @@ def normalize_text(text: str, *, max_len: int) -> str:
     return cleaned
 
 
+NAME_MIN: Final = 2  # characters; "公" or "1234567" names no company and no person
+
+
 def validate_company_name(text: str) -> str:
-    return normalize_text(text, max_len=COMPANY_NAME_MAX)
+    return _real_name(normalize_text(text, max_len=COMPANY_NAME_MAX))
+
+
+def _real_name(name: str) -> str:
+    """``name`` if it can be someone's name: at least :data:`NAME_MIN` characters, with at
+    least one letter (any script; not only digits or punctuation)."""
+    if len(name) < NAME_MIN or not any(char.isalpha() for char in name):
+        raise ValidationError(NAME_REAL, min_len=NAME_MIN)
+    return name
 
 
 def validate_project_name(text: str) -> str:
@@ -142,7 +159,7 @@ def validate_person_name(text: str) -> str:
     name = normalize_text(text, max_len=PERSON_NAME_MAX)
     if any(char.isdigit() for char in name):
         raise ValidationError(NAME_DIGITS)
-    return name
+    return _real_name(name)
 
 
 def uscc_check_char(first17: str) -> str:
@@ -295,3 +312,48 @@ def _date_parts(text: str, example: date) -> tuple[int, int, int]:
         if first <= 12 and second <= 12:
             raise ValidationError(DATE_AMBIGUOUS, text=text.strip()[:20], example=example)
     raise ValidationError(DATE_FORMAT, example=example)
+
+
+# What a file must begin with to be what it says it is. A declared type (the MIME type the
+# sender's app chose, or the name's extension) is only a claim: "virus.exe" sent as
+# application/pdf is no PDF, and must not reach staff as one.
+FILE_SIGNATURES: Final[dict[str, tuple[bytes, ...]]] = {
+    "application/pdf": (b"%PDF-",),
+    "image/jpeg": (b"\xff\xd8\xff",),
+    "image/png": (b"\x89PNG\r\n\x1a\n",),
+    "image/webp": (b"RIFF",),  # and "WEBP" at offset 8, checked below
+}
+_TYPE_OF_EXTENSION: Final = {
+    ".pdf": "application/pdf",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".png": "image/png",
+    ".webp": "image/webp",
+}
+FILE_EMPTY: Final = "empty"
+FILE_NOT_WHAT_IT_SAYS: Final = "content_mismatch"
+
+
+def declared_type(mime: str | None, name: str | None) -> str | None:
+    """The checkable type a file claims to be (by MIME type, else by extension), if any."""
+    claimed = (mime or "").lower()
+    if claimed in FILE_SIGNATURES:
+        return claimed
+    suffix = "." + (name or "").lower().rsplit(".", 1)[-1] if "." in (name or "") else ""
+    return _TYPE_OF_EXTENSION.get(suffix)
+
+
+def file_problem(head: bytes, mime: str | None, name: str | None) -> str | None:
+    """Why a file's content cannot be accepted (:data:`FILE_EMPTY`,
+    :data:`FILE_NOT_WHAT_IT_SAYS`), or None: empty files are refused, and a file claiming
+    to be a PDF, JPEG, PNG or WebP must begin as one (``head``: its first bytes at least)."""
+    if not head:
+        return FILE_EMPTY
+    claimed = declared_type(mime, name)
+    if claimed is None:
+        return None
+    if not head.startswith(FILE_SIGNATURES[claimed]):
+        return FILE_NOT_WHAT_IT_SAYS
+    if claimed == "image/webp" and head[8:12] != b"WEBP":
+        return FILE_NOT_WHAT_IT_SAYS
+    return None

@@ -6,11 +6,18 @@ the energization day. Pure functions, like every validator: raw text in, a value
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 
 from process.calendar import WorkingCalendar
-from process.validators import ValidationError, normalize_text, parse_date
+from process.validators import (
+    TEXT_CONTROL,
+    TEXT_EMPTY,
+    TEXT_TOO_LONG,
+    ValidationError,
+    parse_date,
+)
 
 MAX_NOTE = 1000
 MAX_RISKS = 3000
@@ -22,13 +29,28 @@ _SLOT = re.compile(
 
 
 def parse_note(text: str, *, max_len: int = MAX_NOTE) -> str:
-    """Free text for a note, a question or a list: kept line by line, checked like names."""
-    lines = [line for line in (text or "").splitlines() if line.strip()]
+    """Free text people write to each other (a note, a question, a relayed message, a list):
+    anything that can be stored and shown is kept as typed, emoji, ``<``, ``$``, ``=``,
+    right-to-left scripts and links with their query strings included; it is escaped where
+    it is shown. Refused, naming the character and where it is: control characters other
+    than newline and tab, and lone surrogates (half of a character, which cannot be stored).
+    Blank lines and the spaces around each line are dropped."""
+    typed = (text or "").replace("\r\n", "\n").replace("\r", "\n")
+    for position, char in enumerate(typed, start=1):
+        if _unstorable(char):
+            raise ValidationError(TEXT_CONTROL, char=f"U+{ord(char):04X}", position=position)
+    lines = [line.strip() for line in typed.split("\n") if line.strip()]
     if not lines:
-        raise ValidationError("text.empty")
-    if len(text) > max_len:
-        raise ValidationError("text.too_long", max_len=max_len)
-    return "\n".join(normalize_text(line, max_len=max_len) for line in lines)
+        raise ValidationError(TEXT_EMPTY)
+    if len(typed) > max_len:
+        raise ValidationError(TEXT_TOO_LONG, max_len=max_len)
+    return "\n".join(lines)
+
+
+def _unstorable(char: str) -> bool:
+    """A control character (other than newline and tab) or a lone surrogate."""
+    category = unicodedata.category(char)
+    return (category == "Cc" and char not in "\n\t") or category == "Cs"
 
 
 @dataclass(frozen=True)

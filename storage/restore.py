@@ -30,6 +30,7 @@ from storage.backup import (
 from storage.backup_file import decrypt_file, is_encrypted
 from storage.crypto import CryptoError, FieldCipher
 from storage.migrate import LATEST_VERSION
+from storage.run_lock import held
 from storage.sealed import SEALED_COLUMNS, open_value
 
 _SIDE_FILES = ("", "-wal", "-shm")
@@ -110,7 +111,16 @@ async def restore(
 
 
 def restore_now(backup: Path, db_path: Path, now: datetime, cipher: FieldCipher | None) -> Restored:
-    """The blocking body of :func:`restore`."""
+    """The blocking body of :func:`restore`.
+
+    Refused (:class:`~storage.run_lock.DatabaseInUse`) while a bot runs on ``db_path``: it
+    would keep writing to the replaced file. The lock is held until the snapshot is in
+    place, so no bot starts on a half-restored database either."""
+    with held(db_path):
+        return _replace(backup, db_path, now, cipher)
+
+
+def _replace(backup: Path, db_path: Path, now: datetime, cipher: FieldCipher | None) -> Restored:
     manifest, data = verify(backup, cipher)
     db_path.parent.mkdir(parents=True, exist_ok=True)
     incoming = db_path.with_name(db_path.name + ".restoring")

@@ -246,10 +246,13 @@ class StaffRepo:
         async with self._db.snapshot() as conn:
             return await queue_items_by_id(conn, application_ids)
 
-    async def find(self, text: str, *, limit: int = 20) -> list[Application]:
-        """By number (exact), applicant or project name (part of it), or contact mobile."""
+    async def find(
+        self, text: str, *, limit: int = 20, member: Staff | None = None
+    ) -> list[Application]:
+        """By number (exact), applicant or project name (part of it), or contact mobile;
+        only what ``member`` may see (None: everything, for the shell)."""
         async with self._db.snapshot() as conn:
-            return await find_applications(conn, text, limit=limit)
+            return await find_applications(conn, text, limit=limit, member=member)
 
 
 async def _get(conn: aiosqlite.Connection, user_id: int) -> Staff | None:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import aiosqlite
 
 from process.numbers import parse_application_number
-from process.roles import OVERSEERS
+from process.roles import Reach, reach_of
 from process.validators import ValidationError, validate_mobile, validate_uscc
 from storage.applications import pauses_by_visit
 from storage.codec import optional_date_from_db, optional_time_from_db
@@ -61,14 +61,18 @@ class _QueueQueries:
 _QUEUE = _QueueQueries.of(_QUEUE_SELECT)
 HOLDER_QUEUE_SQL, DISTRICT_QUEUE_SQL = _QUEUE.held, _QUEUE.district
 
-FIND_BY_NUMBER_SQL = f"SELECT {APPLICATION_COLUMNS} FROM applications WHERE number = ?"
+# Every search is kept to the member's reach: "{scope}" is filled in by :func:`_scope`.
+FIND_BY_NUMBER_SQL = (
+    f"SELECT {APPLICATION_COLUMNS} FROM applications WHERE number = ? AND {{scope}}"
+)
 # A sealed applicant name (a person's, storage/personal.py) is never matched by LIKE (its
 # ciphertext would match by chance): it is found whole, by its keyed hash.
 # A single typed character has no pair to look up: the table is scanned.
 FIND_BY_NAME_SQL = f"""
     SELECT {APPLICATION_COLUMNS} FROM applications
-    WHERE (substr(applicant_name, 1, 4) != 'hv1:' AND applicant_name LIKE ? ESCAPE '\\')
-       OR project_name LIKE ? ESCAPE '\\'
+    WHERE ((substr(applicant_name, 1, 4) != 'hv1:' AND applicant_name LIKE ? ESCAPE '\\')
+           OR project_name LIKE ? ESCAPE '\\')
+      AND {{scope}}
     ORDER BY id DESC LIMIT ?
 """
 # Otherwise the rarest pair of characters typed picks the candidates from the pair index
@@ -79,11 +83,12 @@ FIND_BY_NAME_PAIR_SQL = f"""
     WHERE p.pair = ?
       AND ((substr(a.applicant_name, 1, 4) != 'hv1:' AND a.applicant_name LIKE ? ESCAPE '\\')
            OR a.project_name LIKE ? ESCAPE '\\')
+      AND {{scope}}
     ORDER BY p.application_id DESC LIMIT ?
 """
 FIND_BY_APPLICANT_HASH_SQL = f"""
     SELECT {APPLICATION_COLUMNS} FROM applications
-    WHERE applicant_name_hash IN (SELECT value FROM json_each(hv_lookups(?)))
+    WHERE applicant_name_hash IN (SELECT value FROM json_each(hv_lookups(?))) AND {{scope}}
     ORDER BY id DESC LIMIT ?
 """
 # How common each typed pair is (a JSON list in, one row per pair out, in one round trip),
@@ -101,12 +106,12 @@ PAIR_COUNTS_SQL = f"""
 # every key the connection knows (a rotation may be half-way).
 FIND_BY_PHONE_SQL = f"""
     SELECT {APPLICATION_COLUMNS} FROM applications
-    WHERE contact_mobile_hash IN (SELECT value FROM json_each(hv_lookups(?)))
+    WHERE contact_mobile_hash IN (SELECT value FROM json_each(hv_lookups(?))) AND {{scope}}
     ORDER BY id DESC LIMIT ?
 """
 FIND_BY_USCC_SQL = f"""
     SELECT {APPLICATION_COLUMNS} FROM applications
-    WHERE uscc_hash IN (SELECT value FROM json_each(hv_lookups(?)))
+    WHERE uscc_hash IN (SELECT value FROM json_each(hv_lookups(?))) AND {{scope}}
     ORDER BY id DESC LIMIT ?
 """
 
@@ -136,9 +141,10 @@ async def _rows_of(
 ) -> list[aiosqlite.Row]:
     """The rows of ``queries`` for ``member``: an overseer's district (or every district),
     anyone else's applications held as customer or project manager."""
-    if member.role in OVERSEERS:
-        if member.district is None:
-            return await fetch_all(conn, queries.every)
+    reach = reach_of(member.role, member.district)
+    if reach is Reach.EVERY:
+        return await fetch_all(conn, queries.every)
+    if reach is Reach.DISTRICT:
         return await fetch_all(conn, queries.district, (member.district,))
     return await fetch_all(conn, queries.held, (member.user_id, member.user_id))
 
@@ -196,38 +202,66 @@ async def _items(conn: aiosqlite.Connection, rows: Sequence[aiosqlite.Row]) -> l
     ]
 
 
-async def find_applications(
-    conn: aiosqlite.Connection, text: str, *, limit: int
+def _scope(member: Staff | None) -> tuple[str, tuple[object, ...]]:
+    """The condition on ``applications`` that keeps a search to ``member``'s reach
+    (:func:`process.roles.reach_of`); None is the shell's and the tests' unscoped search."""
+    if member is None:
+        return "1", ()
+    if not member.active:
+        return "0", ()
+    reach = reach_of(member.role, member.district)
+    if reach is Reach.EVERY:
+        return "1", ()
+    if reach is Reach.DISTRICT:
+        return "district = ?", (member.district,)
+    return "(customer_manager_id = ? OR project_manager_id = ?)", (member.user_id, member.user_id)
+
+
+async def _scoped(
+    conn: aiosqlite.Connection,
+    sql: str,
+    params: tuple[object, ...],
+    member: Staff | None,
+    limit: int | None = None,
 ) -> list[Application]:
-    """Applications matching what a member of staff typed, newest first."""
+    condition, scope_params = _scope(member)
+    tail = () if limit is None else (limit,)
+    rows = await fetch_all(conn, sql.format(scope=condition), (*params, *scope_params, *tail))
+    return [application_from_row(row) for row in rows]
+
+
+async def find_applications(
+    conn: aiosqlite.Connection, text: str, *, limit: int, member: Staff | None = None
+) -> list[Application]:
+    """Applications matching what a member of staff typed, newest first, within ``member``'s
+    reach: what lies outside is not found at all, so a search tells nothing about it."""
     typed = unicodedata.normalize("NFKC", text).strip()
     if not typed or limit < 1:
         return []
     number = parse_application_number(typed)
     if number is not None:
-        rows = await fetch_all(conn, FIND_BY_NUMBER_SQL, (number,))
-        return [application_from_row(row) for row in rows]
+        return await _scoped(conn, FIND_BY_NUMBER_SQL, (number,), member)
     try:
         mobile = validate_mobile(typed)
     except ValidationError:
         pass
     else:
-        return await find_by_mobile(conn, mobile, limit=limit)
+        return await find_by_mobile(conn, mobile, limit=limit, member=member)
     try:
         uscc = validate_uscc(typed)
     except ValidationError:
         pass
     else:
-        return await find_by_uscc(conn, uscc, limit=limit)
+        return await find_by_uscc(conn, uscc, limit=limit, member=member)
     pattern = "%" + _escape_like(typed) + "%"
     pair = await _rarest_pair(conn, typed)
     if pair is None:
-        rows = await fetch_all(conn, FIND_BY_NAME_SQL, (pattern, pattern, limit))
+        found = await _scoped(conn, FIND_BY_NAME_SQL, (pattern, pattern), member, limit)
     else:
-        rows = await fetch_all(conn, FIND_BY_NAME_PAIR_SQL, (pair, pattern, pattern, limit))
-    rows += await fetch_all(conn, FIND_BY_APPLICANT_HASH_SQL, (typed, limit))
-    newest = sorted({row["id"]: row for row in rows}.values(), key=lambda r: -int(r["id"]))
-    return [application_from_row(row) for row in newest[:limit]]
+        found = await _scoped(conn, FIND_BY_NAME_PAIR_SQL, (pair, pattern, pattern), member, limit)
+    found += await _scoped(conn, FIND_BY_APPLICANT_HASH_SQL, (typed,), member, limit)
+    newest = sorted({a.id: a for a in found}.values(), key=lambda a: -a.id)
+    return newest[:limit]
 
 
 async def _rarest_pair(conn: aiosqlite.Connection, typed: str) -> str | None:
@@ -249,20 +283,20 @@ def name_pairs(text: str) -> list[str]:
 
 
 async def find_by_mobile(
-    conn: aiosqlite.Connection, mobile: str, *, limit: int
+    conn: aiosqlite.Connection, mobile: str, *, limit: int, member: Staff | None = None
 ) -> list[Application]:
     """Applications whose contact mobile is ``mobile`` (its 11 digits).
 
     The one place that knows how phone numbers are stored: sealed, beside a keyed hash.
     """
-    rows = await fetch_all(conn, FIND_BY_PHONE_SQL, (mobile, limit))
-    return [application_from_row(row) for row in rows]
+    return await _scoped(conn, FIND_BY_PHONE_SQL, (mobile,), member, limit)
 
 
-async def find_by_uscc(conn: aiosqlite.Connection, uscc: str, *, limit: int) -> list[Application]:
+async def find_by_uscc(
+    conn: aiosqlite.Connection, uscc: str, *, limit: int, member: Staff | None = None
+) -> list[Application]:
     """Applications of the company with unified social credit code ``uscc`` (normalised)."""
-    rows = await fetch_all(conn, FIND_BY_USCC_SQL, (uscc, limit))
-    return [application_from_row(row) for row in rows]
+    return await _scoped(conn, FIND_BY_USCC_SQL, (uscc,), member, limit)
 
 
 def _escape_like(text: str) -> str:

@@ -96,7 +96,13 @@ async def test_find_by_number_name_and_mobile(emulator: BotApiEmulator, bot: Bot
 
     usage = await lina.say("/find")
     assert "/find 天汉" in (usage.text or "")
-    by_number = (await lina.say(f"/find {other.number.lower()}")).text or ""
+    by_number = (await lina.say(f"/find {held.number.lower()}")).text or ""
+    assert held.number in by_number
+    # What she does not hold is not found; the district's supervisor finds it.
+    refused = (await lina.say(f"/find {other.number}")).text or ""
+    assert refused.startswith("没有找到与")
+    supervisor = await _member(emulator, bot, 3001, Role.SUPERVISOR, "王主管")
+    by_number = (await supervisor.say(f"/find {other.number.lower()}")).text or ""
     assert other.number in by_number and "南郑食品厂 · 业务受理 · 未指派" in by_number
     by_name = (await lina.say("/find 天汉机械")).text or ""
     assert f"{held.number} 汉中市天汉机械制造有限公司 · 业务受理 · 李娜" in by_name

@@ -121,11 +121,13 @@ async def test_disabled_member_loses_powers_at_once(
 
 
 async def test_reassignment_and_project_manager_are_told(
-    scene: dict[str, object], bot: BotRunner
+    scene: dict[str, object], emulator: BotApiEmulator, bot: BotRunner
 ) -> None:
-    manager, other, supervisor, alice, project = (
-        scene[k] for k in ("manager", "other", "supervisor", "alice", "project")
+    manager, supervisor, alice, project = (
+        scene[k] for k in ("manager", "supervisor", "alice", "project")
     )
+    # A supervisor of the district hands it to a manager of the same district.
+    other = await enrol(emulator, bot, 2005, Role.CUSTOMER_MANAGER, "李经理")
     assert isinstance(manager, Customer) and isinstance(other, Customer)
     assert isinstance(supervisor, Customer) and isinstance(alice, Customer)
     assert isinstance(project, Customer)
@@ -146,7 +148,7 @@ async def test_reassignment_and_project_manager_are_told(
     told = await alice.user.wait_for(lambda m: "改由" in (m.text or ""))
     assert "李经理" in (told.text or "")
     [row] = await bot.query("SELECT customer_manager_id, project_manager_id FROM applications")
-    assert (row["customer_manager_id"], row["project_manager_id"]) == (2004, 2002)
+    assert (row["customer_manager_id"], row["project_manager_id"]) == (2005, 2002)
     kinds = [e["kind"] for e in await bot.query("SELECT kind FROM events")]
     assert "reassigned" in kinds and "project_attached" in kinds
     # The old manager's powers over it are gone.

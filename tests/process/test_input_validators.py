@@ -369,4 +369,61 @@ def test_validation_error_carries_code_and_params() -> None:
 
 
 def test_every_code_is_listed_once() -> None:
-    assert len(set(validators.ALL_CODES)) == len(validators.ALL_CODES) == 15
+    assert len(set(validators.ALL_CODES)) == len(validators.ALL_CODES) == 17
+
+
+# -- a real name -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("raw", ["1234567", "公", "A", "１２３４", "...", "#1", "（）"])
+def test_a_company_name_is_a_name(raw: str) -> None:
+    assert error_of(validate_company_name, raw).code == "name.real"
+
+
+@pytest.mark.parametrize("raw", ["张", "··", "-"])
+def test_a_contact_name_is_a_name(raw: str) -> None:
+    assert error_of(validate_person_name, raw).code == "name.real"
+
+
+@pytest.mark.parametrize("raw", ["3M中国有限公司", "华为", "IBM", "58同城", "王五"])
+def test_short_and_digit_bearing_names_that_are_names(raw: str) -> None:
+    assert validate_company_name(raw) == raw
+
+
+# -- bounds are inclusive, as the messages say ---------------------------------------------
+
+
+def test_every_bound_is_inclusive() -> None:
+    assert parse_capacity_kva(str(validators.CAPACITY_MIN_KVA)) == validators.CAPACITY_MIN_KVA
+    assert parse_capacity_kva(str(validators.CAPACITY_MAX_KVA)) == validators.CAPACITY_MAX_KVA
+    assert parse_date("2031-06-01", today=TODAY) == date(2031, 6, 1)  # exactly 5 years
+    assert parse_date(TODAY.isoformat(), today=TODAY) == TODAY
+    assert normalize_text("张" * 10, max_len=10) == "张" * 10
+
+
+# -- files are what they say ---------------------------------------------------------------
+
+PDF_HEAD = b"%PDF-1.4\n"
+EXE_HEAD = b"MZ\x90\x00\x03\x00\x00\x00"
+
+
+@pytest.mark.parametrize(
+    ("head", "mime", "name", "problem"),
+    [
+        (PDF_HEAD, "application/pdf", "licence.pdf", None),
+        (b"\xff\xd8\xff\xe0\x00\x10JFIF", "image/jpeg", "scan.jpg", None),
+        (b"\x89PNG\r\n\x1a\n\x00", "image/png", None, None),
+        (b"RIFF\x00\x00\x00\x00WEBPVP8 ", "image/webp", "a.webp", None),
+        (PDF_HEAD, "application/octet-stream", "licence.PDF", None),
+        (b"", "application/pdf", "licence.pdf", "empty"),
+        (EXE_HEAD, "application/pdf", "virus.exe", "content_mismatch"),
+        (EXE_HEAD, "application/octet-stream", "licence.pdf", "content_mismatch"),
+        (PDF_HEAD, "image/png", "x.png", "content_mismatch"),
+        (b"RIFF\x00\x00\x00\x00WAVE", "image/webp", "a.webp", "content_mismatch"),
+        (b"PK\x03\x04", "application/zip", "plan.docx", None),  # nothing claimed to check
+    ],
+)
+def test_a_file_must_begin_as_what_it_claims_to_be(
+    head: bytes, mime: str, name: str | None, problem: str | None
+) -> None:
+    assert validators.file_problem(head, mime, name) == problem

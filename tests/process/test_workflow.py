@@ -161,16 +161,53 @@ def test_energize_day_must_be_a_working_day() -> None:
 
 
 def test_notes_keep_lines_and_refuse_junk() -> None:
-    assert parse_note(" 第一项 \n\n第二项") == "第一项\n第二项"
+    assert parse_note(" 第一项 \r\n\n第二项") == "第一项\n第二项"
+    assert parse_note("x" * 1000) == "x" * 1000
     for bad, code in (
         ("", "text.empty"),
         ("   \n ", "text.empty"),
         ("x" * 1001, "text.too_long"),
-        ("💣", "text.chars"),
     ):
         with pytest.raises(ValidationError) as raised:
             parse_note(bad)
         assert raised.value.code == code
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "价格<5万",
+        "👍 好的，谢谢！🙏",
+        "a = b, $100 & 50%",
+        "مرحبا بكم",  # right to left
+        "שלום",
+        "https://example.com/plan?a=1&b=2#top",
+        "<b>not markup</b>",
+        "第一列\t第二列",
+        "👨\u200d👩\u200d👧",  # a joined emoji keeps its joiners
+    ],
+)
+def test_notes_keep_what_people_write(typed: str) -> None:
+    assert parse_note(typed) == typed
+
+
+@pytest.mark.parametrize(
+    ("typed", "char", "position"),
+    [
+        ("ab\x07c", "U+0007", 3),
+        ("\x00", "U+0000", 1),
+        ("ok\x1b[31m", "U+001B", 3),
+        ("half \ud800 a character", "U+D800", 6),
+        ("x\x85", "U+0085", 2),
+    ],
+)
+def test_notes_name_the_character_that_cannot_be_stored(
+    typed: str, char: str, position: int
+) -> None:
+    with pytest.raises(ValidationError) as raised:
+        parse_note(typed)
+    assert raised.value.code == "text.control"
+    assert raised.value.params == {"char": char, "position": position}
 
 
 def test_stage_of_every_step_is_a_stage() -> None:

@@ -97,7 +97,8 @@ async def test_applications_from_before_the_index_are_indexed_by_the_migration(
 
 async def test_the_search_reads_the_pair_index_not_the_table(db: Database) -> None:
     plan = await db.fetchall(
-        "EXPLAIN QUERY PLAN " + FIND_BY_NAME_PAIR_SQL, ("天汉", "%天汉%", "%天汉%", 20)
+        "EXPLAIN QUERY PLAN " + FIND_BY_NAME_PAIR_SQL.format(scope="1"),
+        ("天汉", "%天汉%", "%天汉%", 20),
     )
     assert [row[3] for row in plan] == [
         "SEARCH p USING PRIMARY KEY (pair=?)",
