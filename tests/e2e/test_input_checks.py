@@ -140,5 +140,9 @@ async def test_a_staff_note_reaches_the_customer_as_written(
     await manager.say(note)
     notice = await alice.user.wait_for(lambda m: "需要补正资料" in (m.text or ""))
     assert note in (notice.text or "")
-    [event] = await bot.query("SELECT note FROM events WHERE kind = 'return_missing'")
+    # Notes are kept once, sealed, in their own table (they can be erased on request).
+    [event] = await bot.query(
+        "SELECT n.note FROM events e JOIN notes n ON n.id = e.note_id "
+        "WHERE e.kind = 'return_missing'"
+    )
     assert event["note"] == note
