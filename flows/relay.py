@@ -29,6 +29,7 @@ from flows.apply_documents import FILE
 from flows.apply_fields import ANSWER
 from flows.card import may_see
 from flows.common import answer_button, current_user, say
+from flows.given_up import answer_outside_flows
 from flows.services import Services, services
 from flows.workflow import role_of
 from process.validators import ValidationError
@@ -95,7 +96,7 @@ async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str 
     pending = await svc.workflow.pending(user.user_id)
     message = update.effective_message
     if pending is None or message is None or pending.action not in ("contact", "reply"):
-        return ConversationHandler.END
+        return await answer_outside_flows(update, context)
     application = await svc.applications.get(pending.application_id)
     allowed = application is not None and (
         application.customer_id == user.user_id
