@@ -12,6 +12,13 @@ own (other versions, other applications, other actions), and, when the bot waits
 input, a valid one. The step whose (state, role, action) triple was exercised least is
 taken; ties are broken by a seeded random generator, so a run is repeatable.
 
+After every step: the bot must have answered (a message, an edit or a callback answer), no
+record at ERROR may have been logged (the outbox's sends of that step included), a user
+whom a conversation holds must still get an answer to ``/help``, and every change of an
+application (step, version, holders, owed items, process events), of the staff or of the
+set of applications must be one that the pressed button offered (a workflow button of the
+current version, the input it asked for, a management button, Submit on a summary).
+
 One kind of button is pressed only in the seeding: confirming that an active member is
 disabled (the world's own disabled member is disabled by the admin's buttons there), as
 pressing it here would take the staff the rest of the crawl needs.
@@ -60,8 +67,12 @@ STATE_EVENTS = frozenset(
     }
 )
 FREE_TEXT = "请问现在办到哪一步了？"
+PLAN_FIGURES = "计量方式：高供高计\n业务费用：0 元"
 STALE_SAMPLE = 3
 FORGED_SAMPLE = 3
+# How often a step goes on with the conversation the user is in, and the moves that do.
+FOLLOW_THROUGH = 0.7
+CONTINUING = frozenset({"press", "text", "file", "photo", "input"})
 
 
 @dataclass(frozen=True)
@@ -73,6 +84,10 @@ class Move:
     text: str = ""
     message_id: int = 0
     data: str = ""
+    about: int | None = None  # the application it concerns, when the data does not say
+
+    def concerns(self, focus: int) -> int:
+        return self.about or target_of(self.data) or focus
 
 
 @dataclass
@@ -81,7 +96,6 @@ class Snapshot:
     events: list[tuple[int, str]]
     owed: dict[int, tuple[Any, ...]]
     staff: dict[int, tuple[Any, ...]]
-    last_event: int
 
 
 @dataclass
@@ -95,7 +109,6 @@ class Crawler:
     only_state: str | None = None
     triples: Counter[tuple[str, str, str]] = field(default_factory=Counter)
     failures: list[str] = field(default_factory=list)
-    actions_done: int = 0
 
     # -- the walk -------------------------------------------------------------------------
 
@@ -113,13 +126,19 @@ class Crawler:
 
     async def focus(self, app_id: int, role: str) -> None:
         """Open the application as ``role``, press every button of that view (each press
-        followed by one step of what the chat then offers), then a few steps more."""
+        followed by a step of what the chat then offers and, if a flow is still waiting,
+        by what it waits for), then a few steps more."""
         person = self.actor(app_id, role)
         number = await self.number(app_id)
         opener = "/app" if role in STAFF_IDS or role == "disabled" else "/status"
         view = Move(f"cmd:{opener}", "command", f"{opener} {number}")
-        await self.step(app_id, role, person, view)
-        shown = [m for m in person.user.messages()[-3:] if m.inline_buttons]
+        mark = await self.step(app_id, role, person, view)
+        chat = self.world.emulator.state.chats[person.user.id]
+        shown = [
+            e.message
+            for e in chat.events_after(mark)
+            if e.kind == "new" and e.message.from_bot and e.message.inline_buttons
+        ]
         if shown:
             card = shown[-1]
             buttons = [b for b in card.inline_buttons if b.callback_data]
@@ -136,18 +155,65 @@ class Crawler:
                     Move(f"press:{shape(data)}", "press", b.text, card.message_id, data),
                 )
                 await self.wander(app_id, role, person, number)
+                if await self.in_conversation(person):
+                    await self.complete(app_id, role, person)
         for _ in range(self.steps_per_focus):
             await self.wander(app_id, role, person, number)
 
     async def wander(self, app_id: int, role: str, person: Customer, number: str) -> None:
-        """One step among everything the chat offers now, the least exercised first."""
+        """One step among everything the chat offers now, the least exercised first.
+
+        While a conversation holds the user, most steps go on with it (its buttons, text,
+        files, the input it wants), so that flows are walked to their end, not only begun.
+        """
         moves = await self.moves(app_id, role, person, number)
+        if await self.in_conversation(person) and self.rng.random() < FOLLOW_THROUGH:
+            moves = [m for m in moves if m.kind in CONTINUING] or moves
         counts = [
-            self.triples[(await self.state_of(target_of(m.data) or app_id), role, m.label)]
-            for m in moves
+            self.triples[(await self.state_of(m.concerns(app_id)), role, m.label)] for m in moves
         ]
         fewest = [m for m, n in zip(moves, counts, strict=True) if n == min(counts)]
         await self.step(app_id, role, person, self.rng.choice(fewest))
+
+    async def complete(self, app_id: int, role: str, person: Customer) -> None:
+        """Give the flow the user is in what it waits for, as a careful user would: the
+        typed input, or a file and then the button that says all files are sent."""
+        pending = await self.world.svc.workflow.pending(person.user.id)
+        if pending is None:
+            return
+        about = pending.application_id
+        if pending.action in ("contact", "reply"):
+            await self.step(
+                app_id, role, person, Move("input:message", "input", FREE_TEXT, about=about)
+            )
+            return
+        needs = ACTIONS[pending.action].needs.value if pending.action in ACTIONS else "documents"
+        if needs not in ("documents", "plan", "contract"):
+            typed = await self.valid_input(pending.action)
+            label = f"input:{pending.action}"
+            await self.step(app_id, role, person, Move(label, "input", typed, about=about))
+            return
+        await self.step(app_id, role, person, Move("file", "file", about=about))
+        done = next(
+            (
+                (m.message_id, b.text, b.callback_data)
+                for m in reversed(person.user.messages())
+                for b in m.inline_buttons
+                if b.callback_data in ("wfdone", "owdone")
+            ),
+            None,
+        )
+        if done is None:
+            return
+        message_id, text, data = done
+        await self.step(
+            app_id, role, person, Move(f"press:{data}", "press", text, message_id, data, about)
+        )
+        if needs == "plan" and await self.in_conversation(person):
+            figures = Move(
+                "input:figures", "input", "计量方式：高供高计\n业务费用：0 元", about=about
+            )
+            await self.step(app_id, role, person, figures)
 
     def actor(self, app_id: int, role: str) -> Customer:
         if role == "customer":
@@ -198,8 +264,9 @@ class Crawler:
             )
         pending = await self.world.svc.workflow.pending(person.user.id)
         if pending is not None and pending.action in ACTIONS:
+            typed = await self.valid_input(pending.action)
             moves.append(
-                Move(f"input:{pending.action}", "input", await self.valid_input(pending.action))
+                Move(f"input:{pending.action}", "input", typed, about=pending.application_id)
             )
         return moves
 
@@ -264,10 +331,10 @@ class Crawler:
 
     # -- one step and its checks ---------------------------------------------------------
 
-    async def step(self, app_id: int, role: str, person: Customer, move: Move) -> None:
-        state = await self.state_of(target_of(move.data) or app_id)
+    async def step(self, app_id: int, role: str, person: Customer, move: Move) -> int:
+        """Do ``move`` and check what followed; returns the chat's mark from before it."""
+        state = await self.state_of(move.concerns(app_id))
         self.triples[(state, role, move.label)] += 1
-        self.actions_done += 1
         where = f"[{state} | {role} | {move.label}]"
         before = await self.snapshot()
         allowed = await self.offered(person, move)
@@ -276,7 +343,7 @@ class Crawler:
         sent, query_id = await self.do(person, move)
         if not await self.handled.wait(sent.update_id, WAIT):
             self.failures.append(f"{where} the bot did not finish handling it within {WAIT}s")
-            return
+            return sent.mark
         await wait_outbox(self.world, WAIT)
         await self.world.emulator.wait_idle(quiet=0.02, timeout=WAIT)
         if not self.answered(person, sent.mark, query_id):
@@ -296,6 +363,7 @@ class Crawler:
             self.failures.append(f"{where} {problem}")
         if move.label != "cmd:/help" and await self.in_conversation(person):
             await self.still_answers(person, where)
+        return sent.mark
 
     async def do(self, person: Customer, move: Move) -> tuple[Sent, str | None]:
         user = person.user
@@ -369,6 +437,12 @@ class Crawler:
                 if app is not None and app.version == int(match[3]):
                     return {(app.id, match[1])}
                 return set()
+            match = re.fullmatch(r"wfe:yes:(\d+):(\d+)", data)
+            if match:  # "energized" confirmed before the scheduled day
+                app = await svc.applications.get(int(match[1]))
+                if app is not None and app.version == int(match[2]):
+                    return {(app.id, "energized")}
+                return set()
             match = re.fullmatch(r"mg:[a-z_]+:(\d+)(?::.*)?", data)
             if match:
                 return {(int(match[1]), k) for k in ("project_attached", "reassigned")}
@@ -411,7 +485,6 @@ class Crawler:
             events=[(r[1], r[2]) for r in events],
             owed={r[0]: tuple(r) for r in owed},
             staff={r[0]: tuple(r) for r in staff},
-            last_event=events[-1][0] if events else 0,
         )
 
     async def state_of(self, app_id: int) -> str:
@@ -446,7 +519,9 @@ ROLE_ORDER = ("stranger", "disabled", "customer", "project", "manager", "supervi
 
 def target_of(data: str) -> int | None:
     """The application a button names, if it names one that exists in the data's shape."""
-    match = re.fullmatch(r"(?:wf:[a-z_]+|card|docs|mg:[a-z_]+|ow|ct):(\d{1,9})(?::.*)?", data)
+    match = re.fullmatch(
+        r"(?:wf:[a-z_]+|wfe:[a-z]+|card|docs|mg:[a-z_]+|ow|ct):(\d{1,9})(?::.*)?", data
+    )
     return int(match[1]) if match else None
 
 

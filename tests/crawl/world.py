@@ -170,6 +170,7 @@ async def build_world(emulator: BotApiEmulator, bot: BotRunner, handled: Handled
         world.applications[app.id] = target.customer_id
         await advance(world, app, target.actions)
         if target.blocked:
+            await drain(world)  # what they were sent so far reached them
             await customer.user.block_bot()
             world.blocked.add(target.customer_id)
 
