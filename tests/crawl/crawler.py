@@ -210,9 +210,7 @@ class Crawler:
             app_id, role, person, Move(f"press:{data}", "press", text, message_id, data, about)
         )
         if needs == "plan" and await self.in_conversation(person):
-            figures = Move(
-                "input:figures", "input", "计量方式：高供高计\n业务费用：0 元", about=about
-            )
+            figures = Move("input:figures", "input", PLAN_FIGURES, about=about)
             await self.step(app_id, role, person, figures)
 
     def actor(self, app_id: int, role: str) -> Customer:
