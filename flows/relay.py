@@ -33,6 +33,7 @@ from flows import keyboards
 from flows.apply_documents import FILE, content_problem
 from flows.apply_fields import ANSWER
 from flows.common import answer_button, current_user, say
+from flows.given_up import answer_outside_flows
 from flows.services import Services, services
 from flows.staff_access import may_see
 from flows.workflow import role_of
@@ -100,7 +101,7 @@ async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str 
     pending = await svc.workflow.pending(user.user_id)
     message = update.effective_message
     if pending is None or message is None or pending.action not in ("contact", "reply"):
-        return ConversationHandler.END
+        return await answer_outside_flows(update, context)
     application = await svc.applications.get(pending.application_id)
     allowed = application is not None and (
         application.customer_id == user.user_id

@@ -27,6 +27,7 @@ from flows import keyboards
 from flows.apply_documents import FILE, received_file
 from flows.apply_fields import ANSWER
 from flows.common import answer_button, current_user, drop_buttons, say
+from flows.given_up import answer_outside_flows
 from flows.services import Services, services
 from flows.workflow import authorize, parse_press, perform
 from flows.workflow_buttons import customer_actions_markup, open_card_markup
@@ -42,6 +43,7 @@ from process.workflow_inputs import (
     parse_slots,
 )
 from storage.models import Application, DocumentInput, User
+from storage.workflow import PendingInput
 
 CONVERSATION_NAME = "workflow"
 TYPED = {
@@ -193,10 +195,10 @@ async def on_early_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 async def on_typed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int | None:
     svc = services(context)
     user = await current_user(update, context)
-    pending = await svc.workflow.pending(user.user_id)
+    pending = await _own_pending(svc, user)
     message = update.effective_message
     if pending is None or message is None or message.text is None:
-        return ConversationHandler.END
+        return await answer_outside_flows(update, context)
     action = _action(pending.action)
     try:
         given = _parse(svc, action, message.text)
@@ -210,13 +212,13 @@ async def on_typed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | 
     return ConversationHandler.END
 
 
-async def on_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int | None:
     svc = services(context)
     user = await current_user(update, context)
-    pending = await svc.workflow.pending(user.user_id)
+    pending = await _own_pending(svc, user)
     message = update.effective_message
     if pending is None or message is None:
-        return
+        return await answer_outside_flows(update, context)
     doc, problem = await received_file(
         message, pending.action, svc.settings.max_document_bytes, context.bot
     )
@@ -228,7 +230,7 @@ async def on_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             reason=problem,
             max_mb=svc.settings.max_document_bytes // (1024 * 1024),
         )
-        return
+        return None
     files = [*pending.data.get("files", []), _doc_dict(doc)]
     await svc.workflow.update_pending_data(user.user_id, {"files": files})
     await say(
@@ -238,6 +240,7 @@ async def on_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         count=len(files),
         reply_markup=_done_markup(svc, user, _action(pending.action)),
     )
+    return None
 
 
 async def on_files_done(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int | None:
@@ -245,7 +248,7 @@ async def on_files_done(update: Update, context: ContextTypes.DEFAULT_TYPE) -> s
     assert query is not None
     svc = services(context)
     user = await current_user(update, context)
-    pending = await svc.workflow.pending(user.user_id)
+    pending = await _own_pending(svc, user)
     files = pending.data.get("files", []) if pending else []
     if pending is None or not files:
         await answer_button(query, svc.texts.label(user.locale, "toast.send_file_first"))
@@ -274,10 +277,10 @@ async def on_files_done(update: Update, context: ContextTypes.DEFAULT_TYPE) -> s
 async def on_figures(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int | None:
     svc = services(context)
     user = await current_user(update, context)
-    pending = await svc.workflow.pending(user.user_id)
+    pending = await _own_pending(svc, user)
     message = update.effective_message
     if pending is None or message is None or message.text is None:
-        return ConversationHandler.END
+        return await answer_outside_flows(update, context)
     try:
         figures = parse_note(message.text)
     except ValidationError as error:
@@ -298,14 +301,15 @@ async def on_figures(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str 
     return ConversationHandler.END
 
 
-async def expect_input(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def expect_input(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int | None:
     svc = services(context)
     user = await current_user(update, context)
-    pending = await svc.workflow.pending(user.user_id)
+    pending = await _own_pending(svc, user)
     if pending is None:
-        return
+        return await answer_outside_flows(update, context)
     action = _action(pending.action)
     await say(update, context, "wf/expect", action=action.name, needs=action.needs.value)
+    return None
 
 
 async def cancel_input(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
@@ -387,6 +391,12 @@ def _parse(svc: Services, action: Action, text: str) -> Given:
     if action.needs is Input.RISKS:
         return Given(note=parse_note(text, max_len=MAX_RISKS))
     return Given(note=parse_note(text))
+
+
+async def _own_pending(svc: Services, user: User) -> PendingInput | None:
+    """The user's pending input if it is a workflow action's; another flow's is not ours."""
+    pending = await svc.workflow.pending(user.user_id)
+    return pending if pending is not None and pending.action in ACTIONS else None
 
 
 def _action(name: str) -> Action:
