@@ -30,7 +30,13 @@ ROOT = Path(__file__).resolve().parents[2]
 NUMBER = re.compile(r"HV-\d{4}-\d{6}")
 LABELS = {Texts("zh_CN").label("zh_CN", f"field.{name}"): name for name in ANSWERS}
 PROMPT = re.compile(r"(?:\d+/\d+ |修改：)(?P<label>[^\n]+)")
-REPLY_TIMEOUT = 2.0
+# A start is a Python process importing the bot and migrating: a second when the machine is
+# idle, many on a loaded one. The wait ends as soon as the bot polls; the ceiling only names
+# a bot that never will.
+START_TIMEOUT = 60.0
+# The bot answers every action with a message; the wait ends at once when it does, or when
+# the bot is killed. The ceiling is for an answer the crash ate: the customer then looks again.
+REPLY_TIMEOUT = 20.0
 SETTLE = 0.15
 
 
@@ -48,13 +54,17 @@ class BotProcess:
         self.starts += 1
         polled = self._emulator.stats.requests.get("getUpdates", 0)
         self._process = self._spawn()
-        for _ in range(300):  # until it polls: migrated, menus published, sender started
-            if self._emulator.stats.requests.get("getUpdates", 0) > polled:
-                return
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + START_TIMEOUT
+        # Until it polls: migrated, menus published, sender started.
+        while self._emulator.stats.requests.get("getUpdates", 0) <= polled:
             if self._process.poll() is not None:
                 raise AssertionError(f"the bot exited: {self.log_tail()}")
+            if loop.time() > deadline:
+                raise AssertionError(
+                    f"the bot did not start within {START_TIMEOUT:.0f} s: {self.log_tail()}"
+                )
             await asyncio.sleep(0.02)
-        raise AssertionError(f"the bot did not start: {self.log_tail()}")
 
     def _spawn(self) -> subprocess.Popen[bytes]:
         with (self._log_dir / f"bot-{self.starts}.log").open("wb") as log:
@@ -117,6 +127,8 @@ class FormFiller:
     numbers: list[str] = field(default_factory=list)
     _asked: str | None = None  # the field we last answered, until the bot moves on
     _checked_status: bool = False
+    # Set when the bot is killed: no answer is coming, so nobody waits for one.
+    _bot_down: asyncio.Event = field(default_factory=asyncio.Event)
 
     @property
     def done(self) -> bool:
@@ -193,10 +205,12 @@ class FormFiller:
 
     async def _settle(self, before: int) -> None:
         """Until the bot said something new and then nothing for a moment (or gave up)."""
-        waited = 0.0
-        while len(self.user.messages()) <= before and waited < REPLY_TIMEOUT:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + REPLY_TIMEOUT
+        while len(self.user.messages()) <= before and not self._bot_down.is_set():
+            if loop.time() > deadline:
+                break
             await asyncio.sleep(0.02)
-            waited += 0.02
         seen = len(self.user.messages())
         while True:
             await asyncio.sleep(SETTLE)
@@ -209,6 +223,7 @@ async def keep_filling(fillers: list[FormFiller], stop: asyncio.Event) -> None:
     """Everyone acts in turn until all are done or ``stop`` is set (the bot is down)."""
 
     async def one(filler: FormFiller) -> None:
+        filler._bot_down = stop
         while not filler.done and not stop.is_set():
             await filler.act()
 
