@@ -129,6 +129,8 @@ class FormFiller:
     _checked_status: bool = False
     # Set when the bot is killed: no answer is coming, so nobody waits for one.
     _bot_down: asyncio.Event = field(default_factory=asyncio.Event)
+    # The bot went down before answering our last action: it may have taken it or not.
+    _unanswered: bool = False
 
     @property
     def done(self) -> bool:
@@ -136,6 +138,14 @@ class FormFiller:
 
     async def act(self) -> None:
         """One action from what the bot last said, then wait for its answer."""
+        if self._unanswered:
+            # The question on screen may be one the bot has already moved past (it took
+            # the answer, then died before asking the next): look where things stand first,
+            # as a person would, instead of typing the same answer into the next field.
+            self._unanswered = False
+            self._checked_status = True
+            await self._send("/status")
+            return
         last = self.user.last_message()
         text = (last.text or last.caption or "") if last else ""
         buttons = [b.text for b in last.inline_buttons] if last else []
@@ -212,6 +222,8 @@ class FormFiller:
                 break
             await asyncio.sleep(0.02)
         seen = len(self.user.messages())
+        if seen <= before and self._bot_down.is_set():
+            self._unanswered = True
         while True:
             await asyncio.sleep(SETTLE)
             if len(self.user.messages()) == seen:
