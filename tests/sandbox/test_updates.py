@@ -71,8 +71,12 @@ async def test_allowed_updates_filters_and_persists(bot: Bot, alice: FakeUser) -
 async def test_a_second_poller_ends_the_first_with_conflict(
     emulator: BotApiEmulator, http: aiohttp.ClientSession
 ) -> None:
-    first = asyncio.create_task(raw_call(http, emulator, "getUpdates", {"timeout": 2}))
-    await asyncio.sleep(0.1)
+    # The first poll would hold for a minute: only the second can end it within the test.
+    first = asyncio.create_task(raw_call(http, emulator, "getUpdates", {"timeout": 60}))
+    deadline = asyncio.get_running_loop().time() + 60
+    while not emulator.stats.requests.get("getUpdates"):  # until the emulator has it
+        assert asyncio.get_running_loop().time() < deadline, "the first poll never arrived"
+        await asyncio.sleep(0.01)
     second = asyncio.create_task(raw_call(http, emulator, "getUpdates", {"timeout": 0}))
     status, body = await first
     assert status == 409
