@@ -129,7 +129,8 @@ class FormFiller:
     _checked_status: bool = False
     # Set when the bot is killed: no answer is coming, so nobody waits for one.
     _bot_down: asyncio.Event = field(default_factory=asyncio.Event)
-    # The bot went down before answering our last action: it may have taken it or not.
+    # Our last action got no new message: the bot went down first (it may have taken the
+    # action or not), or it said with a toast that the button was out of date.
     _unanswered: bool = False
 
     @property
@@ -141,7 +142,8 @@ class FormFiller:
         if self._unanswered:
             # The question on screen may be one the bot has already moved past (it took
             # the answer, then died before asking the next): look where things stand first,
-            # as a person would, instead of typing the same answer into the next field.
+            # as a person would, instead of typing the same answer into the next field or
+            # pressing an out-of-date button again.
             self._unanswered = False
             self._checked_status = True
             await self._send("/status")
@@ -205,30 +207,50 @@ class FormFiller:
 
     async def _press(self, message: SentMessage, label: str) -> None:
         before = len(self.user.messages())
+        toasts = self._toasts()
         await self.user.press(message, label)
-        await self._settle(before)
+        await self._settle(before, toasts)
+
+    def _toasts(self) -> int:
+        """Presses the bot answered with words: a refusal or an out-of-date button, after
+        which no message comes (a press it obeys is answered silently)."""
+        return sum(1 for answer in self.user.callback_answers if answer.text)
 
     async def _upload(self) -> None:
         before = len(self.user.messages())
         await self.user.send_document("doc.pdf", PDF, "application/pdf")
         await self._settle(before)
 
-    async def _settle(self, before: int) -> None:
+    async def _settle(self, before: int, toasts: int | None = None) -> None:
         """Until the bot said something new and then nothing for a moment (or gave up)."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + REPLY_TIMEOUT
+
+        def refused() -> bool:
+            return toasts is not None and self._toasts() > toasts
+
         while len(self.user.messages()) <= before and not self._bot_down.is_set():
-            if loop.time() > deadline:
+            if refused() or loop.time() > deadline:
                 break
             await asyncio.sleep(0.02)
         seen = len(self.user.messages())
-        if seen <= before and self._bot_down.is_set():
+        if seen <= before and (self._bot_down.is_set() or refused()):
             self._unanswered = True
         while True:
             await asyncio.sleep(SETTLE)
             if len(self.user.messages()) == seen:
                 return
             seen = len(self.user.messages())
+
+
+def describe(fillers: list[FormFiller]) -> str:
+    """Where each customer who is not done stands: for a run that did not finish."""
+    lines = []
+    for filler in fillers:
+        if not filler.done:
+            last = [(m.text or m.caption or "")[:60] for m in filler.user.messages()[-3:]]
+            lines.append(f"customer {filler.user.id}, last bot messages: {last}")
+    return "\n".join(lines)
 
 
 async def keep_filling(fillers: list[FormFiller], stop: asyncio.Event) -> None:

@@ -28,7 +28,13 @@ from storage.migrate import migrate
 from storage.staff import StaffRepo
 from tests.e2e.harness import shanghai
 from tests.keys import TEST_SECRET_KEY, make_test_cipher
-from tests.reliability.crash_rig import BotProcess, FormFiller, bot_environment, keep_filling
+from tests.reliability.crash_rig import (
+    BotProcess,
+    FormFiller,
+    bot_environment,
+    describe,
+    keep_filling,
+)
 
 LONG = os.environ.get("HVCONNECT_LONG_TESTS") == "1"
 ROUNDS = 20 if LONG else 3
@@ -142,7 +148,10 @@ async def test_sigkill_at_random_moments_loses_nothing_and_repeats_little(
                 await _check_what_survived(db_path, fillers)
                 await bot.start()
             # The last start stays up: everyone finishes where they were.
-            await asyncio.wait_for(keep_filling(fillers, asyncio.Event()), timeout=300)
+            try:
+                await asyncio.wait_for(keep_filling(fillers, asyncio.Event()), timeout=300)
+            except TimeoutError:
+                raise AssertionError(f"{describe(fillers)}\n{bot.log_tail()}") from None
             assert all(f.done for f in fillers)
             await _check_what_survived(db_path, fillers)
             # The outbox catches up; the ceiling names one that never will, it measures nothing.
