@@ -201,8 +201,16 @@ async def start_up(dataset: Dataset, secret: str, log: Path) -> Startup:
         )  # fmt: skip
         spawned = time.perf_counter()
         starting = asyncio.create_task(process.start(timeout=STARTUP_TIMEOUT))
+        answering = asyncio.create_task(
+            wait_events(api, customer.id, mark, 1, timeout=STARTUP_TIMEOUT)
+        )
         try:
-            [answer] = await wait_events(api, customer.id, mark, 1, timeout=STARTUP_TIMEOUT)
+            # A bot that fails to start says so at once instead of after the whole ceiling.
+            await asyncio.wait({starting, answering}, return_when=asyncio.FIRST_COMPLETED)
+            failed = starting.exception() if starting.done() else None
+            if failed is not None:
+                raise failed
+            [answer] = await answering
             first_answer = times.at[answer.seq] - spawned
             ready = await starting
             for command in commands_for(dataset):
@@ -212,7 +220,8 @@ async def start_up(dataset: Dataset, secret: str, log: Path) -> Startup:
                 await wait_events(api, user.id, before, 1)
             rss, peak = process_memory_mb(process.pid)
         finally:
-            if not starting.done():
-                starting.cancel()
+            for task in (starting, answering):
+                if not task.done():
+                    task.cancel()
             await process.stop()
     return Startup(first_answer, ready, process.phases, rss, peak)

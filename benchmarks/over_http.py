@@ -9,6 +9,7 @@ the emulator records the bot's answer, so the customers' own scheduling does not
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import sys
@@ -21,6 +22,7 @@ from typing import Any
 from benchmarks.walk import FILES, Move
 from sandbox.chats import ChatEvent, EventKind
 from sandbox.emulator import BotApiEmulator
+from sandbox.inbox import WaitTimeout
 from sandbox.messages import SentMessage
 from sandbox.notify import sleep_on
 from sandbox.users import FakeUser
@@ -128,11 +130,29 @@ async def make(user: FakeUser, move: Move) -> None:
     elif move.kind == "photo":
         await user.send_photo(FILES["png"])
     else:
+        await _press(user, move.value)
+
+
+async def _press(user: FakeUser, label: str) -> None:
+    """Press the newest ``label``; if no message shows it yet, wait for one that does.
+
+    On a loaded machine the bot may still be sending the previous answer when the walk
+    moves on; the button's arrival is the signal, with the step's generous ceiling.
+    """
+
+    def shows(message: SentMessage) -> bool:
+        return any(button.text == label for button in message.inline_buttons)
+
+    for attempt in range(2):
+        mark = user.mark()
         for message in reversed(user.messages()):
-            if any(button.text == move.value for button in message.inline_buttons):
-                await user.press(message, move.value)
+            if shows(message):
+                await user.press(message, label)
                 return
-        raise LookupError(f"no button {move.value!r} for user {user.id}")
+        if attempt == 0:
+            with contextlib.suppress(WaitTimeout):
+                await user.wait_for(shows, after=mark, timeout=STEP_TIMEOUT)
+    raise LookupError(f"no button {label!r} for user {user.id}")
 
 
 def bot_events(emulator: BotApiEmulator, chat_id: int, after: int) -> list[ChatEvent]:

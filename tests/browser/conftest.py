@@ -37,7 +37,7 @@ async def sandbox(tmp_path: Path) -> AsyncIterator[SandboxRunner]:
 @pytest.fixture
 async def page(tmp_path: Path) -> AsyncIterator[Page]:
     require_browser()
-    from playwright.async_api import async_playwright
+    from playwright.async_api import async_playwright, expect
 
     async with async_playwright() as playwright:
         context = await playwright.chromium.launch_persistent_context(
@@ -48,7 +48,10 @@ async def page(tmp_path: Path) -> AsyncIterator[Page]:
             locale="zh-CN",
             viewport={"width": 1280, "height": 860},
         )
-        context.set_default_timeout(10_000)
+        # Every wait ends when the page shows what is expected; the ceiling is for a loaded
+        # machine (Chromium beside the bot and the rest of the suite), not a measure.
+        context.set_default_timeout(60_000)
+        expect.set_options(timeout=60_000)
         try:
             yield context.pages[0] if context.pages else await context.new_page()
         finally:

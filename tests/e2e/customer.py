@@ -105,4 +105,5 @@ class Customer:
         return await self.settle()
 
     async def _idle(self) -> None:
-        await self.emulator.wait_idle(quiet=0.2)
+        # Quiet for 0.2 s ends the wait; the ceiling is generous for a loaded machine.
+        await self.emulator.wait_idle(quiet=0.2, timeout=60)

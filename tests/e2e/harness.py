@@ -7,6 +7,7 @@ manual one.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -14,11 +15,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import aiosqlite
+from telegram import Update
 
 from bot.app import BotApplication, build_application, start, stop
 from bot.config import Config
 from process.clock import ManualClock
 from sandbox.emulator import BotApiEmulator
+from sandbox.state import SandboxState
 from storage.crypto import FieldCipher
 from storage.sealed import row_factory
 from tests.keys import TEST_SECRET_KEY
@@ -41,15 +44,18 @@ class BotRunner:
             **{"secret_key": TEST_SECRET_KEY, **config},
         )
         self.app: BotApplication | None = None
+        self._handling = UpdatesInHand(emulator.state)
 
     async def start(self) -> None:
         self.app = await build_application(self.config, clock=self.clock)
+        self._handling = track_updates(self.app, self.emulator.state)
         await start(self.app, poll_timeout=1)
 
     async def stop(self) -> None:
         if self.app is not None:
             await stop(self.app)
             self.app = None
+            self._handling.release()
 
     async def restart(self) -> None:
         """A fresh process in all but name: new application, new connection, same file."""
@@ -67,6 +73,61 @@ class BotRunner:
             conn.row_factory = row_factory(cipher)  # type: ignore[assignment]
             async with conn.execute(sql, params) as cursor:
                 return list(await cursor.fetchall())
+
+
+class UpdatesInHand:
+    """Updates the bot fetched and has not finished handling, counted as the emulator's
+    calls in progress.
+
+    The emulator calls the bot idle when no update waits, no call is in progress and none
+    was made for a moment. A bot handling an update makes no call while it reads and writes
+    its database; on a loaded machine that can outlast the moment, and a test would read the
+    chat before the answer. Counted as in progress, the handling itself keeps the bot busy.
+    """
+
+    def __init__(self, state: SandboxState) -> None:
+        self._state = state
+        # By the update object's id, how many times it is queued: a flow may queue an update
+        # again for the other handlers (the survey stepping aside for a command).
+        self._held: Counter[int] = Counter()
+
+    def fetched(self, update: object) -> None:
+        if isinstance(update, Update):
+            self._held[id(update)] += 1
+            self._state.request_started()
+
+    def handled(self, update: object) -> None:
+        if self._held[id(update)] > 0:
+            self._held[id(update)] -= 1
+            self._state.request_finished()
+
+    def release(self) -> None:
+        """At stop: updates the bot dropped unhandled are no longer in anyone's hands."""
+        for _ in range(self._held.total()):
+            self._state.request_finished()
+        self._held.clear()
+
+
+def track_updates(app: BotApplication, state: SandboxState) -> UpdatesInHand:
+    """From the moment the poller queues an update until its handlers are done."""
+    hand = UpdatesInHand(state)
+    queue = app.update_queue
+    queue_put = queue.put
+    process_update = app.process_update
+
+    async def put(item: object) -> None:
+        hand.fetched(item)
+        await queue_put(item)
+
+    async def process(update: object) -> None:
+        try:
+            await process_update(update)
+        finally:
+            hand.handled(update)
+
+    queue.put = put  # type: ignore[method-assign]
+    app.process_update = process  # type: ignore[method-assign]
+    return hand
 
 
 def shanghai(*args: int) -> datetime:

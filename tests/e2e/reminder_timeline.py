@@ -79,7 +79,7 @@ class Timeline:
                 await self.step(datetime.combine(day, hour, tzinfo=SHANGHAI))
             day += timedelta(days=1)
 
-    async def deliver(self, *, timeout: float = 20.0, nudge: bool = False) -> None:  # noqa: ASYNC109
+    async def deliver(self, *, timeout: float = 60.0, nudge: bool = False) -> None:  # noqa: ASYNC109
         """Until nothing due is left unsent. With ``nudge``, the clock moves on to retries
         the sender scheduled after a failure (its back-off is in domain time)."""
         loop = asyncio.get_running_loop()

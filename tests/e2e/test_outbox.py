@@ -64,7 +64,7 @@ async def test_a_message_queued_with_a_committed_change_reaches_the_user(
             params={"has_draft": True},
         )
 
-    notice = await alice.wait_for(timeout=5)
+    notice = await alice.wait_for()
     assert notice.text == "已退出当前操作。您填写的申请内容已保存，随时发送 /apply 继续。"
     assert notice.buttons == ["查看"]
     await _until(bot, "SELECT 1 FROM outbox WHERE status = 'sent'")
@@ -116,7 +116,7 @@ async def test_a_message_due_while_the_bot_was_down_goes_out_after_the_restart(
 
     await bot.start()
 
-    reminder = await alice.wait_for(timeout=5)
+    reminder = await alice.wait_for()
     assert reminder.html == "<b>提醒</b>：供电方案答复期限已过半"
 
 
@@ -139,7 +139,7 @@ async def test_a_blocked_user_is_marked_and_reached_again_once_they_return(
     await alice.send_command("/help")
     await alice.next_reply()
     await _queue(svc, "e2e:after-return", alice.id, bot)
-    back = await alice.wait_for(lambda m: m.text == "已切换为中文。", timeout=5)
+    back = await alice.wait_for(lambda m: m.text == "已切换为中文。")
     assert back.text == "已切换为中文。"
     await _until(bot, "SELECT 1 FROM outbox WHERE status = 'sent'")
     rows = await bot.query("SELECT key, status FROM outbox ORDER BY id")
@@ -157,7 +157,7 @@ async def _queue(svc: Services, key: str, user_id: int, bot: BotRunner) -> None:
         )
 
 
-async def _until(bot: BotRunner, sql: str, timeout: float = 5.0) -> None:  # noqa: ASYNC109
+async def _until(bot: BotRunner, sql: str, timeout: float = 60.0) -> None:  # noqa: ASYNC109
     deadline = asyncio.get_running_loop().time() + timeout
     while not await bot.query(sql):
         assert asyncio.get_running_loop().time() < deadline, f"never true: {sql}"

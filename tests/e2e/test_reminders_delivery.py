@@ -48,7 +48,7 @@ def _svc(bot: BotRunner) -> Services:
 async def _customer(emulator: BotApiEmulator, user_id: int) -> FakeUser:
     user = emulator.user(user_id, first_name=f"客户{user_id}")
     await user.send_command("/start")
-    await user.next_reply(timeout=10)  # the bot knows them, and their chat is open
+    await user.next_reply()  # the bot knows them, and their chat is open
     return user
 
 

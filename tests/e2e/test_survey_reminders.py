@@ -96,7 +96,7 @@ async def test_an_invitation_waits_for_the_next_working_morning(
     await bob.user.wait_idle(quiet=0.3)
     assert survey_texts(bob.user) == []
     bot.clock.set(shanghai(2026, 12, 3, 8, 0))
-    await bob.user.wait_for(lambda m: theirs.number in (m.text or ""), timeout=5)
+    await bob.user.wait_for(lambda m: theirs.number in (m.text or ""))
 
 
 async def test_a_low_score_alerts_supervisor_and_manager_who_record_the_call_back(

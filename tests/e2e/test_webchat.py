@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -72,7 +71,6 @@ async def test_the_page_and_its_scripts_are_served_without_network(
 async def test_staff_are_seeded_and_enrolled_through_join(
     sandbox: SandboxRunner, page: PageClient
 ) -> None:
-    pytest.importorskip("storage.staff")
     status, snapshot = await page.get("/api/personas")
     assert status == 200
     staff = [p for p in snapshot["personas"] if p["role"] != "customer"]
@@ -93,7 +91,6 @@ async def test_staff_are_seeded_and_enrolled_through_join(
 async def test_a_staff_member_whose_join_fails_is_shown_with_the_bots_answer(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    pytest.importorskip("storage.staff")
     join = sandbox_seed._join
 
     async def admin_types_a_wrong_code(webchat: WebChat, seed: StaffSeed, code: str) -> str:
@@ -118,9 +115,8 @@ async def test_each_persona_gets_the_command_menu_of_its_chat_and_language(
     en_menu = {c["command"]: c["description"] for c in (await page.chat(english))["commands"]}
     assert en_menu["apply"] == "Apply for a high-voltage supply" != zh_menu["apply"]
     assert "queue" not in zh_menu
-    if importlib.util.find_spec("storage.staff") is not None:
-        staff_menu = [c["command"] for c in (await page.chat(9001))["commands"]]
-        assert "queue" in staff_menu  # set for the manager's own chat when they joined
+    staff_menu = [c["command"] for c in (await page.chat(9001))["commands"]]
+    assert "queue" in staff_menu  # set for the manager's own chat when they joined
 
 
 async def test_a_customer_starts_and_shares_the_phone_with_the_contact_button(

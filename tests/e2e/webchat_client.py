@@ -73,7 +73,7 @@ class PageClient:
         return [m for m in (await self.chat(user_id))["messages"] if m["from_bot"]]
 
     async def wait_for_bot(
-        self, user_id: int, check: Callable[[list[dict[str, Any]]], bool], seconds: float = 5.0
+        self, user_id: int, check: Callable[[list[dict[str, Any]]], bool], seconds: float = 60.0
     ) -> list[dict[str, Any]]:
         """Poll the chat (as the page does after each event) until ``check`` holds."""
         loop = asyncio.get_running_loop()
@@ -88,7 +88,7 @@ class PageClient:
             await asyncio.sleep(0.05)
 
 
-async def next_snapshot(stream: aiohttp.StreamReader, seconds: float = 5.0) -> dict[str, Any]:
+async def next_snapshot(stream: aiohttp.StreamReader, seconds: float = 60.0) -> dict[str, Any]:
     """The next ``data:`` event of the page's server-sent event stream."""
     async with asyncio.timeout(seconds):
         while True:

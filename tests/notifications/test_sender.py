@@ -12,7 +12,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from process.clock import ManualClock
 from sandbox import RateLimits
 from storage.outbox import OutboxStatus
-from tests.notifications.test_sender_rig import START, rig
+from tests.notifications.test_sender_rig import START, WAIT_CEILING, rig
 
 TELEGRAM_LIMITS = RateLimits()  # 30 a second overall, a burst of 3 then 1 a second per chat
 
@@ -32,7 +32,7 @@ async def test_200_messages_to_20_chats_arrive_once_each_in_order_without_a_429(
         started = time.monotonic()
         await r.sender().start()
 
-        counts = await r.settled(timeout=20)
+        counts = await r.settled()
 
         assert counts["sent"] == 200
         assert {u.id: r.received(u.id) for u in users} == expected
@@ -56,7 +56,7 @@ async def test_a_busy_chat_does_not_hold_up_the_others(tmp_path: Path) -> None:
             await r.enqueue(user.id, f"other:{user.id}")
         await r.sender().start()
 
-        await r.until(lambda c: c["sent"] >= 11, timeout=3)
+        await r.until(lambda c: c["sent"] >= 11)
 
         # Every other chat got its one message while the busy chat was at its second.
         assert all(r.received(u.id) == [f"other:{u.id}"] for u in others)
@@ -72,7 +72,7 @@ async def test_the_overall_rate_stays_within_thirty_a_second(tmp_path: Path) -> 
         started = time.monotonic()
         await r.sender().start()
 
-        await r.settled(timeout=5)
+        await r.settled()
 
         assert r.emulator.stats.messages_sent == 45
         assert r.emulator.stats.too_many_requests == 0
@@ -86,7 +86,8 @@ async def test_a_message_held_back_goes_out_when_the_clock_reaches_it(tmp_path: 
         (user,) = await r.users(1)
         await r.enqueue(user.id, "morning", "早上好", not_before=START + timedelta(hours=11))
         await r.enqueue(user.id, "now", "现在")
-        sender = r.sender(poll_interval=30, per_chat_interval=0)
+        # Its next poll is an hour away: only the wake can send it within the wait.
+        sender = r.sender(poll_interval=3600, per_chat_interval=0)
         await sender.start()
 
         await r.until(lambda c: c["sent"] == 1)
@@ -95,21 +96,21 @@ async def test_a_message_held_back_goes_out_when_the_clock_reaches_it(tmp_path: 
 
         clock.advance(timedelta(hours=11))
         sender.wake()
-        await r.settled(timeout=2)
+        await r.settled()
         assert r.received(user.id) == ["现在", "早上好"]
 
 
 async def test_wake_sends_at_once_without_waiting_for_the_poll(tmp_path: Path) -> None:
     async with rig(tmp_path) as r:
         (user,) = await r.users(1)
-        sender = r.sender(poll_interval=30)
+        sender = r.sender(poll_interval=3600)  # only the wake sends within the wait
         await sender.start()
         await asyncio.sleep(0.1)  # the sender is now asleep until its next poll
 
         await r.enqueue(user.id, "prompt", "请确认")
         sender.wake()
 
-        await r.settled(timeout=1)
+        await r.settled()
         assert r.received(user.id) == ["请确认"]
 
 
@@ -154,7 +155,7 @@ async def test_stop_lets_the_message_in_flight_finish_and_be_recorded(tmp_path: 
         r.bot.hook(before=slowly)
         sender = r.sender()
         await sender.start()
-        await asyncio.wait_for(gate.wait(), 2)
+        await asyncio.wait_for(gate.wait(), WAIT_CEILING)
 
         await sender.stop()
 

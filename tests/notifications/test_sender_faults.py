@@ -43,7 +43,7 @@ async def test_faults_before_telegram_sends_are_retried_until_each_message_arriv
         r.emulator.set_fault_rate(0.25, ["reset", "500", "502"], seed=11, methods=["sendMessage"])
         await r.sender(**PERSISTENT).start()
 
-        counts = await r.settled(timeout=15)
+        counts = await r.settled()
 
         assert counts["sent"] == 60
         assert {u.id: r.received(u.id) for u in users} == expected
@@ -63,7 +63,7 @@ async def test_flood_control_waits_and_is_not_counted_as_a_failure(tmp_path: Pat
         started = time.monotonic()
         await r.sender(**PERSISTENT).start()
 
-        await r.settled(timeout=5)
+        await r.settled()
 
         assert time.monotonic() - started >= 1.0  # Telegram said: retry after 1 s
         row = await r.repo.by_key("flood")
@@ -85,7 +85,7 @@ async def test_a_timeout_after_telegram_sent_the_message_duplicates_it(tmp_path:
         r.emulator.inject_faults("sendMessage", ["timeout_after"], 1)
         await r.sender(**PERSISTENT).start()
 
-        await r.settled(timeout=5)
+        await r.settled()
 
         assert r.received(user.id) == ["第一条", "第一条", "第二条"]
         first = await r.repo.by_key("first")

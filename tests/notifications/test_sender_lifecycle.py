@@ -11,7 +11,7 @@ from telegram import KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove
 from notifications.sender import OutboxSender
 from storage.outbox import OutboxStatus
 from storage.outbox_rows import OutboxRow
-from tests.notifications.test_sender_rig import rig
+from tests.notifications.test_sender_rig import WAIT_CEILING, rig
 
 
 async def test_nonsense_settings_and_a_second_start_are_refused(tmp_path: Path) -> None:
@@ -43,7 +43,7 @@ async def test_a_call_that_never_returns_is_abandoned_at_stop_and_sent_by_the_ne
         r.bot.hook(before=hang)
         first = r.sender()
         await first.start()
-        await asyncio.wait_for(entered.wait(), 2)
+        await asyncio.wait_for(entered.wait(), WAIT_CEILING)
 
         await first.stop(timeout=0.1)
 
@@ -51,7 +51,7 @@ async def test_a_call_that_never_returns_is_abandoned_at_stop_and_sent_by_the_ne
         assert row is not None and row.status == OutboxStatus.SENDING
         r.bot.hook()
         await r.sender().start()
-        await r.settled(timeout=2)
+        await r.settled()
         assert r.received(user.id) == ["卡住的消息"]
 
 

@@ -31,6 +31,12 @@ TOKEN = "123456:TEST"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 START = datetime(2026, 11, 27, 10, 0, tzinfo=SHANGHAI)
 FIRST_USER = 5001
+# Waits end as soon as the outbox gets there; the ceiling only names one that never will, and
+# is generous so that a loaded machine is not mistaken for a fault.
+WAIT_CEILING = 60.0
+# A client read timeout a loaded machine cannot hit by accident (a spurious timeout would be
+# retried and could send twice); the fault tests pass their own short one.
+READ_TIMEOUT = 30.0
 
 
 class RunningClock:
@@ -72,7 +78,7 @@ class HookedBot(Bot):
         return message
 
 
-def sender_bot(emulator: BotApiEmulator, *, read_timeout: float = 5.0) -> HookedBot:
+def sender_bot(emulator: BotApiEmulator, *, read_timeout: float = READ_TIMEOUT) -> HookedBot:
     # Plain HTTP to localhost: skipping the CA bundle saves ~50 ms per client.
     request = HTTPXRequest(httpx_kwargs={"verify": False}, read_timeout=read_timeout)
     return HookedBot(TOKEN, request=request, get_updates_request=request, **emulator.bot_kwargs())
@@ -133,14 +139,14 @@ class Rig:
     async def _record_dead(self, row: OutboxRow) -> None:
         self.dead_calls.append(row)
 
-    async def settled(self, timeout: float = 10.0) -> dict[str, int]:  # noqa: ASYNC109
+    async def settled(self, timeout: float = WAIT_CEILING) -> dict[str, int]:  # noqa: ASYNC109
         """Wait until nothing is waiting, retrying or in flight; the counts by status."""
         return await self.until(lambda c: c["pending"] + c["failed"] + c["sending"] == 0, timeout)
 
     async def until(
         self,
         done: Callable[[dict[str, int]], bool],
-        timeout: float = 10.0,  # noqa: ASYNC109
+        timeout: float = WAIT_CEILING,  # noqa: ASYNC109
     ) -> dict[str, int]:
         deadline = time.monotonic() + timeout
         while True:
@@ -162,7 +168,7 @@ async def rig(
     *,
     limits: RateLimits | None = None,
     clock: Clock | None = None,
-    read_timeout: float = 5.0,
+    read_timeout: float = READ_TIMEOUT,
     fault_hold_seconds: float = 2.0,
     strict_html: bool = True,
 ) -> AsyncIterator[Rig]:
@@ -183,13 +189,16 @@ async def rig(
         yield built
     finally:
         for sender in built.senders:
-            await sender.stop(timeout=5)
+            await sender.stop(timeout=WAIT_CEILING)
         await bot.shutdown()
         await db.close()
         await emulator.stop()
 
 
-async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 5.0) -> None:  # noqa: ASYNC109
+async def eventually(
+    check: Callable[[], Awaitable[bool]],
+    timeout: float = WAIT_CEILING,  # noqa: ASYNC109
+) -> None:
     deadline = time.monotonic() + timeout
     while not await check():
         if time.monotonic() > deadline:

@@ -12,6 +12,7 @@ from process.clock import ManualClock
 from tests.notifications.sweep_rig import at
 
 NOW = at(2026, 12, 1, 9)
+WAIT_CEILING = 60.0  # waits end when the runs get there; a loaded machine is slow, not wrong
 
 
 class Recorder:
@@ -22,13 +23,23 @@ class Recorder:
         self.pause = pause
         self.runs: list[datetime] = []
         self.finished = 0
+        self.overlapped = False  # a run began before the one before it had finished
 
     async def __call__(self, now: datetime) -> int:
+        self.overlapped |= self.finished < len(self.runs)
         self.runs.append(now)
         if self.pause:
             await asyncio.sleep(self.pause)
         self.finished += 1
         return self.queued
+
+    async def ran(self, times: int) -> None:
+        """Until ``times`` runs have begun."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + WAIT_CEILING
+        while len(self.runs) < times:
+            assert loop.time() < deadline, f"{len(self.runs)} of {times} runs began"
+            await asyncio.sleep(0.01)
 
 
 async def test_run_once_runs_every_sweep_in_order_at_the_given_moment() -> None:
@@ -90,11 +101,11 @@ async def test_started_it_runs_at_once_then_every_interval_and_never_overlaps() 
     try:
         job = scheduler._scheduler.get_job(JOB_ID)  # type: ignore[union-attr]
         assert (job.coalesce, job.max_instances, job.misfire_grace_time) == (True, 1, 1)
-        await asyncio.sleep(1.3)
+        await slow.ran(3)
     finally:
         await scheduler.stop()
     # One at start, then as the lock allows: runs are strictly one after another.
-    assert 2 <= len(slow.runs) <= 3
+    assert not slow.overlapped
     assert slow.finished == len(slow.runs)
     assert not scheduler.running
 
@@ -104,7 +115,7 @@ async def test_stop_lets_the_run_in_progress_finish_and_starts_no_other() -> Non
     slow = Recorder(pause=0.3)
     scheduler.register("slow", slow)
     await scheduler.start()
-    await asyncio.sleep(0.05)  # the first run is under way
+    await slow.ran(1)  # the first run is under way
 
     await scheduler.stop()
 
@@ -119,7 +130,7 @@ async def test_a_run_that_will_not_finish_is_cancelled_at_the_stop_timeout() -> 
     stuck = Recorder(pause=30)
     scheduler.register("stuck", stuck)
     await scheduler.start()
-    await asyncio.sleep(0.05)
+    await stuck.ran(1)
 
     await scheduler.stop(timeout=0.1)
 

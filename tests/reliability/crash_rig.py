@@ -30,7 +30,13 @@ ROOT = Path(__file__).resolve().parents[2]
 NUMBER = re.compile(r"HV-\d{4}-\d{6}")
 LABELS = {Texts("zh_CN").label("zh_CN", f"field.{name}"): name for name in ANSWERS}
 PROMPT = re.compile(r"(?:\d+/\d+ |修改：)(?P<label>[^\n]+)")
-REPLY_TIMEOUT = 2.0
+# A start is a Python process importing the bot and migrating: a second when the machine is
+# idle, many on a loaded one. The wait ends as soon as the bot polls; the ceiling only names
+# a bot that never will.
+START_TIMEOUT = 60.0
+# The bot answers every action with a message; the wait ends at once when it does, or when
+# the bot is killed. The ceiling is for an answer the crash ate: the customer then looks again.
+REPLY_TIMEOUT = 20.0
 SETTLE = 0.15
 
 
@@ -48,13 +54,17 @@ class BotProcess:
         self.starts += 1
         polled = self._emulator.stats.requests.get("getUpdates", 0)
         self._process = self._spawn()
-        for _ in range(300):  # until it polls: migrated, menus published, sender started
-            if self._emulator.stats.requests.get("getUpdates", 0) > polled:
-                return
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + START_TIMEOUT
+        # Until it polls: migrated, menus published, sender started.
+        while self._emulator.stats.requests.get("getUpdates", 0) <= polled:
             if self._process.poll() is not None:
                 raise AssertionError(f"the bot exited: {self.log_tail()}")
+            if loop.time() > deadline:
+                raise AssertionError(
+                    f"the bot did not start within {START_TIMEOUT:.0f} s: {self.log_tail()}"
+                )
             await asyncio.sleep(0.02)
-        raise AssertionError(f"the bot did not start: {self.log_tail()}")
 
     def _spawn(self) -> subprocess.Popen[bytes]:
         with (self._log_dir / f"bot-{self.starts}.log").open("wb") as log:
@@ -117,6 +127,11 @@ class FormFiller:
     numbers: list[str] = field(default_factory=list)
     _asked: str | None = None  # the field we last answered, until the bot moves on
     _checked_status: bool = False
+    # Set when the bot is killed: no answer is coming, so nobody waits for one.
+    _bot_down: asyncio.Event = field(default_factory=asyncio.Event)
+    # Our last action got no new message: the bot went down first (it may have taken the
+    # action or not), or it said with a toast that the button was out of date.
+    _unanswered: bool = False
 
     @property
     def done(self) -> bool:
@@ -124,6 +139,15 @@ class FormFiller:
 
     async def act(self) -> None:
         """One action from what the bot last said, then wait for its answer."""
+        if self._unanswered:
+            # The question on screen may be one the bot has already moved past (it took
+            # the answer, then died before asking the next): look where things stand first,
+            # as a person would, instead of typing the same answer into the next field or
+            # pressing an out-of-date button again.
+            self._unanswered = False
+            self._checked_status = True
+            await self._send("/status")
+            return
         last = self.user.last_message()
         text = (last.text or last.caption or "") if last else ""
         buttons = [b.text for b in last.inline_buttons] if last else []
@@ -183,21 +207,35 @@ class FormFiller:
 
     async def _press(self, message: SentMessage, label: str) -> None:
         before = len(self.user.messages())
+        toasts = self._toasts()
         await self.user.press(message, label)
-        await self._settle(before)
+        await self._settle(before, toasts)
+
+    def _toasts(self) -> int:
+        """Presses the bot answered with words: a refusal or an out-of-date button, after
+        which no message comes (a press it obeys is answered silently)."""
+        return sum(1 for answer in self.user.callback_answers if answer.text)
 
     async def _upload(self) -> None:
         before = len(self.user.messages())
         await self.user.send_document("doc.pdf", PDF, "application/pdf")
         await self._settle(before)
 
-    async def _settle(self, before: int) -> None:
+    async def _settle(self, before: int, toasts: int | None = None) -> None:
         """Until the bot said something new and then nothing for a moment (or gave up)."""
-        waited = 0.0
-        while len(self.user.messages()) <= before and waited < REPLY_TIMEOUT:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + REPLY_TIMEOUT
+
+        def refused() -> bool:
+            return toasts is not None and self._toasts() > toasts
+
+        while len(self.user.messages()) <= before and not self._bot_down.is_set():
+            if refused() or loop.time() > deadline:
+                break
             await asyncio.sleep(0.02)
-            waited += 0.02
         seen = len(self.user.messages())
+        if seen <= before and (self._bot_down.is_set() or refused()):
+            self._unanswered = True
         while True:
             await asyncio.sleep(SETTLE)
             if len(self.user.messages()) == seen:
@@ -205,10 +243,21 @@ class FormFiller:
             seen = len(self.user.messages())
 
 
+def describe(fillers: list[FormFiller]) -> str:
+    """Where each customer who is not done stands: for a run that did not finish."""
+    lines = []
+    for filler in fillers:
+        if not filler.done:
+            last = [(m.text or m.caption or "")[:60] for m in filler.user.messages()[-3:]]
+            lines.append(f"customer {filler.user.id}, last bot messages: {last}")
+    return "\n".join(lines)
+
+
 async def keep_filling(fillers: list[FormFiller], stop: asyncio.Event) -> None:
     """Everyone acts in turn until all are done or ``stop`` is set (the bot is down)."""
 
     async def one(filler: FormFiller) -> None:
+        filler._bot_down = stop
         while not filler.done and not stop.is_set():
             await filler.act()
 

@@ -90,7 +90,7 @@ async def test_every_message_is_answered_while_telegram_fails_at_random(
             await person.user.send_text(step.replace("QUESTION", f"第{i}位客户的问题"))
             await person.user.wait_for(
                 lambda m, before=before, person=person: len(person.user.messages()) > before,
-                timeout=20,
+                timeout=60,
             )
     # What went through the outbox arrives too, each relayed question at the manager's; its
     # retries are due by the bot's clock (a manual one here), so time is moved along.
@@ -101,7 +101,7 @@ async def test_every_message_is_answered_while_telegram_fails_at_random(
     emulator.clear_faults()
     bot.clock.advance(timedelta(minutes=10))
     services_of(bot.app).sender.wake()
-    await emulator.wait_idle(quiet=0.5, timeout=30)
+    await emulator.wait_idle(quiet=0.5, timeout=60)
     rows = await bot.query("SELECT status, COUNT(*) AS n FROM outbox GROUP BY status")
     assert {r["status"] for r in rows} == {"sent"}
     texts = [r["text"] for r in await bot.query("SELECT text FROM thread_messages ORDER BY id")]

@@ -24,7 +24,9 @@ async def emulator(monotonic: FakeMonotonic) -> AsyncIterator[BotApiEmulator]:
         token=TOKEN,
         limits=RateLimits(enabled=False),
         clock=monotonic,
-        fault_hold_seconds=2.0,
+        # A held request outlives any client read timeout used here by far, so a TimedOut is
+        # the client giving up on its own, however slow the machine; stopping releases it.
+        fault_hold_seconds=60.0,
     )
     await emu.start()
     yield emu

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from telegram import Bot
 from telegram.error import NetworkError, RetryAfter, TimedOut
@@ -17,10 +15,10 @@ async def test_a_timeout_fault_makes_the_client_time_out_and_sends_nothing(
 ) -> None:
     await alice.send_text("hi")
     emulator.inject_faults("sendMessage", ["timeout"], 1)
-    started = time.monotonic()
+    # The emulator holds the request far longer than 0.3 s, then drops it (a NetworkError):
+    # a TimedOut is the client's own read timeout.
     with pytest.raises(TimedOut):
         await bot.send_message(alice.id, "lost", read_timeout=0.3)
-    assert time.monotonic() - started < 1.5
     assert alice.messages() == []
     await bot.send_message(alice.id, "retried")
     assert [m.text for m in alice.messages()] == ["retried"]

@@ -158,12 +158,11 @@ async def test_the_emulator_runs_on_its_own(capsys: pytest.CaptureFixture[str]) 
     from sandbox.__main__ import _arguments, serve
 
     server = asyncio.create_task(serve(_arguments(["--port", "0", "--no-limits"])))
-    for _ in range(100):
-        if "Bot API emulator on" in capsys.readouterr().out:
-            break
+    deadline = asyncio.get_running_loop().time() + 60  # a ceiling for a loaded machine
+    while "Bot API emulator on" not in capsys.readouterr().out:
+        if asyncio.get_running_loop().time() > deadline:
+            pytest.fail("the emulator did not announce itself")
         await asyncio.sleep(0.01)
-    else:
-        pytest.fail("the emulator did not announce itself")
     server.cancel()
     with pytest.raises(asyncio.CancelledError):
         await server

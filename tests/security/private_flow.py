@@ -82,7 +82,7 @@ async def _submit(alice: Customer) -> str:
     received = await alice.upload_pdf("equipment.pdf")
     summary = await alice.press(received, "下一步 ▶")
     await alice.user.press(summary, "✅ 提交申请")
-    done = await alice.user.wait_for(lambda m: "申请已提交" in (m.text or ""), timeout=15)
+    done = await alice.user.wait_for(lambda m: "申请已提交" in (m.text or ""))
     match = NUMBER.search(done.text or "")
     assert match, done.text
     return match.group()
