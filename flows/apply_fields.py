@@ -7,21 +7,28 @@ summary), bound to that field, so a button from another step is recognised as st
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
-from flows.apply_steps import SUMMARY, advance, ask_field, choices_for, show_summary
+from flows.apply_steps import (
+    SUMMARY,
+    advance,
+    ask_field,
+    choices_for,
+    field_state,
+    show_summary,
+)
 from flows.common import answer_button, current_user, say
 from flows.keyboards import choice_label, mark_chosen
 from flows.services import services
 from process.clock import today
-from process.form import FieldKind, FormField
+from process.form import FieldKind, FormField, next_missing_field
 from process.validators import ValidationError, parse_date, validate_mobile
 
-Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[str | None]]
+Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, str | None]]
 ANSWER = filters.UpdateType.MESSAGE & ~filters.COMMAND
 CHOICE_DATA = re.compile(r"ap:c:(?P<field>[a-z_]+):(?P<index>\d{1,3})")
 
@@ -107,16 +114,47 @@ def field_handlers(field: FormField, *, editing: bool) -> list[BaseHandler[Updat
         expected = "apply/expect_button" if field.kind is FieldKind.CHOICE else "apply/expect_text"
         await reject(update, context, expected)
 
+    def answer(handle: Handler) -> Handler:
+        return handle if editing else _on_the_question_shown(field, handle)
+
     handlers: list[BaseHandler[Update, Any, Any]] = []
     if field.kind is FieldKind.CHOICE:
-        handlers.append(CallbackQueryHandler(on_choice, pattern=r"^ap:c:"))
+        handlers.append(CallbackQueryHandler(answer(on_choice), pattern=r"^ap:c:"))
     if field.kind is FieldKind.MOBILE:
-        handlers.append(CallbackQueryHandler(on_use_phone, pattern=r"^ap:usephone$"))
-        handlers.append(MessageHandler(ANSWER & filters.CONTACT, on_contact))
-    handlers.append(MessageHandler(ANSWER & filters.TEXT, on_text))
-    handlers.append(MessageHandler(ANSWER, on_other))
-    handlers.append(CallbackQueryHandler(_stale))
+        handlers.append(CallbackQueryHandler(answer(on_use_phone), pattern=r"^ap:usephone$"))
+        handlers.append(MessageHandler(ANSWER & filters.CONTACT, answer(on_contact)))
+    handlers.append(MessageHandler(ANSWER & filters.TEXT, answer(on_text)))
+    handlers.append(MessageHandler(ANSWER, answer(on_other)))
+    handlers.append(CallbackQueryHandler(answer(_stale)))
     return handlers
+
+
+def _on_the_question_shown(field: FormField, handle: Handler) -> Handler:
+    """An answer goes to the question the customer sees, never to one already answered.
+
+    In the ordered form the question on the screen is the draft's first unanswered one. The
+    conversation's state names it too, but is saved just after the draft and the next
+    question: a crash in between leaves the state one question behind, and the next answer
+    would overwrite the previous one (the credit code typed into the applicant's name). When
+    the draft already holds ``field``, the update goes to the handlers of the question shown.
+    """
+
+    async def guarded(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | None:
+        svc = services(context)
+        user = await current_user(update, context)
+        draft = await svc.drafts.get(user.user_id)
+        if draft is None or field.name not in draft.fields:
+            return await handle(update, context)
+        shown = next_missing_field(draft.fields)
+        if shown is None:  # past the questions: the documents or the summary, asked again
+            return await advance(update, context, draft)
+        for handler in field_handlers(shown, editing=False):
+            if handler.check_update(update):
+                moved = await handler.callback(update, context)
+                return moved if isinstance(moved, str) else field_state(shown.name, False)
+        return await advance(update, context, draft)
+
+    return guarded
 
 
 def _parse_typed(field: FormField, text: str, today_: Any) -> Any:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import aiosqlite
+
 from sandbox.emulator import BotApiEmulator
 from tests.e2e.customer import ANSWERS, VALID_USCC, Customer
 from tests.e2e.harness import BotRunner
@@ -170,6 +172,40 @@ async def test_restart_between_two_answers_continues_where_it_was(
     assert "6/14 用电类别" in (asked.text or "")
     [draft] = await bot.query("SELECT fields FROM drafts WHERE user_id = 1001")
     assert json.loads(draft["fields"])["district"] == "汉台区"
+
+
+async def _crash_before_the_state_was_saved(bot: BotRunner, behind: str) -> None:
+    """Stop the bot and put the conversation back one question, as a crash does that comes
+    after the answer and the next question were sent but before the state was saved."""
+    await bot.stop()
+    async with aiosqlite.connect(bot.config.db_path) as conn:
+        await conn.execute(
+            "UPDATE conversations SET state = ? WHERE name = 'apply'", (f"field:{behind}",)
+        )
+        await conn.commit()
+    await bot.start()
+
+
+async def test_an_answer_after_a_crash_between_draft_and_state_goes_to_the_question_shown(
+    emulator: BotApiEmulator, bot: BotRunner
+) -> None:
+    alice = Customer(emulator, emulator.user(1001))
+    await alice.say("/apply")
+    await alice.fill_fields(until="project_name")
+    asked = await alice.say(ANSWERS["project_name"])
+    assert "4/14 用电地址" in (asked.text or "")
+    await _crash_before_the_state_was_saved(bot, behind="project_name")
+    asked = await alice.say(ANSWERS["site_address"])
+    assert "5/14" in (asked.text or "")
+    # The same for a button: the district pressed while the state still says the address.
+    await _crash_before_the_state_was_saved(bot, behind="site_address")
+    asked = await alice.answer("district")
+    assert "6/14 用电类别" in (asked.text or "")
+    [draft] = await bot.query("SELECT fields FROM drafts WHERE user_id = 1001")
+    fields = json.loads(draft["fields"])
+    assert fields["project_name"] == ANSWERS["project_name"]  # not overwritten
+    assert fields["site_address"] == ANSWERS["site_address"]
+    assert fields["district"] == "汉台区"
 
 
 async def test_submit_pressed_twice_makes_one_application(
