@@ -43,8 +43,9 @@ from process.form import FIELDS
 from process.numbers import format_application_number
 from process.stages import SupplyMode
 from process.workflow import STEP_STAGE, Step
+from storage.personal import is_personal_applicant
 from storage.rows import APPLICATION_COLUMNS
-from storage.sealed import JSON_COLUMNS, LOOKUP_COLUMNS, SEALED_COLUMNS
+from storage.sealed import JSON_COLUMNS, LOOKUP_COLUMNS, SEALED_COLUMNS, SEALED_WHEN
 
 if TYPE_CHECKING:
     from benchmarks.datagen import Dataset, Sealer
@@ -239,6 +240,11 @@ class Writer:
         for (table, column), hash_column in LOOKUP_COLUMNS.items():
             if table == "applications" and hash_column in self.columns["applications"]:
                 values[hash_column] = self.sealer.lookup(str(values[column]))
+        if "personal_applicant" in self.columns["applications"]:
+            # Known when written, as the bot writes it: no classifying pass at start-up.
+            values["personal_applicant"] = int(
+                is_personal_applicant(str(values["uscc"]), str(values["usage_category"]))
+            )
         return tuple(values.values())
 
     def _sealed_row(
@@ -258,6 +264,8 @@ class Writer:
             for (table, _), hash_column in LOOKUP_COLUMNS.items()
             if table == "applications" and hash_column in self.columns["applications"]
         ]
+        if "personal_applicant" in self.columns["applications"]:
+            names.append("personal_applicant")
         assert len(names) == len(sample)
         return tuple(names)
 
@@ -371,7 +379,13 @@ class Writer:
         batch = list(rows)
         if not batch:
             return
-        sealed = [i for i, name in enumerate(columns) if name in SEALED_COLUMNS.get(table, ())]
+        # A company's name and site address stay in clear (the data set has no sole traders
+        # nor residential connections; storage/personal.py decides when they are sealed).
+        sealed = [
+            i
+            for i, name in enumerate(columns)
+            if name in SEALED_COLUMNS.get(table, ()) and (table, name) not in SEALED_WHEN
+        ]
         if sealed:
             batch = [self._sealed_row(table, columns, sealed, row) for row in batch]
         names = ", ".join(columns)

@@ -36,6 +36,9 @@ _MESSAGE_METHODS = frozenset(
 _EDIT_METHODS = frozenset({"editmessagetext", "editmessagecaption", "editmessagereplymarkup"})
 
 
+FILE_CONTENT = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+
+
 class RecordingRequest(BaseRequest):
     """Answers Bot API calls from memory and keeps what each chat was sent."""
 
@@ -64,6 +67,11 @@ class RecordingRequest(BaseRequest):
         connect_timeout: Any = None,
         pool_timeout: Any = None,
     ) -> tuple[int, bytes]:
+        if "/file/bot" in url:
+            # The bot downloads a document to check that it is what it says: every document
+            # the walk sends is a PDF.
+            self.calls["download"] += 1
+            return 200, FILE_CONTENT
         endpoint = url.rsplit("/", 1)[-1].lower()
         self.calls[endpoint] += 1
         params: dict[str, Any] = {}
@@ -78,7 +86,12 @@ class RecordingRequest(BaseRequest):
         if endpoint in ("getupdates", "getmycommands"):
             return []
         if endpoint == "getfile":
-            return {"file_id": params.get("file_id"), "file_unique_id": "u", "file_size": 1}
+            return {
+                "file_id": params.get("file_id"),
+                "file_unique_id": "u",
+                "file_size": len(FILE_CONTENT),
+                "file_path": f"documents/{params.get('file_id')}.pdf",
+            }
         if endpoint in _MESSAGE_METHODS:
             return self._store(int(params["chat_id"]), params)
         if endpoint in _EDIT_METHODS and "chat_id" in params:
