@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from datetime import datetime
 from typing import Any
 
 from telegram import Bot, BotCommandScopeAllPrivateChats
@@ -30,7 +31,7 @@ from flows.reminder_buttons import reminder_buttons
 from flows.services import SERVICES_KEY, Services, Settings, services
 from flows.staff_enrol import bootstrap_known_admins
 from notifications.outbox import Outbox
-from notifications.quiet_hours import QuietHours, StaffHours
+from notifications.quiet_hours import QuietHours, StaffHours, staff_send_at
 from notifications.render import Texts
 from notifications.scheduler import Scheduler
 from notifications.sender import OutboxSender
@@ -71,11 +72,21 @@ async def build_application(
     db = await open_bot_database(config, clock.now())
     texts = Texts(config.locale)
     outbox = Outbox(OutboxRepo(db), texts, tz=config.tz)
+    calendar = WorkingCalendar(
+        extra_holidays=config.extra_holidays,
+        extra_workdays=config.extra_workdays,
+        confirmed_years=config.confirmed_years,
+    )
+    staff_hours = staff_hours_of(config)
+
+    def staff_may_read_at(now: datetime) -> datetime | None:
+        return staff_send_at(now, calendar, staff_hours, config.tz)
+
     sender = OutboxSender(
         db,
         outbox_bot(config.token, config.api_url, request),
         clock,
-        on_unreachable=tell_holders_when_unreachable(db, outbox, clock),
+        on_unreachable=tell_holders_when_unreachable(db, outbox, clock, staff_may_read_at),
         on_dead=_log_dead,
     )
     outbox.connect(sender.wake)
@@ -87,14 +98,10 @@ async def build_application(
             districts=config.districts,
             max_document_bytes=config.max_document_mb * 1024 * 1024,
             admins=config.admins,
-            staff_hours=staff_hours_of(config),
+            staff_hours=staff_hours,
         ),
         clock=clock,
-        calendar=WorkingCalendar(
-            extra_holidays=config.extra_holidays,
-            extra_workdays=config.extra_workdays,
-            confirmed_years=config.confirmed_years,
-        ),
+        calendar=calendar,
         texts=texts,
         db=db,
         users=UsersRepo(db),
@@ -272,7 +279,10 @@ async def _log_dead(row: OutboxRow) -> None:
 
 def survey_sweep(svc: Services, config: Config) -> SurveySweep:
     """Survey invitations, reminders and closing; customers hear from it in working hours."""
-    times = SurveyTimes(quiet=QuietHours(config.reminders.quiet_start, config.reminders.quiet_end))
+    times = SurveyTimes(
+        quiet=QuietHours(config.reminders.quiet_start, config.reminders.quiet_end),
+        staff_hours=svc.settings.staff_hours,
+    )
     return SurveySweep(svc.db, svc.outbox, svc.texts, svc.calendar, config.tz, times)
 
 

@@ -15,7 +15,6 @@ import aiosqlite
 
 from flows.services import Services
 from flows.workflow_buttons import open_card_markup
-from notifications.quiet_hours import staff_send_at
 from process.roles import Role
 from storage.applications import AfterSubmit
 from storage.db import fetch_one, run
@@ -93,7 +92,7 @@ async def _alert(
         application_id=app.id,
         reply_markup=open_card_markup(svc.texts, user.locale, app),
         # Not urgent at night: the first stage's clock counts working days anyway.
-        not_before=staff_send_at(now, svc.calendar, svc.settings.staff_hours, svc.settings.tz),
+        not_before=svc.staff_send_at(now),
         params={
             "app": app,
             "role": role.value,

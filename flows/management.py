@@ -243,12 +243,14 @@ async def _tell(
         if recipient.user_id == app.customer_id
         else open_card_markup(svc.texts, recipient.locale, app)
     )
+    now = svc.clock.now()
     await svc.outbox.message(
         conn,
         key=f"holder:{app.id}:{app.version}:{recipient.user_id}:{template}",
         recipient=recipient,
         template=template,
-        now=svc.clock.now(),
+        now=now,
+        not_before=None if recipient.user_id == app.customer_id else svc.staff_send_at(now),
         application_id=app.id,
         reply_markup=markup,
         params={

@@ -168,6 +168,7 @@ async def on_done(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | i
                 recipient=recipient,
                 template="owed/to_staff",
                 now=now,
+                not_before=svc.staff_send_at(now),
                 application_id=app.id,
                 reply_markup=open_card_markup(svc.texts, recipient.locale, app),
                 params={"app": app, "kind": kind, "count": len(files)},

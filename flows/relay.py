@@ -245,6 +245,8 @@ async def _deliver(
                 recipient=recipient,
                 template="relay/to_customer" if to_customer else "relay/to_staff",
                 now=now,
+                # A customer's message reaches staff in their working hours.
+                not_before=None if to_customer else svc.staff_send_at(now),
                 application_id=application.id,
                 reply_markup=markup,
                 document_file_id=file_id if file_kind == "document" else None,

@@ -7,13 +7,13 @@ the sandbox can run the same handlers over another database, clock or calendar.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import tzinfo
+from datetime import datetime, tzinfo
 from typing import Any
 
 from telegram.ext import CallbackContext
 
 from notifications.outbox import Outbox
-from notifications.quiet_hours import StaffHours
+from notifications.quiet_hours import StaffHours, staff_send_at
 from notifications.render import Texts
 from notifications.scheduler import Scheduler
 from notifications.sender import OutboxSender
@@ -67,6 +67,11 @@ class Services:
     surveys: SurveyRepo
     stats: StatsRepo
     scheduler: Scheduler  # the reminder sweeps; other features register theirs on it
+
+    def staff_send_at(self, now: datetime) -> datetime | None:
+        """When a message to staff written at ``now`` may go: at once in their working
+        hours, otherwise at the start of the next ones (nothing to staff is urgent at night)."""
+        return staff_send_at(now, self.calendar, self.settings.staff_hours, self.settings.tz)
 
 
 def services(context: CallbackContext[Any, Any, Any, Any]) -> Services:

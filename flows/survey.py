@@ -204,6 +204,7 @@ async def _submit(
             response=response,
             manager_name=manager,
             now=now,
+            not_before=svc.staff_send_at(now),
         )
 
     return await svc.surveys.submit(

@@ -20,7 +20,6 @@ from flows.services import Services
 from flows.staff_access import in_reach
 from flows.workflow_buttons import customer_actions_markup, open_card_markup
 from flows.workflow_effects import TELLS_CUSTOMER, Given, write_effects
-from notifications.quiet_hours import staff_send_at
 from process.roles import Role
 from process.stages import Stage, SupplyMode
 from process.workflow import STEP_STAGE, Action, Refusal, Step, actors_for, check
@@ -174,8 +173,7 @@ async def _tell(
         markup = open_card_markup(svc.texts, recipient.locale, app)
         template = "wf/notice_staff"
         # A customer's step at night is for the staff's next working hours.
-        settings = svc.settings
-        not_before = staff_send_at(now, svc.calendar, settings.staff_hours, settings.tz)
+        not_before = svc.staff_send_at(now)
     # The plan or contract goes with the notice, by the method of its type: Telegram
     # refuses a photo's file id in sendDocument.
     attached = (

@@ -50,6 +50,7 @@ async def queue_low_score_alert(
     manager_name: str | None,
     now: datetime,
     finished: bool = True,
+    not_before: datetime | None = None,
 ) -> int:
     """Inside the caller's transaction: alert everyone concerned, write the event.
 
@@ -74,6 +75,7 @@ async def queue_low_score_alert(
             recipient=recipient,
             template=ALERT_TEMPLATE,
             now=now,
+            not_before=not_before,
             application_id=application.id,
             reply_markup=called_back_markup(texts, recipient.locale, application.id),
             params={

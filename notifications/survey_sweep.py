@@ -22,7 +22,7 @@ from datetime import datetime, timedelta, tzinfo
 import aiosqlite
 
 from notifications.outbox import Outbox
-from notifications.quiet_hours import QuietHours, customer_send_at
+from notifications.quiet_hours import QuietHours, StaffHours, customer_send_at, staff_send_at
 from notifications.render import Texts
 from notifications.survey_alert import needs_alert, queue_low_score_alert
 from notifications.survey_questions import question_markup, question_params
@@ -55,6 +55,7 @@ class SurveyTimes:
     # A low overall score left unfinished this long is alerted without waiting for the rest.
     alert_after: timedelta = timedelta(hours=1)
     quiet: QuietHours = field(default_factory=QuietHours)  # customers are left alone then
+    staff_hours: StaffHours = field(default_factory=StaffHours)  # when staff hear of alerts
 
 
 def working_days_later(
@@ -225,6 +226,7 @@ class SurveySweep:
                 manager_name=await self._manager_name_in(conn, application),
                 now=now,
                 finished=False,
+                not_before=staff_send_at(now, self._calendar, self._times.staff_hours, self._tz),
             )
         return 1
 

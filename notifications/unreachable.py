@@ -27,6 +27,7 @@ from datetime import date, datetime
 import aiosqlite
 
 from notifications.outbox import Outbox
+from notifications.quiet_hours import staff_send_at
 from notifications.sweeps import SweepContext, existing_keys
 from process.clock import Clock
 from storage.db import Database
@@ -50,9 +51,11 @@ async def alert_holders(
     customer_id: int,
     noticed_on: date,
     now: datetime,
+    not_before: datetime | None = None,
 ) -> int:
     """Inside the caller's transaction: tell whoever holds each open application of
-    ``customer_id`` to phone them; returns how many messages were queued."""
+    ``customer_id`` to phone them (from ``not_before``: their working hours); returns how
+    many messages were queued."""
     customer = await user_in(conn, customer_id)
     wanted = []
     for app in await active_applications_of(conn, customer_id):
@@ -77,6 +80,7 @@ async def alert_holders(
             recipient=recipient,
             template="remind/unreachable",
             now=now,
+            not_before=not_before,
             application_id=app.id,
             kind="remind.unreachable",
             params={
@@ -88,8 +92,14 @@ async def alert_holders(
     return queued
 
 
-def tell_holders_when_unreachable(db: Database, outbox: Outbox, clock: Clock) -> UnreachableHook:
-    """The sender's ``on_unreachable``: a message to ``user_id`` bounced (403)."""
+def tell_holders_when_unreachable(
+    db: Database,
+    outbox: Outbox,
+    clock: Clock,
+    staff_send_at: Callable[[datetime], datetime | None] = lambda now: None,
+) -> UnreachableHook:
+    """The sender's ``on_unreachable``: a message to ``user_id`` bounced (403). The holders
+    hear of it in their working hours (``staff_send_at``)."""
 
     async def hook(user_id: int) -> None:
         now = clock.now()
@@ -100,6 +110,7 @@ def tell_holders_when_unreachable(db: Database, outbox: Outbox, clock: Clock) ->
                 customer_id=user_id,
                 noticed_on=now.astimezone(clock.tz).date(),
                 now=now,
+                not_before=staff_send_at(now),
             )
         log.warning("user %d blocked the bot; %d holder(s) asked to phone them", user_id, queued)
 
@@ -138,8 +149,14 @@ class UnreachableAlerts:
                         expected[key] = (h.customer_id, day)
             told = await existing_keys(conn, list(expected))
             untold = dict(value for key, value in expected.items() if key not in told)
+            not_before = staff_send_at(now, ctx.calendar, ctx.policy.staff_hours, ctx.tz)
             for customer_id, day in untold.items():
                 queued += await alert_holders(
-                    conn, ctx.outbox, customer_id=customer_id, noticed_on=day, now=now
+                    conn,
+                    ctx.outbox,
+                    customer_id=customer_id,
+                    noticed_on=day,
+                    now=now,
+                    not_before=not_before,
                 )
         return queued

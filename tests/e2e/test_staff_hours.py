@@ -137,3 +137,29 @@ async def test_a_customers_step_at_night_reaches_the_manager_in_the_morning(
     assert await timeline.step(shanghai(2026, 12, 1, 22, 30)) == []
     morning = await timeline.step(shanghai(2026, 12, 2, 8, 0))
     assert [h.person for h in morning] == ["manager"] and app.number in morning[0].text
+
+
+async def test_a_customers_message_at_night_reaches_the_manager_in_the_morning(
+    emulator: BotApiEmulator, bot: BotRunner
+) -> None:
+    """Written to the manager at 22:30: the customer is answered at once, the manager hears
+    of it when their hours begin, once."""
+    manager = await enrol(emulator, bot, 2001, Role.CUSTOMER_MANAGER, "王经理")
+    assert bot.app is not None
+    svc = services_of(bot.app)
+    alice = Customer(emulator, emulator.user(1001, first_name="张伟"))
+    await alice.say("/start")
+    app = await seed_application(svc, customer_id=1001, manager=2001)
+    await walk_workflow(svc, app.id, [("accept", 2001)])
+    timeline = Timeline(bot, {"manager": manager.user})
+    timeline.forget_so_far()
+
+    bot.clock.set(shanghai(2026, 12, 1, 22, 30))
+    await alice.say("/contact")
+    sent = await alice.say("请问勘查时间能否改到周五？")
+    assert "请问勘查时间能否改到周五" not in (sent.text or "")  # the bot's receipt, not an echo
+    assert await timeline.step(shanghai(2026, 12, 1, 22, 30)) == []
+    morning = await timeline.step(shanghai(2026, 12, 2, 8, 0))
+    assert [h.person for h in morning] == ["manager"]
+    assert "请问勘查时间能否改到周五" in morning[0].text
+    assert await timeline.step(shanghai(2026, 12, 2, 9, 0)) == []
