@@ -27,7 +27,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy process storage
+	$(BIN)/mypy process storage notifications flows bot sandbox
 
 format: $(STAMP)
 	$(BIN)/ruff format .
