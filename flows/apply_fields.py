@@ -142,16 +142,20 @@ def _on_the_question_shown(field: FormField, handle: Handler) -> Handler:
     async def guarded(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | None:
         svc = services(context)
         user = await current_user(update, context)
-        draft = await svc.drafts.get(user.user_id)
-        if draft is None or field.name not in draft.fields:
+        # Only the answers: this runs before every answer of the form, a hot path.
+        answers = await svc.drafts.answers(user.user_id)
+        if answers is None or field.name not in answers:
             return await handle(update, context)
-        shown = next_missing_field(draft.fields)
-        if shown is None:  # past the questions: the documents or the summary, asked again
-            return await advance(update, context, draft)
-        for handler in field_handlers(shown, editing=False):
-            if handler.check_update(update):
-                moved = await handler.callback(update, context)
-                return moved if isinstance(moved, str) else field_state(shown.name, False)
+        shown = next_missing_field(answers)
+        if shown is not None:
+            for handler in field_handlers(shown, editing=False):
+                if handler.check_update(update):
+                    moved = await handler.callback(update, context)
+                    return moved if isinstance(moved, str) else field_state(shown.name, False)
+        # Past the questions (the documents or the summary), or nothing to answer: asked again.
+        draft = await svc.drafts.get(user.user_id)
+        if draft is None:  # submitted in between: the handler answers as for any draft gone
+            return await handle(update, context)
         return await advance(update, context, draft)
 
     return guarded

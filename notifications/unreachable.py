@@ -96,10 +96,11 @@ def tell_holders_when_unreachable(
     db: Database,
     outbox: Outbox,
     clock: Clock,
-    staff_send_at: Callable[[datetime], datetime | None] = lambda now: None,
+    holders_read_at: Callable[[datetime], datetime | None] = lambda now: None,
 ) -> UnreachableHook:
     """The sender's ``on_unreachable``: a message to ``user_id`` bounced (403). The holders
-    hear of it in their working hours (``staff_send_at``)."""
+    hear of it in their working hours (``holders_read_at``: when a message written then
+    may go)."""
 
     async def hook(user_id: int) -> None:
         now = clock.now()
@@ -110,7 +111,7 @@ def tell_holders_when_unreachable(
                 customer_id=user_id,
                 noticed_on=now.astimezone(clock.tz).date(),
                 now=now,
-                not_before=staff_send_at(now),
+                not_before=holders_read_at(now),
             )
         log.warning("user %d blocked the bot; %d holder(s) asked to phone them", user_id, queued)
 

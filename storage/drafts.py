@@ -28,6 +28,14 @@ class DraftsRepo:
         async with self._db.snapshot() as connection:
             return await load_draft(connection, user_id)
 
+    async def answers(self, user_id: int) -> dict[str, Any] | None:
+        """Just the answers of the user's draft (one read, no files), or None without one."""
+        async with self._db.snapshot() as connection:
+            row = await fetch_one(
+                connection, "SELECT fields FROM drafts WHERE user_id = ?", (user_id,)
+            )
+        return None if row is None else dict(json_from_db(row["fields"]))
+
     async def start(self, user_id: int, now: datetime) -> Draft:
         """A fresh, empty draft; any earlier draft and its files are discarded."""
         async with self._db.transaction() as connection:
