@@ -27,7 +27,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy process storage notifications flows bot sandbox
+	$(BIN)/mypy process storage notifications services reports flows bot sandbox
 
 format: $(STAMP)
 	$(BIN)/ruff format .

@@ -34,8 +34,8 @@ from benchmarks.dataset_probe import (
 )
 from benchmarks.walk import application_walk
 from bot.app import services_of
-from bot.config import DEFAULT_DISTRICTS
-from storage.crypto import FieldCipher, generate_secret_key
+from bot.config.settings import DEFAULT_DISTRICTS
+from storage.sealing.crypto import FieldCipher, generate_secret_key
 
 SIZES_VARIABLE = "BENCH_SIZES"
 STARTUP_GOAL_S = 2.0

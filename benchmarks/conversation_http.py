@@ -27,7 +27,7 @@ from benchmarks.over_http import (
 from benchmarks.walk import application_walk
 from sandbox.emulator import BotApiEmulator
 from sandbox.limits import RateLimits
-from storage.crypto import generate_secret_key
+from storage.sealing.crypto import generate_secret_key
 
 TOKEN = "123456:BENCH"
 MANAGER_ID = 500_001  # the customer manager of 汉台区, who is told of every submission

@@ -22,9 +22,9 @@ from benchmarks.recording import InProcessCustomer, RecordingRequest
 from benchmarks.run_bot import lift_flood_limiter
 from benchmarks.walk import application_walk
 from bot.app import build_application, services_of
-from bot.config import Config
+from bot.config.settings import Config
 from process.clock import ManualClock
-from storage.crypto import generate_secret_key
+from storage.sealing.crypto import generate_secret_key
 
 
 async def in_process(

@@ -25,10 +25,10 @@ from pathlib import Path
 
 from benchmarks.datagen_values import NOW
 from benchmarks.datagen_writer import Writer
-from storage.crypto import FieldCipher
 from storage.db import Database
 from storage.migrate import migrate
-from storage.sealed import lookup_hash, seal_value
+from storage.sealing.columns import lookup_hash, seal_value
+from storage.sealing.crypto import FieldCipher
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,7 @@ DETOURS = {
     "accept": ("return_missing", "supply_missing"),
     "inspection_pass": ("inspection_fail", "rectified"),
 }
-# Mirrors flows/workflow_effects.py: what each action opens, settles and stores.
+# Mirrors services/workflow_effects.py: what each action opens, settles and stores.
 OWED_OPENED = {
     "return_missing": "supply:missing",
     "propose_slots": "pick:slot",

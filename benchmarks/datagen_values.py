@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.config import DEFAULT_DISTRICTS
+from bot.config.settings import DEFAULT_DISTRICTS
 from process.validators import USCC_ALPHABET, uscc_check_char
 from storage.rows import USER_COLUMNS as USER_COLUMN_LIST
 

@@ -37,15 +37,15 @@ from benchmarks.datagen_values import (
     person,
     uscc,
 )
-from bot.config import DEFAULT_DISTRICTS
-from flows.workflow_effects import TELLS_CUSTOMER
+from bot.config.settings import DEFAULT_DISTRICTS
 from process.form import FIELDS
 from process.numbers import format_application_number
 from process.stages import SupplyMode
 from process.workflow import STEP_STAGE, Step
-from storage.personal import is_personal_applicant
+from services.workflow_effects import TELLS_CUSTOMER
 from storage.rows import APPLICATION_COLUMNS
-from storage.sealed import JSON_COLUMNS, LOOKUP_COLUMNS, SEALED_COLUMNS, SEALED_WHEN
+from storage.sealing.columns import JSON_COLUMNS, LOOKUP_COLUMNS, SEALED_COLUMNS, SEALED_WHEN
+from storage.sealing.personal import is_personal_applicant
 
 if TYPE_CHECKING:
     from benchmarks.datagen import Dataset, Sealer
@@ -375,12 +375,12 @@ class Writer:
     # -- values ---------------------------------------------------------------------------
 
     def _insert(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
-        """Insert plain rows; the columns :mod:`storage.sealed` names are sealed on the way."""
+        """Insert plain rows; columns :mod:`storage.sealing.columns` names are sealed on the way."""
         batch = list(rows)
         if not batch:
             return
         # A company's name and site address stay in clear (the data set has no sole traders
-        # nor residential connections; storage/personal.py decides when they are sealed).
+        # nor residential connections; storage/sealing/personal.py decides when they are sealed).
         sealed = [
             i
             for i, name in enumerate(columns)

@@ -26,13 +26,13 @@ from benchmarks.over_http import BotProcess, EventTimes, wait_events
 from benchmarks.recording import InProcessCustomer
 from benchmarks.walk import Move
 from bot.app import services_of
-from flows.queue import QUEUE_SHOWN, ordered_queue, queue_lines
+from flows.staff.queue import QUEUE_SHOWN, ordered_queue, queue_lines
 from sandbox.emulator import BotApiEmulator
 from sandbox.limits import RateLimits
-from storage.crypto import FieldCipher
 from storage.db import Database
-from storage.rotate import reseal
-from storage.sealed import install_sync
+from storage.sealing.columns import install_sync
+from storage.sealing.crypto import FieldCipher
+from storage.sealing.rotate import reseal
 
 STARTUP_TIMEOUT = 180.0
 

@@ -30,7 +30,7 @@ def remind(visit_id: int, point: str) -> None:
 async def _ours_schedule(path: Path) -> float:
     from benchmarks.sweep_data import START
     from benchmarks.sweep_runs import SweepBot
-    from storage.crypto import FieldCipher
+    from storage.sealing.crypto import FieldCipher
 
     bot = await SweepBot.open(path, FieldCipher.from_secrets(SECRET))
     try:
@@ -47,15 +47,15 @@ async def _ours_start(path: Path) -> float:
     own modules are imported already (the bot imports them whatever schedules reminders)."""
     from benchmarks.sweep_data import SHANGHAI, START
     from notifications.outbox import Outbox
+    from notifications.reminders.scheduler import Scheduler
+    from notifications.reminders.sweeps import SweepContext, default_sweeps
     from notifications.render import Texts
-    from notifications.scheduler import Scheduler
-    from notifications.sweeps import SweepContext, default_sweeps
     from process.calendar import WorkingCalendar
     from process.clock import ManualClock
-    from storage.crypto import FieldCipher
     from storage.db import Database
     from storage.migrate import migrate
     from storage.outbox import OutboxRepo
+    from storage.sealing.crypto import FieldCipher
 
     started = time.perf_counter()
     clock = ManualClock(START + timedelta(minutes=10))

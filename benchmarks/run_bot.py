@@ -73,7 +73,7 @@ async def _serve(args: argparse.Namespace) -> int:
         return 0
 
     from bot.app import build_application, start, stop
-    from bot.config import Config
+    from bot.config.settings import Config
     from process.clock import SystemClock
 
     phases["imports_ms"] = (time.perf_counter() - STARTED) * 1000

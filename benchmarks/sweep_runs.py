@@ -11,16 +11,16 @@ from benchmarks.common import elapsed_ms
 from benchmarks.sweep_data import SHANGHAI, START, copy_database
 from flows.reminder_buttons import reminder_buttons
 from notifications.outbox import Outbox
+from notifications.reminders.scheduler import Scheduler
+from notifications.reminders.sweeps import SweepContext, default_sweeps
 from notifications.render import Texts
-from notifications.scheduler import Scheduler
-from notifications.sweeps import SweepContext, default_sweeps
 from process.calendar import WorkingCalendar
 from process.clock import ManualClock
-from storage.crypto import FieldCipher
 from storage.db import Database
 from storage.outbox import OutboxRepo
-from storage.reminder_points import told_marks
-from storage.rotate import checkpoint
+from storage.reminders.points import told_marks
+from storage.sealing.crypto import FieldCipher
+from storage.sealing.rotate import checkpoint
 
 
 class SweepBot:
@@ -152,7 +152,7 @@ async def touch_visits(db: Database, share: float) -> None:
 
 
 async def told_marks_of(path: Path, cipher: FieldCipher) -> dict[int, str | None]:
-    """The last reminder point told for each stage visit (see storage/reminder_points.py)."""
+    """The last reminder point told for each stage visit (see storage/reminders/points.py)."""
     db = await Database.open(path, cipher=cipher)
     try:
         async with db.snapshot() as conn:

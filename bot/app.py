@@ -20,23 +20,23 @@ from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.backup_job import SWEEP_NAME as BACKUP_SWEEP
 from bot.backup_job import DailyBackup
-from bot.config import Config, Webhook, clock_of
+from bot.config.settings import Config, Webhook, clock_of
 from bot.errors import on_error
 from bot.logging_redact import install_redaction
 from bot.retrying_request import RetryingRequest
 from bot.secure_db import open_bot_database
 from bot.webhook import WebhookServer
+from flows.deps import SERVICES_KEY, Services, Settings, services
 from flows.register import command_menus, register_handlers
 from flows.reminder_buttons import reminder_buttons
-from flows.services import SERVICES_KEY, Services, Settings, services
-from flows.staff_enrol import bootstrap_known_admins
+from flows.staff.enrol import bootstrap_known_admins
 from notifications.outbox import Outbox
 from notifications.quiet_hours import QuietHours, StaffHours, staff_send_at
+from notifications.reminders.scheduler import Scheduler
+from notifications.reminders.survey import SURVEY_SWEEP, SurveySweep, SurveyTimes
+from notifications.reminders.sweeps import ReminderPolicy, SweepContext, default_sweeps
 from notifications.render import Texts
-from notifications.scheduler import Scheduler
 from notifications.sender import OutboxSender
-from notifications.survey_sweep import SURVEY_SWEEP, SurveySweep, SurveyTimes
-from notifications.sweeps import ReminderPolicy, SweepContext, default_sweeps
 from notifications.unreachable import tell_holders_when_unreachable
 from process.calendar import WorkingCalendar
 from process.clock import Clock
@@ -45,7 +45,7 @@ from storage.drafts import DraftsRepo
 from storage.events import EventsRepo
 from storage.outbox import OutboxRepo, OutboxRow
 from storage.persistence import WRITE_THROUGH_GROUP, SqlitePersistence, write_through_handler
-from storage.staff import StaffRepo
+from storage.staff.members import StaffRepo
 from storage.stats import StatsRepo
 from storage.survey import SurveyRepo
 from storage.threads import ThreadsRepo

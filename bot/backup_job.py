@@ -13,9 +13,9 @@ import logging
 from datetime import datetime, tzinfo
 from pathlib import Path
 
-from bot.config import Backups
-from storage.backup import DAILY_NAME, daily_backup, daily_name
-from storage.crypto import FieldCipher
+from bot.config.settings import Backups
+from storage.backup.snapshot import DAILY_NAME, daily_backup, daily_name
+from storage.sealing.crypto import FieldCipher
 
 log = logging.getLogger("hvconnect.backup")
 SWEEP_NAME = "daily-backup"

@@ -24,7 +24,7 @@ from telegram.ext import ContextTypes
 
 from bot.storage_trouble import alert_admins, storage_problem
 from flows.common import USER_KEY, was_answered
-from flows.services import Services, services
+from flows.deps import Services, services
 from storage.models import User
 
 log = logging.getLogger("hvconnect.errors")

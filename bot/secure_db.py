@@ -15,19 +15,19 @@ import os
 from datetime import datetime
 from pathlib import Path
 
-from bot.config import Config, ConfigError
+from bot.config.settings import Config, ConfigError
 from storage.codec import time_to_db
-from storage.crypto import (
+from storage.db import Database
+from storage.facts import NOTHING_IN_CLEAR, fact, remember
+from storage.migrate import migrate
+from storage.sealing.crypto import (
     GENERATE_HINT,
     BadSecretKey,
     FieldCipher,
     generate_secret_key,
     parse_secret_key,
 )
-from storage.db import Database
-from storage.facts import NOTHING_IN_CLEAR, fact, remember
-from storage.migrate import migrate
-from storage.rotate import checkpoint, reseal
+from storage.sealing.rotate import checkpoint, reseal
 
 log = logging.getLogger("hvconnect.storage")
 

@@ -18,7 +18,7 @@ from telegram import Bot
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 
-from flows.services import Services
+from flows.deps import Services
 
 log = logging.getLogger("hvconnect.errors")
 ALERT_EVERY = timedelta(minutes=15)

@@ -22,7 +22,7 @@ from aiohttp import web
 from telegram import Update
 from telegram.ext import Application
 
-from bot.config import Webhook
+from bot.config.settings import Webhook
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MAX_BODY_BYTES = 1 << 20  # updates are small; a bigger body is not from Telegram

@@ -22,7 +22,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
-from flows.services import Services, services
+from flows.deps import Services, services
 from storage.models import User
 
 log = logging.getLogger("hvconnect.flows")

@@ -18,10 +18,10 @@ from telegram.ext import ContextTypes
 
 from flows import keyboards
 from flows import start as start_flow
-from flows.apply_fields import stale_button
+from flows.apply.fields import stale_button
 from flows.common import answer_button, current_user, drop_buttons, remember_user, say
-from flows.services import services
-from flows.staff_access import publish_staff_menu
+from flows.deps import services
+from flows.staff.access import publish_staff_menu
 from notifications.render import LOCALES, Texts
 
 log = logging.getLogger("hvconnect.language")

@@ -18,26 +18,21 @@ from telegram.ext import (
     filters,
 )
 
-from flows import (
-    card,
-    language,
-    management,
-    queue,
-    staff_access,
-    staff_enrol,
-    staff_home,
-    stats,
-    survey_recovery,
-)
+from flows import language, stats, survey_recovery
 from flows import start as start_flow
-from flows.apply import build_apply_conversation
+from flows.apply.conversation import build_apply_conversation
 from flows.common import load_user
 from flows.owed import build_owed_conversation
 from flows.relay import build_relay_conversation
-from flows.staff_admin import build_staff_conversation
+from flows.staff import access as staff_access
+from flows.staff import enrol as staff_enrol
+from flows.staff import home as staff_home
+from flows.staff import management, queue
+from flows.staff.admin import build_staff_conversation
 from flows.status import status
 from flows.survey import BARE_SCORE, build_survey_conversation, on_bare_score
-from flows.workflow_handlers import build_workflow_conversation
+from flows.workflow import card
+from flows.workflow.handlers import build_workflow_conversation
 from notifications.render import LOCALES, Texts
 
 PRIVATE = filters.ChatType.PRIVATE

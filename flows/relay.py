@@ -9,7 +9,7 @@ thread and go out through the outbox.
 What people write is kept as they wrote it (emoji, ``<``, links with query strings, any
 script) and escaped where it is shown; only what cannot be stored or shown is refused, and
 the answer names it (:func:`process.workflow_inputs.parse_note`). A document must be what
-its type says (:func:`flows.apply_documents.content_problem`).
+its type says (:func:`flows.apply.documents.content_problem`).
 """
 
 from __future__ import annotations
@@ -30,15 +30,15 @@ from telegram.ext import (
 from telegram.warnings import PTBUserWarning
 
 from flows import keyboards
-from flows.apply_documents import FILE, content_problem
-from flows.apply_fields import ANSWER
+from flows.apply.documents import FILE, content_problem
+from flows.apply.fields import ANSWER
 from flows.common import answer_button, current_user, say
+from flows.deps import Services, services
 from flows.given_up import answer_outside_flows
-from flows.services import Services, services
-from flows.staff_access import may_see
-from flows.workflow import role_of
+from flows.staff.access import may_see
 from process.validators import ValidationError
 from process.workflow_inputs import parse_note
+from services.workflow import role_of
 from storage.events import append_event
 from storage.models import Application, User
 from storage.threads import add_message

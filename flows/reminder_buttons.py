@@ -1,7 +1,7 @@
 """The buttons that go with reminders: staff open the card, customers get their next step.
 
 The sweeps queue reminders without knowing the flows' callback data, so the bot hands them
-these (see :class:`notifications.sweeps.ReminderButtons`).
+these (see :class:`notifications.reminders.sweeps.ReminderButtons`).
 """
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ from datetime import tzinfo
 import aiosqlite
 from telegram import InlineKeyboardMarkup
 
-from flows.workflow_buttons import customer_actions_markup, open_card_markup
+from flows.workflow.buttons import customer_actions_markup, open_card_markup
+from notifications.reminders.sweeps import ReminderButtons
 from notifications.render import Texts
-from notifications.sweeps import ReminderButtons
 from storage.models import Application
-from storage.reminder_reads import open_owed_by_application
+from storage.reminders.reads import open_owed_by_application
 from storage.slots import latest_slots_by_application
 
 

@@ -16,7 +16,7 @@ from flows.common import (
     say,
     telegram_locale,
 )
-from flows.services import services
+from flows.deps import services
 from process.validators import ValidationError, validate_mobile
 
 # Set while a new customer's phone prompt waits for their choice of language.

@@ -19,14 +19,14 @@ from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
 from flows.common import current_user, say
-from flows.queue import late_ones, ordered_queue
-from flows.services import Services, services
-from flows.staff_access import district_of_reach, require_staff
-from flows.stats_report import Report, build_report, chart_png, export_workbook
+from flows.deps import Services, services
+from flows.staff.access import district_of_reach, require_staff
+from flows.staff.queue import late_ones, ordered_queue
 from process.clock import today
 from process.deadlines import Pause, stage_clock
 from process.metrics_period import Period, PeriodError, parse_period
 from process.roles import OVERSEERS
+from reports.figures import Report, build_report, chart_png, export_workbook
 
 GROUPS_SHOWN = 15
 OVERDUE_SHOWN = 30

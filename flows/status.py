@@ -10,8 +10,8 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from flows.common import current_user, say
-from flows.services import Services, services
-from flows.workflow_buttons import customer_actions_markup
+from flows.deps import Services, services
+from flows.workflow.buttons import customer_actions_markup
 from process.deadlines import Pause, stage_clock
 from process.numbers import parse_application_number
 from process.stages import WORKING_STAGES, Stage

@@ -32,9 +32,9 @@ from telegram.warnings import PTBUserWarning
 
 from flows import keyboards
 from flows import start as start_flow
-from flows.apply_fields import ANSWER
+from flows.apply.fields import ANSWER
 from flows.common import answer_button, current_user, drop_buttons, say
-from flows.services import Services, services
+from flows.deps import Services, services
 from notifications.survey_alert import needs_alert, queue_low_score_alert
 from notifications.survey_questions import parse_press, question_markup, question_params
 from process.metrics import COMMENT

@@ -14,11 +14,11 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from flows.common import answer_button, current_user, drop_buttons, say
-from flows.services import services
-from flows.staff_access import in_reach
+from flows.deps import services
+from flows.staff.access import in_reach
 from process.roles import Role
 from storage.models import Application
-from storage.staff import Staff
+from storage.staff.members import Staff
 from storage.survey import Recovery
 
 PATTERN = r"^svcb:"

@@ -22,7 +22,7 @@ from notifications.render import Texts
 from process.metrics import LOW_OVERALL
 from storage.events import append_event
 from storage.models import Application
-from storage.staff_assign import overseers_of
+from storage.staff.assign import overseers_of
 from storage.survey import ALERT_EVENT, SurveyResponse, staff_in
 from storage.users import user_in
 

@@ -14,7 +14,7 @@ told once however it was noticed:
   :func:`tell_holders_when_unreachable`'s hook at once.
 
 Customers marked unreachable get no reminders meanwhile (see
-:mod:`notifications.sweep_customers`), so nothing bounces again and again; writing to the
+:mod:`notifications.reminders.customers`), so nothing bounces again and again; writing to the
 bot, or unblocking it, clears the mark.
 """
 
@@ -28,11 +28,11 @@ import aiosqlite
 
 from notifications.outbox import Outbox
 from notifications.quiet_hours import staff_send_at
-from notifications.sweeps import SweepContext, existing_keys
+from notifications.reminders.sweeps import SweepContext, existing_keys
 from process.clock import Clock
 from storage.db import Database
-from storage.reminder_reads import active_applications_of, unreachable_holdings
-from storage.staff_assign import overseers_of
+from storage.reminders.reads import active_applications_of, unreachable_holdings
+from storage.staff.assign import overseers_of
 from storage.users import user_in
 
 log = logging.getLogger("hvconnect.outbox")

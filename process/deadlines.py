@@ -154,7 +154,7 @@ def _check_limit(limit_days: int) -> None:
 def late_if_due_before(calendar: WorkingCalendar, today: date) -> date:
     """The date a due date must be before for its stage to be overdue ``today``: the last
     working day on or before it. The one definition of "overdue" as a single comparison,
-    for SQL (``due_on < :late_before``, see :mod:`storage.reminder_points`)."""
+    for SQL (``due_on < :late_before``, see :mod:`storage.reminders.points`)."""
     return calendar.last_workday_through(today)
 
 

@@ -18,8 +18,10 @@ from typing import Any
 
 from aiohttp import web
 
-from sandbox import api_bot, api_media, api_messages
-from sandbox.api_common import Handler
+from sandbox.bot_api import bot as api_bot
+from sandbox.bot_api import media as api_media
+from sandbox.bot_api import messages as api_messages
+from sandbox.bot_api.common import Handler
 from sandbox.errors import ApiError, not_found, server_error, too_many_requests, unauthorized
 from sandbox.faults import FILE_DOWNLOAD
 from sandbox.files import MAX_UPLOAD_BYTES

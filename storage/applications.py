@@ -30,7 +30,6 @@ from storage.models import (
     PauseRow,
     StageVisit,
 )
-from storage.personal import is_personal_applicant, must_seal
 from storage.rows import (
     APPLICATION_COLUMNS,
     DOCUMENT_COLUMNS,
@@ -43,6 +42,7 @@ from storage.rows import (
     pause_from_row,
     stage_visit_from_row,
 )
+from storage.sealing.personal import is_personal_applicant, must_seal
 
 # The look-ups the bot runs on every update; tests check that each one uses an index.
 BY_ID_SQL = f"SELECT {APPLICATION_COLUMNS} FROM applications WHERE id = ?"
@@ -234,9 +234,9 @@ async def _insert_application(
     plan_due_provisional: bool,
 ) -> int:
     a = application
-    # Personal data is sealed by the connection (storage.sealed); ?4 (uscc) and ?16 (the
+    # Personal data is sealed by the connection (storage.sealing.columns); ?4 (uscc) and ?16 (the
     # mobile) are bound once and used again for their look-up hashes. A person's name and
-    # site address (storage/personal.py) are sealed too, the name with its hash for /find.
+    # site address (storage/sealing/personal.py) are sealed too, the name with its hash for /find.
     personal = is_personal_applicant(a.uscc, plain(a.usage_category))
     seal_name = must_seal(personal, a.applicant_name)
     seal_site = must_seal(personal, a.site_address)

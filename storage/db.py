@@ -9,7 +9,7 @@ writer at a time anyway, and one connection means one place that enforces our ru
 * explicit transactions: the connection runs in autocommit mode and every unit of work is
   wrapped in ``BEGIN IMMEDIATE`` … ``COMMIT``/``ROLLBACK``;
 * personal data sealed with the cipher the connection was opened with (see
-  :mod:`storage.sealed`), and ``secure_delete`` so that a value overwritten or deleted does
+  :mod:`storage.sealing.columns`), and ``secure_delete`` so that a value overwritten or deleted does
   not linger in free space of the file.
 
 Because coroutines share the connection, an :class:`asyncio.Lock` serialises whole
@@ -27,9 +27,9 @@ from pathlib import Path
 
 import aiosqlite
 
-from storage.crypto import FieldCipher
 from storage.errors import NestedTransaction
-from storage.sealed import install
+from storage.sealing.columns import install
+from storage.sealing.crypto import FieldCipher
 
 Params = Sequence[object] | Mapping[str, object]
 

@@ -20,7 +20,7 @@ from storage.codec import time_to_db
 from storage.db import fetch_one, insert, run
 
 # The column names the reads of events and owed items select the note under: ``note`` is a
-# sealed column name (storage/sealed.py), so the row factory opens it.
+# sealed column name (storage/sealing/columns.py), so the row factory opens it.
 EVENT_NOTE_SQL = "(SELECT n.note FROM notes n WHERE n.id = events.note_id) AS note"
 OWED_NOTE_SQL = "(SELECT n.note FROM notes n WHERE n.id = owed_items.note_id) AS note"
 

@@ -15,7 +15,7 @@ import aiosqlite
 
 from storage.codec import time_from_db, time_to_db
 from storage.db import fetch_all, fetch_one, run
-from storage.reminders import ids_placeholders
+from storage.reminders.watch import ids_placeholders
 
 
 @dataclass(frozen=True, slots=True)

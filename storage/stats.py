@@ -29,7 +29,7 @@ from storage.rows import (
     pause_from_row,
     stage_visit_from_row,
 )
-from storage.staff_models import STAFF_COLUMNS, staff_from_row
+from storage.staff.models import STAFF_COLUMNS, staff_from_row
 from storage.survey import SurveyResponse, surveys_between
 
 _IN_PERIOD = "SELECT id FROM applications WHERE submitted_at >= ? AND submitted_at < ?"

@@ -21,7 +21,7 @@ from storage.db import Database, fetch_all, fetch_one, run
 from storage.events import append_event
 from storage.models import Application, Event
 from storage.rows import APPLICATION_COLUMNS, EVENT_COLUMNS, application_from_row, event_from_row
-from storage.staff_models import STAFF_COLUMNS, Staff, staff_from_row
+from storage.staff.models import STAFF_COLUMNS, Staff, staff_from_row
 from storage.survey_models import (
     ALERT_EVENT,
     RECOVERY_EVENT,
@@ -116,7 +116,7 @@ class SurveyRepo:
             stamp = time_to_db(now)
             await run(
                 conn,
-                # The comment is free text a person typed: sealed (storage/sealed.py).
+                # The comment is free text a person typed: sealed (storage/sealing/columns.py).
                 "UPDATE survey_responses SET comment = hv_seal(?), submitted_at = ?, "
                 "updated_at = ? "
                 "WHERE id = ?",

@@ -1,7 +1,7 @@
 """Who talks to the bot: chat, display name, language and verified phone.
 
 The display name (Telegram first name and username) and the phone are personal data and
-are sealed at rest (storage/sealed.py); the records hold them plain.
+are sealed at rest (storage/sealing/columns.py); the records hold them plain.
 
 The row is refreshed from every incoming update (``touch``) so the bot always knows where
 to send messages; the locale the customer chose explicitly is never overwritten by the

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from storage.crypto import FieldCipher
+from storage.sealing.crypto import FieldCipher
 
 # Generated once with os.urandom(32); they protect nothing but test data.
 TEST_SECRET_KEY = "q6dN0Fg8l5m0cWZbqk0f3Sx3tIXt4JZ3oJvVq2y7n0c="

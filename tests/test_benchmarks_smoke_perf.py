@@ -15,7 +15,7 @@ import pytest
 from benchmarks import bench_conversation, bench_dataset
 from benchmarks.common import Report, Spread, percentile
 from benchmarks.datagen import DatasetSpec, generate
-from storage.crypto import FieldCipher, generate_secret_key
+from storage.sealing.crypto import FieldCipher, generate_secret_key
 
 NUMBER = re.compile(r"\d+(\.\d+)? \(\d")  # a median followed by its (min–max)
 

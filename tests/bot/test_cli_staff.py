@@ -10,12 +10,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.cli import main
-from bot.cli_staff import display_width
+from bot.cli.main import main
+from bot.cli.staff import display_width
 from process.roles import Role
 from storage.db import Database
 from storage.migrate import migrate
-from storage.staff import StaffRepo
+from storage.staff.members import StaffRepo
 from tests.storage.staff_samples import add_user, enrol, submit
 
 CODE = re.compile(r"[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{2}")

@@ -14,12 +14,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from openpyxl import load_workbook
 
-from bot.cli import main
+from bot.cli.main import main
 from process.roles import Role
-from storage.crypto import FieldCipher, generate_secret_key
 from storage.db import Database
 from storage.events import EventsRepo
 from storage.migrate import migrate
+from storage.sealing.crypto import FieldCipher, generate_secret_key
 from storage.survey import SurveyRepo
 from tests.storage.staff_samples import enrol, submit
 from tests.storage.survey_samples import invited

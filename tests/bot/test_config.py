@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.config import ConfigError, clock_of, load_config
+from bot.config.settings import ConfigError, clock_of, load_config
 from process.clock import SystemClock
 from process.stages import Stage, SupplyMode
 

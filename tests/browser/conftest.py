@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from bot.sandbox_run import SandboxRunner
+from bot.sandbox.run import SandboxRunner
 from tests.browser.browser_check import CHROMIUM, require_browser
 from tests.e2e.webchat_client import running_sandbox
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from bot.sandbox_run import SandboxRunner
+from bot.sandbox.run import SandboxRunner
 from tests.browser.browser_check import require_browser
 from tests.e2e.customer import PDF
 

@@ -7,7 +7,7 @@ import struct
 import zlib
 from pathlib import Path
 
-from bot.sandbox_run import SandboxRunner
+from bot.sandbox.run import SandboxRunner
 from tests.browser.browser_check import require_browser
 from tests.e2e.customer import ANSWERS, CHOICE_FIELDS, PDF
 

@@ -5,7 +5,7 @@ Staff join with invite codes in the chat (tests/e2e/staffing.py), the disabled m
 disabled by the admin's own buttons, one application is filled in and submitted through the
 chat form (tests/e2e/apply_walk.py, with a document promised for later under 告知承诺), the
 others are submitted through the bot's repositories (tests/e2e/survey_walk.py) and moved
-along by :func:`flows.workflow.perform`, the very function the workflow buttons call, with
+along by :func:`services.workflow.perform`, the very function the workflow buttons call, with
 the inputs the buttons would have collected. Every step change is therefore a real one:
 its events, owed items, documents, survey slots and outbox messages included.
 """
@@ -17,13 +17,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from flows.services import Services
-from flows.workflow import perform
-from flows.workflow_effects import Given
+from flows.deps import Services
 from process.clock import today
 from process.roles import Role
 from process.workflow import ACTIONS
 from sandbox.emulator import BotApiEmulator
+from services.workflow import perform
+from services.workflow_effects import Given
 from storage.models import Application, DocumentInput
 from storage.workflow import set_holder
 from tests.crawl.probe import HandledUpdates

@@ -18,12 +18,12 @@ import aiosqlite
 from telegram import Update
 
 from bot.app import BotApplication, build_application, start, stop
-from bot.config import Config
+from bot.config.settings import Config
 from process.clock import ManualClock
 from sandbox.emulator import BotApiEmulator
 from sandbox.state import SandboxState
-from storage.crypto import FieldCipher
-from storage.sealed import row_factory
+from storage.sealing.columns import row_factory
+from storage.sealing.crypto import FieldCipher
 from tests.keys import TEST_SECRET_KEY
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

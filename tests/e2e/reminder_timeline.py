@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from bot.app import services_of
-from flows.services import Services
+from flows.deps import Services
 from sandbox.users import FakeUser
 from storage.codec import time_to_db
 from tests.e2e.harness import SHANGHAI, BotRunner

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from flows.services import Services
-from flows.workflow_effects import Given, write_effects
+from flows.deps import Services
 from process.stages import Stage, SupplyMode
 from process.workflow import ACTIONS, STEP_STAGE
+from services.workflow_effects import Given, write_effects
 from storage.models import Application
 from storage.workflow import transition
 from tests.storage.samples import new_application

@@ -10,8 +10,8 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from bot.app import services_of
-from flows.services import Services
-from notifications.survey_sweep import SURVEY_SWEEP
+from flows.deps import Services
+from notifications.reminders.survey import SURVEY_SWEEP
 from process.stages import GridWorks, SupplyMode, UsageCategory
 from process.workflow import Step
 from sandbox.emulator import BotApiEmulator

@@ -9,7 +9,7 @@ import pytest
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.app import services_of
-from flows.services import Services
+from flows.deps import Services
 from sandbox.emulator import BotApiEmulator
 from sandbox.users import FakeUser
 from storage.db import Database

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.app import services_of
-from flows.services import Services
+from flows.deps import Services
 from process.clock import ManualClock
 from process.roles import Role
 from sandbox.emulator import BotApiEmulator

@@ -8,12 +8,12 @@ import re
 from datetime import date, datetime
 
 from bot.app import services_of
-from flows.workflow_effects import Given, write_effects
 from process.calendar import WorkingCalendar
 from process.roles import Role
 from process.stages import Stage
 from process.workflow import ACTIONS, STEP_STAGE
 from sandbox.emulator import BotApiEmulator
+from services.workflow_effects import Given, write_effects
 from storage.workflow import transition
 from tests.e2e.apply_walk import submit_application
 from tests.e2e.customer import VALID_USCC, Customer

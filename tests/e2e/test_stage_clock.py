@@ -10,7 +10,7 @@ from datetime import datetime
 import pytest
 
 from bot.app import services_of
-from flows.services import Services
+from flows.deps import Services
 from process.clock import ManualClock
 from process.roles import Role
 from process.stages import Stage, SupplyMode

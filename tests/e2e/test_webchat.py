@@ -9,13 +9,13 @@ import aiohttp
 import aiosqlite
 import pytest
 
-from bot import sandbox_seed
-from bot.sandbox_run import SandboxRunner
-from bot.sandbox_seed import StaffSeed
+from bot.sandbox import seed as sandbox_seed
+from bot.sandbox.run import SandboxRunner
+from bot.sandbox.seed import StaffSeed
 from bot.secure_db import sandbox_key
-from sandbox.webchat import WebChat
-from storage.crypto import FieldCipher
-from storage.sealed import row_factory
+from sandbox.webchat.server import WebChat
+from storage.sealing.columns import row_factory
+from storage.sealing.crypto import FieldCipher
 from tests.e2e.customer import PDF, PNG
 from tests.e2e.webchat_client import PageClient, next_snapshot, running_sandbox
 

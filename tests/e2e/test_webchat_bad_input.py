@@ -8,7 +8,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.sandbox_run import SandboxRunner
+from bot.sandbox.run import SandboxRunner
 from tests.e2e.webchat_client import PageClient, running_sandbox
 
 

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from bot import cli
-from bot.config import Config, ConfigError
-from bot.sandbox_run import DEFAULT_DB, SandboxSettings, sandbox_settings
+from bot.cli import main as cli
+from bot.config.settings import Config, ConfigError
+from bot.sandbox.run import DEFAULT_DB, SandboxSettings, sandbox_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 # A ceiling for the one line, not a measure: it comes as soon as the page is served.
@@ -106,7 +106,7 @@ def test_hvconnect_run_prints_one_line_and_serves_the_page(tmp_path: Path) -> No
     # Port 0: the system picks a free one and the line says which.
     env.update(HVCONNECT_SANDBOX_ADDR="127.0.0.1:0", PYTHONPATH=str(ROOT))
     process = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "run"],
+        [sys.executable, "-m", "bot.cli.main", "run"],
         cwd=tmp_path,
         env=env,
         stdout=subprocess.PIPE,

@@ -9,7 +9,7 @@ import aiohttp
 import aiosqlite
 
 from bot.app import services_of
-from bot.sandbox_run import SandboxRunner
+from bot.sandbox.run import SandboxRunner
 from process.clock import ManualClock
 from tests.e2e.apply_walk import submit_application
 from tests.e2e.customer import Customer

@@ -11,8 +11,8 @@ from typing import Any
 
 import aiohttp
 
-from bot.config import Config
-from bot.sandbox_run import SandboxRunner, SandboxSettings
+from bot.config.settings import Config
+from bot.sandbox.run import SandboxRunner, SandboxSettings
 from process.clock import ManualClock
 from tests.e2e.harness import shanghai
 

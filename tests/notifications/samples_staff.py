@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from flows.queue import FIND_LIMIT, QUEUE_SHOWN, QueueLine
-from flows.staff_access import STAFF_COMMANDS
-from flows.staff_admin import STAFF_SHOWN
+from flows.staff.access import STAFF_COMMANDS
+from flows.staff.admin import STAFF_SHOWN
+from flows.staff.queue import FIND_LIMIT, QUEUE_SHOWN, QueueLine
 from process.roles import Role
-from storage.staff import Staff
+from storage.staff.members import Staff
 
 MOMENT = datetime(2026, 11, 30, 2, 0, tzinfo=UTC)
 LONG_NAME = "汉中市天汉机械制造有限公司 & <Co>" * 3

@@ -14,17 +14,17 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from flows.workflow_effects import Given, write_effects
 from notifications.outbox import Outbox
+from notifications.reminders.scheduler import Scheduler
+from notifications.reminders.sweeps import ReminderPolicy, SweepContext, default_sweeps
 from notifications.render import Texts
-from notifications.scheduler import Scheduler
-from notifications.sweeps import ReminderPolicy, SweepContext, default_sweeps
 from process.calendar import WorkingCalendar
 from process.clock import ManualClock
 from process.limits import TimeLimits
 from process.roles import Role
 from process.stages import Stage, SupplyMode
 from process.workflow import ACTIONS, STEP_STAGE
+from services.workflow_effects import Given, write_effects
 from storage.applications import ApplicationsRepo
 from storage.codec import time_from_db
 from storage.db import Database

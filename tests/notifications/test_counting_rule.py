@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from notifications import sweeps
-from notifications.sweeps import calendar_fingerprint
+from notifications.reminders import sweeps
+from notifications.reminders.sweeps import calendar_fingerprint
 from process.calendar import WorkingCalendar
 
 

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.cli import main
+from bot.cli.main import main
 from storage.db import Database
 from storage.migrate import migrate
 from storage.outbox import OutboxRepo

@@ -6,12 +6,12 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from flows.queue import late_ones
+from flows.staff.queue import late_ones
 from process.calendar import WorkingCalendar
 from process.deadlines import Pause, due_date
 from process.roles import Role
-from storage.staff import StaffRepo
-from storage.staff_models import QueueHead
+from storage.staff.members import StaffRepo
+from storage.staff.models import QueueHead
 from tests.notifications.sweep_rig import SHANGHAI, SweepRig, at, sweep_rig
 
 MANAGER = 2001

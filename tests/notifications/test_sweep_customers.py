@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from notifications.sweep_customers import CustomerReminders
-from notifications.sweeps import ReminderPolicy
+from notifications.reminders.customers import CustomerReminders
+from notifications.reminders.sweeps import ReminderPolicy
 from process.roles import Role
-from storage.reminders import count_by_kind
+from storage.reminders.watch import count_by_kind
 from tests.notifications.sweep_rig import SweepRig, at, sweep_rig
 
 MANAGER, CUSTOMER, OTHER = 2001, 1001, 1002

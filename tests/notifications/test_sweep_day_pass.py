@@ -8,8 +8,8 @@ from datetime import date, datetime, time
 from pathlib import Path
 
 from process.roles import Role
-from storage.reminder_points import DAY_KEY, told_marks
-from storage.reminders import meta_value
+from storage.reminders.points import DAY_KEY, told_marks
+from storage.reminders.watch import meta_value
 from storage.workflow import set_holder
 from tests.notifications.sweep_rig import SHANGHAI, SweepRig, at, sweep_rig
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from notifications.stage_points import reminder_key, stage_point
+from notifications.reminders.stage_points import reminder_key, stage_point
 from process.deadlines import Pause, stage_clock
 from process.roles import Role
 from process.workflow import ACTIONS, Actor, Step, available

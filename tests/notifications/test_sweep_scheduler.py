@@ -7,7 +7,7 @@ from datetime import datetime
 
 import pytest
 
-from notifications.scheduler import JOB_ID, Scheduler
+from notifications.reminders.scheduler import JOB_ID, Scheduler
 from process.clock import ManualClock
 from tests.notifications.sweep_rig import at
 

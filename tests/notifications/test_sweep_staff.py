@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import date, time, timedelta
 from pathlib import Path
 
-from notifications.stage_points import stage_point
+from notifications.reminders.stage_points import stage_point
 from process.roles import Role
 from process.stages import SupplyMode
-from storage.reminders import count_by_kind
+from storage.reminders.watch import count_by_kind
 from tests.notifications.sweep_rig import SweepRig, at, sweep_rig
 
 MANAGER, PROJECT, SUPERVISOR, ADMIN, OTHER_SUPERVISOR = 2001, 2002, 2003, 2004, 2005

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from process.roles import Role
-from storage.reminder_points import told_marks
+from storage.reminders.points import told_marks
 from tests.notifications.sweep_rig import SHANGHAI, SweepRig, at, sweep_rig
 from tests.notifications.test_sweep_oracle import _expected_now, _random_step
 

@@ -10,8 +10,8 @@ import pytest
 
 from process.roles import Role
 from storage.db import Database
-from storage.reminder_reads import unreachable_holdings
-from storage.reminders import (
+from storage.reminders.reads import unreachable_holdings
+from storage.reminders.watch import (
     LOOK_NOW,
     NEVER,
     StageState,

@@ -1,6 +1,6 @@
 """The bot as a real process that can be killed, and people who keep working regardless.
 
-:class:`BotProcess` runs ``python -m bot.cli run`` against the emulator in the test process,
+:class:`BotProcess` runs ``python -m bot.cli.main run`` against the emulator in the test process,
 on a real port, and kills it with SIGKILL when told. :class:`FormFiller` is a customer who
 reads the bot's last message to decide what to do next (answer the question asked, upload,
 press Next or Submit) instead of following a fixed script, so that after a crash it simply
@@ -69,7 +69,7 @@ class BotProcess:
     def _spawn(self) -> subprocess.Popen[bytes]:
         with (self._log_dir / f"bot-{self.starts}.log").open("wb") as log:
             return subprocess.Popen(
-                [sys.executable, "-m", "bot.cli", "run"],
+                [sys.executable, "-m", "bot.cli.main", "run"],
                 cwd=ROOT,
                 env=self._env,
                 stdout=log,

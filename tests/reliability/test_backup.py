@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from storage.backup import BackupError, Manifest, manifest_path, take_backup
-from storage.crypto import FieldCipher
+from storage.backup.restore import restore, verify
+from storage.backup.snapshot import BackupError, Manifest, manifest_path, take_backup
 from storage.db import Database
 from storage.events import EventsRepo
 from storage.migrate import LATEST_VERSION, migrate
 from storage.outbox import OutboxRepo
-from storage.restore import restore, verify
+from storage.sealing.crypto import FieldCipher
 from tests.keys import NEXT_SECRET_KEY, make_test_cipher
 from tests.security.sample_data import CONTACT, write_everything
 from tests.storage.samples import NOW

@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.backup_job import DailyBackup
-from bot.cli import main
-from bot.config import Backups
-from storage.backup import DAILY_NAME, Manifest, manifest_path
+from bot.cli.main import main
+from bot.config.settings import Backups
+from storage.backup.snapshot import DAILY_NAME, Manifest, manifest_path
 from storage.db import Database
 from storage.migrate import migrate
 from tests.keys import TEST_SECRET_KEY, make_test_cipher

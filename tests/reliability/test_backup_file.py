@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from storage.backup import BackupError, Manifest, file_sha256, manifest_path, snapshot
-from storage.backup_file import CHUNK, BackupFileError, decrypt_file, encrypt_bytes
-from storage.crypto import FieldCipher
-from storage.restore import verify
-from storage.sealed import install_sync
+from storage.backup.encryption import CHUNK, BackupFileError, decrypt_file, encrypt_bytes
+from storage.backup.restore import verify
+from storage.backup.snapshot import BackupError, Manifest, file_sha256, manifest_path, snapshot
+from storage.sealing.columns import install_sync
+from storage.sealing.crypto import FieldCipher
 from tests.keys import NEXT_SECRET_KEY, TEST_SECRET_KEY, make_test_cipher
 from tests.storage.samples import NOW
 

@@ -1,6 +1,6 @@
 """SIGKILL at random moments while customers fill in their applications and staff work.
 
-The bot runs as a real process (``python -m bot.cli run``) against the emulator in this
+The bot runs as a real process (``python -m bot.cli.main run``) against the emulator in this
 process; each round it is killed without warning, the database file is checked with the bot
 down, and it is started again. After every restart: each application a customer was told
 about exists, each answer the bot accepted is still there, and the customers carry on
@@ -25,7 +25,7 @@ from sandbox.emulator import BotApiEmulator
 from sandbox.limits import RateLimits
 from storage.db import Database
 from storage.migrate import migrate
-from storage.staff import StaffRepo
+from storage.staff.members import StaffRepo
 from tests.e2e.harness import shanghai
 from tests.keys import TEST_SECRET_KEY, make_test_cipher
 from tests.reliability.crash_rig import (

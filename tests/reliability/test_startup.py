@@ -36,7 +36,7 @@ def _spawn(env: dict[str, str], log: Path, *args: str) -> subprocess.Popen[bytes
     """``hvconnect`` (``run`` unless told) with its standard error (the log) in ``log``."""
     with log.open("wb") as err:
         return subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", *(args or ("run",))],
+            [sys.executable, "-m", "bot.cli.main", *(args or ("run",))],
             cwd=ROOT,
             env=env,
             stdout=subprocess.DEVNULL,
@@ -55,7 +55,11 @@ def _replaced(directory: Path) -> list[Path]:
 
 def _hvconnect(env: dict[str, str], *args: str) -> None:
     subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args], cwd=ROOT, env=env, check=True, capture_output=True
+        [sys.executable, "-m", "bot.cli.main", *args],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
     )
 
 

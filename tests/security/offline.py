@@ -13,8 +13,8 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.app import BotApplication, build_application, services_of
-from bot.config import Config
-from flows.services import Services
+from bot.config.settings import Config
+from flows.deps import Services
 from process.clock import ManualClock
 from tests.e2e.harness import shanghai
 from tests.keys import TEST_SECRET_KEY

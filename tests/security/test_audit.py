@@ -10,15 +10,15 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.app import services_of
-from bot.audit_print import print_audit
-from bot.cli import main
+from bot.cli.audit_print import print_audit
+from bot.cli.main import main
 from process.roles import Role
 from sandbox.emulator import BotApiEmulator
 from storage.audit import audit_trail
 from storage.db import Database
 from storage.events import EventsRepo
 from storage.migrate import migrate
-from storage.staff import StaffRepo
+from storage.staff.members import StaffRepo
 from storage.users import UsersRepo
 from tests.e2e.customer import Customer
 from tests.e2e.harness import BotRunner

@@ -6,7 +6,7 @@ import base64
 
 import pytest
 
-from storage.crypto import (
+from storage.sealing.crypto import (
     GENERATE_HINT,
     BadSecretKey,
     FieldCipher,

@@ -10,10 +10,10 @@ import pytest
 
 from storage.applications import ApplicationsRepo
 from storage.db import Database
-from storage.erase import ERASED_EVENT, UnknownCustomer, erase_customer
 from storage.events import EventsRepo
 from storage.migrate import migrate
-from storage.rotate import checkpoint
+from storage.sealing.erase import ERASED_EVENT, UnknownCustomer, erase_customer
+from storage.sealing.rotate import checkpoint
 from storage.survey import SurveyRepo
 from storage.users import UsersRepo
 from tests.keys import make_test_cipher

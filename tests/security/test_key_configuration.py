@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from bot.app import build_application
-from bot.cli import main
-from bot.config import Config, ConfigError, load_config
+from bot.cli.main import main
+from bot.config.settings import Config, ConfigError, load_config
 from bot.secure_db import sandbox_key
-from storage.crypto import parse_secret_key
+from storage.sealing.crypto import parse_secret_key
 from tests.keys import NEXT_SECRET_KEY, TEST_SECRET_KEY
 
 TOKEN = "123456:ABCDEF"

@@ -11,16 +11,16 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import Config
+from bot.config.settings import Config
 from bot.secure_db import open_bot_database
 from storage.applications import ApplicationsRepo
-from storage.backup import take_backup
+from storage.backup.snapshot import take_backup
 from storage.db import Database
 from storage.events import EventsRepo
 from storage.migrate import MIGRATIONS, migrate
 from storage.notes import erase_notes
-from storage.rotate import count_stale
-from storage.staff import StaffRepo
+from storage.sealing.rotate import count_stale
+from storage.staff.members import StaffRepo
 from storage.survey import SurveyRepo
 from storage.users import UsersRepo
 from storage.workflow import WorkflowRepo

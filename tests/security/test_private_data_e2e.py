@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
+from bot.cli.main import main
 from sandbox.emulator import BotApiEmulator
-from storage.backup import take_backup
+from storage.backup.snapshot import take_backup
 from tests.e2e.harness import BotRunner
 from tests.keys import TEST_SECRET_KEY
 from tests.security.private_flow import (

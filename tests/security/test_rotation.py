@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
+from bot.cli.main import main
 from storage.applications import ApplicationsRepo
-from storage.crypto import FieldCipher, sealed_key_id
 from storage.db import Database
 from storage.migrate import migrate
-from storage.rotate import NoCipher, count_stale, reseal
-from storage.staff import StaffRepo
+from storage.sealing.crypto import FieldCipher, sealed_key_id
+from storage.sealing.rotate import NoCipher, count_stale, reseal
+from storage.staff.members import StaffRepo
 from storage.users import UsersRepo
 from tests.keys import NEXT_SECRET_KEY, TEST_SECRET_KEY
 from tests.security.sample_data import CONTACT, CUSTOMER, PHONE, USCC, write_everything

@@ -9,16 +9,16 @@ from pathlib import Path
 import pytest
 
 from bot import secure_db
-from bot.config import Config
+from bot.config.settings import Config
 from bot.secure_db import open_bot_database
 from storage.applications import ApplicationsRepo
-from storage.crypto import FieldCipher, SealedWithoutKey
 from storage.db import Database
 from storage.drafts import DraftsRepo
 from storage.migrate import migrate
 from storage.outbox import OutboxRepo
-from storage.rotate import ResealReport, count_stale
-from storage.staff import StaffRepo
+from storage.sealing.crypto import FieldCipher, SealedWithoutKey
+from storage.sealing.rotate import ResealReport, count_stale
+from storage.staff.members import StaffRepo
 from storage.threads import ThreadsRepo
 from storage.users import UsersRepo
 from tests.keys import TEST_SECRET_KEY, make_test_cipher

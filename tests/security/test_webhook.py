@@ -10,7 +10,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.config import Webhook
+from bot.config.settings import Webhook
 from bot.webhook import SECRET_HEADER, WebhookServer
 from tests.security.offline import OfflineBot, offline_bot
 

@@ -9,7 +9,7 @@ from storage.applications import ApplicationsRepo
 from storage.db import Database
 from storage.drafts import DraftsRepo
 from storage.models import Application
-from storage.staff import Staff, StaffRepo
+from storage.staff.members import Staff, StaffRepo
 from storage.users import UsersRepo
 from tests.storage.samples import NOW, new_application
 

@@ -9,8 +9,8 @@ import pytest
 
 from storage.db import Database
 from storage.migrate import MIGRATIONS, migrate
-from storage.staff import StaffRepo
-from storage.staff_lookup import FIND_BY_NAME_PAIR_SQL, name_pairs
+from storage.staff.members import StaffRepo
+from storage.staff.queue import FIND_BY_NAME_PAIR_SQL, name_pairs
 from tests.keys import make_test_cipher
 from tests.storage.samples import NOW
 from tests.storage.staff_samples import submit

@@ -13,9 +13,9 @@ from process.calendar import WorkingCalendar
 from process.deadlines import is_overdue, late_if_due_before
 from storage.codec import date_to_db
 from storage.db import Database, fetch_all
-from storage.reminder_points import PAST, point_at, told_params
-from storage.reminder_sections import any_overdue, district_section
-from storage.reminder_told import told_groups
+from storage.reminders.points import PAST, point_at, told_params
+from storage.reminders.sections import any_overdue, district_section
+from storage.reminders.told import told_groups
 
 CALENDAR = WorkingCalendar()
 STRETCHES = [

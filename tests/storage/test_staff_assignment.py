@@ -8,8 +8,8 @@ import pytest
 
 from process.roles import Role
 from storage.db import Database
-from storage.staff import Staff, StaffRepo
-from storage.staff_assign import pick
+from storage.staff.assign import pick
+from storage.staff.members import Staff, StaffRepo
 from tests.storage.samples import NOW
 from tests.storage.staff_samples import enrol, submit
 

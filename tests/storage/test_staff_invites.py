@@ -13,8 +13,8 @@ import pytest
 from process.roles import Role
 from storage.db import Database
 from storage.errors import UnknownUser
-from storage.staff import InviteExpired, InviteInvalid, InviteUsed, Staff, StaffRepo
-from storage.staff_invites import CODE_ALPHABET
+from storage.staff.invites import CODE_ALPHABET
+from storage.staff.members import InviteExpired, InviteInvalid, InviteUsed, Staff, StaffRepo
 from tests.storage.samples import NOW
 from tests.storage.staff_samples import add_user, enrol
 

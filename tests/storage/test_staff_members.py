@@ -9,9 +9,9 @@ import pytest
 from process.roles import Role
 from storage.db import Database
 from storage.events import EventsRepo
-from storage.staff import StaffNotFound, StaffRepo
-from storage.staff_assign import _candidates_sql
-from storage.staff_lookup import DISTRICT_QUEUE_SQL, HOLDER_QUEUE_SQL
+from storage.staff.assign import _candidates_sql
+from storage.staff.members import StaffNotFound, StaffRepo
+from storage.staff.queue import DISTRICT_QUEUE_SQL, HOLDER_QUEUE_SQL
 from tests.storage.samples import NOW
 from tests.storage.staff_samples import enrol, submit
 

@@ -1,0 +1,1 @@
+"""The `hvconnect` command line: `run`, and the commands an operator runs beside it."""

@@ -1,0 +1,1 @@
+"""Configuration: environment variables and an optional TOML file, checked at start-up."""

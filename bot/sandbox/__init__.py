@@ -1,0 +1,1 @@
+"""Running the bot offline against the embedded emulator, with a movable clock and seeded staff."""

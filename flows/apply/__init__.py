@@ -1,0 +1,1 @@
+"""The application conversation: the form's questions, its documents, the summary and Submit."""

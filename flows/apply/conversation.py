@@ -1,0 +1,292 @@
+"""The application conversation: ``/apply`` to Submit, resumable and restart-proof.
+
+The conversation is persistent (its state is written to SQLite on every step) and every
+accepted answer is already in the draft table, so neither a restart nor ``/cancel`` loses
+what the customer typed. Submission turns the draft into an application in one transaction.
+"""
+
+from __future__ import annotations
+
+import warnings
+from datetime import date
+from typing import Any
+
+from telegram import Update
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    ConversationHandler,
+    MessageHandler,
+)
+from telegram.warnings import PTBUserWarning
+
+from flows import keyboards
+from flows.apply.documents import document_handlers
+from flows.apply.fields import ANSWER, field_handlers, stale_button
+from flows.apply.steps import (
+    RESUME,
+    SUMMARY,
+    advance,
+    ask_document,
+    ask_field,
+    document_state,
+    draft_revision,
+    field_state,
+    provided_kinds,
+    show_summary,
+)
+from flows.common import answer_button, current_user, drop_buttons, say
+from flows.deps import services
+from process.clock import today
+from process.deadlines import plan_due_on_submit
+from process.form import (
+    DOCUMENTS,
+    DOCUMENTS_BY_KIND,
+    FIELDS,
+    FIELDS_BY_NAME,
+    next_missing_document,
+    next_missing_field,
+)
+from process.stages import Stage, SupplyMode
+from services.assignment import assign_on_submit
+from storage.errors import DraftMissing
+from storage.models import Draft, NewApplication
+
+CONVERSATION_NAME = "apply"
+
+
+async def start_apply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
+    svc = services(context)
+    user = await current_user(update, context)
+    draft = await svc.drafts.get(user.user_id)
+    if draft is not None and (draft.fields or draft.documents or draft.deferred):
+        texts = svc.texts
+        await say(
+            update,
+            context,
+            "apply/resume_prompt",
+            reply_markup=keyboards.inline(
+                [
+                    keyboards.button(texts.label(user.locale, "btn.resume"), "ap:resume"),
+                    keyboards.button(texts.label(user.locale, "btn.restart"), "ap:restart"),
+                ]
+            ),
+            answered=len(draft.fields),
+            total=len(FIELDS),
+            documents=len(draft.documents),
+        )
+        return RESUME
+    return await _fresh(update, context)
+
+
+async def _fresh(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
+    svc = services(context)
+    user = await current_user(update, context)
+    draft = await svc.drafts.start(user.user_id, svc.clock.now())
+    await say(update, context, "apply/intro", documents=DOCUMENTS, total=len(FIELDS))
+    return await advance(update, context, draft)
+
+
+async def on_resume_choice(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int | None:
+    query = update.callback_query
+    assert query is not None
+    await answer_button(query)
+    svc = services(context)
+    user = await current_user(update, context)
+    restart = query.data == "ap:restart"
+    chosen = svc.texts.label(user.locale, "btn.restart" if restart else "btn.resume")
+    await keyboards.mark_chosen(query, svc.texts, user.locale, chosen)
+    if restart:
+        return await _fresh(update, context)
+    draft = await svc.drafts.get(user.user_id) or await svc.drafts.start(
+        user.user_id, svc.clock.now()
+    )
+    return await advance(update, context, draft)
+
+
+async def on_summary_action(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int | None:
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    action, _, target = query.data.removeprefix("ap:").partition(":")
+    if action == "edit" and target in FIELDS_BY_NAME:
+        await answer_button(query)
+        await ask_field(update, context, FIELDS_BY_NAME[target], editing=True)
+        return field_state(target, editing=True)
+    if action == "editdoc" and target in DOCUMENTS_BY_KIND:
+        await answer_button(query)
+        svc = services(context)
+        user = await current_user(update, context)
+        draft = await svc.drafts.get(user.user_id)
+        if draft is None:
+            return await _gone(update, context)
+        await ask_document(update, context, target, draft, editing=True)
+        return document_state(target, editing=True)
+    if action == "submit" and target:
+        return await _submit_pressed(update, context, shown_revision=target)
+    await stale_button(update, context)
+    return None
+
+
+async def _submit_pressed(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, *, shown_revision: str
+) -> str | int | None:
+    """Submit what the pressed summary showed; a summary the draft has since moved past is
+    answered with an alert and the current summary, and nothing is submitted."""
+    query = update.callback_query
+    assert query is not None
+    svc = services(context)
+    user = await current_user(update, context)
+    draft = await svc.drafts.get(user.user_id)
+    if draft is None:
+        await answer_button(query)
+        return await _gone(update, context)
+    if draft_revision(draft) != shown_revision:
+        await answer_button(
+            query, svc.texts.label(user.locale, "toast.summary_outdated"), alert=True
+        )
+        await drop_buttons(query)
+        await show_summary(update, context, draft)
+        return SUMMARY
+    await answer_button(query)
+    await drop_buttons(query)
+    return await submit(update, context)
+
+
+async def on_summary_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    svc = services(context)
+    user = await current_user(update, context)
+    draft = await svc.drafts.get(user.user_id)
+    await say(update, context, "apply/use_buttons")
+    if draft is not None:
+        await show_summary(update, context, draft)
+
+
+async def submit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int:
+    """Turn the draft into an application, or send the customer back to what is missing."""
+    svc = services(context)
+    user = await current_user(update, context)
+    draft = await svc.drafts.get(user.user_id)
+    if draft is None:
+        return await _gone(update, context)
+    if next_missing_field(draft.fields) or next_missing_document(
+        provided_kinds(draft), draft.deferred
+    ):
+        return await advance(update, context, draft)
+    if date.fromisoformat(draft.fields["wanted_date"]) < today(svc.clock):
+        message = svc.texts.label(user.locale, "error.date.past")
+        await say(update, context, "apply/invalid", error=message, field="wanted_date")
+        await ask_field(update, context, FIELDS_BY_NAME["wanted_date"], editing=True)
+        return field_state("wanted_date", editing=True)
+    mode = SupplyMode(draft.fields["supply_mode"])
+    now = svc.clock.now()
+    due = plan_due_on_submit(svc.calendar, now, svc.settings.limits, mode, svc.settings.tz)
+    try:
+        application = await svc.applications.submit(
+            customer_id=user.user_id,
+            year=now.astimezone(svc.settings.tz).year,
+            application=new_application(draft),
+            now=now,
+            accept_limit_days=svc.settings.limits.for_stage(Stage.ACCEPT, mode),
+            plan_due=due.day,
+            plan_due_provisional=due.provisional,
+            then=assign_on_submit(svc, now),
+        )
+    except DraftMissing:
+        return await _gone(update, context)
+    svc.outbox.wake()
+    manager = (
+        await svc.staff.get(application.customer_manager_id)
+        if application.customer_manager_id
+        else None
+    )
+    await say(
+        update,
+        context,
+        "apply/submitted",
+        number=application.number,
+        stage=application.stage,
+        plan_due=due.day,
+        provisional=due.provisional,
+        owed=sorted(draft.deferred, key=[d.kind for d in DOCUMENTS].index),
+        manager=manager.name if manager else None,
+    )
+    return ConversationHandler.END
+
+
+def new_application(draft: Draft) -> NewApplication:
+    f = draft.fields
+    return NewApplication(
+        applicant_name=f["applicant_name"],
+        uscc=f["uscc"],
+        project_name=f["project_name"],
+        site_address=f["site_address"],
+        district=f["district"],
+        usage_category=f["usage_category"],
+        voltage_kv=int(f["voltage_kv"]),
+        capacity_kva=int(f["capacity_kva"]),
+        supply_mode=f["supply_mode"],
+        important_load=f["important_load"] == "yes",
+        grid_works=f["grid_works"],
+        wanted_date=date.fromisoformat(f["wanted_date"]),
+        contact_name=f["contact_name"],
+        contact_mobile=f["contact_mobile"],
+    )
+
+
+async def _gone(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    """The draft is no longer there: it was submitted from another press of the button."""
+    await say(update, context, "apply/already_submitted")
+    return ConversationHandler.END
+
+
+async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    svc = services(context)
+    user = await current_user(update, context)
+    draft = await svc.drafts.get(user.user_id)
+    await say(
+        update,
+        context,
+        "common/cancelled",
+        flow="apply",
+        has_draft=draft is not None,
+        answered=len(draft.fields) if draft else 0,
+        documents=len(draft.documents) if draft else 0,
+    )
+    return ConversationHandler.END
+
+
+def build_apply_conversation() -> ConversationHandler[Any]:
+    states: dict[object, list[BaseHandler[Update, Any, Any]]] = {
+        RESUME: [
+            CallbackQueryHandler(on_resume_choice, pattern=r"^ap:(resume|restart)$"),
+            MessageHandler(ANSWER, start_apply),
+            CallbackQueryHandler(stale_button),
+        ],
+        SUMMARY: [
+            CallbackQueryHandler(on_summary_action, pattern=r"^ap:"),
+            MessageHandler(ANSWER, on_summary_text),
+            CallbackQueryHandler(stale_button),
+        ],
+    }
+    for field in FIELDS:
+        for editing in (False, True):
+            states[field_state(field.name, editing)] = field_handlers(field, editing=editing)
+    for spec in DOCUMENTS:
+        for editing in (False, True):
+            states[document_state(spec.kind, editing)] = document_handlers(
+                spec.kind, editing=editing
+            )
+    with warnings.catch_warnings():
+        # Buttons are tracked per chat on purpose: a button from another step is answered as
+        # stale instead of obeyed, so PTB's per_message advice does not apply here.
+        warnings.filterwarnings("ignore", message=".*per_message.*", category=PTBUserWarning)
+        return ConversationHandler(
+            entry_points=[CommandHandler("apply", start_apply)],
+            states=states,
+            fallbacks=[CommandHandler("cancel", cancel)],
+            name=CONVERSATION_NAME,
+            persistent=True,
+            allow_reentry=True,
+        )

@@ -1,0 +1,1 @@
+"""The emulated Bot API methods, grouped by what they act on."""

@@ -1,0 +1,1 @@
+"""Backups: consistent snapshots of the live database, their encryption, and restoring one."""

@@ -1,0 +1,1 @@
+"""The reminder sweeps' tables and the set-wise queries over them."""

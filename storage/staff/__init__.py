@@ -1,0 +1,1 @@
+"""The utility's staff: members, invites, disabling, assignment, and their work queues."""

@@ -1,0 +1,304 @@
+"""Reading applications the staff way: a member's work queue, and search.
+
+The queue carries each application's open stage visit and its pauses, so the flow can
+compute the deadline with :func:`process.deadlines.stage_clock` and sort by it; the
+database cannot, because working days come from the calendar. Search understands the four
+things staff actually type: an application number, part of a company or project name, a
+mobile number or a unified social credit code.
+"""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import aiosqlite
+
+from process.numbers import parse_application_number
+from process.roles import Reach, reach_of
+from process.validators import ValidationError, validate_mobile, validate_uscc
+from storage.applications import pauses_by_visit
+from storage.codec import optional_date_from_db, optional_time_from_db
+from storage.db import fetch_all
+from storage.models import Application
+from storage.rows import APPLICATION_COLUMNS, application_from_row
+from storage.staff.models import QueueHead, QueueItem, Staff
+
+_IDS_PER_QUERY = 500  # well under SQLite's limit of bound parameters
+_QUEUE_SELECT = """
+    SELECT a.id, a.number, a.applicant_name, a.project_name, a.district, a.stage,
+           a.plan_due_date, a.customer_manager_id, a.project_manager_id,
+           v.id AS visit_id, v.started_at AS visit_started_at, v.limit_days AS visit_limit
+    FROM applications a
+    LEFT JOIN stage_visits v ON v.application_id = a.id AND v.ended_at IS NULL
+"""
+
+
+@dataclass(frozen=True)
+class _QueueQueries:
+    """One select of open applications, for each kind of member's queue."""
+
+    held: str  # by a manager: customer or project manager
+    district: str  # by a supervisor of one district
+    every: str  # by a supervisor of every district, or an admin
+
+    @classmethod
+    def of(cls, select: str) -> _QueueQueries:
+        return cls(
+            # Two index look-ups joined, rather than an OR that would scan every open one.
+            held=f"""
+                {select} WHERE a.customer_manager_id = ? AND a.status = 'active'
+                UNION
+                {select} WHERE a.project_manager_id = ? AND a.status = 'active'
+            """,
+            district=f"{select} WHERE a.district = ? AND a.status = 'active'",
+            every=f"{select} WHERE a.status = 'active'",
+        )
+
+
+_QUEUE = _QueueQueries.of(_QUEUE_SELECT)
+HOLDER_QUEUE_SQL, DISTRICT_QUEUE_SQL = _QUEUE.held, _QUEUE.district
+
+# Every search is kept to the member's reach: "{scope}" is filled in by :func:`_scope`.
+FIND_BY_NUMBER_SQL = (
+    f"SELECT {APPLICATION_COLUMNS} FROM applications WHERE number = ? AND {{scope}}"
+)
+# A sealed applicant name (a person's, storage/sealing/personal.py) is never matched by LIKE (its
+# ciphertext would match by chance): it is found whole, by its keyed hash.
+# A single typed character has no pair to look up: the table is scanned.
+FIND_BY_NAME_SQL = f"""
+    SELECT {APPLICATION_COLUMNS} FROM applications
+    WHERE ((substr(applicant_name, 1, 4) != 'hv1:' AND applicant_name LIKE ? ESCAPE '\\')
+           OR project_name LIKE ? ESCAPE '\\')
+      AND {{scope}}
+    ORDER BY id DESC LIMIT ?
+"""
+# Otherwise the rarest pair of characters typed picks the candidates from the pair index
+# (migration 0008), newest first, and LIKE keeps those that hold the whole text.
+FIND_BY_NAME_PAIR_SQL = f"""
+    SELECT {APPLICATION_COLUMNS} FROM application_name_pairs p
+    JOIN applications a ON a.id = p.application_id
+    WHERE p.pair = ?
+      AND ((substr(a.applicant_name, 1, 4) != 'hv1:' AND a.applicant_name LIKE ? ESCAPE '\\')
+           OR a.project_name LIKE ? ESCAPE '\\')
+      AND {{scope}}
+    ORDER BY p.application_id DESC LIMIT ?
+"""
+FIND_BY_APPLICANT_HASH_SQL = f"""
+    SELECT {APPLICATION_COLUMNS} FROM applications
+    WHERE applicant_name_hash IN (SELECT value FROM json_each(hv_lookups(?))) AND {{scope}}
+    ORDER BY id DESC LIMIT ?
+"""
+# How common each typed pair is (a JSON list in, one row per pair out, in one round trip),
+# counted no further than needed to tell the rarest.
+PAIR_COUNT_CAP = 500
+PAIR_COUNTS_SQL = f"""
+    SELECT typed.key AS position, typed.value AS pair, (
+        SELECT COUNT(*) FROM (
+            SELECT 1 FROM application_name_pairs p WHERE p.pair = typed.value
+            LIMIT {PAIR_COUNT_CAP})
+    ) AS found
+    FROM json_each(?) AS typed
+"""
+# Mobiles and credit codes are sealed at rest; they are found by their keyed hashes, under
+# every key the connection knows (a rotation may be half-way).
+FIND_BY_PHONE_SQL = f"""
+    SELECT {APPLICATION_COLUMNS} FROM applications
+    WHERE contact_mobile_hash IN (SELECT value FROM json_each(hv_lookups(?))) AND {{scope}}
+    ORDER BY id DESC LIMIT ?
+"""
+FIND_BY_USCC_SQL = f"""
+    SELECT {APPLICATION_COLUMNS} FROM applications
+    WHERE uscc_hash IN (SELECT value FROM json_each(hv_lookups(?))) AND {{scope}}
+    ORDER BY id DESC LIMIT ?
+"""
+
+
+# The queue's first pass: each open application with the deadline the reminder sweep stored
+# for its stage, which holds while the row is unchanged since the sweep looked at it.
+_HEAD_SELECT = """
+    SELECT a.id, a.number, v.id AS visit_id, w.state, w.check_on, w.due_on
+    FROM applications a
+    LEFT JOIN stage_visits v ON v.application_id = a.id AND v.ended_at IS NULL
+    LEFT JOIN reminder_watch w ON w.kind = 'stage' AND w.subject_id = v.id
+"""
+_HEADS = _QueueQueries.of(_HEAD_SELECT)
+
+
+async def queue_heads_for(conn: aiosqlite.Connection, member: Staff) -> list[QueueHead]:
+    """``member``'s open applications, each with its stage deadline where the reminder sweep
+    has it stored and nothing changed since (``known``); the others must be counted."""
+    if not member.active:
+        return []
+    rows = await _rows_of(conn, member, _HEADS)
+    return [_head(row) for row in rows]
+
+
+async def _rows_of(
+    conn: aiosqlite.Connection, member: Staff, queries: _QueueQueries
+) -> list[aiosqlite.Row]:
+    """The rows of ``queries`` for ``member``: an overseer's district (or every district),
+    anyone else's applications held as customer or project manager."""
+    reach = reach_of(member.role, member.district)
+    if reach is Reach.EVERY:
+        return await fetch_all(conn, queries.every)
+    if reach is Reach.DISTRICT:
+        return await fetch_all(conn, queries.district, (member.district,))
+    return await fetch_all(conn, queries.held, (member.user_id, member.user_id))
+
+
+def _head(row: aiosqlite.Row) -> QueueHead:
+    if row["visit_id"] is None:  # no open stage: nothing to count, shown with the paused
+        return QueueHead(row["id"], row["number"], None, known=True)
+    fresh = row["check_on"] is not None and row["check_on"] != ""
+    if fresh and row["state"] == "paused":
+        return QueueHead(row["id"], row["number"], None, known=True)
+    if fresh and row["state"] == "running" and row["due_on"] is not None:
+        return QueueHead(row["id"], row["number"], optional_date_from_db(row["due_on"]), True)
+    return QueueHead(row["id"], row["number"], None, known=False)
+
+
+async def queue_items_by_id(conn: aiosqlite.Connection, ids: Sequence[int]) -> list[QueueItem]:
+    """The full queue items of open applications ``ids`` (in id order)."""
+    rows = []
+    for start in range(0, len(ids), _IDS_PER_QUERY):
+        chunk = ids[start : start + _IDS_PER_QUERY]
+        rows += await fetch_all(
+            conn,
+            f"{_QUEUE_SELECT} WHERE a.id IN ({', '.join('?' * len(chunk))})",
+            chunk,
+        )
+    return await _items(conn, rows)
+
+
+async def queue_for(conn: aiosqlite.Connection, member: Staff) -> list[QueueItem]:
+    """``member``'s open applications; an overseer's are those of their district (or all)."""
+    if not member.active:
+        return []
+    rows = await _rows_of(conn, member, _QUEUE)
+    return await _items(conn, rows)
+
+
+async def _items(conn: aiosqlite.Connection, rows: Sequence[aiosqlite.Row]) -> list[QueueItem]:
+    pauses = await pauses_by_visit(conn, [row["visit_id"] for row in rows if row["visit_id"]])
+    return [
+        QueueItem(
+            application_id=row["id"],
+            number=row["number"],
+            applicant_name=row["applicant_name"],
+            project_name=row["project_name"],
+            district=row["district"],
+            stage=row["stage"],
+            plan_due_date=optional_date_from_db(row["plan_due_date"]),
+            customer_manager_id=row["customer_manager_id"],
+            project_manager_id=row["project_manager_id"],
+            stage_started_at=optional_time_from_db(row["visit_started_at"]),
+            stage_limit_days=row["visit_limit"],
+            pauses=tuple(pauses[row["visit_id"]]) if row["visit_id"] else (),
+        )
+        for row in sorted(rows, key=lambda r: r["id"])
+    ]
+
+
+def _scope(member: Staff | None) -> tuple[str, tuple[object, ...]]:
+    """The condition on ``applications`` that keeps a search to ``member``'s reach
+    (:func:`process.roles.reach_of`); None is the shell's and the tests' unscoped search."""
+    if member is None:
+        return "1", ()
+    if not member.active:
+        return "0", ()
+    reach = reach_of(member.role, member.district)
+    if reach is Reach.EVERY:
+        return "1", ()
+    if reach is Reach.DISTRICT:
+        return "district = ?", (member.district,)
+    return "(customer_manager_id = ? OR project_manager_id = ?)", (member.user_id, member.user_id)
+
+
+async def _scoped(
+    conn: aiosqlite.Connection,
+    sql: str,
+    params: tuple[object, ...],
+    member: Staff | None,
+    limit: int | None = None,
+) -> list[Application]:
+    condition, scope_params = _scope(member)
+    tail = () if limit is None else (limit,)
+    rows = await fetch_all(conn, sql.format(scope=condition), (*params, *scope_params, *tail))
+    return [application_from_row(row) for row in rows]
+
+
+async def find_applications(
+    conn: aiosqlite.Connection, text: str, *, limit: int, member: Staff | None = None
+) -> list[Application]:
+    """Applications matching what a member of staff typed, newest first, within ``member``'s
+    reach: what lies outside is not found at all, so a search tells nothing about it."""
+    typed = unicodedata.normalize("NFKC", text).strip()
+    if not typed or limit < 1:
+        return []
+    number = parse_application_number(typed)
+    if number is not None:
+        return await _scoped(conn, FIND_BY_NUMBER_SQL, (number,), member)
+    try:
+        mobile = validate_mobile(typed)
+    except ValidationError:
+        pass
+    else:
+        return await find_by_mobile(conn, mobile, limit=limit, member=member)
+    try:
+        uscc = validate_uscc(typed)
+    except ValidationError:
+        pass
+    else:
+        return await find_by_uscc(conn, uscc, limit=limit, member=member)
+    pattern = "%" + _escape_like(typed) + "%"
+    pair = await _rarest_pair(conn, typed)
+    if pair is None:
+        found = await _scoped(conn, FIND_BY_NAME_SQL, (pattern, pattern), member, limit)
+    else:
+        found = await _scoped(conn, FIND_BY_NAME_PAIR_SQL, (pair, pattern, pattern), member, limit)
+    found += await _scoped(conn, FIND_BY_APPLICANT_HASH_SQL, (typed,), member, limit)
+    newest = sorted({a.id: a for a in found}.values(), key=lambda a: -a.id)
+    return newest[:limit]
+
+
+async def _rarest_pair(conn: aiosqlite.Connection, typed: str) -> str | None:
+    """The pair of consecutive characters of ``typed`` that fewest names contain."""
+    pairs = name_pairs(typed)
+    if not pairs:
+        return None
+    rows = await fetch_all(conn, PAIR_COUNTS_SQL, (json.dumps(pairs),))
+    # Fewest first; among equals, the one typed first.
+    rarest = min(rows, key=lambda row: (int(row["found"]), int(row["position"])))
+    return str(rarest["pair"])
+
+
+def name_pairs(text: str) -> list[str]:
+    """The distinct pairs of consecutive characters of ``text``, ASCII-lowercased as SQLite's
+    lower() and LIKE do, in the order they first appear."""
+    folded = "".join(c.lower() if c.isascii() else c for c in text)
+    return list(dict.fromkeys(folded[i : i + 2] for i in range(len(folded) - 1)))
+
+
+async def find_by_mobile(
+    conn: aiosqlite.Connection, mobile: str, *, limit: int, member: Staff | None = None
+) -> list[Application]:
+    """Applications whose contact mobile is ``mobile`` (its 11 digits).
+
+    The one place that knows how phone numbers are stored: sealed, beside a keyed hash.
+    """
+    return await _scoped(conn, FIND_BY_PHONE_SQL, (mobile,), member, limit)
+
+
+async def find_by_uscc(
+    conn: aiosqlite.Connection, uscc: str, *, limit: int, member: Staff | None = None
+) -> list[Application]:
+    """Applications of the company with unified social credit code ``uscc`` (normalised)."""
+    return await _scoped(conn, FIND_BY_USCC_SQL, (uscc,), member, limit)
+
+
+def _escape_like(text: str) -> str:
+    """``text`` matched literally by LIKE: a typed ``%`` or ``_`` is not a wildcard."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
