@@ -20,6 +20,7 @@ from notifications.sender import OutboxSender
 from process.calendar import WorkingCalendar
 from process.clock import Clock
 from process.limits import TimeLimits
+from services.context import ServiceContext
 from storage.applications import ApplicationsRepo
 from storage.db import Database
 from storage.drafts import DraftsRepo
@@ -67,6 +68,19 @@ class Services:
     surveys: SurveyRepo
     stats: StatsRepo
     scheduler: Scheduler  # the reminder sweeps; other features register theirs on it
+
+    @property
+    def core(self) -> ServiceContext:
+        """What the business operations in :mod:`services` are given."""
+        return ServiceContext(
+            db=self.db,
+            outbox=self.outbox,
+            texts=self.texts,
+            calendar=self.calendar,
+            tz=self.settings.tz,
+            limits=self.settings.limits,
+            staff_hours=self.settings.staff_hours,
+        )
 
     def staff_send_at(self, now: datetime) -> datetime | None:
         """When a message to staff written at ``now`` may go: at once in their working

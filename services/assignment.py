@@ -3,8 +3,9 @@ transaction so that an application is never left submitted but unassigned and un
 
 The customer manager is the active one with the fewest open applications in the district,
 then in any district; ties go to whoever was assigned least recently (the query lives in
-storage). A project manager joins when the customer expects supporting grid works. If nobody
-can take it, supervisors and admins are alerted instead.
+storage). A project manager joins when the customer expects supporting grid works. Whoever
+hears about the application (:func:`process.audience.audience`) is told: the new holders,
+and the district's overseers when no customer manager could take it.
 """
 
 from __future__ import annotations
@@ -13,88 +14,72 @@ from datetime import datetime
 
 import aiosqlite
 
-from flows.deps import Services
-from flows.workflow.buttons import open_card_markup
+from notifications.buttons import open_card_markup
 from process.roles import Role
-from storage.applications import AfterSubmit
-from storage.db import fetch_one, run
+from services.context import ServiceContext
+from storage.applications import application_in
+from storage.db import run
 from storage.events import append_event
-from storage.models import Application, User
-from storage.rows import APPLICATION_COLUMNS, application_from_row
-from storage.staff.assign import overseers_of, pick
+from storage.models import Application
+from storage.staff.assign import pick
+from storage.staff.audience import audience_in
 from storage.users import user_in
 
-
-def assign_on_submit(svc: Services, now: datetime) -> AfterSubmit:
-    async def then(conn: aiosqlite.Connection, application_id: int) -> None:
-        row = await fetch_one(
-            conn,
-            f"SELECT {APPLICATION_COLUMNS} FROM applications WHERE id = ?",
-            (application_id,),
-        )
-        assert row is not None
-        app = application_from_row(row)
-        manager = await pick(conn, Role.CUSTOMER_MANAGER, district=app.district, now=now)
-        project = (
-            await pick(conn, Role.PROJECT_MANAGER, district=app.district, now=now)
-            if app.grid_works == "yes"
-            else None
-        )
-        await run(
-            conn,
-            "UPDATE applications SET customer_manager_id = ?, project_manager_id = ? WHERE id = ?",
-            (
-                manager.user_id if manager else None,
-                project.user_id if project else None,
-                application_id,
-            ),
-        )
-        await append_event(
-            conn,
-            application_id=application_id,
-            actor_id=None,
-            actor_role="system",
-            kind="assigned" if manager else "unassigned",
-            now=now,
-            note=" / ".join(m.name for m in (manager, project) if m) or None,
-            data={
-                "customer_manager": manager.user_id if manager else None,
-                "project_manager": project.user_id if project else None,
-            },
-        )
-        holders = [m for m in (manager, project) if m]
-        recipients = holders or await overseers_of(conn, app.district)
-        template = "staff/new_application" if holders else "staff/unassigned_application"
-        for member in recipients:
-            user = await user_in(conn, member.user_id)
-            if user is None:
-                continue
-            await _alert(svc, conn, user, app, template, now, member.role)
-
-    return then
+NEW_TEMPLATE = "staff/new_application"
+UNASSIGNED_TEMPLATE = "staff/unassigned_application"
 
 
-async def _alert(
-    svc: Services,
-    conn: aiosqlite.Connection,
-    user: User,
-    app: Application,
-    template: str,
-    now: datetime,
-    role: Role,
-) -> None:
-    await svc.outbox.message(
+async def assign_new(
+    ctx: ServiceContext, conn: aiosqlite.Connection, app: Application, now: datetime
+) -> Application:
+    """Inside the submission's transaction: give ``app`` its holders, write the event and
+    queue the alerts; returns the application as assigned."""
+    manager = await pick(conn, Role.CUSTOMER_MANAGER, district=app.district, now=now)
+    project = (
+        await pick(conn, Role.PROJECT_MANAGER, district=app.district, now=now)
+        if app.grid_works == "yes"
+        else None
+    )
+    await run(
         conn,
-        key=f"new:{app.number}:{user.user_id}",
-        recipient=user,
-        template=template,
-        now=now,
+        "UPDATE applications SET customer_manager_id = ?, project_manager_id = ? WHERE id = ?",
+        (manager.user_id if manager else None, project.user_id if project else None, app.id),
+    )
+    await append_event(
+        conn,
         application_id=app.id,
-        reply_markup=open_card_markup(svc.texts, user.locale, app),
-        # Not urgent at night: the first stage's clock counts working days anyway.
-        not_before=svc.staff_send_at(now),
-        params={
-            "app": app,
-            "role": role.value,
+        actor_id=None,
+        actor_role="system",
+        kind="assigned" if manager else "unassigned",
+        now=now,
+        note=" / ".join(m.name for m in (manager, project) if m) or None,
+        data={
+            "customer_manager": manager.user_id if manager else None,
+            "project_manager": project.user_id if project else None,
         },
     )
+    assigned = await application_in(conn, app.id)
+    holders = {m.user_id for m in (manager, project) if m}
+    for member in await audience_in(
+        conn,
+        customer_manager_id=assigned.customer_manager_id,
+        project_manager_id=assigned.project_manager_id,
+        district=assigned.district,
+        project_manager_too=True,
+    ):
+        user = await user_in(conn, member.user_id)
+        if user is None:
+            continue
+        await ctx.outbox.message(
+            conn,
+            key=f"new:{assigned.number}:{user.user_id}",
+            recipient=user,
+            template=NEW_TEMPLATE if member.user_id in holders else UNASSIGNED_TEMPLATE,
+            now=now,
+            application_id=assigned.id,
+            reply_markup=open_card_markup(ctx.texts, user.locale, assigned),
+            # Not urgent at night: the first stage's clock counts working days anyway.
+            not_before=ctx.staff_send_at(now),
+            params={"app": assigned, "role": member.role.value},
+        )
+    return assigned

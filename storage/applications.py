@@ -10,7 +10,6 @@ instead of filing a duplicate.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 
 import aiosqlite
@@ -21,7 +20,7 @@ from storage.codec import date_to_db, plain, time_to_db
 from storage.db import Database, fetch_all, fetch_one, insert, run
 from storage.drafts import load_draft
 from storage.errors import DraftMissing
-from storage.events import EventsRepo
+from storage.events import EventsRepo, append_event
 from storage.models import (
     Application,
     Document,
@@ -60,94 +59,12 @@ OPEN_VISIT_SQL = (
 )
 
 OWED_DOCUMENT_PREFIX = "document:"
-AfterSubmit = Callable[[aiosqlite.Connection, int], Awaitable[None]]
 
 
 class ApplicationsRepo:
     def __init__(self, db: Database, events: EventsRepo | None = None) -> None:
         self._db = db
         self._events = events if events is not None else EventsRepo(db)
-
-    async def submit(
-        self,
-        *,
-        customer_id: int,
-        year: int,
-        application: NewApplication,
-        now: datetime,
-        accept_limit_days: int,
-        plan_due: date,
-        plan_due_provisional: bool,
-        then: AfterSubmit | None = None,
-    ) -> Application:
-        """Turn the customer's draft into application number ``HV-<year>-<seq>``.
-
-        ``then`` runs inside the same transaction with the new application, so that what
-        follows from a submission (assignment, alerts in the outbox) commits with it or not
-        at all.
-        """
-        if accept_limit_days < 0:
-            raise ValueError("accept_limit_days cannot be negative")
-        stamp = time_to_db(now)
-        async with self._db.transaction() as connection:
-            draft = await load_draft(connection, customer_id)
-            if draft is None:
-                raise DraftMissing(customer_id)
-            number = format_application_number(year, await _next_sequence(connection, year))
-            application_id = await _insert_application(
-                connection,
-                number=number,
-                customer_id=customer_id,
-                application=application,
-                stamp=stamp,
-                plan_due=plan_due,
-                plan_due_provisional=plan_due_provisional,
-            )
-            await run(
-                connection,
-                """
-                INSERT INTO documents (application_id, kind, file_id, file_unique_id,
-                                       file_name, mime_type, file_size, uploaded_by,
-                                       uploaded_at, sent_as)
-                SELECT ?, kind, file_id, file_unique_id, file_name, mime_type, file_size,
-                       user_id, uploaded_at, sent_as
-                FROM draft_documents WHERE user_id = ? ORDER BY id
-                """,
-                (application_id, customer_id),
-            )
-            for kind in sorted(draft.deferred):
-                await run(
-                    connection,
-                    "INSERT INTO owed_items (application_id, kind, created_at) VALUES (?, ?, ?)",
-                    (application_id, OWED_DOCUMENT_PREFIX + kind, stamp),
-                )
-            await run(
-                connection,
-                """
-                INSERT INTO stage_visits (application_id, stage, limit_days, started_at)
-                VALUES (?, ?, ?, ?)
-                """,
-                (application_id, Stage.ACCEPT.value, accept_limit_days, stamp),
-            )
-            await self._events.append(
-                connection,
-                application_id=application_id,
-                actor_id=customer_id,
-                actor_role="customer",
-                kind="submitted",
-                now=now,
-                data={
-                    "number": number,
-                    "documents": len(draft.documents),
-                    "deferred": sorted(draft.deferred),
-                },
-            )
-            await run(connection, "DELETE FROM drafts WHERE user_id = ?", (customer_id,))
-            if then is not None:
-                await then(connection, application_id)
-            row = await fetch_one(connection, BY_ID_SQL, (application_id,))
-        assert row is not None  # inserted in this transaction
-        return application_from_row(row)
 
     async def get(self, application_id: int) -> Application | None:
         row = await self._db.fetchone(BY_ID_SQL, (application_id,))
@@ -207,6 +124,89 @@ class ApplicationsRepo:
                 return None
             pauses = await pauses_by_visit(connection, [row["id"]])
         return stage_visit_from_row(row, pauses[row["id"]])
+
+
+async def file_draft(
+    connection: aiosqlite.Connection,
+    *,
+    customer_id: int,
+    year: int,
+    application: NewApplication,
+    now: datetime,
+    accept_limit_days: int,
+    plan_due: date,
+    plan_due_provisional: bool,
+) -> Application:
+    """Inside the caller's transaction, turn the customer's draft into application number
+    ``HV-<year>-<seq>``; raises :class:`~storage.errors.DraftMissing` when there is none.
+
+    The caller's transaction is the submission's (see :mod:`services.submission`): what
+    follows from it (assignment, alerts in the outbox) commits with it or not at all.
+    """
+    if accept_limit_days < 0:
+        raise ValueError("accept_limit_days cannot be negative")
+    stamp = time_to_db(now)
+    draft = await load_draft(connection, customer_id)
+    if draft is None:
+        raise DraftMissing(customer_id)
+    number = format_application_number(year, await _next_sequence(connection, year))
+    application_id = await _insert_application(
+        connection,
+        number=number,
+        customer_id=customer_id,
+        application=application,
+        stamp=stamp,
+        plan_due=plan_due,
+        plan_due_provisional=plan_due_provisional,
+    )
+    await run(
+        connection,
+        """
+        INSERT INTO documents (application_id, kind, file_id, file_unique_id,
+                               file_name, mime_type, file_size, uploaded_by,
+                               uploaded_at, sent_as)
+        SELECT ?, kind, file_id, file_unique_id, file_name, mime_type, file_size,
+               user_id, uploaded_at, sent_as
+        FROM draft_documents WHERE user_id = ? ORDER BY id
+        """,
+        (application_id, customer_id),
+    )
+    for kind in sorted(draft.deferred):
+        await run(
+            connection,
+            "INSERT INTO owed_items (application_id, kind, created_at) VALUES (?, ?, ?)",
+            (application_id, OWED_DOCUMENT_PREFIX + kind, stamp),
+        )
+    await run(
+        connection,
+        """
+        INSERT INTO stage_visits (application_id, stage, limit_days, started_at)
+        VALUES (?, ?, ?, ?)
+        """,
+        (application_id, Stage.ACCEPT.value, accept_limit_days, stamp),
+    )
+    await append_event(
+        connection,
+        application_id=application_id,
+        actor_id=customer_id,
+        actor_role="customer",
+        kind="submitted",
+        now=now,
+        data={
+            "number": number,
+            "documents": len(draft.documents),
+            "deferred": sorted(draft.deferred),
+        },
+    )
+    await run(connection, "DELETE FROM drafts WHERE user_id = ?", (customer_id,))
+    return await application_in(connection, application_id)
+
+
+async def application_in(connection: aiosqlite.Connection, application_id: int) -> Application:
+    """An application known to exist, read inside the caller's transaction."""
+    row = await fetch_one(connection, BY_ID_SQL, (application_id,))
+    assert row is not None  # the caller holds its id from this transaction
+    return application_from_row(row)
 
 
 async def _next_sequence(connection: aiosqlite.Connection, year: int) -> int:

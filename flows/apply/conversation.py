@@ -40,7 +40,6 @@ from flows.apply.steps import (
 from flows.common import answer_button, current_user, drop_buttons, say
 from flows.deps import services
 from process.clock import today
-from process.deadlines import plan_due_on_submit
 from process.form import (
     DOCUMENTS,
     DOCUMENTS_BY_KIND,
@@ -49,9 +48,8 @@ from process.form import (
     next_missing_document,
     next_missing_field,
 )
-from process.stages import Stage, SupplyMode
-from services.assignment import assign_on_submit
-from storage.errors import DraftMissing
+from services.submission import SubmitRefusal
+from services.submission import submit as submit_application
 from storage.models import Draft, NewApplication
 
 CONVERSATION_NAME = "apply"
@@ -179,38 +177,25 @@ async def submit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | in
         await say(update, context, "apply/invalid", error=message, field="wanted_date")
         await ask_field(update, context, FIELDS_BY_NAME["wanted_date"], editing=True)
         return field_state("wanted_date", editing=True)
-    mode = SupplyMode(draft.fields["supply_mode"])
-    now = svc.clock.now()
-    due = plan_due_on_submit(svc.calendar, now, svc.settings.limits, mode, svc.settings.tz)
-    try:
-        application = await svc.applications.submit(
-            customer_id=user.user_id,
-            year=now.astimezone(svc.settings.tz).year,
-            application=new_application(draft),
-            now=now,
-            accept_limit_days=svc.settings.limits.for_stage(Stage.ACCEPT, mode),
-            plan_due=due.day,
-            plan_due_provisional=due.provisional,
-            then=assign_on_submit(svc, now),
-        )
-    except DraftMissing:
-        return await _gone(update, context)
-    svc.outbox.wake()
-    manager = (
-        await svc.staff.get(application.customer_manager_id)
-        if application.customer_manager_id
-        else None
+    outcome = await submit_application(
+        svc.core,
+        customer_id=user.user_id,
+        application=new_application(draft),
+        now=svc.clock.now(),
     )
+    if isinstance(outcome, SubmitRefusal):
+        return await _gone(update, context)
+    application = outcome.application
     await say(
         update,
         context,
         "apply/submitted",
         number=application.number,
         stage=application.stage,
-        plan_due=due.day,
-        provisional=due.provisional,
+        plan_due=application.plan_due_date,
+        provisional=application.plan_due_provisional,
         owed=sorted(draft.deferred, key=[d.kind for d in DOCUMENTS].index),
-        manager=manager.name if manager else None,
+        manager=outcome.manager_name,
     )
     return ConversationHandler.END
 

@@ -11,6 +11,7 @@ from process.workflow import ACTIONS, STEP_STAGE
 from services.workflow_effects import Given, write_effects
 from storage.models import Application
 from storage.workflow import transition
+from tests.filing import file_draft_in
 from tests.storage.samples import new_application
 
 
@@ -33,7 +34,8 @@ async def seed_application(
         now=moment,
     )
     await svc.drafts.start(customer_id, moment)
-    application = await svc.applications.submit(
+    application = await file_draft_in(
+        svc.db,
         customer_id=customer_id,
         year=moment.year,
         application=new_application(**{"district": "汉台区", **fields}),

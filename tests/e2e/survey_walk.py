@@ -19,6 +19,7 @@ from storage.models import Application, NewApplication
 from storage.workflow import set_holder, transition
 from tests.e2e.customer import Customer
 from tests.e2e.harness import BotRunner
+from tests.filing import file_draft_in
 
 
 def svc_of(bot: BotRunner) -> Services:
@@ -57,7 +58,8 @@ async def submitted(
     svc = svc_of(bot)
     now = bot.clock.now()
     await svc.drafts.start(customer.user.id, now)
-    application = await svc.applications.submit(
+    application = await file_draft_in(
+        svc.db,
         customer_id=customer.user.id,
         year=now.year,
         application=NewApplication(

@@ -22,6 +22,7 @@ from storage.models import Application
 from tests.e2e.harness import BotRunner, shanghai
 from tests.e2e.reminder_timeline import Timeline
 from tests.e2e.staffing import enrol
+from tests.filing import file_draft_in
 from tests.storage.samples import new_application
 
 MANAGER, SUPERVISOR = 2001, 2003
@@ -59,7 +60,8 @@ async def _submitted(
     svc, now = _svc(bot), bot.clock.now()
     await svc.drafts.start(customer_id, now)
     await svc.drafts.set_deferred(customer_id, deferred, True, now)
-    app = await svc.applications.submit(
+    app = await file_draft_in(
+        svc.db,
         customer_id=customer_id,
         year=now.year,
         application=new_application(district="汉台区", project_name=f"项目{customer_id}"),

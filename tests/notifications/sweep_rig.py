@@ -33,6 +33,7 @@ from storage.migrate import migrate
 from storage.models import Application
 from storage.outbox import OutboxRepo
 from storage.workflow import transition
+from tests.filing import file_draft_in
 from tests.keys import make_test_cipher
 from tests.storage.samples import new_application
 from tests.storage.staff_samples import add_user, enrol
@@ -113,7 +114,8 @@ class SweepRig:
         await drafts.start(customer_id, now)
         for kind in deferred:
             await drafts.set_deferred(customer_id, kind, True, now)
-        app = await self.apps.submit(
+        app = await file_draft_in(
+            self.db,
             customer_id=customer_id,
             year=now.year,
             application=new_application(district=district, supply_mode=mode),

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from storage.models import Application
+from tests.filing import file_draft_in
 from tests.security.offline import OfflineBot, offline_bot
 from tests.storage.samples import new_application
 
@@ -70,7 +71,8 @@ async def _application(bot: OfflineBot) -> Application:
     svc, now = bot.svc, bot.clock.now()
     await bot.feed(bot.message(CUSTOMER, "/start"))
     await svc.drafts.start(CUSTOMER, now)
-    return await svc.applications.submit(
+    return await file_draft_in(
+        svc.db,
         customer_id=CUSTOMER,
         year=2026,
         application=new_application(district="汉台区"),

@@ -11,6 +11,7 @@ from datetime import date
 
 from process.roles import Role
 from storage.models import Application
+from tests.filing import file_draft_in
 from tests.security.offline import OfflineBot
 from tests.storage.samples import new_application
 
@@ -71,7 +72,8 @@ async def build_world(bot: OfflineBot) -> World:
     applications: dict[int, Application] = {}
     for customer, holder in ((ALICE, MANAGER), (BOB, OTHER_MANAGER)):
         await svc.drafts.start(customer, now)
-        submitted = await svc.applications.submit(
+        submitted = await file_draft_in(
+            svc.db,
             customer_id=customer,
             year=2026,
             application=new_application(district="汉台区", **SECRETS[customer]),

@@ -6,7 +6,6 @@ from datetime import date
 from pathlib import Path
 
 from process.workflow import Step
-from storage.applications import ApplicationsRepo
 from storage.db import Database
 from storage.drafts import DraftsRepo
 from storage.models import Application, DocumentInput
@@ -15,6 +14,7 @@ from storage.survey import SurveyRepo, invite
 from storage.threads import add_message
 from storage.users import UsersRepo
 from storage.workflow import WorkflowRepo, add_document, add_owed, transition
+from tests.filing import file_draft_in
 from tests.storage.samples import NOW, new_application
 
 CUSTOMER = 4242
@@ -69,7 +69,8 @@ async def write_everything(db: Database) -> Application:
     await drafts.start(CUSTOMER, NOW)
     for name, value in (("contact_name", CONTACT), ("contact_mobile", PHONE), ("uscc", USCC)):
         await drafts.set_field(CUSTOMER, name, value, NOW)
-    application = await ApplicationsRepo(db).submit(
+    application = await file_draft_in(
+        db,
         customer_id=CUSTOMER,
         year=2026,
         application=new_application(contact_name=CONTACT, contact_mobile=PHONE, uscc=USCC),
@@ -151,7 +152,8 @@ async def write_personal_fields(db: Database) -> Application:
         ),
         NOW,
     )
-    application = await ApplicationsRepo(db).submit(
+    application = await file_draft_in(
+        db,
         customer_id=SOLE_TRADER,
         year=2026,
         application=new_application(

@@ -11,6 +11,7 @@ from storage.drafts import DraftsRepo
 from storage.models import Application
 from storage.staff.members import Staff, StaffRepo
 from storage.users import UsersRepo
+from tests.filing import file_draft_in
 from tests.storage.samples import NOW, new_application
 
 
@@ -57,7 +58,8 @@ async def submit(
     """A submitted application, optionally already held by ``manager``."""
     await add_user(db, customer_id)
     await DraftsRepo(db).start(customer_id, now)
-    application = await ApplicationsRepo(db).submit(
+    application = await file_draft_in(
+        db,
         customer_id=customer_id,
         year=2026,
         application=new_application(district=district, **fields),

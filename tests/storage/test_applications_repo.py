@@ -16,6 +16,7 @@ from storage.errors import DraftMissing
 from storage.events import EventsRepo
 from storage.models import Application, DocumentInput
 from storage.users import UsersRepo
+from tests.filing import file_draft_in
 from tests.storage.samples import CUSTOMER_ID, NOW, new_application
 
 PLAN_DUE = date(2026, 12, 8)
@@ -24,7 +25,8 @@ PLAN_DUE = date(2026, 12, 8)
 async def _submit(
     db: Database, customer_id: int = CUSTOMER_ID, *, year: int = 2026, now: datetime = NOW
 ) -> Application:
-    return await ApplicationsRepo(db).submit(
+    return await file_draft_in(
+        db,
         customer_id=customer_id,
         year=year,
         application=new_application(),
@@ -292,7 +294,7 @@ async def test_bad_submissions_are_refused_without_side_effects(
     }
     arguments.update(changes)
     with pytest.raises(error):
-        await ApplicationsRepo(db).submit(**arguments)  # type: ignore[arg-type]
+        await file_draft_in(db, **arguments)  # type: ignore[arg-type]
     assert await db.fetchall("SELECT * FROM applications") == []
     assert await DraftsRepo(db).get(customer) is not None
 

@@ -6,16 +6,17 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from storage.applications import ApplicationsRepo
 from storage.db import Database
 from storage.drafts import DraftsRepo
 from storage.events import EventsRepo
+from tests.filing import file_draft_in
 from tests.storage.samples import NOW, new_application
 
 
 async def _submitted(db: Database, customer: int) -> int:
     await DraftsRepo(db).start(customer, NOW)
-    application = await ApplicationsRepo(db).submit(
+    application = await file_draft_in(
+        db,
         customer_id=customer,
         year=2026,
         application=new_application(),

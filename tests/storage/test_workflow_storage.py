@@ -16,12 +16,14 @@ from storage.models import Application
 from storage.slots import latest_slots_by_application
 from storage.threads import ThreadsRepo, add_message
 from storage.workflow import StaleVersion, WorkflowRepo, add_slots, choose_slot, transition
+from tests.filing import file_draft_in
 from tests.storage.samples import CUSTOMER_ID, NOW, new_application
 
 
 async def submitted(db: Database) -> Application:
     await DraftsRepo(db).start(CUSTOMER_ID, NOW)
-    return await ApplicationsRepo(db).submit(
+    return await file_draft_in(
+        db,
         customer_id=CUSTOMER_ID,
         year=2026,
         application=new_application(),
