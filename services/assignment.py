@@ -59,6 +59,7 @@ async def assign_new(
         },
     )
     assigned = await application_in(conn, app.id)
+    assert assigned is not None  # filed in this transaction
     holders = {m.user_id for m in (manager, project) if m}
     for member in await audience_in(
         conn,

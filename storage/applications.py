@@ -199,14 +199,17 @@ async def file_draft(
         },
     )
     await run(connection, "DELETE FROM drafts WHERE user_id = ?", (customer_id,))
-    return await application_in(connection, application_id)
+    filed = await application_in(connection, application_id)
+    assert filed is not None  # inserted just above
+    return filed
 
 
-async def application_in(connection: aiosqlite.Connection, application_id: int) -> Application:
-    """An application known to exist, read inside the caller's transaction."""
+async def application_in(
+    connection: aiosqlite.Connection, application_id: int
+) -> Application | None:
+    """An application read inside the caller's transaction."""
     row = await fetch_one(connection, BY_ID_SQL, (application_id,))
-    assert row is not None  # the caller holds its id from this transaction
-    return application_from_row(row)
+    return None if row is None else application_from_row(row)
 
 
 async def _next_sequence(connection: aiosqlite.Connection, year: int) -> int:

@@ -7,9 +7,9 @@ for customers and for disabled members: it says nothing about what the command w
 
 Every read of one application and every action on it (``/app``, card buttons, workflow
 buttons, replies, attaching and reassigning) asks :func:`may_see` or :func:`in_reach`, which
-apply :func:`process.roles.within_reach`: a manager what they hold, a supervisor their
-district, admins and supervisors of every district everything. An application out of reach
-gets the same answer as one that does not exist.
+apply :func:`process.roles.within_reach` (see :mod:`services.reach`): a manager what they
+hold, a supervisor their district, admins and supervisors of every district everything. An
+application out of reach gets the same answer as one that does not exist.
 """
 
 from __future__ import annotations
@@ -25,7 +25,9 @@ from flows import start as start_flow
 from flows.common import answer_button, current_user, say
 from flows.deps import Services, services
 from notifications.render import Texts
-from process.roles import Reach, Role, reach_of, within_reach
+from process.roles import Reach, Role, reach_of
+from services.reach import in_reach as in_reach  # the chat's checks import it from here
+from services.reach import may_take_over as may_take_over
 from storage.models import Application, User
 from storage.staff.members import Staff
 
@@ -83,22 +85,6 @@ def _ranked(roles: Collection[Role]) -> list[str]:
     return [role.value for role in Role if role in roles]
 
 
-def in_reach(member: Staff | None, application: Application) -> bool:
-    """Whether ``member`` (active) may see and act on ``application`` at all."""
-    return (
-        member is not None
-        and member.active
-        and within_reach(
-            role=member.role,
-            district=member.district,
-            user_id=member.user_id,
-            application_district=application.district,
-            customer_manager_id=application.customer_manager_id,
-            project_manager_id=application.project_manager_id,
-        )
-    )
-
-
 async def may_see(svc: Services, user: User, application: Application) -> bool:
     """:func:`in_reach` for ``user``, their staff row read fresh."""
     return in_reach(await svc.staff.get(user.user_id), application)
@@ -110,19 +96,6 @@ def district_of_reach(member: Staff) -> str | None:
     Only a supervisor of one district has one; an admin sees every district even if enrolled
     with one before being made admin."""
     return member.district if reach_of(member.role, member.district) is Reach.DISTRICT else None
-
-
-def may_take_over(actor: Staff, target: Staff, application: Application) -> bool:
-    """Whether ``actor`` may hand ``application`` to ``target``: a supervisor of one district
-    only to managers who work there (or in every district); the target must be an active
-    customer or project manager."""
-    if not in_reach(actor, application) or not target.active:
-        return False
-    if target.role not in (Role.CUSTOMER_MANAGER, Role.PROJECT_MANAGER):
-        return False
-    if reach_of(actor.role, actor.district) is Reach.EVERY:
-        return True
-    return target.district in (None, application.district)
 
 
 def staff_menu(texts: Texts, locale: str, role: Role) -> list[BotCommand]:

@@ -1,34 +1,27 @@
 """Who holds an application: attaching a project manager, and reassignment by supervisors.
 
-Both are kept to the actor's reach (:mod:`flows.staff.access`): a supervisor of one district
-sees, attaches and reassigns only that district's applications, and offers only managers
-who work there (or in every district). A forged button for any other is refused.
-
-Both check the role and the application's version on the server, write an event, and tell
-everyone concerned through the outbox: the new holder, the one who lost it, the customer.
+Both are kept to the actor's reach: a supervisor of one district sees, attaches and
+reassigns only that district's applications, and is offered only managers who work there
+(or in every district). A forged button for any other is refused. The change itself, with
+its checks and messages, is :mod:`services.holders`; here the buttons are read and the
+outcome shown.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any
 
-import aiosqlite
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
 from flows import keyboards
 from flows.common import answer_button, current_user, drop_buttons, say
-from flows.deps import Services, services
+from flows.deps import services
 from flows.staff.access import in_reach, may_take_over
-from flows.workflow.buttons import open_card_markup
 from flows.workflow.card import send_card
 from process.roles import OVERSEERS, Role
-from storage.events import append_event
-from storage.models import Application, User
-from storage.staff.assign import pick
-from storage.users import user_in
-from storage.workflow import StaleVersion, set_holder
+from services.holders import HolderRefusal, attach_project_manager, reassign
+from storage.models import User
 
 ATTACH = re.compile(r"mg:attach_pm:(?P<app>\d{1,12}):(?P<version>\d{1,9})")
 REASSIGN = re.compile(r"mg:reassign:(?P<app>\d{1,12}):(?P<version>\d{1,9})")
@@ -42,62 +35,28 @@ async def on_attach_project(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     svc = services(context)
     user = await current_user(update, context)
     match = ATTACH.fullmatch(query.data or "")
-    app = await svc.applications.get(int(match["app"])) if match else None
-    actor = await svc.staff.get(user.user_id)
-    role = actor.role if actor is not None and actor.active else None
-    allowed = (
-        app is not None
-        and app.project_manager_id is None
-        and in_reach(actor, app)
-        and role in (*OVERSEERS, Role.CUSTOMER_MANAGER)
+    outcome = (
+        await attach_project_manager(
+            svc.core,
+            actor_id=user.user_id,
+            application_id=int(match["app"]),
+            version=int(match["version"]),
+            now=svc.clock.now(),
+        )
+        if match
+        else HolderRefusal.NOT_ALLOWED
     )
-    if match is None or app is None or not allowed or app.version != int(match["version"]):
+    # A button made before the application changed is refused like a forged one: what it
+    # offered to attach to may no longer be there.
+    if outcome in (HolderRefusal.NOT_ALLOWED, HolderRefusal.STALE):
         await _refuse(update, context, user)
         return
     await answer_button(query)
     await drop_buttons(query)
-    now = svc.clock.now()
-    by = await _name_of(svc, user.user_id)
-    try:
-        async with svc.db.transaction() as conn:
-            member = await pick(conn, Role.PROJECT_MANAGER, district=app.district, now=now)
-            if member is None:
-                raise LookupError
-            updated = await set_holder(
-                conn,
-                application_id=app.id,
-                expected_version=app.version,
-                role="project_manager",
-                user_id=member.user_id,
-                now=now,
-            )
-            await append_event(
-                conn,
-                application_id=app.id,
-                actor_id=user.user_id,
-                actor_role=role.value if role else "",
-                kind="project_attached",
-                now=now,
-                note=member.name,
-                data={"to": member.user_id},
-            )
-            await _tell(
-                svc,
-                conn,
-                member.user_id,
-                updated,
-                "manage/attached",
-                role=Role.PROJECT_MANAGER.value,
-                by=by,
-            )
-    except LookupError:
+    if isinstance(outcome, HolderRefusal):
         await say(update, context, "manage/nobody", role=Role.PROJECT_MANAGER.value)
         return
-    except StaleVersion:
-        await say(update, context, "wf/refused", reason="wrong_step")
-        return
-    svc.outbox.wake()
-    await send_card(update, context, svc, user, updated)
+    await send_card(update, context, svc, user, outcome.application)
 
 
 async def on_reassign(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -147,117 +106,27 @@ async def on_reassign_to(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     svc = services(context)
     user = await current_user(update, context)
     match = TO.fullmatch(query.data or "")
-    app = await svc.applications.get(int(match["app"])) if match else None
-    actor = await svc.staff.get(user.user_id)
-    actor_role = actor.role if actor is not None and actor.active else None
-    target = await svc.staff.get(int(match["user"])) if match else None
-    if (
-        match is None
-        or app is None
-        or actor is None
-        or actor_role not in OVERSEERS
-        or target is None
-        or not may_take_over(actor, target, app)
-        or target.role is not ROLE_OF_CODE[match["role"]]
-    ):
+    if match is None:
+        await _refuse(update, context, user)
+        return
+    outcome = await reassign(
+        svc.core,
+        actor_id=user.user_id,
+        application_id=int(match["app"]),
+        version=int(match["version"]),
+        target_id=int(match["user"]),
+        role=ROLE_OF_CODE[match["role"]],
+        now=svc.clock.now(),
+    )
+    if outcome is HolderRefusal.NOT_ALLOWED:
         await _refuse(update, context, user)
         return
     await answer_button(query)
     await drop_buttons(query)
-    role = target.role.value
-    previous = (
-        app.customer_manager_id
-        if target.role is Role.CUSTOMER_MANAGER
-        else (app.project_manager_id)
-    )
-    now = svc.clock.now()
-    by = await _name_of(svc, user.user_id)
-    try:
-        async with svc.db.transaction() as conn:
-            updated = await set_holder(
-                conn,
-                application_id=app.id,
-                expected_version=int(match["version"]),
-                role=role,
-                user_id=target.user_id,
-                now=now,
-            )
-            await append_event(
-                conn,
-                application_id=app.id,
-                actor_id=user.user_id,
-                actor_role=actor_role.value if actor_role else "",
-                kind="reassigned",
-                now=now,
-                note=target.name,
-                data={"role": role, "from": previous, "to": target.user_id},
-            )
-            await _tell(
-                svc,
-                conn,
-                target.user_id,
-                updated,
-                "manage/attached",
-                role=role,
-                by=by,
-            )
-            if previous:
-                await _tell(
-                    svc, conn, previous, updated, "manage/taken_away", role=role, new=target.name
-                )
-            await _tell(
-                svc,
-                conn,
-                app.customer_id,
-                updated,
-                "manage/customer_told",
-                role=role,
-                new=target.name,
-            )
-    except StaleVersion:
+    if isinstance(outcome, HolderRefusal):
         await say(update, context, "wf/refused", reason="wrong_step")
         return
-    svc.outbox.wake()
-    await send_card(update, context, svc, user, updated)
-
-
-async def _name_of(svc: Services, user_id: int) -> str:
-    """The acting member's name, as their colleagues know it."""
-    member = await svc.staff.get(user_id)
-    return member.name if member else ""
-
-
-async def _tell(
-    svc: Services,
-    conn: aiosqlite.Connection,
-    user_id: int,
-    app: Application,
-    template: str,
-    **params: Any,
-) -> None:
-    recipient = await user_in(conn, user_id)
-    if recipient is None:
-        return
-    markup = (
-        None
-        if recipient.user_id == app.customer_id
-        else open_card_markup(svc.texts, recipient.locale, app)
-    )
-    now = svc.clock.now()
-    await svc.outbox.message(
-        conn,
-        key=f"holder:{app.id}:{app.version}:{recipient.user_id}:{template}",
-        recipient=recipient,
-        template=template,
-        now=now,
-        not_before=None if recipient.user_id == app.customer_id else svc.staff_send_at(now),
-        application_id=app.id,
-        reply_markup=markup,
-        params={
-            "app": app,
-            **params,
-        },
-    )
+    await send_card(update, context, svc, user, outcome.application)
 
 
 async def _refuse(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User) -> None:
