@@ -15,17 +15,20 @@ import unicodedata
 from collections.abc import Sequence
 from datetime import datetime
 
+from bot.app import staff_hours_of
 from bot.config.settings import Config, clock_of
 from bot.secure_db import field_cipher
 from notifications.outbox import Outbox
 from notifications.render import Texts
+from process.calendar import WorkingCalendar
 from process.roles import Role, parse_role
 from process.validators import ValidationError, validate_person_name
-from services.staff_alerts import alert_overseers
+from services.context import ServiceContext
+from services.staff import DisableRefusal, disable
 from storage.db import Database
 from storage.migrate import migrate
 from storage.outbox import OutboxRepo
-from storage.staff.members import INVITE_LIFETIME, StaffNotFound, StaffRepo
+from storage.staff.members import INVITE_LIFETIME, StaffRepo
 
 ALL_DISTRICTS = "all"
 ROLE_CHOICES = ", ".join([*(role.value for role in Role), "cm", "pm"])
@@ -122,11 +125,24 @@ async def _disable(
     if not member.active:
         print(f"{member.name} ({user_id}) is already disabled.")
         return 0
-    outbox = Outbox(OutboxRepo(db), Texts(config.locale), tz=config.tz)
-    try:
-        returned = await repo.disable(user_id, now, then=alert_overseers(outbox, member, now))
-    except StaffNotFound:  # pragma: no cover - removed between the two statements
-        return _fail(f"no staff member {user_id}", status=1)
+    texts = Texts(config.locale)
+    ctx = ServiceContext(
+        db=db,
+        outbox=Outbox(OutboxRepo(db), texts, tz=config.tz),
+        texts=texts,
+        calendar=WorkingCalendar(
+            extra_holidays=config.extra_holidays,
+            extra_workdays=config.extra_workdays,
+            confirmed_years=config.confirmed_years,
+        ),
+        tz=config.tz,
+        limits=config.limits,
+        staff_hours=staff_hours_of(config),
+    )
+    outcome = await disable(ctx, actor_id=None, user_id=user_id, now=now)
+    if isinstance(outcome, DisableRefusal):  # pragma: no cover - changed between the reads
+        return _fail(f"no active staff member {user_id}", status=1)
+    returned = outcome.returned
     print(
         f"Disabled {member.name} ({user_id}, {member.role.value}). "
         f"{len(returned)} open application(s) went back to the supervisors"

@@ -15,7 +15,7 @@ import aiosqlite
 from process.roles import Role
 from storage.codec import time_to_db
 from storage.db import fetch_all, run
-from storage.events import EventsRepo
+from storage.events import append_event
 from storage.staff.events import DISABLED_EVENT, staff_event
 from storage.staff.models import Staff
 
@@ -24,7 +24,7 @@ DISABLED_NOTE = "staff member disabled"
 
 
 async def disable_member(
-    conn: aiosqlite.Connection, events: EventsRepo, member: Staff, now: datetime, *, by: int | None
+    conn: aiosqlite.Connection, member: Staff, now: datetime, *, by: int | None
 ) -> list[int]:
     """Disable ``member`` inside the caller's transaction; returns the applications handed
     back. A member already disabled is not disabled again (and no event says so)."""
@@ -51,7 +51,7 @@ async def disable_member(
         (user_id, user_id),
     )
     for row in held:
-        await _unassign(conn, events, row, user_id, now, by)
+        await _unassign(conn, row, user_id, now, by)
     returned = [row["id"] for row in held]
     if was_active:
         await staff_event(
@@ -66,7 +66,6 @@ async def disable_member(
 
 async def _unassign(
     conn: aiosqlite.Connection,
-    events: EventsRepo,
     row: aiosqlite.Row,
     user_id: int,
     now: datetime,
@@ -92,7 +91,7 @@ async def _unassign(
         """,
         (user_id, user_id, time_to_db(now), row["id"]),
     )
-    await events.append(
+    await append_event(
         conn,
         application_id=row["id"],
         actor_id=by,

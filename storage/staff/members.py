@@ -7,12 +7,14 @@ same transaction, so no application is left with a holder who can no longer act 
 
 The work is split by topic: codes in :mod:`storage.staff.invites`, assignment in
 :mod:`storage.staff.assign`, disabling in :mod:`storage.staff.disable`, queues and search in
-:mod:`storage.staff.queue`; this class is the one door the bot uses.
+:mod:`storage.staff.queue`, who hears about an application in :mod:`storage.staff.audience`.
+The class reads, and issues invites; what changes who is on the staff is done by
+:mod:`services.staff` with the functions that take its open connection.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 
 import aiosqlite
@@ -23,8 +25,7 @@ from storage.db import Database, fetch_one, run
 from storage.errors import UnknownUser
 from storage.events import EventsRepo
 from storage.models import Application
-from storage.staff.assign import overseers_of, pick
-from storage.staff.disable import disable_member
+from storage.staff.assign import overseers_of
 from storage.staff.events import (
     ADMIN_CONFIGURED_EVENT,
     INVITED_EVENT,
@@ -32,10 +33,7 @@ from storage.staff.events import (
     staff_event,
 )
 from storage.staff.invites import (
-    insert_failure,
     insert_invite,
-    next_check_at,
-    recent_failures,
     redeem_invite,
 )
 from storage.staff.models import (
@@ -57,8 +55,6 @@ from storage.staff.queue import (
     queue_heads_for,
     queue_items_by_id,
 )
-
-AfterDisable = Callable[[aiosqlite.Connection, list[int]], Awaitable[None]]
 
 OPEN_COUNTS_SQL = """
     SELECT holder, COUNT(*) AS open_count FROM (
@@ -101,65 +97,6 @@ class StaffRepo:
             )
             return code
 
-    async def redeem(self, code: str, *, user_id: int, now: datetime) -> Staff:
-        """Enrol ``user_id`` with the invite ``code``; raises an :class:`InviteError`."""
-        async with self._db.transaction() as conn:
-            member = await redeem_invite(conn, code, user_id=user_id, now=now)
-            await staff_event(
-                conn,
-                JOINED_EVENT,
-                by=user_id,
-                role=member.role,
-                now=now,
-                data={"role": member.role, "name": member.name, "district": member.district},
-            )
-            return member
-
-    async def count_recent_failures(self, user_id: int, now: datetime) -> int:
-        """Wrong codes ``user_id`` typed within the last hour."""
-        async with self._db.snapshot() as conn:
-            return len(await recent_failures(conn, user_id, now))
-
-    async def blocked_until(self, user_id: int, now: datetime) -> datetime | None:
-        """While too many codes were wrong, the moment the next attempt will be checked."""
-        async with self._db.snapshot() as conn:
-            return next_check_at(await recent_failures(conn, user_id, now))
-
-    async def record_failure(self, user_id: int, now: datetime) -> None:
-        async with self._db.transaction() as conn:
-            await insert_failure(conn, user_id, now)
-
-    async def ensure_admin(self, user_id: int, *, name: str, now: datetime) -> Staff:
-        """Make a configured admin (HVCONNECT_ADMINS) an active admin; cheap when they are.
-
-        An existing member keeps their name and district but becomes an active admin: the
-        configuration is the operator's word.
-        """
-        stamp = time_to_db(now)
-        async with self._db.transaction() as conn:
-            if await fetch_one(conn, "SELECT 1 FROM users WHERE user_id = ?", (user_id,)) is None:
-                raise UnknownUser(user_id)
-            changed = await run(
-                conn,
-                """
-                INSERT INTO staff (user_id, name, role, district, active, created_at,
-                                   updated_at)
-                VALUES (?, ?, 'admin', NULL, 1, ?, ?)
-                ON CONFLICT (user_id) DO UPDATE SET
-                    role = 'admin', active = 1, disabled_at = NULL,
-                    updated_at = excluded.updated_at
-                WHERE role != 'admin' OR active = 0
-                """,
-                (user_id, name, stamp, stamp),
-            )
-            if changed:
-                await staff_event(
-                    conn, ADMIN_CONFIGURED_EVENT, by=None, now=now, data={"staff_id": user_id}
-                )
-            row = await member_in(conn, user_id)
-        assert row is not None  # written just above
-        return row
-
     # -- members ------------------------------------------------------------------------
 
     async def get(self, user_id: int) -> Staff | None:
@@ -181,44 +118,7 @@ class StaffRepo:
         rows = await self._db.fetchall(OPEN_COUNTS_SQL)
         return {row["holder"]: row["open_count"] for row in rows}
 
-    async def disable(
-        self,
-        user_id: int,
-        now: datetime,
-        *,
-        by: int | None = None,
-        then: AfterDisable | None = None,
-    ) -> list[int]:
-        """Take every staff power from ``user_id`` and hand back their open applications.
-
-        Returns the ids of the applications that lost their customer or project manager,
-        so the caller can alert the supervisors. ``by`` is the admin who did it (None from
-        the command line). ``then`` runs in the same transaction with those ids, so alerts
-        queued there commit with the change or not at all. Disabling a disabled member
-        changes nothing.
-        """
-        async with self._db.transaction() as conn:
-            member = await member_in(conn, user_id)
-            if member is None:
-                raise StaffNotFound(user_id)
-            returned = await disable_member(conn, self._events, member, now, by=by)
-            if then is not None:
-                await then(conn, returned)
-        return returned
-
     # -- assignment and oversight -------------------------------------------------------
-
-    async def pick_customer_manager(
-        self, conn: aiosqlite.Connection, *, district: str, now: datetime
-    ) -> Staff | None:
-        """Inside the caller's transaction: the customer manager to assign, now marked."""
-        return await pick(conn, Role.CUSTOMER_MANAGER, district=district, now=now)
-
-    async def pick_project_manager(
-        self, conn: aiosqlite.Connection, *, district: str, now: datetime
-    ) -> Staff | None:
-        """Inside the caller's transaction: the project manager to assign, now marked."""
-        return await pick(conn, Role.PROJECT_MANAGER, district=district, now=now)
 
     async def overseers(self, district: str | None) -> list[Staff]:
         """Who hears of alerts and escalations for ``district``: its active supervisors,
@@ -255,6 +155,53 @@ class StaffRepo:
             return await find_applications(conn, text, limit=limit, member=member)
 
 
+async def enrol_with_code(
+    conn: aiosqlite.Connection, code: str, *, user_id: int, now: datetime
+) -> Staff:
+    """Inside the caller's transaction: enrol ``user_id`` with the invite ``code`` and write
+    the event; raises an :class:`InviteError`, having written nothing."""
+    member = await redeem_invite(conn, code, user_id=user_id, now=now)
+    await staff_event(
+        conn,
+        JOINED_EVENT,
+        by=user_id,
+        role=member.role,
+        now=now,
+        data={"role": member.role, "name": member.name, "district": member.district},
+    )
+    return member
+
+
+async def make_admin(
+    conn: aiosqlite.Connection, user_id: int, *, name: str, now: datetime
+) -> Staff:
+    """Inside the caller's transaction: ``user_id`` (a known user) as an active admin; an
+    existing member keeps their name and district. Writes nothing when they already are."""
+    stamp = time_to_db(now)
+    if await fetch_one(conn, "SELECT 1 FROM users WHERE user_id = ?", (user_id,)) is None:
+        raise UnknownUser(user_id)
+    changed = await run(
+        conn,
+        """
+        INSERT INTO staff (user_id, name, role, district, active, created_at,
+                           updated_at)
+        VALUES (?, ?, 'admin', NULL, 1, ?, ?)
+        ON CONFLICT (user_id) DO UPDATE SET
+            role = 'admin', active = 1, disabled_at = NULL,
+            updated_at = excluded.updated_at
+        WHERE role != 'admin' OR active = 0
+        """,
+        (user_id, name, stamp, stamp),
+    )
+    if changed:
+        await staff_event(
+            conn, ADMIN_CONFIGURED_EVENT, by=None, now=now, data={"staff_id": user_id}
+        )
+    member = await member_in(conn, user_id)
+    assert member is not None  # written just above
+    return member
+
+
 async def member_in(conn: aiosqlite.Connection, user_id: int | None) -> Staff | None:
     """A member (active or not) read inside the caller's transaction; None for nobody."""
     if user_id is None:
@@ -265,7 +212,6 @@ async def member_in(conn: aiosqlite.Connection, user_id: int | None) -> Staff | 
 
 __all__ = [
     "INVITE_LIFETIME",
-    "AfterDisable",
     "InviteError",
     "InviteExpired",
     "InviteInvalid",

@@ -17,6 +17,7 @@ from storage.db import Database
 from storage.migrate import migrate
 from storage.staff.members import StaffRepo
 from tests.storage.staff_samples import add_user, enrol, submit
+from tests.storage_steps import redeem_in
 
 CODE = re.compile(r"[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{2}")
 NOW = datetime(2026, 11, 27, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
@@ -57,7 +58,7 @@ def test_invite_prints_a_code_that_enrols(
 
     async def redeem(db: Database) -> object:
         await add_user(db, 2001)
-        return await StaffRepo(db).redeem(match.group(), user_id=2001, now=NOW)
+        return await redeem_in(db, match.group(), user_id=2001, now=NOW)
 
     member = _in_db(db_path, redeem)
     assert getattr(member, "role", None) is Role.CUSTOMER_MANAGER

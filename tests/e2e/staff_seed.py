@@ -11,8 +11,8 @@ from process.workflow import ACTIONS, STEP_STAGE
 from services.workflow_effects import Given, write_effects
 from storage.models import Application
 from storage.workflow import transition
-from tests.filing import file_draft_in
 from tests.storage.samples import new_application
+from tests.storage_steps import file_draft_in
 
 
 async def seed_application(

@@ -19,7 +19,7 @@ from storage.models import Application, NewApplication
 from storage.workflow import set_holder, transition
 from tests.e2e.customer import Customer
 from tests.e2e.harness import BotRunner
-from tests.filing import file_draft_in
+from tests.storage_steps import file_draft_in
 
 
 def svc_of(bot: BotRunner) -> Services:

@@ -22,8 +22,8 @@ from storage.models import Application
 from tests.e2e.harness import BotRunner, shanghai
 from tests.e2e.reminder_timeline import Timeline
 from tests.e2e.staffing import enrol
-from tests.filing import file_draft_in
 from tests.storage.samples import new_application
+from tests.storage_steps import file_draft_in
 
 MANAGER, SUPERVISOR = 2001, 2003
 CUSTOMERS = range(3001, 3031)

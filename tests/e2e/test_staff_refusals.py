@@ -12,6 +12,7 @@ from tests.e2e.apply_walk import submit_application
 from tests.e2e.customer import Customer
 from tests.e2e.harness import BotRunner
 from tests.e2e.staffing import enrol
+from tests.storage_steps import disable_in
 
 
 async def app_row(bot: BotRunner) -> dict[str, object]:
@@ -110,7 +111,7 @@ async def test_disabled_member_loses_powers_at_once(
     card = await manager.say(f"/app {scene['number']}")
     from bot.app import services_of
 
-    returned = await services_of(bot.app).staff.disable(2001, bot.clock.now())
+    returned = await disable_in(services_of(bot.app).db, 2001, bot.clock.now())
     assert returned == [app["id"]]
     answer = await manager.press_stale(card.message_id, f"wf:accept:{app['id']}:{app['version']}")
     assert "不能" in (answer.text or "")

@@ -33,10 +33,10 @@ from storage.migrate import migrate
 from storage.models import Application
 from storage.outbox import OutboxRepo
 from storage.workflow import transition
-from tests.filing import file_draft_in
 from tests.keys import make_test_cipher
 from tests.storage.samples import new_application
 from tests.storage.staff_samples import add_user, enrol
+from tests.storage_steps import file_draft_in
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 LIMITS = TimeLimits.default()

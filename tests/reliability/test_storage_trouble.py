@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from storage.models import Application
-from tests.filing import file_draft_in
 from tests.security.offline import OfflineBot, offline_bot
 from tests.storage.samples import new_application
+from tests.storage_steps import file_draft_in
 
 CUSTOMER, ADMIN = 1001, 9001
 BUSY = "系统正忙"

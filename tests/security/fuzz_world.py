@@ -11,9 +11,9 @@ from datetime import date
 
 from process.roles import Role
 from storage.models import Application
-from tests.filing import file_draft_in
 from tests.security.offline import OfflineBot
 from tests.storage.samples import new_application
+from tests.storage_steps import file_draft_in
 
 ALICE, BOB, STRANGER = 1001, 1002, 3001
 MANAGER, OTHER_MANAGER, SUPERVISOR, ADMIN = 2001, 2002, 2003, 9001

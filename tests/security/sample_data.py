@@ -14,8 +14,8 @@ from storage.survey import SurveyRepo, invite
 from storage.threads import add_message
 from storage.users import UsersRepo
 from storage.workflow import WorkflowRepo, add_document, add_owed, transition
-from tests.filing import file_draft_in
 from tests.storage.samples import NOW, new_application
+from tests.storage_steps import file_draft_in
 
 CUSTOMER = 4242
 PHONE = "13912345678"

@@ -28,6 +28,7 @@ from tests.e2e.test_five_stages import act
 from tests.keys import TEST_SECRET_KEY, make_test_cipher
 from tests.security.sample_data import CONTACT, PHONE, RELAYED, write_everything
 from tests.storage.samples import NOW
+from tests.storage_steps import disable_in, ensure_admin_in, redeem_in
 
 ADMIN, MEMBER = 9001, 2001
 
@@ -54,14 +55,14 @@ async def test_changes_to_the_staff_are_events_with_their_actor(tmp_path: Path) 
                 default_locale="zh_CN",
                 now=NOW,
             )
-        await staff.ensure_admin(ADMIN, name="管理员", now=NOW)
-        await staff.ensure_admin(ADMIN, name="管理员", now=NOW)  # no change, no event
+        await ensure_admin_in(db, ADMIN, name="管理员", now=NOW)
+        await ensure_admin_in(db, ADMIN, name="管理员", now=NOW)  # no change, no event
         code = await staff.create_invite(
             role=Role.CUSTOMER_MANAGER, name="王经理", district="汉台区", created_by=ADMIN, now=NOW
         )
-        await staff.redeem(code, user_id=MEMBER, now=NOW)
-        await staff.disable(MEMBER, NOW, by=ADMIN)
-        await staff.disable(MEMBER, NOW, by=ADMIN)  # already disabled: nothing new
+        await redeem_in(db, code, user_id=MEMBER, now=NOW)
+        await disable_in(db, MEMBER, NOW, by=ADMIN)
+        await disable_in(db, MEMBER, NOW, by=ADMIN)  # already disabled: nothing new
         kinds = [(kind, actor, role) for kind, actor, role, _ in await _staff_events(db)]
         assert kinds == [
             ("staff_admin_configured", None, "operator"),

@@ -11,8 +11,8 @@ from storage.drafts import DraftsRepo
 from storage.models import Application
 from storage.staff.members import Staff, StaffRepo
 from storage.users import UsersRepo
-from tests.filing import file_draft_in
 from tests.storage.samples import NOW, new_application
+from tests.storage_steps import file_draft_in, redeem_in
 
 
 async def add_user(db: Database, user_id: int, first_name: str | None = None) -> int:
@@ -42,7 +42,7 @@ async def enrol(
     code = await repo.create_invite(
         role=role, name=name or f"staff {user_id}", district=district, created_by=None, now=now
     )
-    return await repo.redeem(code, user_id=user_id, now=now)
+    return await redeem_in(db, code, user_id=user_id, now=now)
 
 
 async def submit(

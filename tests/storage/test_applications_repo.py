@@ -16,8 +16,8 @@ from storage.errors import DraftMissing
 from storage.events import EventsRepo
 from storage.models import Application, DocumentInput
 from storage.users import UsersRepo
-from tests.filing import file_draft_in
 from tests.storage.samples import CUSTOMER_ID, NOW, new_application
+from tests.storage_steps import file_draft_in
 
 PLAN_DUE = date(2026, 12, 8)
 

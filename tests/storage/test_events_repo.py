@@ -9,8 +9,8 @@ import pytest
 from storage.db import Database
 from storage.drafts import DraftsRepo
 from storage.events import EventsRepo
-from tests.filing import file_draft_in
 from tests.storage.samples import NOW, new_application
+from tests.storage_steps import file_draft_in
 
 
 async def _submitted(db: Database, customer: int) -> int:

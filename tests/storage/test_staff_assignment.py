@@ -12,18 +12,19 @@ from storage.staff.assign import pick
 from storage.staff.members import Staff, StaffRepo
 from tests.storage.samples import NOW
 from tests.storage.staff_samples import enrol, submit
+from tests.storage_steps import disable_in
 
 LATER = NOW + timedelta(hours=2)
 
 
 async def _pick_cm(db: Database, district: str = "汉台区") -> Staff | None:
     async with db.transaction() as conn:
-        return await StaffRepo(db).pick_customer_manager(conn, district=district, now=LATER)
+        return await pick(conn, Role.CUSTOMER_MANAGER, district=district, now=LATER)
 
 
 async def _pick_pm(db: Database, district: str = "汉台区") -> Staff | None:
     async with db.transaction() as conn:
-        return await StaffRepo(db).pick_project_manager(conn, district=district, now=LATER)
+        return await pick(conn, Role.PROJECT_MANAGER, district=district, now=LATER)
 
 
 async def _hold(db: Database, manager: int, count: int, *, first_customer: int) -> None:
@@ -110,7 +111,7 @@ async def test_equal_in_everything_the_lowest_user_id_wins(db: Database) -> None
 async def test_disabled_managers_are_skipped(db: Database) -> None:
     await enrol(db, 2001, Role.CUSTOMER_MANAGER, district="汉台区")
     await enrol(db, 2002, Role.CUSTOMER_MANAGER, district="南郑区")
-    await StaffRepo(db).disable(2001, NOW)
+    await disable_in(db, 2001, NOW)
 
     picked = await _pick_cm(db, "汉台区")
     assert picked is not None and picked.user_id == 2002
@@ -150,8 +151,8 @@ async def test_project_managers_are_picked_by_their_own_load(db: Database) -> No
     assert picked is not None and picked.user_id == 2002
     assert picked.role is Role.PROJECT_MANAGER
 
-    await StaffRepo(db).disable(2001, NOW)
-    await StaffRepo(db).disable(2002, NOW)
+    await disable_in(db, 2001, NOW)
+    await disable_in(db, 2002, NOW)
     fallback = await _pick_pm(db)
     assert fallback is not None and fallback.user_id == 2004
 

@@ -17,6 +17,14 @@ from storage.staff.invites import CODE_ALPHABET
 from storage.staff.members import InviteExpired, InviteInvalid, InviteUsed, Staff, StaffRepo
 from tests.storage.samples import NOW
 from tests.storage.staff_samples import add_user, enrol
+from tests.storage_steps import (
+    blocked_until_in,
+    count_recent_failures_in,
+    disable_in,
+    ensure_admin_in,
+    record_failure_in,
+    redeem_in,
+)
 
 CODE_SHAPE = re.compile(r"[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{2}")
 
@@ -57,7 +65,7 @@ async def test_redeeming_enrols_with_the_invites_role_name_and_district(db: Data
     code = await _invite(repo, Role.PROJECT_MANAGER, "南郑区")
     await add_user(db, 2001)
 
-    member = await repo.redeem(code, user_id=2001, now=NOW + timedelta(hours=1))
+    member = await redeem_in(db, code, user_id=2001, now=NOW + timedelta(hours=1))
 
     assert (member.user_id, member.name, member.role, member.district, member.active) == (
         2001,
@@ -86,7 +94,7 @@ async def test_a_code_is_recognised_however_it_is_typed(db: Database, typed: obj
     code = await _invite(repo)
     await add_user(db, 2001)
     assert callable(typed)
-    member = await repo.redeem(typed(code), user_id=2001, now=NOW)
+    member = await redeem_in(db, typed(code), user_id=2001, now=NOW)
     assert member.role is Role.CUSTOMER_MANAGER
 
 
@@ -97,9 +105,9 @@ async def test_a_code_expires_after_72_hours(db: Database) -> None:
     await add_user(db, 2002)
 
     with pytest.raises(InviteExpired):
-        await repo.redeem(late, user_id=2001, now=NOW + timedelta(hours=72))
-    member = await repo.redeem(
-        in_time, user_id=2002, now=NOW + timedelta(hours=72) - timedelta(minutes=1)
+        await redeem_in(db, late, user_id=2001, now=NOW + timedelta(hours=72))
+    member = await redeem_in(
+        db, in_time, user_id=2002, now=NOW + timedelta(hours=72) - timedelta(minutes=1)
     )
     assert member.active
     assert await repo.get(2001) is None
@@ -109,13 +117,13 @@ async def test_a_code_expires_after_72_hours(db: Database) -> None:
 async def test_malformed_codes_are_invalid(db: Database, typed: str) -> None:
     await add_user(db, 2001)
     with pytest.raises(InviteInvalid):
-        await StaffRepo(db).redeem(typed, user_id=2001, now=NOW)
+        await redeem_in(db, typed, user_id=2001, now=NOW)
 
 
 async def test_a_well_formed_code_that_was_never_issued_is_invalid(db: Database) -> None:
     await add_user(db, 2001)
     with pytest.raises(InviteInvalid):
-        await StaffRepo(db).redeem("ABCD-EFGH-JK", user_id=2001, now=NOW)
+        await redeem_in(db, "ABCD-EFGH-JK", user_id=2001, now=NOW)
 
 
 async def test_a_code_works_once(db: Database) -> None:
@@ -123,10 +131,10 @@ async def test_a_code_works_once(db: Database) -> None:
     code = await _invite(repo)
     await add_user(db, 2001)
     await add_user(db, 2002)
-    await repo.redeem(code, user_id=2001, now=NOW)
+    await redeem_in(db, code, user_id=2001, now=NOW)
     for user_id in (2001, 2002):
         with pytest.raises(InviteUsed):
-            await repo.redeem(code, user_id=user_id, now=NOW)
+            await redeem_in(db, code, user_id=user_id, now=NOW)
     assert await repo.get(2002) is None
 
 
@@ -136,7 +144,7 @@ async def test_two_people_racing_with_one_code_enrol_exactly_one(db: Database) -
     racers = [await add_user(db, 2001 + i) for i in range(6)]
 
     results = await asyncio.gather(
-        *(repo.redeem(code, user_id=u, now=NOW) for u in racers), return_exceptions=True
+        *(redeem_in(db, code, user_id=u, now=NOW) for u in racers), return_exceptions=True
     )
 
     winners = [r for r in results if isinstance(r, Staff)]
@@ -154,8 +162,8 @@ async def test_the_race_holds_across_processes(db: Database, db_path: Path) -> N
     other = await Database.open(db_path)
     try:
         results = await asyncio.gather(
-            StaffRepo(db).redeem(code, user_id=2001, now=NOW),
-            StaffRepo(other).redeem(code, user_id=2002, now=NOW),
+            redeem_in(db, code, user_id=2001, now=NOW),
+            redeem_in(other, code, user_id=2002, now=NOW),
             return_exceptions=True,
         )
     finally:
@@ -167,9 +175,9 @@ async def test_an_unknown_user_cannot_spend_a_code(db: Database) -> None:
     repo = StaffRepo(db)
     code = await _invite(repo)
     with pytest.raises(UnknownUser):
-        await repo.redeem(code, user_id=404, now=NOW)
+        await redeem_in(db, code, user_id=404, now=NOW)
     await add_user(db, 2001)
-    assert (await repo.redeem(code, user_id=2001, now=NOW)).active  # still unused
+    assert (await redeem_in(db, code, user_id=2001, now=NOW)).active  # still unused
 
 
 async def test_a_member_redeeming_again_takes_the_new_role_and_district(db: Database) -> None:
@@ -178,7 +186,7 @@ async def test_a_member_redeeming_again_takes_the_new_role_and_district(db: Data
     code = await repo.create_invite(
         role=Role.SUPERVISOR, name="李主管", district=None, created_by=None, now=NOW
     )
-    member = await repo.redeem(code, user_id=2001, now=NOW + timedelta(hours=1))
+    member = await redeem_in(db, code, user_id=2001, now=NOW + timedelta(hours=1))
     assert (member.role, member.name, member.district) == (Role.SUPERVISOR, "李主管", None)
     assert member.created_at == NOW and member.updated_at == NOW + timedelta(hours=1)
 
@@ -186,46 +194,43 @@ async def test_a_member_redeeming_again_takes_the_new_role_and_district(db: Data
 async def test_a_disabled_member_is_active_again_with_a_new_code(db: Database) -> None:
     repo = StaffRepo(db)
     await enrol(db, 2001, Role.CUSTOMER_MANAGER)
-    await repo.disable(2001, NOW)
+    await disable_in(db, 2001, NOW)
     code = await _invite(repo)
-    member = await repo.redeem(code, user_id=2001, now=NOW + timedelta(hours=1))
+    member = await redeem_in(db, code, user_id=2001, now=NOW + timedelta(hours=1))
     assert member.active and member.disabled_at is None
 
 
 async def test_wrong_codes_are_counted_per_user_within_an_hour(db: Database) -> None:
-    repo = StaffRepo(db)
     for minutes in (0, 10, 20, 30, 40):
-        await repo.record_failure(2001, NOW + timedelta(minutes=minutes))
-    await repo.record_failure(2002, NOW)
+        await record_failure_in(db, 2001, NOW + timedelta(minutes=minutes))
+    await record_failure_in(db, 2002, NOW)
     at = NOW + timedelta(minutes=45)
 
-    assert await repo.count_recent_failures(2001, at) == 5
-    assert await repo.count_recent_failures(2002, at) == 1
+    assert await count_recent_failures_in(db, 2001, at) == 5
+    assert await count_recent_failures_in(db, 2002, at) == 1
     # The first failure leaves the window an hour after it was made.
-    assert await repo.blocked_until(2001, at) == NOW + timedelta(hours=1)
-    assert await repo.blocked_until(2002, at) is None
+    assert await blocked_until_in(db, 2001, at) == NOW + timedelta(hours=1)
+    assert await blocked_until_in(db, 2002, at) is None
     after = NOW + timedelta(hours=1)
-    assert await repo.count_recent_failures(2001, after) == 4
-    assert await repo.blocked_until(2001, after) is None
+    assert await count_recent_failures_in(db, 2001, after) == 4
+    assert await blocked_until_in(db, 2001, after) is None
 
 
 async def test_old_attempts_are_forgotten(db: Database) -> None:
-    repo = StaffRepo(db)
     for hours in range(6):
-        await repo.record_failure(2001, NOW + timedelta(hours=hours))
-    assert await repo.count_recent_failures(2001, NOW + timedelta(hours=5)) == 1
+        await record_failure_in(db, 2001, NOW + timedelta(hours=hours))
+    assert await count_recent_failures_in(db, 2001, NOW + timedelta(hours=5)) == 1
     [row] = await db.fetchall("SELECT COUNT(*) AS n FROM join_attempts")
     assert row["n"] == 1
 
 
 async def test_ensure_admin_bootstraps_a_configured_admin(db: Database) -> None:
-    repo = StaffRepo(db)
     with pytest.raises(UnknownUser):
-        await repo.ensure_admin(9001, name="管理员", now=NOW)
+        await ensure_admin_in(db, 9001, name="管理员", now=NOW)
     await add_user(db, 9001)
 
-    admin = await repo.ensure_admin(9001, name="管理员", now=NOW)
-    again = await repo.ensure_admin(9001, name="someone else", now=NOW + timedelta(days=1))
+    admin = await ensure_admin_in(db, 9001, name="管理员", now=NOW)
+    again = await ensure_admin_in(db, 9001, name="someone else", now=NOW + timedelta(days=1))
 
     assert (admin.role, admin.active, admin.district, admin.name) == (
         Role.ADMIN,
@@ -237,10 +242,9 @@ async def test_ensure_admin_bootstraps_a_configured_admin(db: Database) -> None:
 
 
 async def test_ensure_admin_promotes_and_reactivates(db: Database) -> None:
-    repo = StaffRepo(db)
     await enrol(db, 2001, Role.CUSTOMER_MANAGER, name="张三", district="汉台区")
-    await repo.disable(2001, NOW)
-    admin = await repo.ensure_admin(2001, name="ignored", now=NOW + timedelta(hours=1))
+    await disable_in(db, 2001, NOW)
+    admin = await ensure_admin_in(db, 2001, name="ignored", now=NOW + timedelta(hours=1))
     assert (admin.role, admin.active, admin.name, admin.disabled_at) == (
         Role.ADMIN,
         True,

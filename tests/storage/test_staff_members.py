@@ -14,6 +14,7 @@ from storage.staff.members import StaffNotFound, StaffRepo
 from storage.staff.queue import DISTRICT_QUEUE_SQL, HOLDER_QUEUE_SQL
 from tests.storage.samples import NOW
 from tests.storage.staff_samples import enrol, submit
+from tests.storage_steps import disable_in
 
 LATER = NOW + timedelta(days=1)
 
@@ -28,7 +29,7 @@ async def test_disabling_unassigns_open_applications_in_one_go(db: Database) -> 
     other = await submit(db, 1004, manager=2002)
     await db.execute("UPDATE applications SET status = 'done' WHERE id = ?", (finished.id,))
 
-    returned = await repo.disable(2001, LATER, by=9001)
+    returned = await disable_in(db, 2001, LATER, by=9001)
 
     assert returned == [held.id, as_pm.id]
     member = await repo.get(2001)
@@ -64,8 +65,8 @@ async def test_disabling_twice_changes_nothing_more(db: Database) -> None:
     repo = StaffRepo(db)
     await enrol(db, 2001, Role.CUSTOMER_MANAGER)
     await submit(db, 1001, manager=2001)
-    assert len(await repo.disable(2001, NOW)) == 1
-    assert await repo.disable(2001, LATER) == []
+    assert len(await disable_in(db, 2001, NOW)) == 1
+    assert await disable_in(db, 2001, LATER) == []
     member = await repo.get(2001)
     assert member is not None and member.disabled_at == NOW
     [row] = await db.fetchall("SELECT COUNT(*) AS n FROM events WHERE kind = 'unassigned'")
@@ -74,7 +75,7 @@ async def test_disabling_twice_changes_nothing_more(db: Database) -> None:
 
 async def test_disabling_someone_who_is_not_staff_is_refused(db: Database) -> None:
     with pytest.raises(StaffNotFound):
-        await StaffRepo(db).disable(404, NOW)
+        await disable_in(db, 404, NOW)
 
 
 async def test_a_disabled_member_has_no_queue(db: Database) -> None:
@@ -82,7 +83,7 @@ async def test_a_disabled_member_has_no_queue(db: Database) -> None:
     await enrol(db, 2001, Role.SUPERVISOR)
     await submit(db, 1001)
     assert len(await repo.queue(2001)) == 1
-    await repo.disable(2001, NOW)
+    await disable_in(db, 2001, NOW)
     assert await repo.queue(2001) == []
     assert await repo.queue(404) == []
 
@@ -96,7 +97,7 @@ async def test_overseers_are_district_and_general_supervisors_and_all_admins(
     await enrol(db, 3004, Role.ADMIN, district="南郑区")
     await enrol(db, 3005, Role.CUSTOMER_MANAGER, district="汉台区")
     await enrol(db, 3006, Role.SUPERVISOR, district="汉台区")
-    await StaffRepo(db).disable(3006, NOW)
+    await disable_in(db, 3006, NOW)
 
     found = await StaffRepo(db).overseers("汉台区")
     assert [m.user_id for m in found] == [3001, 3003, 3004]
@@ -113,7 +114,7 @@ async def test_list_all_and_open_counts(db: Database) -> None:
     await submit(db, 1002, manager=2001)
     done = await submit(db, 1003, manager=2003)
     await db.execute("UPDATE applications SET status = 'done' WHERE id = ?", (done.id,))
-    await repo.disable(2002, NOW)
+    await disable_in(db, 2002, NOW)
 
     members = await repo.list_all()
     assert [(m.user_id, m.active) for m in members] == [(2001, True), (2003, True), (2002, False)]

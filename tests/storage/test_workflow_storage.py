@@ -16,8 +16,8 @@ from storage.models import Application
 from storage.slots import latest_slots_by_application
 from storage.threads import ThreadsRepo, add_message
 from storage.workflow import StaleVersion, WorkflowRepo, add_slots, choose_slot, transition
-from tests.filing import file_draft_in
 from tests.storage.samples import CUSTOMER_ID, NOW, new_application
+from tests.storage_steps import file_draft_in
 
 
 async def submitted(db: Database) -> Application:
