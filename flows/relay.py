@@ -4,7 +4,7 @@ through the bot (一口对外) — never from a personal account.
 The customer's message goes to the assigned customer manager, or to the district's
 supervisors while nobody is assigned, with a reply button; the reply comes back to the
 customer with a button to answer again. Both directions are stored in the application's
-thread and go out through the outbox.
+thread and go out through the outbox (:func:`services.relay.relay`).
 
 What people write is kept as they wrote it (emoji, ``<``, links with query strings, any
 script) and escaped where it is shown; only what cannot be stored or shown is refused, and
@@ -36,13 +36,12 @@ from flows.common import answer_button, current_user, say
 from flows.deps import Services, services
 from flows.given_up import answer_outside_flows
 from flows.staff.access import may_see
+from notifications.buttons import ContactPress, ReplyPress
+from notifications.callback_data import decode_as, pattern
 from process.validators import ValidationError
 from process.workflow_inputs import parse_note
-from services.workflow import role_of
-from storage.events import append_event
+from services.relay import Content, Direction, RelayRefusal, relay
 from storage.models import Application, User
-from storage.threads import add_message
-from storage.users import user_in
 
 CONVERSATION_NAME = "relay"
 COMPOSE = "relay:compose"
@@ -61,7 +60,7 @@ async def contact_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         return await _start(update, context, svc, user, open_ones[0], "contact")
     markup = keyboards.inline(
         *[
-            [keyboards.button(f"{a.number} {a.project_name}"[:60], f"ct:{a.id}")]
+            [keyboards.button(f"{a.number} {a.project_name}"[:60], ContactPress(a.id).encode())]
             for a in open_ones[:10]
         ]
     )
@@ -74,7 +73,8 @@ async def on_contact_button(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     assert query is not None and query.data is not None
     svc = services(context)
     user = await current_user(update, context)
-    application = await _application(svc, query.data.removeprefix("ct:"))
+    press = decode_as(query.data, ContactPress)
+    application = await svc.applications.get(press.application_id) if press else None
     if application is None or application.customer_id != user.user_id:
         await answer_button(query, svc.texts.label(user.locale, "toast.expired"), alert=True)
         return ConversationHandler.END
@@ -87,7 +87,8 @@ async def on_reply_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     assert query is not None and query.data is not None
     svc = services(context)
     user = await current_user(update, context)
-    application = await _application(svc, query.data.removeprefix("rp:"))
+    press = decode_as(query.data, ReplyPress)
+    application = await svc.applications.get(press.application_id) if press else None
     if application is None or not await may_see(svc, user, application):
         await answer_button(query, svc.texts.label(user.locale, "toast.expired"), alert=True)
         return ConversationHandler.END
@@ -131,8 +132,18 @@ async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str 
         refused = svc.texts.label(user.locale, f"error.file.{problem}")
         await say(update, context, "relay/invalid", error=refused)
         return None
-    await _deliver(svc, user, application, pending.action, text, file_id, file_kind)
+    outcome = await relay(
+        svc.core,
+        sender_id=user.user_id,
+        application_id=application.id,
+        direction=Direction(pending.action),
+        content=Content(text, file_id, file_kind),
+        now=svc.clock.now(),
+    )
     await svc.workflow.clear_pending(user.user_id)
+    if isinstance(outcome, RelayRefusal):  # lost their reach since the check above
+        await say(update, context, "wf/refused", reason="not_yours")
+        return ConversationHandler.END
     await say(
         update,
         context,
@@ -186,81 +197,6 @@ async def _start(
     return COMPOSE
 
 
-async def _deliver(
-    svc: Services,
-    sender: User,
-    application: Application,
-    action: str,
-    text: str | None,
-    file_id: str | None,
-    file_kind: str | None,
-) -> None:
-    now = svc.clock.now()
-    role = await role_of(svc, sender.user_id)
-    if action == "contact":
-        ids = (
-            [application.customer_manager_id]
-            if application.customer_manager_id
-            else [m.user_id for m in await svc.staff.overseers(application.district)]
-        )
-    else:
-        ids = [application.customer_id]
-    manager = (
-        await svc.staff.get(application.customer_manager_id)
-        if application.customer_manager_id
-        else None
-    )
-    async with svc.db.transaction() as conn:
-        message_id = await add_message(
-            conn,
-            application_id=application.id,
-            sender_id=sender.user_id,
-            sender_role=role.value if role and action == "reply" else "customer",
-            text=text,
-            file_id=file_id,
-            file_kind=file_kind,
-            now=now,
-        )
-        await append_event(
-            conn,
-            application_id=application.id,
-            actor_id=sender.user_id,
-            actor_role=role.value if role and action == "reply" else "customer",
-            kind="message_to_customer" if action == "reply" else "message_from_customer",
-            now=now,
-            data={"thread_message": message_id},
-        )
-        for recipient_id in ids:
-            recipient = await user_in(conn, recipient_id) if recipient_id else None
-            if recipient is None:
-                continue
-            to_customer = recipient.user_id == application.customer_id
-            reply_data = f"ct:{application.id}" if to_customer else f"rp:{application.id}"
-            markup = keyboards.inline(
-                [keyboards.button(svc.texts.label(recipient.locale, "btn.reply"), reply_data)]
-            )
-            await svc.outbox.message(
-                conn,
-                key=f"thread:{message_id}:{recipient.user_id}",
-                recipient=recipient,
-                template="relay/to_customer" if to_customer else "relay/to_staff",
-                now=now,
-                # A customer's message reaches staff in their working hours.
-                not_before=None if to_customer else svc.staff_send_at(now),
-                application_id=application.id,
-                reply_markup=markup,
-                document_file_id=file_id if file_kind == "document" else None,
-                photo_file_id=file_id if file_kind == "photo" else None,
-                params={
-                    "app": application,
-                    "text": text,
-                    "sender": sender.first_name or "",
-                    "manager": manager.name if manager else None,
-                },
-            )
-    svc.outbox.wake()
-
-
 def _content(message: Message) -> tuple[str | None, str | None, str | None]:
     if message.photo:
         caption = parse_note(message.caption, max_len=MAX_MESSAGE) if message.caption else None
@@ -269,10 +205,6 @@ def _content(message: Message) -> tuple[str | None, str | None, str | None]:
         caption = parse_note(message.caption, max_len=MAX_MESSAGE) if message.caption else None
         return caption, message.document.file_id, "document"
     return parse_note(message.text or "", max_len=MAX_MESSAGE), None, None
-
-
-async def _application(svc: Services, raw: str) -> Application | None:
-    return await svc.applications.get(int(raw)) if raw.isdecimal() and len(raw) <= 12 else None
 
 
 def build_relay_conversation() -> ConversationHandler[Any]:
@@ -285,8 +217,8 @@ def build_relay_conversation() -> ConversationHandler[Any]:
         return ConversationHandler(
             entry_points=[
                 CommandHandler("contact", contact_command, filters=filters.ChatType.PRIVATE),
-                CallbackQueryHandler(on_contact_button, pattern=r"^ct:\d{1,12}$"),
-                CallbackQueryHandler(on_reply_button, pattern=r"^rp:\d{1,12}$"),
+                CallbackQueryHandler(on_contact_button, pattern=pattern(ContactPress)),
+                CallbackQueryHandler(on_reply_button, pattern=pattern(ReplyPress)),
             ],
             states={COMPOSE: compose},
             fallbacks=[CommandHandler("cancel", cancel)],

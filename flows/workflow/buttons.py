@@ -10,6 +10,7 @@ from datetime import tzinfo
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from flows.keyboards import button, rows
+from notifications.buttons import ContactPress
 from notifications.filters import format_moment
 from notifications.render import Texts
 from process.workflow import Action, Actor, Step, available
@@ -49,7 +50,7 @@ def customer_actions_markup(
         buttons.append(
             button(texts.label(locale, f"act.{action.name}"), action_data(action.name, app))
         )
-    buttons.append(button(texts.label(locale, "btn.contact"), f"ct:{app.id}"))
+    buttons.append(button(texts.label(locale, "btn.contact"), ContactPress(app.id).encode()))
     return InlineKeyboardMarkup(rows(buttons, 1))
 
 

@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from notifications.buttons import ContactPress, ReplyPress
 from process.clock import today
 from process.workflow import ACTIONS, Actor, Step, available, clock_paused
 from sandbox.messages import SentMessage
@@ -300,8 +301,8 @@ class Crawler:
             f"mg:reassign:{app.id}:{app.version}",
             f"mg:to:{app.id}:{app.version}:manager:{MANAGER}",
             f"ow:{app.id}:site_proof",
-            f"ct:{app.id}",
-            "rp:999999",
+            ContactPress(app.id).encode(),
+            ReplyPress(999999).encode(),
             "ap:submit",
             "ap:c:district:99",
             "lang:xx",
@@ -518,7 +519,7 @@ ROLE_ORDER = ("stranger", "disabled", "customer", "project", "manager", "supervi
 def target_of(data: str) -> int | None:
     """The application a button names, if it names one that exists in the data's shape."""
     match = re.fullmatch(
-        r"(?:wf:[a-z_]+|wfe:[a-z]+|card|docs|mg:[a-z_]+|ow|ct):(\d{1,9})(?::.*)?", data
+        r"(?:\d+:)?(?:wf:[a-z_]+|wfe:[a-z]+|card|docs|mg:[a-z_]+|ow|ct):(\d{1,9})(?::.*)?", data
     )
     return int(match[1]) if match else None
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from notifications.buttons import ReplyPress
 from process.roles import Role
 from sandbox.emulator import BotApiEmulator
 from tests.e2e.apply_walk import submit_application
@@ -84,7 +85,7 @@ async def test_a_supervisor_of_another_district_learns_nothing(
         "mg:to:{id}:{version}:cm:2004",
         "mg:attach_pm:{id}:{version}",
         "wf:accept:{id}:{version}",
-        "rp:{id}",
+        ReplyPress(0).encode().removesuffix("0") + "{id}",
     ):
         real = await outsider.press_stale(last.message_id, forged.format(**app))
         absent = await outsider.press_stale(

@@ -1,0 +1,140 @@
+"""Relaying a message between a customer and the staff who hold their application, always
+through the bot (一口对外), never from a personal account.
+
+A customer's message goes to whoever hears about the application
+(:func:`process.audience.audience`: its customer manager, or the district's overseers while
+it has none); a reply from staff goes to the customer. Either way the message is kept in
+the application's thread, written as an event, and queued through the outbox with a button
+to answer, all in one transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from notifications.buttons import relay_reply_markup
+from services.context import ServiceContext
+from services.reach import in_reach
+from storage.applications import application_in
+from storage.events import append_event
+from storage.models import Application
+from storage.staff.audience import audience_in
+from storage.staff.members import member_in
+from storage.threads import add_message
+from storage.users import user_in
+
+
+class Direction(StrEnum):
+    TO_STAFF = "contact"  # the customer writes to the holders
+    TO_CUSTOMER = "reply"  # a member of staff answers the customer
+
+
+class RelayRefusal(StrEnum):
+    NOT_YOURS = "not_yours"  # not the customer, or staff out of reach (or no such application)
+
+
+@dataclass(frozen=True)
+class Content:
+    """What was written: text, a file (``file_kind`` 'document' or 'photo'), or both."""
+
+    text: str | None
+    file_id: str | None = None
+    file_kind: str | None = None
+
+
+@dataclass(frozen=True)
+class Relayed:
+    application: Application
+    thread_message_id: int
+    queued: int  # messages queued; 0 when nobody could be written to
+
+
+async def relay(
+    ctx: ServiceContext,
+    *,
+    sender_id: int,
+    application_id: int,
+    direction: Direction,
+    content: Content,
+    now: datetime,
+) -> Relayed | RelayRefusal:
+    """Keep ``content`` in the application's thread and pass it on."""
+    async with ctx.db.transaction() as conn:
+        application = await application_in(conn, application_id)
+        member = await member_in(conn, sender_id)
+        if application is None or not (
+            application.customer_id == sender_id
+            if direction is Direction.TO_STAFF
+            else in_reach(member, application)
+        ):
+            return RelayRefusal.NOT_YOURS
+        sender = await user_in(conn, sender_id)
+        role = (
+            member.role.value
+            if direction is Direction.TO_CUSTOMER and member is not None
+            else "customer"
+        )
+        message_id = await add_message(
+            conn,
+            application_id=application.id,
+            sender_id=sender_id,
+            sender_role=role,
+            text=content.text,
+            file_id=content.file_id,
+            file_kind=content.file_kind,
+            now=now,
+        )
+        await append_event(
+            conn,
+            application_id=application.id,
+            actor_id=sender_id,
+            actor_role=role,
+            kind="message_to_customer"
+            if direction is Direction.TO_CUSTOMER
+            else "message_from_customer",
+            now=now,
+            data={"thread_message": message_id},
+        )
+        if direction is Direction.TO_CUSTOMER:
+            recipient_ids = [application.customer_id]
+        else:
+            heard = await audience_in(
+                conn,
+                customer_manager_id=application.customer_manager_id,
+                project_manager_id=application.project_manager_id,
+                district=application.district,
+                project_manager_too=False,
+            )
+            recipient_ids = [m.user_id for m in heard]
+        manager = await member_in(conn, application.customer_manager_id)
+        queued = 0
+        for recipient_id in recipient_ids:
+            recipient = await user_in(conn, recipient_id)
+            if recipient is None:
+                continue
+            to_customer = recipient.user_id == application.customer_id
+            queued += await ctx.outbox.message(
+                conn,
+                key=f"thread:{message_id}:{recipient.user_id}",
+                recipient=recipient,
+                template="relay/to_customer" if to_customer else "relay/to_staff",
+                now=now,
+                # A customer's message reaches staff in their working hours.
+                not_before=None if to_customer else ctx.staff_send_at(now),
+                application_id=application.id,
+                reply_markup=relay_reply_markup(
+                    ctx.texts, recipient.locale, application.id, to_customer=to_customer
+                ),
+                document_file_id=content.file_id if content.file_kind == "document" else None,
+                photo_file_id=content.file_id if content.file_kind == "photo" else None,
+                params={
+                    "app": application,
+                    "text": content.text,
+                    "sender": (sender.first_name if sender else None) or "",
+                    "manager": manager.name if manager else None,
+                },
+            )
+    ctx.outbox.wake()
+    return Relayed(application, message_id, queued)
