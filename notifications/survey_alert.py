@@ -22,8 +22,8 @@ from notifications.render import Texts
 from process.metrics import LOW_OVERALL
 from storage.events import append_event
 from storage.models import Application
-from storage.staff.assign import overseers_of
-from storage.survey import ALERT_EVENT, SurveyResponse, staff_in
+from storage.staff.audience import audience_in
+from storage.survey import ALERT_EVENT, SurveyResponse
 from storage.users import user_in
 
 ALERT_TEMPLATE = "survey/alert"
@@ -60,12 +60,17 @@ async def queue_low_score_alert(
     """
     if not needs_alert(response):
         return 0
-    ids = [m.user_id for m in await overseers_of(conn, application.district)]
-    manager = await staff_in(conn, application.customer_manager_id)
-    if manager is not None and manager.active:  # a disabled manager can no longer call
-        ids.append(manager.user_id)
+    # The district's overseers, and the customer manager while they can still call.
+    heard = await audience_in(
+        conn,
+        customer_manager_id=application.customer_manager_id,
+        project_manager_id=application.project_manager_id,
+        district=application.district,
+        project_manager_too=False,
+        escalation=True,
+    )
     alerted: list[int] = []
-    for user_id in dict.fromkeys(ids):
+    for user_id in (m.user_id for m in heard):
         recipient = await user_in(conn, user_id)
         if recipient is None:
             continue

@@ -1,8 +1,9 @@
 """When a customer blocks the bot, the people who hold their applications are told to phone.
 
 A blocked bot reaches nobody: no progress notices, no reminders. For each of the customer's
-open applications, its customer manager (or, while it has none, the district's supervisors)
-gets a message with the contact person and number on the application, through the outbox.
+open applications, whoever hears about it (:func:`process.audience.audience`: its customer
+manager, or, while it has none, the district's supervisors) gets a message with the contact
+person and number on the application, through the outbox.
 
 The bot learns of a blocking two ways, and both end here with the same idempotency key
 (customer, application, recipient, and the day the blocking was noticed), so a manager is
@@ -32,7 +33,7 @@ from notifications.reminders.sweeps import SweepContext, existing_keys
 from process.clock import Clock
 from storage.db import Database
 from storage.reminders.reads import active_applications_of, unreachable_holdings
-from storage.staff.assign import overseers_of
+from storage.staff.audience import audience_in
 from storage.users import user_in
 
 log = logging.getLogger("hvconnect.outbox")
@@ -59,10 +60,7 @@ async def alert_holders(
     customer = await user_in(conn, customer_id)
     wanted = []
     for app in await active_applications_of(conn, customer_id):
-        if app.customer_manager_id is not None:
-            holders = [app.customer_manager_id]
-        else:
-            holders = [m.user_id for m in await overseers_of(conn, app.district)]
+        holders = await _told_of(conn, app.customer_manager_id, app.district)
         for holder_id in holders:
             if holder_id != customer_id:
                 wanted.append(
@@ -90,6 +88,21 @@ async def alert_holders(
             },
         )
     return queued
+
+
+async def _told_of(
+    conn: aiosqlite.Connection, customer_manager_id: int | None, district: str | None
+) -> list[int]:
+    """Who is asked to phone: whoever hears about the application (its customer manager,
+    else the district's overseers); the project manager does not keep the customer's line."""
+    heard = await audience_in(
+        conn,
+        customer_manager_id=customer_manager_id,
+        project_manager_id=None,
+        district=district,
+        project_manager_too=False,
+    )
+    return [m.user_id for m in heard]
 
 
 def tell_holders_when_unreachable(
@@ -133,16 +146,9 @@ class UnreachableAlerts:
         async with ctx.db.transaction() as conn:
             holdings = await unreachable_holdings(conn)
             # Which customers still have a holder who was not told of this blocking.
-            overseers: dict[str | None, list[int]] = {}
             expected: dict[str, tuple[int, date]] = {}
             for h in holdings:
-                if h.customer_manager_id is not None:
-                    holders = [h.customer_manager_id]
-                else:
-                    if h.district not in overseers:
-                        found = await overseers_of(conn, h.district)
-                        overseers[h.district] = [m.user_id for m in found]
-                    holders = overseers[h.district]
+                holders = await _told_of(conn, h.customer_manager_id, h.district)
                 day = ctx.today(h.unreachable_at)
                 for holder_id in holders:
                     if holder_id != h.customer_id:

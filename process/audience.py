@@ -26,17 +26,19 @@ def audience(
     project_manager_too: bool,
     escalation: bool = False,
 ) -> tuple[int, ...]:
-    """The user ids to tell, each once: the holders first, then the overseers if they hear.
+    """The user ids to tell, each once: the holders first, then the overseers if they hear
+    (for an escalation, which is theirs to act on, the overseers first).
 
     ``customer_manager_id`` and ``project_manager_id`` are the application's holders who can
     still act (None for none, or for one no longer active); ``overseer_ids`` those of its
     district, consulted only when :func:`overseers_hear`.
     """
-    ids: list[int] = []
+    holders: list[int] = []
     if customer_manager_id is not None:
-        ids.append(customer_manager_id)
+        holders.append(customer_manager_id)
     if project_manager_too and project_manager_id is not None:
-        ids.append(project_manager_id)
-    if overseers_hear(customer_manager_id, escalation=escalation):
-        ids.extend(overseer_ids)
-    return tuple(dict.fromkeys(ids))
+        holders.append(project_manager_id)
+    if not overseers_hear(customer_manager_id, escalation=escalation):
+        return tuple(dict.fromkeys(holders))
+    ordered = [*overseer_ids, *holders] if escalation else [*holders, *overseer_ids]
+    return tuple(dict.fromkeys(ordered))

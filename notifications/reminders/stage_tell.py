@@ -1,8 +1,9 @@
 """Telling staff the points their stages reached: one message per staff member and run.
 
 The points are counted per group of holders (:func:`storage.reminders.told.told_groups`),
-given to each staff member who hears of them (the customer manager; the project manager in
-the stages where they act; the district's overseers when nobody holds the application),
+given to each staff member who hears of them (:func:`process.audience.audience`, which the
+groups' SQL mirrors: the customer manager; the project manager in the stages where they act;
+the district's overseers when no customer manager holds the application),
 and only then are the first lines of each member's list read. A member with one point gets
 the full reminder of that stage, with its clock; with several, one list, the most urgent
 (earliest due) first, :data:`LIST_LINES` named and the rest counted.
@@ -25,7 +26,7 @@ from storage.models import User
 from storage.outbox import NewMessage
 from storage.reminders.reads import applications_by_id, users_by_id, visits_by_id
 from storage.reminders.told import Holder, ToldGroup, ToldLine, told_groups, told_lines
-from storage.staff.assign import overseers_of
+from storage.staff.audience import audience_in
 
 LIST_LINES = 30  # applications named in one list of reminders; the rest are counted
 
@@ -102,8 +103,17 @@ async def _by_member(conn: aiosqlite.Connection, groups: list[ToldGroup]) -> dic
         elif group.by == "pm" and isinstance(group.who, int):
             told[group.who].add(Holder(group.who, Role.PROJECT_MANAGER.value), group.counts)
         elif group.by == "district":
+            # Held by no customer manager: whoever hears about such an application of the
+            # district (process.audience), i.e. its overseers.
             district = group.who if isinstance(group.who, str) else None
-            for member in await overseers_of(conn, district):
+            heard = await audience_in(
+                conn,
+                customer_manager_id=None,
+                project_manager_id=None,
+                district=district,
+                project_manager_too=False,
+            )
+            for member in heard:
                 every = member.role == Role.ADMIN.value or member.district is None
                 holder = Holder(
                     member.user_id, member.role, unheld=True, district=None if every else district
