@@ -77,11 +77,8 @@ def register_handlers(application: Application) -> None:  # type: ignore[type-ar
     application.add_handler(CallbackQueryHandler(language.on_language, pattern=r"^lang:"))
     application.add_handler(CallbackQueryHandler(card.on_card_button, pattern=r"^card:"))
     application.add_handler(CallbackQueryHandler(card.on_documents_button, pattern=r"^docs:"))
-    application.add_handler(
-        CallbackQueryHandler(management.on_attach_project, pattern=r"^mg:attach_pm:")
-    )
-    application.add_handler(CallbackQueryHandler(management.on_reassign, pattern=r"^mg:reassign:"))
-    application.add_handler(CallbackQueryHandler(management.on_reassign_to, pattern=r"^mg:to:"))
+    for callback, pattern in management.HANDLERS:
+        application.add_handler(CallbackQueryHandler(callback, pattern=pattern))
     message = PRIVATE & filters.UpdateType.MESSAGE
     application.add_handler(MessageHandler(message & filters.CONTACT, start_flow.on_contact))
     application.add_handler(MessageHandler(message & BARE_SCORE, on_bare_score))

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from notifications.callback_data import Press, press
 from notifications.render import Texts
+from process.roles import Role
 from storage.models import Application
 
 # -- Who holds an application: relayed messages and alerts to staff --------------------
@@ -29,6 +31,48 @@ class ReplyPress(Press):
     """A member of staff answers the customer of ``application_id``."""
 
     application_id: int
+
+
+class HolderChange(StrEnum):
+    ATTACH_PROJECT = "attach_pm"  # a project manager joins
+    REASSIGN = "reassign"  # an overseer is offered whom to give it to
+
+
+@press("mg")
+@dataclass(frozen=True)
+class ManagePress(Press):
+    """A card's button changing who holds ``application_id`` as of ``version``."""
+
+    change: HolderChange
+    application_id: int
+    version: int
+
+
+class HeldAs(StrEnum):
+    """The holder's part, short: a button has 64 bytes for everything."""
+
+    CUSTOMER_MANAGER = "cm"
+    PROJECT_MANAGER = "pm"
+
+    @property
+    def role(self) -> Role:
+        return Role.CUSTOMER_MANAGER if self is HeldAs.CUSTOMER_MANAGER else Role.PROJECT_MANAGER
+
+    @classmethod
+    def of(cls, role: Role) -> HeldAs:
+        return cls.CUSTOMER_MANAGER if role is Role.CUSTOMER_MANAGER else cls.PROJECT_MANAGER
+
+
+@press("mgto")
+@dataclass(frozen=True)
+class HandOverPress(Press):
+    """The overseer's choice: ``application_id`` (as of ``version``) goes, ``held_as``
+    customer or project manager, to the member ``user_id``."""
+
+    application_id: int
+    version: int
+    held_as: HeldAs
+    user_id: int
 
 
 OPEN_BUTTONS_SHOWN = 10  # one per application; a longer list is read from the text and /queue

@@ -11,9 +11,9 @@ only an active admin's counts. Disabling, from the same list, is in
 
 from __future__ import annotations
 
-import re
 import warnings
 from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass
 from typing import Any
 
 from telegram import InlineKeyboardMarkup, Update
@@ -32,7 +32,8 @@ from flows import keyboards
 from flows.common import answer_button, current_user, drop_buttons, say
 from flows.deps import Services, services
 from flows.staff.access import ADMINS_ONLY, require_staff, stale_press
-from flows.staff.disable import on_keep, on_member_button
+from flows.staff.disable import KeepPress, MemberAction, MemberPress, on_keep, on_member_button
+from notifications.callback_data import Press, decode_as, pattern, press
 from process.roles import Role
 from process.validators import ValidationError, validate_person_name
 from storage.staff.members import INVITE_LIFETIME, Staff
@@ -41,11 +42,25 @@ CONVERSATION_NAME = "staff_invite"
 MENU = "staff:menu"
 DISTRICT_ROLES = frozenset({Role.CUSTOMER_MANAGER, Role.PROJECT_MANAGER, Role.SUPERVISOR})
 PENDING_NAME_KEY = "hvconnect.invite_name"
-ALL_DISTRICTS = "all"
 STAFF_SHOWN = 60  # lines of the member list; keeps the message within Telegram's limit
 DISABLE_BUTTONS_SHOWN = 40
 
-_DISTRICT_DATA = re.compile(r"st:d:(?P<choice>\d{1,3}|all)")
+
+@press("stinv")
+@dataclass(frozen=True)
+class InvitePress(Press):
+    """Invite someone to ``role``."""
+
+    role: Role
+
+
+@press("stdist")
+@dataclass(frozen=True)
+class DistrictPress(Press):
+    """The invited member works in the configured district number ``index`` (None: every
+    district)."""
+
+    index: int | None
 
 
 def name_state(role: Role) -> str:
@@ -81,13 +96,18 @@ async def _menu_markup(svc: Services, admin: Staff, members: list[Staff]) -> Inl
     locale = user.locale if user else svc.settings.default_locale
     texts = svc.texts
     invite = [
-        keyboards.button(texts.label(locale, f"btn.invite.{role.value}"), f"st:inv:{role.value}")
+        keyboards.button(
+            texts.label(locale, f"btn.invite.{role.value}"), InvitePress(role).encode()
+        )
         for role in Role
     ]
     # A configured admin would be made admin again on their next message, and nobody
     # should lock themselves out; neither gets a disable button.
     disable = [
-        keyboards.button(texts.label(locale, "btn.disable", name=m.name), f"st:dis:{m.user_id}")
+        keyboards.button(
+            texts.label(locale, "btn.disable", name=m.name),
+            MemberPress(MemberAction.ASK, m.user_id).encode(),
+        )
         for m in members
         if m.active and m.user_id != admin.user_id and m.user_id not in svc.settings.admins
     ][:DISABLE_BUTTONS_SHOWN]
@@ -96,12 +116,12 @@ async def _menu_markup(svc: Services, admin: Staff, members: list[Staff]) -> Inl
 
 async def on_invite(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int | None:
     query = update.callback_query
-    assert query is not None and query.data is not None
-    try:
-        role = Role(query.data.removeprefix("st:inv:"))
-    except ValueError:
+    assert query is not None
+    invite = decode_as(query.data, InvitePress)
+    if invite is None:
         await stale_press(update, context)
         return None
+    role = invite.role
     await answer_button(query)
     if await require_staff(update, context, ADMINS_ONLY) is None:
         return ConversationHandler.END
@@ -141,10 +161,11 @@ async def _ask_district(
     svc = services(context)
     user = await current_user(update, context)
     buttons = [
-        keyboards.button(district, f"st:d:{i}") for i, district in enumerate(svc.settings.districts)
+        keyboards.button(district, DistrictPress(i).encode())
+        for i, district in enumerate(svc.settings.districts)
     ]
     everywhere = keyboards.button(
-        svc.texts.label(user.locale, "btn.all_districts"), f"st:d:{ALL_DISTRICTS}"
+        svc.texts.label(user.locale, "btn.all_districts"), DistrictPress(None).encode()
     )
     markup = InlineKeyboardMarkup([*keyboards.rows(buttons, 3), [everywhere]])
     await say(
@@ -159,10 +180,8 @@ async def on_district(
     assert query is not None
     svc = services(context)
     districts = svc.settings.districts
-    parsed = _DISTRICT_DATA.fullmatch(query.data or "")
-    if parsed is None or (
-        parsed["choice"] != ALL_DISTRICTS and int(parsed["choice"]) >= len(districts)
-    ):
+    parsed = decode_as(query.data, DistrictPress)
+    if parsed is None or (parsed.index is not None and not 0 <= parsed.index < len(districts)):
         await stale_press(update, context)
         return None
     await answer_button(query)
@@ -174,7 +193,7 @@ async def on_district(
         await say(update, context, "staff/ask_name", role=role.value)
         return name_state(role)
     await drop_buttons(query)
-    district = None if parsed["choice"] == ALL_DISTRICTS else districts[int(parsed["choice"])]
+    district = None if parsed.index is None else districts[parsed.index]
     await _issue(update, context, role, name, district)
     return ConversationHandler.END
 
@@ -229,7 +248,7 @@ def build_staff_conversation() -> ConversationHandler[Any]:
     for role in Role:
         states[name_state(role)] = [MessageHandler(text, _for_role(on_name, role))]
         states[district_state(role)] = [
-            CallbackQueryHandler(_for_role(on_district, role), pattern=r"^st:d:")
+            CallbackQueryHandler(_for_role(on_district, role), pattern=pattern(DistrictPress))
         ]
     with warnings.catch_warnings():
         # Buttons are tracked per chat, like the application form: a button from a finished
@@ -238,9 +257,9 @@ def build_staff_conversation() -> ConversationHandler[Any]:
         return ConversationHandler(
             entry_points=[
                 CommandHandler("staff", show_staff, filters=filters.ChatType.PRIVATE),
-                CallbackQueryHandler(on_invite, pattern=r"^st:inv:"),
-                CallbackQueryHandler(on_member_button, pattern=r"^st:(dis|off):"),
-                CallbackQueryHandler(on_keep, pattern=r"^st:keep$"),
+                CallbackQueryHandler(on_invite, pattern=pattern(InvitePress)),
+                CallbackQueryHandler(on_member_button, pattern=pattern(MemberPress)),
+                CallbackQueryHandler(on_keep, pattern=pattern(KeepPress)),
             ],
             states=states,
             fallbacks=[CommandHandler("cancel", cancel)],

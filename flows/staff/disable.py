@@ -1,6 +1,6 @@
 """Disabling a member from ``/staff``: a button per member, a confirmation, then the deed.
 
-Both buttons carry the member's user id (``st:dis:<id>`` asks, ``st:off:<id>`` confirms) and
+Both buttons carry the member's user id (:class:`MemberPress`: one asks, one confirms) and
 are checked again on the server when pressed: only an active admin's press counts, and
 nobody disables themselves or an admin named in the configuration (who would be made admin
 again on their next message). The deed, with the supervisors' alerts, is
@@ -9,7 +9,8 @@ again on their next message). The deed, with the supervisors' alerts, is
 
 from __future__ import annotations
 
-import re
+from dataclasses import dataclass
+from enum import StrEnum
 
 from telegram import Update
 from telegram.ext import ContextTypes, ConversationHandler
@@ -18,21 +19,40 @@ from flows import keyboards
 from flows.common import answer_button, current_user, drop_buttons, say
 from flows.deps import services
 from flows.staff.access import ADMINS_ONLY, require_staff, restore_customer_menu
+from notifications.callback_data import Press, decode_as, press
 from services.staff import DisableRefusal, disable, disable_refusal
 from storage.staff.members import Staff
 
-_MEMBER_DATA = re.compile(r"st:(?P<action>dis|off):(?P<user_id>\d{1,15})")
+
+class MemberAction(StrEnum):
+    ASK = "dis"  # asks to confirm
+    DISABLE = "off"  # the confirmation
+
+
+@press("stm")
+@dataclass(frozen=True)
+class MemberPress(Press):
+    """An admin's button about one member of the staff list."""
+
+    action: MemberAction
+    user_id: int
+
+
+@press("stkeep")
+@dataclass(frozen=True)
+class KeepPress(Press):
+    """The admin thought better of it: nothing is disabled."""
 
 
 async def on_member_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int | None:
-    """``st:dis:<id>`` asks to confirm; ``st:off:<id>`` (the confirmation) disables."""
+    """:attr:`MemberAction.ASK` asks to confirm; :attr:`MemberAction.DISABLE` disables."""
     query = update.callback_query
     assert query is not None
     svc = services(context)
     user = await current_user(update, context)
-    parsed = _MEMBER_DATA.fullmatch(query.data or "")
+    parsed = decode_as(query.data, MemberPress)
     admin = await svc.staff.get(user.user_id)
-    target = await svc.staff.get(int(parsed["user_id"])) if parsed else None
+    target = await svc.staff.get(parsed.user_id) if parsed else None
     refusal = disable_refusal(admin, target, svc.settings.admins) if admin else None
     if admin is None or refusal is DisableRefusal.NOT_ADMIN:
         await answer_button(query)
@@ -43,7 +63,7 @@ async def on_member_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         return None
     assert target is not None  # no refusal
     await answer_button(query)
-    if parsed["action"] == "dis":
+    if parsed.action is MemberAction.ASK:
         await _confirm(update, context, target)
         return None
     await drop_buttons(query)
@@ -80,9 +100,10 @@ async def _confirm(update: Update, context: ContextTypes.DEFAULT_TYPE, target: S
     markup = keyboards.inline(
         [
             keyboards.button(
-                texts.label(user.locale, "btn.confirm_disable"), f"st:off:{target.user_id}"
+                texts.label(user.locale, "btn.confirm_disable"),
+                MemberPress(MemberAction.DISABLE, target.user_id).encode(),
             ),
-            keyboards.button(texts.label(user.locale, "btn.keep"), "st:keep"),
+            keyboards.button(texts.label(user.locale, "btn.keep"), KeepPress().encode()),
         ]
     )
     await say(

@@ -9,8 +9,6 @@ outcome shown.
 
 from __future__ import annotations
 
-import re
-
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
@@ -19,14 +17,11 @@ from flows.common import answer_button, current_user, drop_buttons, say
 from flows.deps import services
 from flows.staff.access import in_reach, may_take_over
 from flows.workflow.card import send_card
+from notifications.buttons import HandOverPress, HeldAs, HolderChange, ManagePress
+from notifications.callback_data import decode_as, pattern
 from process.roles import OVERSEERS, Role
 from services.holders import HolderRefusal, attach_project_manager, reassign
 from storage.models import User
-
-ATTACH = re.compile(r"mg:attach_pm:(?P<app>\d{1,12}):(?P<version>\d{1,9})")
-REASSIGN = re.compile(r"mg:reassign:(?P<app>\d{1,12}):(?P<version>\d{1,9})")
-TO = re.compile(r"mg:to:(?P<app>\d{1,12}):(?P<version>\d{1,9}):(?P<role>cm|pm):(?P<user>\d{1,15})")
-ROLE_OF_CODE = {"cm": Role.CUSTOMER_MANAGER, "pm": Role.PROJECT_MANAGER}
 
 
 async def on_attach_project(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -34,16 +29,16 @@ async def on_attach_project(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     assert query is not None
     svc = services(context)
     user = await current_user(update, context)
-    match = ATTACH.fullmatch(query.data or "")
+    press = decode_as(query.data, ManagePress)
     outcome = (
         await attach_project_manager(
             svc.core,
             actor_id=user.user_id,
-            application_id=int(match["app"]),
-            version=int(match["version"]),
+            application_id=press.application_id,
+            version=press.version,
             now=svc.clock.now(),
         )
-        if match
+        if press is not None and press.change is HolderChange.ATTACH_PROJECT
         else HolderRefusal.NOT_ALLOWED
     )
     # A button made before the application changed is refused like a forged one: what it
@@ -65,11 +60,12 @@ async def on_reassign(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     assert query is not None
     svc = services(context)
     user = await current_user(update, context)
-    match = REASSIGN.fullmatch(query.data or "")
-    app = await svc.applications.get(int(match["app"])) if match else None
+    press = decode_as(query.data, ManagePress)
+    app = await svc.applications.get(press.application_id) if press else None
     actor = await svc.staff.get(user.user_id)
     if (
-        match is None
+        press is None
+        or press.change is not HolderChange.REASSIGN
         or app is None
         or actor is None
         or actor.role not in OVERSEERS
@@ -82,8 +78,7 @@ async def on_reassign(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     buttons = [
         keyboards.button(
             f"{svc.texts.label(user.locale, 'role.' + m.role.value)} · {m.name}"[:60],
-            f"mg:to:{app.id}:{app.version}:{'cm' if m.role is Role.CUSTOMER_MANAGER else 'pm'}"
-            f":{m.user_id}",
+            HandOverPress(app.id, app.version, HeldAs.of(m.role), m.user_id).encode(),
         )
         for m in members
         if m.user_id not in (app.customer_manager_id, app.project_manager_id)
@@ -105,17 +100,17 @@ async def on_reassign_to(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     assert query is not None
     svc = services(context)
     user = await current_user(update, context)
-    match = TO.fullmatch(query.data or "")
-    if match is None:
+    press = decode_as(query.data, HandOverPress)
+    if press is None:
         await _refuse(update, context, user)
         return
     outcome = await reassign(
         svc.core,
         actor_id=user.user_id,
-        application_id=int(match["app"]),
-        version=int(match["version"]),
-        target_id=int(match["user"]),
-        role=ROLE_OF_CODE[match["role"]],
+        application_id=press.application_id,
+        version=press.version,
+        target_id=press.user_id,
+        role=press.held_as.role,
         now=svc.clock.now(),
     )
     if outcome is HolderRefusal.NOT_ALLOWED:
@@ -134,3 +129,11 @@ async def _refuse(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User
     if query is not None:
         svc = services(context)
         await answer_button(query, svc.texts.label(user.locale, "refusal.not_yours"), alert=True)
+
+
+# The card's buttons and the overseer's choice, for the bot's wiring.
+HANDLERS = (
+    (on_attach_project, pattern(ManagePress, lambda p: p.change is HolderChange.ATTACH_PROJECT)),
+    (on_reassign, pattern(ManagePress, lambda p: p.change is HolderChange.REASSIGN)),
+    (on_reassign_to, pattern(HandOverPress)),
+)

@@ -10,7 +10,7 @@ from datetime import tzinfo
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from flows.keyboards import button, rows
-from notifications.buttons import ContactPress
+from notifications.buttons import ContactPress, HolderChange, ManagePress
 from notifications.filters import format_moment
 from notifications.render import Texts
 from process.workflow import Action, Actor, Step, available
@@ -72,11 +72,17 @@ def staff_actions_markup(
         extra.append(button(texts.label(locale, "btn.documents"), f"docs:{app.id}"))
     if can_attach_project:
         extra.append(
-            button(texts.label(locale, "btn.attach_pm"), f"mg:attach_pm:{app.id}:{app.version}")
+            button(
+                texts.label(locale, "btn.attach_pm"),
+                ManagePress(HolderChange.ATTACH_PROJECT, app.id, app.version).encode(),
+            )
         )
     if can_reassign:
         extra.append(
-            button(texts.label(locale, "btn.reassign"), f"mg:reassign:{app.id}:{app.version}")
+            button(
+                texts.label(locale, "btn.reassign"),
+                ManagePress(HolderChange.REASSIGN, app.id, app.version).encode(),
+            )
         )
     extra.append(button(texts.label(locale, "btn.refresh"), f"card:{app.id}"))
     return InlineKeyboardMarkup([*rows(buttons, 1), *rows(extra, 2)])

@@ -35,7 +35,16 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from notifications.buttons import ContactPress, ReplyPress
+from flows.staff.disable import KeepPress, MemberAction, MemberPress
+from notifications.buttons import (
+    ContactPress,
+    HandOverPress,
+    HeldAs,
+    HolderChange,
+    ManagePress,
+    ReplyPress,
+)
+from notifications.callback_data import decode_as
 from process.clock import today
 from process.workflow import ACTIONS, Actor, Step, available, clock_paused
 from sandbox.messages import SentMessage
@@ -271,7 +280,8 @@ class Crawler:
 
     @staticmethod
     def _spared(data: str) -> bool:
-        return data.startswith("st:off:")
+        press = decode_as(data, MemberPress)
+        return press is not None and press.action is MemberAction.DISABLE
 
     def menu(self, person: Customer) -> list[str]:
         """The commands the user's client shows: the chat's own menu, or the language's."""
@@ -297,17 +307,17 @@ class Crawler:
             f"card:{app.id}",
             "card:999999",
             f"docs:{app.id}",
-            f"mg:attach_pm:{app.id}:{app.version}",
-            f"mg:reassign:{app.id}:{app.version}",
-            f"mg:to:{app.id}:{app.version}:manager:{MANAGER}",
+            ManagePress(HolderChange.ATTACH_PROJECT, app.id, app.version).encode(),
+            ManagePress(HolderChange.REASSIGN, app.id, app.version).encode(),
+            HandOverPress(app.id, app.version, HeldAs.CUSTOMER_MANAGER, MANAGER).encode(),
             f"ow:{app.id}:site_proof",
             ContactPress(app.id).encode(),
             ReplyPress(999999).encode(),
             "ap:submit",
             "ap:c:district:99",
             "lang:xx",
-            f"st:off:{MANAGER}",
-            "st:keep",
+            MemberPress(MemberAction.DISABLE, MANAGER).encode(),
+            KeepPress().encode(),
             "sv:1:overall:5",
             "wfdone",
             "owdone",
@@ -442,7 +452,7 @@ class Crawler:
                 if app is not None and app.version == int(match[2]):
                     return {(app.id, "energized")}
                 return set()
-            match = re.fullmatch(r"mg:[a-z_]+:(\d+)(?::.*)?", data)
+            match = re.fullmatch(r"1:(?:mg:[a-z_]+|mgto):(\d+)(?::.*)?", data)
             if match:
                 return {(int(match[1]), k) for k in ("project_attached", "reassigned")}
             if data == "ap:submit":
@@ -519,7 +529,8 @@ ROLE_ORDER = ("stranger", "disabled", "customer", "project", "manager", "supervi
 def target_of(data: str) -> int | None:
     """The application a button names, if it names one that exists in the data's shape."""
     match = re.fullmatch(
-        r"(?:\d+:)?(?:wf:[a-z_]+|wfe:[a-z]+|card|docs|mg:[a-z_]+|ow|ct):(\d{1,9})(?::.*)?", data
+        r"(?:\d+:)?(?:wf:[a-z_]+|wfe:[a-z]+|card|docs|mg:[a-z_]+|mgto|ow|ct):(\d{1,9})(?::.*)?",
+        data,
     )
     return int(match[1]) if match else None
 

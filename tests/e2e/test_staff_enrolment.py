@@ -6,6 +6,7 @@ import re
 from datetime import timedelta
 
 from bot.app import services_of
+from flows.staff.disable import MemberAction, MemberPress
 from process.roles import Role
 from sandbox.emulator import BotApiEmulator
 from tests.e2e.customer import Customer
@@ -79,7 +80,7 @@ async def test_customers_are_refused_staff_commands_politely(
         refused = await alice.say(command)
         assert STAFF_ONLY in (refused.text or ""), command
         assert not refused.inline_buttons
-    forged = await alice.press_stale(0, "st:off:1001")
+    forged = await alice.press_stale(0, MemberPress(MemberAction.DISABLE, 1001).encode())
     assert forged.text is None
     last = alice.user.last_message()
     assert last is not None and STAFF_ONLY in (last.text or "")
@@ -145,7 +146,8 @@ async def test_an_admin_invites_from_the_bot_then_disables_the_member(
     await emulator.wait_idle(quiet=0.1)
     # The admin who did it was told in their own chat, and gets no alert on top.
     assert not any("需要重新指派" in (m.text or "") for m in admin.user.messages())
-    again = await admin.press_stale(listing.message_id, "st:off:2001")  # an old button
+    old_button = MemberPress(MemberAction.DISABLE, 2001).encode()
+    again = await admin.press_stale(listing.message_id, old_button)
     assert again.show_alert and "已停用" in (again.text or "")
     [app] = await bot.query(
         "SELECT customer_manager_id FROM applications WHERE id = ?", (application.id,)

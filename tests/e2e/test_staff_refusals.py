@@ -6,6 +6,7 @@ import asyncio
 
 import pytest
 
+from notifications.buttons import HandOverPress, HeldAs, HolderChange, ManagePress
 from process.roles import Role
 from sandbox.emulator import BotApiEmulator
 from tests.e2e.apply_walk import submit_application
@@ -57,8 +58,8 @@ async def test_forged_and_foreign_presses_are_refused(
         "wf:accept:99999:1",
         "wf:nuke:1:1",
         f"wf:accept:{app['id']}:{app['version']}:7:8",
-        "mg:to:1:1:cm:2004",
-        f"mg:reassign:{app['id']}:{app['version']}",
+        HandOverPress(1, 1, HeldAs.CUSTOMER_MANAGER, 2004).encode(),
+        ManagePress(HolderChange.REASSIGN, app["id"], app["version"]).encode(),
         "card:1",
         "docs:1",
     ):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from notifications.buttons import ReplyPress
+from notifications.buttons import HandOverPress, HeldAs
 from process.roles import Role
 from sandbox.emulator import BotApiEmulator
 from tests.e2e.apply_walk import submit_application
@@ -81,11 +81,11 @@ async def test_a_supervisor_of_another_district_learns_nothing(
     for forged in (
         "card:{id}",
         "docs:{id}",
-        "mg:reassign:{id}:{version}",
-        "mg:to:{id}:{version}:cm:2004",
-        "mg:attach_pm:{id}:{version}",
+        "1:mg:reassign:{id}:{version}",
+        "1:mgto:{id}:{version}:cm:2004",
+        "1:mg:attach_pm:{id}:{version}",
         "wf:accept:{id}:{version}",
-        ReplyPress(0).encode().removesuffix("0") + "{id}",
+        "1:rp:{id}",
     ):
         real = await outsider.press_stale(last.message_id, forged.format(**app))
         absent = await outsider.press_stale(
@@ -119,7 +119,8 @@ async def test_the_district_supervisor_reassigns_within_the_district(
     # A forged button for 南郑区's manager is refused; 汉台区's own is taken.
     app = await _application(bot)
     refused = await supervisor.press_stale(
-        choose.message_id, f"mg:to:{app['id']}:{app['version']}:cm:2004"
+        choose.message_id,
+        HandOverPress(app["id"], app["version"], HeldAs.CUSTOMER_MANAGER, 2004).encode(),
     )
     assert refused.show_alert and "不能" in (refused.text or "")
     assert await _application(bot) == app

@@ -26,6 +26,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from notifications.buttons import HandOverPress, HeldAs
 from process.workflow import ACTIONS
 from tests.security.fuzz_world import (
     ALICE,
@@ -71,8 +72,8 @@ DIGITS = st.sampled_from(ODD_IDS)
 PREFIXES = (
     "card:",
     "docs:",
-    "ct:",
-    "rp:",
+    "1:ct:",
+    "1:rp:",
     "ow:",
     "lang:",
     "ap:",
@@ -80,10 +81,10 @@ PREFIXES = (
     "ap:next:",
     "ap:later:",
     "ap:clear:",
-    "st:inv:",
-    "st:d:",
-    "st:dis:",
-    "st:off:",
+    "1:stinv:",
+    "1:stdist:",
+    "1:stm:dis:",
+    "1:stm:off:",
     "sv:",
     "svcb:",
 )
@@ -168,7 +169,8 @@ async def _data(bot: OfflineBot, world: World, spec: tuple[str, Any]) -> str:
         version = app.version + offset
         if kind == "wf":
             return f"wf:{action}:{app.id}:{version}"
-        return f"mg:to:{app.id}:{version}:{role}:{2001 if offset else 2002}"
+        held_as = HeldAs(role)
+        return HandOverPress(app.id, version, held_as, 2001 if offset else 2002).encode()
     return str(value)
 
 
@@ -262,7 +264,7 @@ async def _every_prefix_with_odd_ids() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         async with offline_bot(Path(tmp) / "hv.db", admins=frozenset({9001})) as bot:
             world = await build_world(bot)
-            for prefix in (*PREFIXES, "wf:accept:", "mg:to:", "mg:reassign:", "mg:attach_pm:"):
+            for prefix in (*PREFIXES, "wf:accept:", "1:mgto:", "1:mg:reassign:", "1:mg:attach_pm:"):
                 for odd in ODD_IDS:
                     for actor in (ALICE, 2002):
                         await _play(bot, world, ("press", actor, ("raw", prefix + odd)))
