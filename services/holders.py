@@ -1,6 +1,6 @@
 """Who holds an application, changed by staff: attaching a project manager, reassignment.
 
-Both are kept to the actor's reach (:mod:`services.reach`): a supervisor of one district
+Both are kept to the actor's reach (:func:`process.roles.in_reach`): a supervisor of one district
 attaches and reassigns only that district's applications, and only to managers who work
 there (or in every district). Both check the role and the application's version, write the
 holder and an event, and tell everyone concerned through the outbox (the new holder, the
@@ -17,9 +17,8 @@ from typing import Any
 import aiosqlite
 
 from notifications.buttons import open_card_markup
-from process.roles import OVERSEERS, Role
+from process.roles import OVERSEERS, Role, in_reach, may_take_over
 from services.context import ServiceContext
-from services.reach import in_reach, may_take_over
 from storage.applications import application_in
 from storage.events import append_event
 from storage.models import Application

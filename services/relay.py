@@ -15,8 +15,8 @@ from datetime import datetime
 from enum import StrEnum
 
 from notifications.buttons import relay_reply_markup
+from process.roles import in_reach
 from services.context import ServiceContext
-from services.reach import in_reach
 from storage.applications import application_in
 from storage.events import append_event
 from storage.models import Application

@@ -17,9 +17,8 @@ import aiosqlite
 from telegram import InlineKeyboardMarkup
 
 from flows.deps import Services
-from flows.staff.access import in_reach
 from flows.workflow.buttons import customer_actions_markup, open_card_markup
-from process.roles import Role
+from process.roles import Role, in_reach
 from process.stages import Stage, SupplyMode
 from process.workflow import STEP_STAGE, Action, Refusal, Step, actors_for, check
 from services.workflow_effects import TELLS_CUSTOMER, Given, write_effects

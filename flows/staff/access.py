@@ -6,10 +6,11 @@ so a member disabled a second ago is refused at once. The refusal is the same po
 for customers and for disabled members: it says nothing about what the command would do.
 
 Every read of one application and every action on it (``/app``, card buttons, workflow
-buttons, replies, attaching and reassigning) asks :func:`may_see` or :func:`in_reach`, which
-apply :func:`process.roles.within_reach` (see :mod:`services.reach`): a manager what they
-hold, a supervisor their district, admins and supervisors of every district everything. An
-application out of reach gets the same answer as one that does not exist.
+buttons, replies, attaching and reassigning) asks :func:`may_see` or
+:func:`process.roles.in_reach`, which apply :func:`process.roles.within_reach`: a manager
+what they hold, a supervisor their district, admins and supervisors of every district
+everything. An application out of reach
+gets the same answer as one that does not exist.
 """
 
 from __future__ import annotations
@@ -25,9 +26,7 @@ from flows import start as start_flow
 from flows.common import answer_button, current_user, say
 from flows.deps import Services, services
 from notifications.render import Texts
-from process.roles import Reach, Role, reach_of
-from services.reach import in_reach as in_reach  # the chat's checks import it from here
-from services.reach import may_take_over as may_take_over
+from process.roles import Reach, Role, in_reach, reach_of
 from storage.models import Application, User
 from storage.staff.members import Staff
 

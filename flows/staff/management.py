@@ -15,11 +15,10 @@ from telegram.ext import ContextTypes
 from flows import keyboards
 from flows.common import answer_button, current_user, drop_buttons, say
 from flows.deps import services
-from flows.staff.access import in_reach, may_take_over
 from flows.workflow.card import send_card
 from notifications.buttons import HandOverPress, HeldAs, HolderChange, ManagePress
 from notifications.callback_data import decode_as, pattern
-from process.roles import OVERSEERS, Role
+from process.roles import OVERSEERS, Role, in_reach, may_take_over
 from services.holders import HolderRefusal, attach_project_manager, reassign
 from storage.models import User
 
