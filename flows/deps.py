@@ -20,6 +20,7 @@ from notifications.sender import OutboxSender
 from process.calendar import WorkingCalendar
 from process.clock import Clock
 from process.limits import TimeLimits
+from services.context import ServiceContext
 from storage.applications import ApplicationsRepo
 from storage.db import Database
 from storage.drafts import DraftsRepo
@@ -72,6 +73,13 @@ class Services:
         """When a message to staff written at ``now`` may go: at once in their working
         hours, otherwise at the start of the next ones (nothing to staff is urgent at night)."""
         return staff_send_at(now, self.calendar, self.settings.staff_hours, self.settings.tz)
+
+    @property
+    def service_context(self) -> ServiceContext:
+        """What the services need of these, for a handler to pass on."""
+        return ServiceContext(
+            db=self.db, outbox=self.outbox, texts=self.texts, staff_send_at=self.staff_send_at
+        )
 
 
 def services(context: CallbackContext[Any, Any, Any, Any]) -> Services:
