@@ -35,7 +35,10 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from notifications.buttons import SendOwed, SurveyAnswer
 from process.clock import today
+from process.form import OwedDocument
+from process.metrics import Question
 from process.workflow import ACTIONS, Actor, Step, available, clock_paused
 from sandbox.messages import SentMessage
 from sandbox.users import Sent
@@ -299,7 +302,7 @@ class Crawler:
             f"mg:attach_pm:{app.id}:{app.version}",
             f"mg:reassign:{app.id}:{app.version}",
             f"mg:to:{app.id}:{app.version}:manager:{MANAGER}",
-            f"ow:{app.id}:site_proof",
+            SendOwed(app.id, OwedDocument.SITE_PROOF).encode(),
             f"ct:{app.id}",
             "rp:999999",
             "ap:submit",
@@ -307,7 +310,7 @@ class Crawler:
             "lang:xx",
             f"st:off:{MANAGER}",
             "st:keep",
-            "sv:1:overall:5",
+            SurveyAnswer(1, Question.OVERALL, 5).encode(),
             "wfdone",
             "owdone",
             "x" * 64,
