@@ -73,7 +73,7 @@ PREFIXES = (
     "docs:",
     "ct:",
     "rp:",
-    "ow:",
+    "1:ow:",  # presses made with notifications/callback_data.py carry its version first
     "lang:",
     "ap:",
     "ap:c:",
@@ -84,8 +84,8 @@ PREFIXES = (
     "st:d:",
     "st:dis:",
     "st:off:",
-    "sv:",
-    "svcb:",
+    "1:sv:",
+    "1:svcb:",
 )
 
 
