@@ -24,10 +24,14 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -n $(WORKERS) --dist worksteal \
 		--cov=process --cov=storage --cov-report=term --cov-fail-under=90 $(ARGS)
 
+# Style, types, the direction of imports (the contracts in pyproject.toml) and the one clock
+# (README, "Tests"). Quick: CI runs it before the suite.
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy process storage notifications services reports flows bot sandbox
+	$(BIN)/mypy process storage notifications services reports flows bot sandbox tools
+	$(BIN)/lint-imports
+	$(BIN)/python -m tools.wallclock
 
 format: $(STAMP)
 	$(BIN)/ruff format .
