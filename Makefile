@@ -25,13 +25,14 @@ test: $(STAMP)
 		--cov=process --cov=storage --cov-report=term --cov-fail-under=90 $(ARGS)
 
 # Style, types, the direction of imports (the contracts in pyproject.toml) and the one clock
-# (README, "Tests"). Quick: CI runs it before the suite.
+# (README, "Lint and CI"). Quick: CI runs it before the suite.
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy process storage notifications services reports flows bot sandbox tools
 	$(BIN)/lint-imports
 	$(BIN)/python -m tools.wallclock
+	$(BIN)/python -m tools.readme_figures --check
 
 format: $(STAMP)
 	$(BIN)/ruff format .
@@ -46,6 +47,7 @@ $(BENCH_STAMP): $(STAMP)
 # Never part of `make test`; BENCH_QUICK=1 for a short run while developing.
 bench: $(BENCH_STAMP)
 	$(BIN)/python -m benchmarks
+	$(BIN)/python -m tools.readme_figures
 
 # Runs no benchmark: lists the parts of BENCHMARKS.md whose code changed after the commit they
 # measured (the paths of each are in benchmarks/freshness.py).
