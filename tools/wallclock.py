@@ -9,10 +9,11 @@ checked here, statically, rather than found by a test that fails once a year.
 The check reads each module's syntax tree, follows its imports (``import datetime``,
 ``from datetime import datetime as dt``, ``from time import time``) and reports every use of
 a function that reads the wall clock, called or passed on (``default_factory=datetime.now``
-counts too), and SQL that asks SQLite for the time (``datetime('now')``,
-``CURRENT_TIMESTAMP``) in a module's strings or in a migration. ``time.monotonic()`` and
-``time.perf_counter()`` measure durations, not the date, and stay allowed everywhere. The
-few places that need the real date are listed in :data:`ALLOWED`, each with its reason.
+counts too), ``time.localtime()`` and its kin called without a time, and SQL that asks
+SQLite for the time (``datetime('now')``, ``CURRENT_TIMESTAMP``) in a module's strings or in
+a migration. ``time.monotonic()`` and ``time.perf_counter()`` measure durations, not the
+date, and stay allowed everywhere. The few places that need the real date are listed in
+:data:`ALLOWED`, each with its reason.
 """
 
 from __future__ import annotations
@@ -51,6 +52,16 @@ WALL_CLOCK = frozenset(
         "time.time_ns",
     }
 )
+
+#: Functions that read the wall clock only when not given a time: ``time.localtime()`` does,
+#: ``time.localtime(stamp)`` converts. The number is how many arguments they take before it.
+WALL_CLOCK_WITHOUT_TIME = {
+    "time.localtime": 0,
+    "time.gmtime": 0,
+    "time.ctime": 0,
+    "time.asctime": 0,
+    "time.strftime": 1,
+}
 
 #: SQL that reads SQLite's own clock, in a string of a module or a ``.sql`` migration.
 SQL_WALL_CLOCK = re.compile(
@@ -124,6 +135,14 @@ class _Uses(ast.NodeVisitor):
             self.found.append((node.lineno, name))
             return True
         return False
+
+    def visit_Call(self, node: ast.Call) -> None:
+        if isinstance(node.func, ast.Attribute | ast.Name):
+            name = self._qualified(node.func)
+            given = WALL_CLOCK_WITHOUT_TIME.get(name or "")
+            if given is not None and len(node.args) <= given and not node.keywords:
+                self.found.append((node.lineno, f"{name}()"))
+        self.generic_visit(node)
 
     def visit_Attribute(self, node: ast.Attribute) -> None:
         if not self._check(node):

@@ -44,6 +44,8 @@ def found(source: str) -> list[str]:
         ),
         # An import inside a function, below its use in the source, still counts.
         ("def f():\n    return time.time()\n\ndef g():\n    import time\n", "time.time"),
+        ("import time\ntime.localtime()\n", "time.localtime()"),
+        ("from time import strftime\nstrftime('%H:%M')\n", "time.strftime()"),
         ("q = \"UPDATE t SET at = datetime('now')\"\n", "SQL ('now'"),
         ('q = "INSERT INTO t (at) VALUES (CURRENT_TIMESTAMP)"\n', "SQL CURRENT_TIMESTAMP"),
     ],
@@ -58,6 +60,7 @@ def test_each_way_of_reading_the_wall_clock_is_found(source: str, name: str) -> 
         "import time\ntime.monotonic()\ntime.perf_counter()\n",
         "from datetime import datetime, date\ndatetime(2027, 1, 4)\ndate.fromisoformat('x')\n",
         "from datetime import datetime\ndatetime.fromtimestamp(0)\n",
+        "import time\ntime.localtime(0)\ntime.strftime('%H', time.gmtime(0))\n",
         "def f(clock):\n    return clock.now()\n",
         # Our own modules of the same names are not the standard library's.
         "from .time import time\ntime()\n",
