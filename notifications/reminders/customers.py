@@ -24,8 +24,8 @@ import aiosqlite
 from telegram import InlineKeyboardMarkup
 
 from notifications.quiet_hours import customer_send_at
-from notifications.reminders.stage_points import stage_clock_of
-from notifications.reminders.sweeps import BATCH, SweepContext
+from notifications.reminders.context import BATCH, SweepContext
+from process.deadlines import visit_clock
 from storage.models import Application, OwedItem, StageVisit, User
 from storage.outbox import NewMessage
 from storage.reminders.reads import (
@@ -181,7 +181,7 @@ class _Run:
             visit = visits[visit_id]
             if customer is None or app is None or customer.unreachable_at is not None:
                 continue  # blocked the bot: their manager was asked to phone instead
-            clock = stage_clock_of(ctx.calendar, visit, self.now, ctx.tz)
+            clock = visit_clock(ctx.calendar, visit, self.now, ctx.tz)
             manager = managers.get(app.customer_manager_id or 0)
             drafted = ctx.outbox.draft(
                 key=f"followup:{visit_id}:{last_event_id}",

@@ -269,3 +269,15 @@ async def unreachable_holdings(conn: aiosqlite.Connection) -> list[UnreachableHo
         )
         for r in rows
     ]
+
+
+async def existing_keys(conn: aiosqlite.Connection, keys: list[str]) -> set[str]:
+    """Which of ``keys`` are in the outbox already (so their messages need no rendering)."""
+    found: set[str] = set()
+    for start in range(0, len(keys), _CHUNK):
+        chunk = keys[start : start + _CHUNK]
+        rows = await fetch_all(
+            conn, f"SELECT key FROM outbox WHERE key IN ({ids_placeholders(chunk)})", chunk
+        )
+        found.update(row["key"] for row in rows)
+    return found
