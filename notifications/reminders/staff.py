@@ -49,7 +49,7 @@ from storage.reminders.points import (
     store_holdings,
     store_points,
 )
-from storage.reminders.reads import briefs_by_id, visits_by_id
+from storage.reminders.reads import plain_applications_by_id, visits_by_id
 from storage.reminders.watch import (
     StageState,
     WatchKind,
@@ -135,7 +135,7 @@ class StageReminders:
         """Count the clocks of stages that changed, and store when each reaches its points."""
         ctx = self._ctx
         visits = await visits_by_id(conn, ids)
-        apps = await briefs_by_id(conn, [v.application_id for v in visits.values()])
+        apps = await plain_applications_by_id(conn, [v.application_id for v in visits.values()])
         gone: list[int] = []
         updates: list[WatchUpdate] = []
         holdings: list[tuple[int, Holding]] = []

@@ -1,6 +1,6 @@
 """Telling staff the points their stages reached: one message per staff member and run.
 
-The points are counted per group of holders (:func:`storage.reminders.told.told_groups`),
+The points are counted per group of holders (:func:`storage.reminders.points.told_groups`),
 given to each staff member who hears of them (the customer manager; the project manager in
 the stages where they act; the district's overseers when nobody holds the application),
 and only then are the first lines of each member's list read. A member with one point gets
