@@ -64,9 +64,10 @@ class StageReminders:
     """The ``stage`` sweep: reminders to staff, then the day's escalations.
 
     A run first counts afresh the clocks of the stages that changed since it last looked and
-    stores the dates of their points; then it tells what the stored dates call for today
-    (see :mod:`storage.reminders.points`): the first run of a working day for every stage,
-    later runs for the stages they counted. One message per staff member and run.
+    stores the dates of their points (:func:`process.deadlines.point_dates`); then it tells
+    what the stored dates call for today (:mod:`storage.reminders.points`, which reads them
+    as :func:`process.deadlines.stage_point` says): the first run of a working day for every
+    stage, later runs for the stages they counted. One message per staff member and run.
     """
 
     def __init__(self, context: SweepContext) -> None:
