@@ -7,7 +7,8 @@ day after its last pause ended, which stores its point dates as the sweep does. 
 after that, a day off or a holiday too, the stored dates read through the SQL must give
 exactly what the process rule gives from the stage clock itself: the point
 (:func:`process.deadlines.stage_point`), its told mark, and "overdue"
-(:func:`process.deadlines.is_overdue`) for the escalations and the digest.
+(:func:`process.deadlines.is_overdue`) for the escalations, the digest and /queue, which
+reads the due date stored on the same row.
 """
 
 from __future__ import annotations
@@ -21,11 +22,13 @@ from hypothesis import strategies as st
 from process.calendar import WorkingCalendar
 from process.deadlines import (
     Pause,
+    is_overdue,
     late_if_due_before,
     point_dates,
     stage_clock,
     stage_point,
 )
+from storage.codec import optional_date_from_db
 from storage.db import Database, fetch_one, run
 from storage.reminders.points import (
     Holding,
@@ -118,12 +121,17 @@ async def test_the_stored_dates_read_through_sql_give_the_process_rule(
     async with db.snapshot() as conn:
         row = await fetch_one(
             conn,
-            f"SELECT {point_at()} AS point, {mark_at(':today')} AS mark FROM reminder_watch",
+            f"SELECT {point_at()} AS point, {mark_at(':today')} AS mark, due_on "
+            "FROM reminder_watch",
             told_params(day, None, late_before),
         )
         assert row is not None
         assert row["point"] == (None if expected is None else expected.name)
         assert row["mark"] == (None if expected is None else expected.mark)
+        # The due date /queue orders by and judges "overdue" with (flows.staff.queue).
+        stored_due = optional_date_from_db(row["due_on"])
+        assert stored_due == clock.due
+        assert stored_due is not None and is_overdue(CALENDAR, stored_due, day) is clock.overdue
 
         groups = await told_groups(conn, day, None, whole_day=True, late_before=late_before)
         told = [] if expected is None else [ToldGroup("cm", MANAGER, {expected.name: 1})]
