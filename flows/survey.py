@@ -41,9 +41,9 @@ from notifications.survey_questions import question_markup, question_params
 from process.metrics import COMMENT
 from process.validators import ValidationError
 from process.workflow_inputs import parse_note
-from services.survey import answer_survey, submit_survey
+from services.survey import Outcome, answer_survey, submit_survey
 from storage.models import User
-from storage.survey import Outcome, SurveyResponse, SurveyState
+from storage.survey import SurveyResponse, SurveyState
 
 CONVERSATION_NAME = "survey"
 SCORE = "survey:score"

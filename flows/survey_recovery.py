@@ -15,8 +15,7 @@ from flows.common import answer_button, current_user, drop_buttons, say
 from flows.deps import services
 from notifications.buttons import CalledBack
 from notifications.callback_data import decode_as, pattern
-from services.survey import record_call_back
-from storage.survey import Recovery
+from services.survey import Recovery, record_call_back
 
 PATTERN = pattern(CalledBack)
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 from notifications.survey_alert import queue_low_score_alert
 from process.metrics import COMMENT, Question, allowed_values
@@ -21,8 +22,6 @@ from services.context import ServiceContext
 from storage.models import Application, Event
 from storage.staff.models import Staff
 from storage.survey import (
-    Outcome,
-    Recovery,
     SurveyResponse,
     SurveyState,
     alert_event,
@@ -34,6 +33,24 @@ from storage.survey import (
     staff_in,
     survey_of,
 )
+
+
+class Outcome(StrEnum):
+    """What became of an answer; every value but SAVED means nothing was written."""
+
+    SAVED = "saved"
+    NOT_YOURS = "not_yours"  # no survey for that application, or another customer's
+    ANSWERED = "answered"  # the survey was submitted already
+    CLOSED = "closed"  # it closed unanswered
+    STALE = "stale"  # not the question that comes next (an old button, a double press)
+    INVALID = "invalid"  # a value the question does not take
+
+
+class Recovery(StrEnum):
+    RECORDED = "recorded"
+    ALREADY = "already"  # someone recorded it before; the event says who and when
+    NO_ALERT = "no_alert"  # nothing to call back about: no low score was alerted
+    NOT_ALLOWED = "not_allowed"  # not someone the alert is for
 
 
 @dataclass(frozen=True)

@@ -33,28 +33,10 @@ SURVEY_COLUMNS = (
 )
 
 
-class Recovery(StrEnum):
-    RECORDED = "recorded"
-    ALREADY = "already"  # someone recorded it before; the event says who and when
-    NO_ALERT = "no_alert"  # nothing to call back about: no low score was alerted
-    NOT_ALLOWED = "not_allowed"  # not someone the alert is for
-
-
 class SurveyState(StrEnum):
     OPEN = "open"
     SUBMITTED = "submitted"
     CLOSED = "closed"
-
-
-class Outcome(StrEnum):
-    """What became of an answer; every value but SAVED means nothing was written."""
-
-    SAVED = "saved"
-    NOT_YOURS = "not_yours"  # no survey for that application, or another customer's
-    ANSWERED = "answered"  # the survey was submitted already
-    CLOSED = "closed"  # it closed unanswered
-    STALE = "stale"  # not the question that comes next (an old button, a double press)
-    INVALID = "invalid"  # a value the question does not take
 
 
 @dataclass(frozen=True, slots=True)

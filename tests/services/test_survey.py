@@ -15,11 +15,18 @@ from notifications.outbox import Outbox
 from process.metrics import Question
 from process.roles import Role
 from services.context import ServiceContext
-from services.survey import Answered, answer_survey, record_call_back, submit_survey
+from services.survey import (
+    Answered,
+    Outcome,
+    Recovery,
+    answer_survey,
+    record_call_back,
+    submit_survey,
+)
 from storage.db import Database
 from storage.models import Application
 from storage.outbox import OutboxRepo
-from storage.survey import Outcome, Recovery, SurveyRepo, SurveyState, close
+from storage.survey import SurveyRepo, SurveyState, close
 from tests.storage.samples import NOW, SHANGHAI
 from tests.storage.staff_samples import enrol
 from tests.storage.survey_samples import invited
