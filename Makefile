@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint format bench clean
+.PHONY: run test lint format bench bench-check clean
 
 $(STAMP): pyproject.toml
 	@$(PY) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "hvconnect needs Python 3.11 or newer")'
@@ -24,10 +24,15 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -n $(WORKERS) --dist worksteal \
 		--cov=process --cov=storage --cov-report=term --cov-fail-under=90 $(ARGS)
 
+# Style, types, the direction of imports (the contracts in pyproject.toml) and the one clock
+# (README, "Lint and CI"). Quick: CI runs it before the suite.
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy process storage notifications services reports flows bot sandbox
+	$(BIN)/mypy process storage notifications services reports flows bot sandbox benchmarks tools
+	$(BIN)/lint-imports
+	$(BIN)/python -m tools.wallclock
+	$(BIN)/python -m tools.readme_figures --check
 
 format: $(STAMP)
 	$(BIN)/ruff format .
@@ -42,6 +47,12 @@ $(BENCH_STAMP): $(STAMP)
 # Never part of `make test`; BENCH_QUICK=1 for a short run while developing.
 bench: $(BENCH_STAMP)
 	$(BIN)/python -m benchmarks
+	$(BIN)/python -m tools.readme_figures
+
+# Runs no benchmark: lists the parts of BENCHMARKS.md whose code changed after the commit they
+# measured (the paths of each are in benchmarks/freshness.py).
+bench-check: $(STAMP)
+	$(BIN)/python -m benchmarks --check
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .import_linter_cache .coverage

@@ -4,7 +4,8 @@ Every ``benchmarks/bench_*.py`` module is a benchmark: it has ``run(report)``, w
 its sections to the :class:`~benchmarks.common.Report`. Without names all of them run, in
 alphabetical order; ``python -m benchmarks conversation`` runs ``bench_conversation`` only.
 ``BENCH_QUICK=1`` makes every benchmark short, for development. Benchmarks never run in
-``make test``.
+``make test``. Each block records the commit it measured; ``--check`` (``make bench-check``)
+runs nothing and lists the blocks whose code has changed since (:mod:`benchmarks.freshness`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import benchmarks
+from benchmarks import freshness
 from benchmarks.common import QUICK_VARIABLE, Report, parse_blocks, quick, render_file
 
 OUTPUT = Path(__file__).resolve().parent.parent / "BENCHMARKS.md"
@@ -35,7 +37,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("names", nargs="*", help=f"which to run (default all: {available()})")
     parser.add_argument("--output", type=Path, default=OUTPUT)
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="run nothing: list the blocks whose code changed after the commit they measured",
+    )
     args = parser.parse_args(argv)
+    if args.check:
+        return freshness.main([*args.names, "--file", str(args.output)])
     names = args.names or available()
     unknown = sorted(set(names) - set(available()))
     if unknown:
@@ -49,6 +58,8 @@ def main(argv: list[str] | None = None) -> int:
     blocks = {name: block for name, block in parse_blocks(previous).items() if name in available()}
     for name in names:
         print(f"benchmarks: {name} …", file=sys.stderr, flush=True)
+        # Before the run: what is measured is the code as it stands when it starts.
+        commit = freshness.measured_commit(name)
         begun = time.perf_counter()
         report = Report()
         module = importlib.import_module(f"benchmarks.bench_{name}")
@@ -59,6 +70,7 @@ def main(argv: list[str] | None = None) -> int:
             name,
             command=command,
             when=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+            commit=commit,
             minutes=minutes,
         )
     args.output.write_text(

@@ -246,7 +246,7 @@ def describe(report: Report, m: Measured) -> None:
         "day's first run (the day pass) counts them per staff member from the point dates "
         "and holders stored on each row, along two covering indexes, reads only the lines "
         "each list shows, and records the day, not a row per point "
-        "(`storage/reminders/told.py`, `storage/reminders/points.py`). The customer "
+        "(`storage/reminders/points.py`). The customer "
         "reminders of the next morning are decided during the quiet hours, "
         f"{AHEAD_PER_RUN} rows a run, with the buttons of each customer's next step read "
         "as the bot does; the slowest runs of the evening are those whose commit also "

@@ -184,9 +184,15 @@ class Report:
         self.sections.append(found)
         return found
 
-    def block(self, name: str, *, command: str, when: str, minutes: float) -> str:
-        """This benchmark's part of BENCHMARKS.md, marked so a later run can replace it."""
-        stamp = f"*Measured {when} by `{command}` ({minutes:.1f} minutes).*"
+    def block(
+        self, name: str, *, command: str, when: str, minutes: float, commit: str = "unknown"
+    ) -> str:
+        """This benchmark's part of BENCHMARKS.md, marked so a later run can replace it.
+
+        ``commit`` is what was measured, as :func:`benchmarks.freshness.measured_commit`
+        writes it; ``make bench-check`` compares it with the later history of the code.
+        """
+        stamp = f"*Measured {when} on commit {commit} by `{command}` ({minutes:.1f} minutes).*"
         body = "\n".join(s.markdown() for s in self.sections)
         if self.sections:  # the stamp goes under the first heading
             head, _, rest = body.partition("\n\n")

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.common import Section, Spread, percentile
-from benchmarks.datagen import NOW, add_staff_member, prepare_database
+from benchmarks.datagen import add_staff_member, prepare_database
+from benchmarks.datagen_values import NOW
 from benchmarks.over_http import (
     BotProcess,
     EventTimes,
@@ -188,11 +189,11 @@ def _http_tables(
     section.table(
         ("customers", "echo bot", "hvconnect", "ratio", "hvconnect as built", "ratio"), rows
     )
-    rows = []
+    latencies = []
     for n in counts:
         echo, free = found[ECHO, n], found[FREE, n]
         built = found.get((BUILT, n))
-        rows.append(
+        latencies.append(
             (
                 n,
                 Spread.of(_p(r.timings, 50) for r in echo).show(1),
@@ -222,5 +223,5 @@ def _http_tables(
             "hvconnect p99, whole answer",
             "as built p99",
         ),
-        rows,
+        latencies,
     )

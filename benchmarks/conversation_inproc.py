@@ -15,7 +15,8 @@ from typing import Any
 
 from benchmarks.common import Section, Spread, percentile
 from benchmarks.conversation_http import BUILT, ECHO, FREE, MANAGER_ID, TOKEN, ratio_text
-from benchmarks.datagen import NOW, add_staff_member, prepare_database
+from benchmarks.datagen import add_staff_member, prepare_database
+from benchmarks.datagen_values import NOW
 from benchmarks.echo_bot import build_echo_application
 from benchmarks.profiling import profile_in_process
 from benchmarks.recording import InProcessCustomer, RecordingRequest
@@ -155,7 +156,7 @@ async def count_sql(
         await feed(application, request, moves, first_user, 1)
     finally:
         async with db.snapshot() as connection:
-            await connection.set_trace_callback(None)
+            await connection.set_trace_callback(None)  # type: ignore[arg-type]  # sqlite3 takes None
     # The two snapshots' own BEGIN and COMMIT are not the walk's.
     traced = traced[1:-1]
     commits = sum(1 for s in traced if s.strip().upper().startswith("COMMIT"))

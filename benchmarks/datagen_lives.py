@@ -92,7 +92,7 @@ class Ids:
     message: int = 0
 
     def next(self, table: str) -> int:
-        value = getattr(self, table) + 1
+        value: int = getattr(self, table) + 1
         setattr(self, table, value)
         return value
 

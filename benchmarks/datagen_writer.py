@@ -317,8 +317,8 @@ class Writer:
         rows.clear()
         self._insert("outbox", OUTBOX_COLUMNS, extra["outbox"])
         self._insert("thread_messages", THREAD_COLUMNS, extra["thread_messages"])
-        for batch in extra.values():
-            batch.clear()
+        for pending in extra.values():
+            pending.clear()
 
     # -- customers in the middle of the form ----------------------------------------------
 

@@ -21,7 +21,8 @@ from typing import Any
 from benchmarks.common import percentile, process_memory_mb
 from benchmarks.conversation_http import TOKEN
 from benchmarks.conversation_inproc import open_in_process
-from benchmarks.datagen import NOW, Dataset
+from benchmarks.datagen import Dataset
+from benchmarks.datagen_values import NOW
 from benchmarks.over_http import BotProcess, EventTimes, wait_events
 from benchmarks.recording import InProcessCustomer
 from benchmarks.walk import Move
@@ -93,7 +94,7 @@ async def time_commands(
             if command.expect not in answer:
                 raise AssertionError(f"{command.name}: unexpected answer {answer[:200]!r}")
         async with services_of(application).db.snapshot() as connection:
-            await connection.set_trace_callback(None)
+            await connection.set_trace_callback(None)  # type: ignore[arg-type]  # sqlite3 takes None
         for _ in range(repeats):
             for command in commands_for(dataset):
                 customer = InProcessCustomer(application, request, command.user_id)

@@ -46,9 +46,10 @@ async def _ours_start(path: Path) -> float:
     """The bot's sweeps as build_application and start() put them together; the bot's
     own modules are imported already (the bot imports them whatever schedules reminders)."""
     from benchmarks.sweep_data import SHANGHAI, START
+    from bot.sweeps import default_sweeps
     from notifications.outbox import Outbox
+    from notifications.reminders.context import SweepContext
     from notifications.reminders.scheduler import Scheduler
-    from notifications.reminders.sweeps import SweepContext, default_sweeps
     from notifications.render import Texts
     from process.calendar import WorkingCalendar
     from process.clock import ManualClock

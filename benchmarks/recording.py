@@ -151,25 +151,25 @@ class InProcessCustomer:
     ) -> None:
         self.application = application
         self.request = request
-        self.user = {
+        self.user: dict[str, Any] = {
             "id": user_id,
             "is_bot": False,
             "first_name": "伟",
             "last_name": "张",
             "language_code": "zh-hans",
         }
-        self.chat = {"id": user_id, "type": "private", "first_name": "伟"}
+        self.chat: dict[str, Any] = {"id": user_id, "type": "private", "first_name": "伟"}
         self._update_id = user_id * 1000
         self._message_id = 1_000_000
 
     def update_for(self, move: Move) -> Update:
         self._update_id += 1
         if move.kind == "press":
-            message, data = self.request.button_message(self.chat["id"], move.value)
+            shown, data = self.request.button_message(self.chat["id"], move.value)
             query = {
                 "id": str(self._update_id),
                 "from": self.user,
-                "message": message,
+                "message": shown,
                 "chat_instance": "1",
                 "data": data,
             }

@@ -9,10 +9,11 @@ from pathlib import Path
 
 from benchmarks.common import elapsed_ms
 from benchmarks.sweep_data import SHANGHAI, START, copy_database
+from bot.sweeps import default_sweeps
 from flows.reminder_buttons import reminder_buttons
 from notifications.outbox import Outbox
+from notifications.reminders.context import SweepContext
 from notifications.reminders.scheduler import Scheduler
-from notifications.reminders.sweeps import SweepContext, default_sweeps
 from notifications.render import Texts
 from process.calendar import WorkingCalendar
 from process.clock import ManualClock

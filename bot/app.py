@@ -25,6 +25,7 @@ from bot.errors import on_error
 from bot.logging_redact import install_redaction
 from bot.retrying_request import RetryingRequest
 from bot.secure_db import open_bot_database
+from bot.sweeps import default_sweeps
 from bot.webhook import WebhookServer
 from flows.deps import SERVICES_KEY, Services, Settings, services
 from flows.register import command_menus, register_handlers
@@ -32,9 +33,9 @@ from flows.reminder_buttons import reminder_buttons
 from flows.staff.enrol import bootstrap_known_admins
 from notifications.outbox import Outbox
 from notifications.quiet_hours import QuietHours, StaffHours, staff_send_at
+from notifications.reminders.context import ReminderPolicy, SweepContext
 from notifications.reminders.scheduler import Scheduler
 from notifications.reminders.survey import SURVEY_SWEEP, SurveySweep, SurveyTimes
-from notifications.reminders.sweeps import ReminderPolicy, SweepContext, default_sweeps
 from notifications.render import Texts
 from notifications.sender import OutboxSender
 from notifications.unreachable import tell_holders_when_unreachable

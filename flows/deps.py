@@ -69,23 +69,17 @@ class Services:
     stats: StatsRepo
     scheduler: Scheduler  # the reminder sweeps; other features register theirs on it
 
-    @property
-    def core(self) -> ServiceContext:
-        """What the business operations in :mod:`services` are given."""
-        return ServiceContext(
-            db=self.db,
-            outbox=self.outbox,
-            texts=self.texts,
-            calendar=self.calendar,
-            tz=self.settings.tz,
-            limits=self.settings.limits,
-            staff_hours=self.settings.staff_hours,
-        )
-
     def staff_send_at(self, now: datetime) -> datetime | None:
         """When a message to staff written at ``now`` may go: at once in their working
         hours, otherwise at the start of the next ones (nothing to staff is urgent at night)."""
         return staff_send_at(now, self.calendar, self.settings.staff_hours, self.settings.tz)
+
+    @property
+    def service_context(self) -> ServiceContext:
+        """What the services need of these, for a handler to pass on."""
+        return ServiceContext(
+            db=self.db, outbox=self.outbox, texts=self.texts, staff_send_at=self.staff_send_at
+        )
 
 
 def services(context: CallbackContext[Any, Any, Any, Any]) -> Services:

@@ -2,7 +2,7 @@
 
 The status card offers one button per document still owed; the customer sends the files and
 presses "all files sent". The files join the application, the owed item is settled, and the
-customer manager is told — in one transaction.
+customer manager is told — in one transaction (:func:`services.owed.settle_owed_document`).
 
 The conversation holds the chat only while the customer is sending those files: any other
 command or button, or text once the files were given up elsewhere, ends it and is handled
@@ -11,7 +11,6 @@ as if it had not been there (a survey comment days later must reach the survey).
 
 from __future__ import annotations
 
-import re
 import warnings
 from typing import Any
 
@@ -32,16 +31,15 @@ from flows.apply.documents import FILE, received_file
 from flows.apply.fields import ANSWER
 from flows.common import answer_button, current_user, drop_buttons, say
 from flows.deps import services
-from flows.workflow.buttons import open_card_markup
-from storage.events import append_event
-from storage.users import user_in
-from storage.workflow import add_document, resolve_owed
+from notifications.buttons import SendOwed
+from notifications.callback_data import decode_as, pattern
+from process.form import OwedDocument
+from services.owed import OwedRefusal, settle_owed_document
+from storage.models import DocumentInput
 
 CONVERSATION_NAME = "owed"
 FILES = "owed:files"
 DONE = "owdone"
-PRESS = re.compile(r"ow:(?P<app>\d{1,12}):(?P<kind>[a-z_]{1,30})")
-PREFIX = "document:"
 
 
 async def on_owed_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int:
@@ -49,14 +47,14 @@ async def on_owed_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     assert query is not None
     svc = services(context)
     user = await current_user(update, context)
-    match = PRESS.fullmatch(query.data or "")
-    app = await svc.applications.get(int(match["app"])) if match else None
+    press = decode_as(query.data, SendOwed)
+    app = await svc.applications.get(press.application_id) if press else None
     owed = await svc.applications.owed_items(app.id) if app else []
     if (
-        match is None
+        press is None
         or app is None
         or app.customer_id != user.user_id
-        or PREFIX + match["kind"] not in {o.kind for o in owed}
+        or press.document.owed_kind not in {o.kind for o in owed}
     ):
         await answer_button(query, svc.texts.label(user.locale, "toast.expired"), alert=True)
         return ConversationHandler.END
@@ -64,7 +62,7 @@ async def on_owed_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     await svc.workflow.set_pending(
         user_id=user.user_id,
         application_id=app.id,
-        action=f"owed:{match['kind']}",
+        action=f"owed:{press.document}",
         version=app.version,
         now=svc.clock.now(),
     )
@@ -72,7 +70,7 @@ async def on_owed_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         update,
         context,
         "owed/ask",
-        kind=match["kind"],
+        kind=press.document.value,
         number=app.number,
         reply_markup=_done(svc, user.locale),
     )
@@ -130,49 +128,25 @@ async def on_done(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | i
     if not files:
         await answer_button(query, svc.texts.label(user.locale, "toast.send_file_first"))
         return None
-    kind = pending.action.removeprefix("owed:")
-    app = await svc.applications.get(pending.application_id)
-    if app is None or app.customer_id != user.user_id:
+    document = _pending_document(pending.action)
+    outcome = (
+        OwedRefusal.NOT_OWED
+        if document is None
+        else await settle_owed_document(
+            svc.service_context,
+            customer_id=user.user_id,
+            application_id=pending.application_id,
+            document=document,
+            files=[DocumentInput(kind=document.value, **f) for f in files],
+            now=svc.clock.now(),
+        )
+    )
+    if isinstance(outcome, OwedRefusal):
+        # Not the customer's, or kept already (another chat, a double press): nothing to do.
         await answer_button(query, svc.texts.label(user.locale, "toast.expired"), alert=True)
         await svc.workflow.clear_pending(user.user_id)
         return ConversationHandler.END
     await answer_button(query)
-    now = svc.clock.now()
-    async with svc.db.transaction() as conn:
-        for f in files:
-            await add_document(
-                conn,
-                application_id=app.id,
-                kind=kind,
-                caption=None,
-                uploaded_by=user.user_id,
-                now=now,
-                **f,
-            )
-        settled = await resolve_owed(conn, app.id, PREFIX + kind, now)
-        await append_event(
-            conn,
-            application_id=app.id,
-            actor_id=user.user_id,
-            actor_role="customer",
-            kind="owed_document_supplied",
-            now=now,
-            data={"kind": kind, "files": len(files)},
-        )
-        holder = app.customer_manager_id
-        recipient = await user_in(conn, holder) if holder and settled else None
-        if recipient is not None:
-            await svc.outbox.message(
-                conn,
-                key=f"owed:{app.id}:{kind}:{recipient.user_id}:{now.isoformat()}",
-                recipient=recipient,
-                template="owed/to_staff",
-                now=now,
-                not_before=svc.staff_send_at(now),
-                application_id=app.id,
-                reply_markup=open_card_markup(svc.texts, recipient.locale, app),
-                params={"app": app, "kind": kind, "count": len(files)},
-            )
     await svc.workflow.clear_pending(user.user_id)
     # Only now: had the files not been taken, the button must stay to try again.
     await drop_buttons(query)
@@ -180,9 +154,9 @@ async def on_done(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | i
         update,
         context,
         "owed/received",
-        kind=kind,
-        number=app.number,
-        manager_told=recipient is not None,
+        kind=outcome.document.value,
+        number=outcome.application.number,
+        manager_told=outcome.manager_told,
     )
     return ConversationHandler.END
 
@@ -238,6 +212,14 @@ async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     return ConversationHandler.END
 
 
+def _pending_document(action: str) -> OwedDocument | None:
+    """The document a pending ``owed:<kind>`` input collects files for."""
+    try:
+        return OwedDocument(action.removeprefix("owed:"))
+    except ValueError:
+        return None
+
+
 def _done(svc: Any, locale: str) -> Any:
     return keyboards.inline([keyboards.button(svc.texts.label(locale, "btn.files_done"), DONE)])
 
@@ -257,7 +239,7 @@ def build_owed_conversation() -> ConversationHandler[Any]:
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*per_message.*", category=PTBUserWarning)
         return ConversationHandler(
-            entry_points=[CallbackQueryHandler(on_owed_button, pattern=r"^ow:")],
+            entry_points=[CallbackQueryHandler(on_owed_button, pattern=pattern(SendOwed))],
             states=states,
             fallbacks=[cancel_command],
             name=CONVERSATION_NAME,

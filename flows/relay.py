@@ -133,7 +133,7 @@ async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str 
         await say(update, context, "relay/invalid", error=refused)
         return None
     outcome = await relay(
-        svc.core,
+        svc.service_context,
         sender_id=user.user_id,
         application_id=application.id,
         direction=Direction(pending.action),

@@ -1,7 +1,7 @@
 """The buttons that go with reminders: staff open the card, customers get their next step.
 
 The sweeps queue reminders without knowing the flows' callback data, so the bot hands them
-these (see :class:`notifications.reminders.sweeps.ReminderButtons`).
+these (see :class:`notifications.reminders.context.ReminderButtons`).
 """
 
 from __future__ import annotations
@@ -13,8 +13,9 @@ import aiosqlite
 from telegram import InlineKeyboardMarkup
 
 from flows.workflow.buttons import customer_actions_markup, open_card_markup
-from notifications.reminders.sweeps import ReminderButtons
+from notifications.reminders.context import ReminderButtons
 from notifications.render import Texts
+from process.form import owed_documents
 from storage.models import Application
 from storage.reminders.reads import open_owed_by_application
 from storage.slots import latest_slots_by_application
@@ -36,11 +37,7 @@ def reminder_buttons(texts: Texts, tz: tzinfo) -> ReminderButtons:
                 app,
                 slots.get(app.id, []),
                 tz,
-                owed_documents=[
-                    o.kind.removeprefix("document:")
-                    for o in owed.get(app.id, [])
-                    if o.kind.startswith("document:")
-                ],
+                owed_documents=owed_documents(owed.get(app.id, [])),
             )
             for locale, app in wanted
         }

@@ -13,6 +13,7 @@ from flows.common import current_user, say
 from flows.deps import Services, services
 from flows.workflow.buttons import customer_actions_markup
 from process.deadlines import Pause, stage_clock
+from process.form import owed_documents
 from process.numbers import parse_application_number
 from process.stages import WORKING_STAGES, Stage
 from storage.models import Application
@@ -31,11 +32,7 @@ async def status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             await say(update, context, "status/not_found", number=" ".join(args)[:40])
             return
         slots = await svc.workflow.slots(application.id)
-        owed = [
-            item.kind.removeprefix("document:")
-            for item in await svc.applications.owed_items(application.id)
-            if item.kind.startswith("document:")
-        ]
+        owed = owed_documents(await svc.applications.owed_items(application.id))
         markup = customer_actions_markup(
             svc.texts, user.locale, application, slots, svc.settings.tz, owed_documents=owed
         )

@@ -7,9 +7,9 @@ question is on the screen (text gets a clear "use the buttons", and nothing is s
 ``survey:comment`` at the last question. Another command lets the survey step aside: the
 answers so far are kept and the command is handled as if the survey were not there.
 
-Every press is checked on the server (see :class:`storage.survey.SurveyRepo`): a button of
-someone else's survey, a stale or doubled one, or one from a closed or answered survey
-changes nothing and says why.
+Every press is checked on the server (see :mod:`services.survey`): a button of someone
+else's survey, a stale or doubled one, or one from a closed or answered survey changes
+nothing and says why.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
-import aiosqlite
 from telegram import Update
 from telegram.ext import (
     BaseHandler,
@@ -35,13 +34,16 @@ from flows import start as start_flow
 from flows.apply.fields import ANSWER
 from flows.common import answer_button, current_user, drop_buttons, say
 from flows.deps import Services, services
-from notifications.survey_alert import needs_alert, queue_low_score_alert
-from notifications.survey_questions import parse_press, question_markup, question_params
+from notifications.buttons import SurveyAnswer
+from notifications.callback_data import decode_as, pattern
+from notifications.survey_alert import needs_alert
+from notifications.survey_questions import question_markup, question_params
 from process.metrics import COMMENT
 from process.validators import ValidationError
 from process.workflow_inputs import parse_note
+from services.survey import Outcome, answer_survey, submit_survey
 from storage.models import User
-from storage.survey import Outcome, SurveyResponse, SurveyState
+from storage.survey import SurveyResponse, SurveyState
 
 CONVERSATION_NAME = "survey"
 SCORE = "survey:score"
@@ -79,22 +81,19 @@ async def on_answer_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     assert query is not None
     svc = services(context)
     user = await current_user(update, context)
-    press = parse_press(query.data)
+    press = decode_as(query.data, SurveyAnswer)
     if press is None:
         await _toast(svc, user, query, "toast_not_yours")
         return None
-    now = svc.clock.now()
-    if press.question == COMMENT:
-        outcome, survey = await _submit(svc, user, press.application_id, None)
-    else:
-        assert press.value is not None  # parse_press gives a score to every score question
-        outcome, survey = await svc.surveys.answer(
-            application_id=press.application_id,
-            customer_id=user.user_id,
-            question=press.question,
-            value=press.value,
-            now=now,
-        )
+    answered = await answer_survey(
+        svc.service_context,
+        customer_id=user.user_id,
+        application_id=press.application_id,
+        question=press.question,
+        value=press.value,
+        now=svc.clock.now(),
+    )
+    outcome, survey = answered.outcome, answered.survey
     if outcome is not Outcome.SAVED or survey is None:
         return await _refused(update, context, svc, user, outcome, survey)
     await answer_button(query, svc.texts.render(user.locale, "survey/label", key="toast_saved"))
@@ -128,10 +127,16 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Result:
         problem = svc.texts.label(user.locale, f"error.{error.code}", **error.params)
         await say(update, context, "survey/invalid_comment", error=problem)
         return COMMENT_STATE
-    outcome, submitted = await _submit(svc, user, survey.application_id, comment)
-    if outcome is not Outcome.SAVED or submitted is None:
-        return await _refused(update, context, svc, user, outcome, submitted)
-    return await _thank(update, context, svc, user, submitted)
+    answered = await submit_survey(
+        svc.service_context,
+        customer_id=user.user_id,
+        application_id=survey.application_id,
+        comment=comment,
+        now=svc.clock.now(),
+    )
+    if answered.outcome is not Outcome.SAVED or answered.survey is None:
+        return await _refused(update, context, svc, user, answered.outcome, answered.survey)
+    return await _thank(update, context, svc, user, answered.survey)
 
 
 async def on_bare_score(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -184,36 +189,6 @@ async def _ask(
         **question_params(application, question, mode=mode, manager=manager),
     )
     return COMMENT_STATE if question == COMMENT else SCORE
-
-
-async def _submit(
-    svc: Services, user: User, application_id: int, comment: str | None
-) -> tuple[Outcome, SurveyResponse | None]:
-    application = await svc.applications.get(application_id)
-    if application is None:
-        return Outcome.NOT_YOURS, None
-    manager = await _manager_name(svc, application.customer_manager_id)
-    now = svc.clock.now()
-
-    async def alert(conn: aiosqlite.Connection, response: SurveyResponse) -> None:
-        await queue_low_score_alert(
-            svc.outbox,
-            svc.texts,
-            conn,
-            application=application,
-            response=response,
-            manager_name=manager,
-            now=now,
-            not_before=svc.staff_send_at(now),
-        )
-
-    return await svc.surveys.submit(
-        application_id=application_id,
-        customer_id=user.user_id,
-        comment=comment,
-        now=now,
-        then=alert,
-    )
 
 
 async def _thank(
@@ -302,7 +277,9 @@ async def _toast(svc: Services, user: User, query: Any, key: str) -> None:
 
 
 def build_survey_conversation() -> ConversationHandler[Any]:
-    press: BaseHandler[Update, Any, Any] = CallbackQueryHandler(on_answer_button, pattern=r"^sv:")
+    press: BaseHandler[Update, Any, Any] = CallbackQueryHandler(
+        on_answer_button, pattern=pattern(SurveyAnswer)
+    )
     cancel: BaseHandler[Update, Any, Any] = CommandHandler("cancel", pause)
     # Every other command: /survey itself is an entry point, checked before the states.
     other_command = MessageHandler(filters.COMMAND, step_aside)

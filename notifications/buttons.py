@@ -1,5 +1,10 @@
-"""Buttons carried by messages the outbox sends, so that services can attach them without
-reaching up into the chat's handlers. Each section keeps to one feature's presses."""
+"""The presses of buttons that travel on messages the outbox sends.
+
+A reminder or an alert is queued by a sweep or a service, far from the handler that will
+answer its button, so the press it carries is defined here, below both: the sender of the
+message encodes it, the handler decodes it (:mod:`notifications.callback_data`). Each
+feature keeps its presses in a section of its own.
+"""
 
 from __future__ import annotations
 
@@ -11,10 +16,62 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from notifications.callback_data import Press, press
 from notifications.render import Texts
+from process.form import OwedDocument
+from process.metrics import Question
 from process.roles import Role
 from storage.models import Application
 
-# -- Who holds an application: relayed messages and alerts to staff --------------------
+# -- opening an application's card (staff) --------------------------------------------------
+
+
+def card_data(application_id: int) -> str:
+    # The card's handler reads this form; it moves to a press of its own with the card.
+    return f"card:{application_id}"
+
+
+def open_card_markup(texts: Texts, locale: str, app: Application) -> InlineKeyboardMarkup:
+    """The one button under a message to staff about an application: its card."""
+    label = texts.label(locale, "btn.open_card")
+    return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=card_data(app.id))]])
+
+
+# -- documents promised under the commitment rule (告知承诺) -------------------------------
+
+
+@press("ow")
+@dataclass(frozen=True)
+class SendOwed(Press):
+    """ "Send" a document still owed: on the status card and on the customer's reminders."""
+
+    application_id: int
+    document: OwedDocument
+
+
+# -- the satisfaction survey ----------------------------------------------------------------
+
+
+@press("sv")
+@dataclass(frozen=True)
+class SurveyAnswer(Press):
+    """One answer button of a survey question, on the invitation, a reminder or in the chat.
+
+    ``value`` is the score, or None for "skip" under the comment question.
+    """
+
+    application_id: int
+    question: Question
+    value: int | None
+
+
+@press("svcb")
+@dataclass(frozen=True)
+class CalledBack(Press):
+    """ "Called back" under a low-score alert: someone phoned the customer."""
+
+    application_id: int
+
+
+# -- who holds an application: relayed messages, holder changes, alerts to staff ------------
 
 
 @press("ct")
@@ -78,23 +135,12 @@ class HandOverPress(Press):
 OPEN_BUTTONS_SHOWN = 10  # one per application; a longer list is read from the text and /queue
 
 
-def _card_data(application_id: int) -> str:
-    # The card's handler reads this form; it moves to a press of its own with the card.
-    return f"card:{application_id}"
-
-
-def open_card_markup(texts: Texts, locale: str, app: Application) -> InlineKeyboardMarkup:
-    """One button opening the application's card."""
-    label = texts.label(locale, "btn.open_card")
-    return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=_card_data(app.id))]])
-
-
 def open_cards_markup(applications: Sequence[Application]) -> InlineKeyboardMarkup | None:
     """A button per application (by its number), two a row, the first few only."""
     if not applications:
         return None
     buttons = [
-        InlineKeyboardButton(a.number, callback_data=_card_data(a.id))
+        InlineKeyboardButton(a.number, callback_data=card_data(a.id))
         for a in applications[:OPEN_BUTTONS_SHOWN]
     ]
     return InlineKeyboardMarkup([buttons[i : i + 2] for i in range(0, len(buttons), 2)])

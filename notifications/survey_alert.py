@@ -17,6 +17,7 @@ from datetime import datetime
 import aiosqlite
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from notifications.buttons import CalledBack
 from notifications.outbox import Outbox
 from notifications.render import Texts
 from process.metrics import LOW_OVERALL
@@ -27,7 +28,6 @@ from storage.survey import ALERT_EVENT, SurveyResponse
 from storage.users import user_in
 
 ALERT_TEMPLATE = "survey/alert"
-CALLED_BACK_DATA = "svcb:{application_id}"
 
 
 def needs_alert(response: SurveyResponse) -> bool:
@@ -36,7 +36,7 @@ def needs_alert(response: SurveyResponse) -> bool:
 
 def called_back_markup(texts: Texts, locale: str, application_id: int) -> InlineKeyboardMarkup:
     label = texts.render(locale, "survey/label", key="called_back")
-    data = CALLED_BACK_DATA.format(application_id=application_id)
+    data = CalledBack(application_id).encode()
     return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=data)]])
 
 

@@ -29,10 +29,14 @@ import aiosqlite
 
 from notifications.outbox import Outbox
 from notifications.quiet_hours import staff_send_at
-from notifications.reminders.sweeps import SweepContext, existing_keys
+from notifications.reminders.context import SweepContext
 from process.clock import Clock
 from storage.db import Database
-from storage.reminders.reads import active_applications_of, unreachable_holdings
+from storage.reminders.reads import (
+    active_applications_of,
+    existing_keys,
+    unreachable_holdings,
+)
 from storage.staff.audience import audience_in
 from storage.users import user_in
 

@@ -29,6 +29,12 @@ zone passed as ``tz``, by one rule for every start, pause, restart and end:
   used more working days than its limit. How late it is (:func:`days_over`) is the working
   days since its due date, which the SQL-side lists can say from the due date alone.
   :func:`late_if_due_before` gives the same rule as one date to compare with in SQL.
+* A running stage's **reminder point** (:func:`stage_point`) is where it stands against
+  its limit: half the limit used, one working day left, the deadline, overdue. It moves only
+  with the count, so on a day off a stage stands where it stood on the last working day;
+  :func:`point_dates` says on which working days a running stage reaches each point, so that
+  storage can tell the points from stored dates (:mod:`storage.reminders.points`, an SQL
+  mirror of this rule for speed, checked against it by a property test).
 
 Naive datetimes are read as wall time in ``tz``, like :class:`process.clock.ManualClock`
 does. A result is *provisional* when a day it relies on lies past the official calendar
@@ -40,6 +46,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
+from enum import StrEnum
+from typing import Protocol
 
 from process.calendar import WorkdayResult, WorkingCalendar
 from process.limits import TimeLimits
@@ -225,6 +233,123 @@ def stage_clock(
         provisional=provisional,
         overdue=overdue,
         days_over=days_over(calendar, due.day, today) if due is not None else 0,
+    )
+
+
+class PausedSpan(Protocol):
+    """A stored pause, as storage keeps it (any object with these two fields)."""
+
+    @property
+    def started_at(self) -> datetime: ...
+
+    @property
+    def ended_at(self) -> datetime | None: ...
+
+
+class CountedVisit(Protocol):
+    """A stored stage visit, as far as its clock goes."""
+
+    @property
+    def started_at(self) -> datetime: ...
+
+    @property
+    def limit_days(self) -> int: ...
+
+    @property
+    def pauses(self) -> Sequence[PausedSpan]: ...
+
+
+def visit_clock(
+    calendar: WorkingCalendar, visit: CountedVisit, now: datetime, tz: tzinfo
+) -> StageClock:
+    """The clock of a stored stage visit at ``now``, its pauses taken off."""
+    pauses = [Pause(p.started_at, p.ended_at) for p in visit.pauses]
+    return stage_clock(calendar, visit.started_at, visit.limit_days, pauses, now, tz)
+
+
+# -- reminder points -------------------------------------------------------------------
+
+
+class PointName(StrEnum):
+    """The points of a running stage the staff are reminded of, the least urgent first."""
+
+    HALF = "half"  # half the limit used
+    DAY_BEFORE = "day_before"  # one working day left
+    DUE = "due"  # the deadline is today
+    OVERDUE = "overdue"  # a working day after the deadline has begun
+
+
+@dataclass(frozen=True)
+class Point:
+    """A point a stage has reached, with what tells one reaching of it from another: the
+    working days used at it, and for "overdue" (told every working day) the date."""
+
+    name: PointName
+    threshold: str
+
+    @property
+    def mark(self) -> str:
+        """How storage records a point told (``'half:5'``, ``'overdue:2026-12-03'``)."""
+        return f"{self.name}:{self.threshold}"
+
+    @classmethod
+    def from_mark(cls, mark: str) -> Point:
+        name, threshold = mark.split(":", 1)
+        return cls(PointName(name), threshold)
+
+
+def stage_point(clock: StageClock, today: date) -> Point | None:
+    """The most advanced point a stage whose clock reads ``clock`` on ``today`` has reached.
+
+    None while paused and before its first counted day. Overdue as :func:`is_overdue` says
+    (``clock.overdue``); otherwise by the working days used: all of them (due), all but one
+    (the day before), at least half (half). Counted days do not move on a day off, so
+    neither does the point, except that an overdue stage is named with the day."""
+    if clock.paused or clock.used_days < 1:
+        return None
+    if clock.overdue:
+        return Point(PointName.OVERDUE, today.isoformat())
+    used, limit = clock.used_days, clock.limit_days
+    if used == limit:
+        return Point(PointName.DUE, str(limit))
+    if used == limit - 1:
+        return Point(PointName.DAY_BEFORE, str(limit - 1))
+    if 2 * used >= limit:
+        return Point(PointName.HALF, str((limit + 1) // 2))
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class PointDates:
+    """The working days a running stage reaches its points (``None``: already passed)."""
+
+    half_on: date | None
+    before_on: date | None
+    deadline_on: date | None
+
+
+def point_dates(calendar: WorkingCalendar, clock: StageClock, today: date) -> PointDates:
+    """The working days on which a stage whose clock runs, read on the working day
+    ``today``, reaches each point if it keeps running: the day its count reaches half the
+    limit, the limit less one, the limit. A count already past is ``None``.
+
+    With these dates the point on any later day ``d`` follows without the clock, by
+    comparing them with ``w``, the last working day through ``d``
+    (:func:`late_if_due_before`): overdue if ``deadline_on < w``, due if ``deadline_on ==
+    w`` (for a limit above nothing), the day before if ``before_on == w``, half if
+    ``half_on <= w``. Half and the day before are never dated before the first counted day,
+    where :func:`stage_point` starts."""
+    used, limit = clock.used_days, clock.limit_days
+
+    def on(count: int) -> date | None:
+        if count < used:
+            return None
+        return calendar.add_working_days(today, count - used).day
+
+    return PointDates(
+        half_on=on(max((limit + 1) // 2, 1)),
+        before_on=on(max(limit - 1, 1)),
+        deadline_on=on(limit),
     )
 
 

@@ -7,11 +7,11 @@ field is added in one place.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 from process import validators
 from process.stages import VOLTAGE_LEVELS_KV, GridWorks, SupplyMode, UsageCategory
@@ -38,6 +38,45 @@ class DocumentSpec:
     essential: bool  # an essential document cannot be promised for later
 
 
+class OwedDocument(StrEnum):
+    """The documents that may be promised for later under the commitment rule (告知承诺):
+    what a customer can still owe once the application is in, and what the "send" button of
+    the status card and the reminders names."""
+
+    SITE_PROOF = "site_proof"
+    EQUIPMENT_LIST = "equipment_list"
+
+    @property
+    def owed_kind(self) -> str:
+        """The kind of the owed item that stands for this promise."""
+        return OWED_DOCUMENT_PREFIX + self.value
+
+    @classmethod
+    def of_owed(cls, owed_kind: str) -> OwedDocument | None:
+        """The promised document an owed item stands for; None for any other owed item."""
+        if not owed_kind.startswith(OWED_DOCUMENT_PREFIX):
+            return None
+        try:
+            return cls(owed_kind.removeprefix(OWED_DOCUMENT_PREFIX))
+        except ValueError:
+            return None
+
+
+# Owed items for promised documents are ``document:<kind>``; the others name a step.
+OWED_DOCUMENT_PREFIX = "document:"
+
+
+class _Owed(Protocol):
+    @property
+    def kind(self) -> str: ...
+
+
+def owed_documents(items: Iterable[_Owed]) -> list[OwedDocument]:
+    """The promised documents among owed items, in their order; other items left out."""
+    found = (OwedDocument.of_owed(item.kind) for item in items)
+    return [document for document in found if document is not None]
+
+
 YES_NO: tuple[str, ...] = ("yes", "no")
 
 FIELDS: tuple[FormField, ...] = (
@@ -61,8 +100,8 @@ FIELDS_BY_NAME: Mapping[str, FormField] = {f.name: f for f in FIELDS}
 DOCUMENTS: tuple[DocumentSpec, ...] = (
     DocumentSpec("business_licence", essential=True),
     DocumentSpec("identity", essential=True),
-    DocumentSpec("site_proof", essential=False),
-    DocumentSpec("equipment_list", essential=False),
+    DocumentSpec(OwedDocument.SITE_PROOF, essential=False),
+    DocumentSpec(OwedDocument.EQUIPMENT_LIST, essential=False),
 )
 DOCUMENTS_BY_KIND: Mapping[str, DocumentSpec] = {d.kind: d for d in DOCUMENTS}
 

@@ -29,16 +29,35 @@ import statistics
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
+from enum import StrEnum
 from typing import TypeVar
 
 from process.calendar import WorkingCalendar
 from process.deadlines import Pause, stage_clock, used_working_days
 
+
+class Question(StrEnum):
+    """The survey's questions, in the order they are asked; each names its answer's column
+    and travels in the answer buttons."""
+
+    OVERALL = "overall"
+    SPEED = "speed"
+    SERVICE = "service"
+    INFORMED = "informed"
+    RECOMMEND = "recommend"
+    COMMENT = "comment"
+
+
 # The survey: four 1–5 scores, then 0–10 for recommending us, then an optional comment.
-SCORE_QUESTIONS: tuple[str, ...] = ("overall", "speed", "service", "informed")
-RECOMMEND = "recommend"
-QUESTIONS: tuple[str, ...] = (*SCORE_QUESTIONS, RECOMMEND)
-COMMENT = "comment"
+SCORE_QUESTIONS: tuple[Question, ...] = (
+    Question.OVERALL,
+    Question.SPEED,
+    Question.SERVICE,
+    Question.INFORMED,
+)
+RECOMMEND = Question.RECOMMEND
+QUESTIONS: tuple[Question, ...] = (*SCORE_QUESTIONS, RECOMMEND)
+COMMENT = Question.COMMENT
 SCORE_VALUES = range(1, 6)
 RECOMMEND_VALUES = range(0, 11)
 SATISFIED = frozenset({4, 5})

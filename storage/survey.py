@@ -1,38 +1,112 @@
 """The satisfaction survey's answers: saved one by one, submitted once, closed when too late.
 
 A survey row is created when the invitation is queued and belongs to one application and its
-customer. Every press writes its answer at once, inside a transaction that first re-reads
-the row, so the server decides what a button may still do: only the customer's own survey,
-only the question that comes next, only while it is neither submitted nor closed. Two
-presses of the same button therefore save one answer, and a button from an old message or
-another application's survey changes nothing.
+customer. The answers are written by :mod:`services.survey`, inside a transaction that first
+re-reads the row (:func:`survey_of`), so the server decides what a button may still do: only
+the customer's own survey, only the question that comes next, only while it is neither
+submitted nor closed. Two presses of the same button therefore save one answer, and a button
+from an old message or another application's survey changes nothing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 import aiosqlite
 
-from process.metrics import COMMENT, QUESTIONS, allowed_values
-from storage.codec import time_from_db, time_to_db
+from process.metrics import COMMENT, QUESTIONS, Question, allowed_values
+from storage.codec import optional_time_from_db, time_from_db, time_to_db
 from storage.db import Database, fetch_all, fetch_one, run
 from storage.events import append_event
 from storage.models import Application, Event
 from storage.rows import APPLICATION_COLUMNS, EVENT_COLUMNS, application_from_row, event_from_row
 from storage.staff.models import STAFF_COLUMNS, Staff, staff_from_row
-from storage.survey_models import (
-    ALERT_EVENT,
-    RECOVERY_EVENT,
-    SURVEY_COLUMNS,
-    Energized,
-    Outcome,
-    Recovery,
-    SurveyResponse,
-    SurveyState,
-    survey_from_row,
+
+ALERT_EVENT = "survey_alert"  # a low overall score, alerted to supervisors and the manager
+RECOVERY_EVENT = "service_recovery"  # someone called the customer back about it
+
+SURVEY_COLUMNS = (
+    "id, application_id, customer_id, overall, speed, service, informed, recommend, comment, "
+    "invited_at, started_at, updated_at, submitted_at, closed_at, reminders_sent"
 )
+
+
+class SurveyState(StrEnum):
+    OPEN = "open"
+    SUBMITTED = "submitted"
+    CLOSED = "closed"
+
+
+@dataclass(frozen=True, slots=True)
+class SurveyResponse:
+    id: int
+    application_id: int
+    customer_id: int
+    overall: int | None
+    speed: int | None
+    service: int | None
+    informed: int | None
+    recommend: int | None
+    comment: str | None
+    invited_at: datetime
+    started_at: datetime | None
+    updated_at: datetime
+    submitted_at: datetime | None
+    closed_at: datetime | None
+    reminders_sent: int
+
+    @property
+    def state(self) -> SurveyState:
+        if self.submitted_at is not None:
+            return SurveyState.SUBMITTED
+        if self.closed_at is not None:
+            return SurveyState.CLOSED
+        return SurveyState.OPEN
+
+    def score(self, question: str) -> int | None:
+        allowed_values(question)
+        value = getattr(self, question)
+        return value if isinstance(value, int) else None
+
+    def next_question(self) -> Question | None:
+        """The question to ask now: the first unanswered score, then the comment."""
+        if self.state is not SurveyState.OPEN:
+            return None
+        for question in QUESTIONS:
+            if self.score(question) is None:
+                return question
+        return COMMENT
+
+
+def survey_from_row(row: aiosqlite.Row) -> SurveyResponse:
+    return SurveyResponse(
+        id=row["id"],
+        application_id=row["application_id"],
+        customer_id=row["customer_id"],
+        overall=row["overall"],
+        speed=row["speed"],
+        service=row["service"],
+        informed=row["informed"],
+        recommend=row["recommend"],
+        comment=row["comment"],
+        invited_at=time_from_db(row["invited_at"]),
+        started_at=optional_time_from_db(row["started_at"]),
+        updated_at=time_from_db(row["updated_at"]),
+        submitted_at=optional_time_from_db(row["submitted_at"]),
+        closed_at=optional_time_from_db(row["closed_at"]),
+        reminders_sent=row["reminders_sent"],
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Energized:
+    """A finished application without a survey, and when it was energized."""
+
+    application: Application
+    energized_at: datetime
+
 
 BY_APPLICATION_SQL = f"SELECT {SURVEY_COLUMNS} FROM survey_responses WHERE application_id = ?"
 WAITING_SQL = (
@@ -52,9 +126,6 @@ ENERGIZED_SQL = f"""
 """
 
 
-AfterSubmit = Callable[[aiosqlite.Connection, SurveyResponse], Awaitable[None]]
-
-
 class SurveyRepo:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -71,84 +142,6 @@ class SurveyRepo:
             (customer_id,),
         )
         return [survey_from_row(row) for row in rows]
-
-    async def answer(
-        self, *, application_id: int, customer_id: int, question: str, value: int, now: datetime
-    ) -> tuple[Outcome, SurveyResponse | None]:
-        """Save ``value`` for ``question`` if it is this customer's next question."""
-        if question not in QUESTIONS:
-            return Outcome.STALE, None
-        async with self._db.transaction() as conn:
-            current = await _mine(conn, application_id, customer_id)
-            refusal = _refusal(current, question)
-            if refusal is not None:
-                return refusal, current
-            assert current is not None
-            if value not in allowed_values(question):
-                return Outcome.INVALID, current
-            stamp = time_to_db(now)
-            # The column name comes from QUESTIONS, checked above, never from the button.
-            await run(
-                conn,
-                f"UPDATE survey_responses SET {question} = ?, "
-                "started_at = COALESCE(started_at, ?), updated_at = ? WHERE id = ?",
-                (value, stamp, stamp, current.id),
-            )
-            return Outcome.SAVED, await _reread(conn, current.id)
-
-    async def submit(
-        self,
-        *,
-        application_id: int,
-        customer_id: int,
-        comment: str | None,
-        now: datetime,
-        then: AfterSubmit | None = None,
-    ) -> tuple[Outcome, SurveyResponse | None]:
-        """Finish the survey with its comment (None: skipped); ``then`` runs in the same
-        transaction with the submitted answers, for alerts that must go with them."""
-        async with self._db.transaction() as conn:
-            current = await _mine(conn, application_id, customer_id)
-            refusal = _refusal(current, COMMENT)
-            if refusal is not None:
-                return refusal, current
-            assert current is not None
-            stamp = time_to_db(now)
-            await run(
-                conn,
-                # The comment is free text a person typed: sealed (storage/sealing/columns.py).
-                "UPDATE survey_responses SET comment = hv_seal(?), submitted_at = ?, "
-                "updated_at = ? "
-                "WHERE id = ?",
-                (comment, stamp, stamp, current.id),
-            )
-            submitted = await _reread(conn, current.id)
-            if then is not None:
-                await then(conn, submitted)
-            return Outcome.SAVED, submitted
-
-    async def record_recovery(
-        self, *, application_id: int, actor_id: int, actor_role: str, now: datetime
-    ) -> tuple[Recovery, Event | None]:
-        """Record, once per application, that the customer was called back."""
-        async with self._db.transaction() as conn:
-            alert = await _first_event(conn, application_id, ALERT_EVENT)
-            if alert is None:
-                return Recovery.NO_ALERT, None
-            earlier = await _first_event(conn, application_id, RECOVERY_EVENT)
-            if earlier is not None:
-                return Recovery.ALREADY, earlier
-            await append_event(
-                conn,
-                application_id=application_id,
-                actor_id=actor_id,
-                actor_role=actor_role,
-                kind=RECOVERY_EVENT,
-                now=now,
-                data={"alert_event": alert.id},
-            )
-            recorded = await _first_event(conn, application_id, RECOVERY_EVENT)
-        return Recovery.RECORDED, recorded
 
     # -- for the sweep ------------------------------------------------------------------
 
@@ -205,13 +198,42 @@ async def close(conn: aiosqlite.Connection, survey_id: int, now: datetime) -> Su
     return await _reread(conn, survey_id) if changed == 1 else None
 
 
-async def _mine(
-    conn: aiosqlite.Connection, application_id: int, customer_id: int
-) -> SurveyResponse | None:
+async def survey_of(conn: aiosqlite.Connection, application_id: int) -> SurveyResponse | None:
+    """The application's survey read inside an open transaction, to check a press against."""
     row = await fetch_one(conn, BY_APPLICATION_SQL, (application_id,))
-    if row is None or row["customer_id"] != customer_id:
-        return None
-    return survey_from_row(row)
+    return None if row is None else survey_from_row(row)
+
+
+async def save_answer(
+    conn: aiosqlite.Connection, survey_id: int, question: Question, value: int, now: datetime
+) -> SurveyResponse:
+    """Write one score (the caller checked it is the next question and a value it takes)."""
+    if question not in QUESTIONS:
+        raise ValueError(f"{question!r} is not a scored question")
+    stamp = time_to_db(now)
+    # The column name is a member of QUESTIONS, checked above, never text from a button.
+    await run(
+        conn,
+        f"UPDATE survey_responses SET {question.value} = ?, "
+        "started_at = COALESCE(started_at, ?), updated_at = ? WHERE id = ?",
+        (value, stamp, stamp, survey_id),
+    )
+    return await _reread(conn, survey_id)
+
+
+async def save_submission(
+    conn: aiosqlite.Connection, survey_id: int, comment: str | None, now: datetime
+) -> SurveyResponse:
+    """Finish the survey with its comment (None: skipped)."""
+    stamp = time_to_db(now)
+    await run(
+        conn,
+        # The comment is free text a person typed: sealed (storage/sealing/columns.py).
+        "UPDATE survey_responses SET comment = hv_seal(?), submitted_at = ?, updated_at = ? "
+        "WHERE id = ?",
+        (comment, stamp, stamp, survey_id),
+    )
+    return await _reread(conn, survey_id)
 
 
 async def _reread(conn: aiosqlite.Connection, survey_id: int) -> SurveyResponse:
@@ -232,7 +254,41 @@ async def application_in(conn: aiosqlite.Connection, application_id: int) -> App
 
 async def alerted(conn: aiosqlite.Connection, application_id: int) -> bool:
     """Whether a low score on this application's survey was alerted already."""
-    return await _first_event(conn, application_id, ALERT_EVENT) is not None
+    return await alert_event(conn, application_id) is not None
+
+
+async def alert_event(conn: aiosqlite.Connection, application_id: int) -> Event | None:
+    """The first low-score alert about this application's survey, if any."""
+    return await _first_event(conn, application_id, ALERT_EVENT)
+
+
+async def recovery_event(conn: aiosqlite.Connection, application_id: int) -> Event | None:
+    """The call back recorded for this application's low score, if any: there is one."""
+    return await _first_event(conn, application_id, RECOVERY_EVENT)
+
+
+async def record_recovery(
+    conn: aiosqlite.Connection,
+    *,
+    application_id: int,
+    alert: Event,
+    actor_id: int,
+    actor_role: str,
+    now: datetime,
+) -> Event:
+    """Write that the customer was called back about ``alert``; the event as stored."""
+    await append_event(
+        conn,
+        application_id=application_id,
+        actor_id=actor_id,
+        actor_role=actor_role,
+        kind=RECOVERY_EVENT,
+        now=now,
+        data={"alert_event": alert.id},
+    )
+    recorded = await recovery_event(conn, application_id)
+    assert recorded is not None  # written just above, in the caller's transaction
+    return recorded
 
 
 async def staff_in(conn: aiosqlite.Connection, user_id: int | None) -> Staff | None:
@@ -253,18 +309,6 @@ async def _first_event(conn: aiosqlite.Connection, application_id: int, kind: st
     return None if row is None else event_from_row(row)
 
 
-def _refusal(current: SurveyResponse | None, question: str) -> Outcome | None:
-    if current is None:
-        return Outcome.NOT_YOURS
-    if current.state is SurveyState.SUBMITTED:
-        return Outcome.ANSWERED
-    if current.state is SurveyState.CLOSED:
-        return Outcome.CLOSED
-    if current.next_question() != question:
-        return Outcome.STALE
-    return None
-
-
 async def surveys_between(
     conn: aiosqlite.Connection, start: datetime, end: datetime
 ) -> list[SurveyResponse]:
@@ -277,22 +321,3 @@ async def surveys_between(
         (time_to_db(start), time_to_db(end)),
     )
     return [survey_from_row(row) for row in rows]
-
-
-__all__ = [
-    "ALERT_EVENT",
-    "RECOVERY_EVENT",
-    "Energized",
-    "Outcome",
-    "Recovery",
-    "SurveyRepo",
-    "SurveyResponse",
-    "SurveyState",
-    "alerted",
-    "application_in",
-    "close",
-    "invite",
-    "mark_reminded",
-    "staff_in",
-    "surveys_between",
-]

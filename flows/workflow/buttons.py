@@ -10,9 +10,16 @@ from datetime import tzinfo
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from flows.keyboards import button, rows
-from notifications.buttons import ContactPress, HolderChange, ManagePress
+from notifications.buttons import (
+    ContactPress,
+    HolderChange,
+    ManagePress,
+    SendOwed,
+    open_card_markup,
+)
 from notifications.filters import format_moment
 from notifications.render import Texts
+from process.form import OwedDocument
 from process.workflow import Action, Actor, Step, available
 from storage.models import Application
 from storage.workflow import SurveySlot
@@ -29,14 +36,14 @@ def customer_actions_markup(
     app: Application,
     slots: Sequence[SurveySlot] = (),
     tz: tzinfo | None = None,
-    owed_documents: Sequence[str] = (),
+    owed_documents: Sequence[OwedDocument] = (),
 ) -> InlineKeyboardMarkup | None:
     """The customer's buttons for the step the application is in (slots when choosing),
     and one for each document still owed under the commitment rule."""
     buttons: list[InlineKeyboardButton] = [
         button(
             texts.label(locale, "btn.send_owed", name=texts.label(locale, f"doc.{kind}"))[:60],
-            f"ow:{app.id}:{kind}",
+            SendOwed(app.id, kind).encode(),
         )
         for kind in owed_documents
     ]
@@ -88,5 +95,9 @@ def staff_actions_markup(
     return InlineKeyboardMarkup([*rows(buttons, 1), *rows(extra, 2)])
 
 
-def open_card_markup(texts: Texts, locale: str, app: Application) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[button(texts.label(locale, "btn.open_card"), f"card:{app.id}")]])
+__all__ = [
+    "action_data",
+    "customer_actions_markup",
+    "open_card_markup",  # at home in notifications, where messages the outbox sends get theirs
+    "staff_actions_markup",
+]

@@ -24,19 +24,19 @@ import aiosqlite
 from telegram import InlineKeyboardMarkup
 
 from notifications.quiet_hours import customer_send_at
-from notifications.reminders.stage_points import stage_clock_of
-from notifications.reminders.sweeps import BATCH, SweepContext
+from notifications.reminders.context import BATCH, SweepContext
+from process.deadlines import visit_clock
 from storage.models import Application, OwedItem, StageVisit, User
 from storage.outbox import NewMessage
 from storage.reminders.reads import (
-    Brief,
+    PlainApplication,
     applications_by_id,
-    briefs_by_id,
     customers_reminded_of_owed,
     last_activity,
     last_owed_reminders,
     open_owed_by_application,
     owed_items_by_id,
+    plain_applications_by_id,
     staff_by_id,
     users_by_id,
     visits_by_id,
@@ -125,10 +125,10 @@ class _Run:
     async def followups(self, conn: aiosqlite.Connection, ids: list[int]) -> int:
         ctx, every = self.ctx, self.ctx.policy.followup_after_days
         visits = await visits_by_id(conn, ids)
-        apps = await briefs_by_id(conn, [v.application_id for v in visits.values()])
+        apps = await plain_applications_by_id(conn, [v.application_id for v in visits.values()])
         gone: list[int] = []
         updates: list[WatchUpdate] = []
-        running: list[tuple[int, Brief]] = []
+        running: list[tuple[int, PlainApplication]] = []
         for visit_id in ids:
             visit = visits.get(visit_id)
             app = apps.get(visit.application_id) if visit else None
@@ -140,7 +140,7 @@ class _Run:
             else:
                 running.append((visit_id, app))
         activity = await last_activity(conn, [app for _, app in running])
-        quiet: list[tuple[int, Brief, int]] = []
+        quiet: list[tuple[int, PlainApplication, int]] = []
         for visit_id, app in running:
             seen = activity.get(app.id)
             if seen is None:
@@ -160,7 +160,7 @@ class _Run:
     async def _follow_up(
         self,
         conn: aiosqlite.Connection,
-        quiet: list[tuple[int, Brief, int]],
+        quiet: list[tuple[int, PlainApplication, int]],
         visits: dict[int, StageVisit],
     ) -> int:
         if not quiet:
@@ -181,7 +181,7 @@ class _Run:
             visit = visits[visit_id]
             if customer is None or app is None or customer.unreachable_at is not None:
                 continue  # blocked the bot: their manager was asked to phone instead
-            clock = stage_clock_of(ctx.calendar, visit, self.now, ctx.tz)
+            clock = visit_clock(ctx.calendar, visit, self.now, ctx.tz)
             manager = managers.get(app.customer_manager_id or 0)
             drafted = ctx.outbox.draft(
                 key=f"followup:{visit_id}:{last_event_id}",
@@ -222,7 +222,7 @@ class _Run:
     async def owed(self, conn: aiosqlite.Connection, ids: list[int]) -> int:
         ctx, every = self.ctx, self.ctx.policy.owed_every_days
         items = await owed_items_by_id(conn, ids)
-        apps = await briefs_by_id(conn, [i.application_id for i in items.values()])
+        apps = await plain_applications_by_id(conn, [i.application_id for i in items.values()])
         gone: list[int] = []
         updates: list[WatchUpdate] = []
         waiting: defaultdict[int, list[tuple[date, OwedItem]]] = defaultdict(list)
@@ -254,7 +254,7 @@ class _Run:
         return await self._remind_owed(conn, chosen, apps)
 
     async def _remind_owed(
-        self, conn: aiosqlite.Connection, chosen: list[OwedItem], apps: dict[int, Brief]
+        self, conn: aiosqlite.Connection, chosen: list[OwedItem], apps: dict[int, PlainApplication]
     ) -> int:
         if not chosen:
             return 0

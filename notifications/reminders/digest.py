@@ -22,9 +22,10 @@ from datetime import date, datetime
 import aiosqlite
 
 from notifications.quiet_hours import previous_workday, staff_day_over
-from notifications.reminders.sweeps import SweepContext, existing_keys
+from notifications.reminders.context import SweepContext
+from process.deadlines import late_if_due_before
 from storage.codec import time_from_db, time_to_db
-from storage.reminders.reads import applications_by_id, supervisors, users_by_id
+from storage.reminders.reads import applications_by_id, existing_keys, supervisors, users_by_id
 from storage.reminders.sections import DIGEST_SECTIONS, DistrictSection, district_section
 from storage.reminders.watch import meta_value, set_meta
 from storage.staff.models import Staff
@@ -96,6 +97,7 @@ class SupervisorDigest:
                 since=time_to_db(since),
                 until=time_to_db(until),
                 per_district=LINES_PER_SECTION,
+                late_before=late_if_due_before(ctx.calendar, today),
             )
             for name in DIGEST_SECTIONS
         }

@@ -12,13 +12,13 @@ from datetime import date, datetime
 
 import aiosqlite
 
-from notifications.reminders.sweeps import SweepContext, existing_keys
+from notifications.reminders.context import SweepContext
 from process.deadlines import days_over, late_if_due_before
 from process.roles import Role
 from storage.models import Application
 from storage.outbox import NewMessage
 from storage.reminders.points import PROJECT_STAGES
-from storage.reminders.reads import applications_by_id, staff_by_id, users_by_id
+from storage.reminders.reads import applications_by_id, existing_keys, staff_by_id, users_by_id
 from storage.reminders.sections import Listed, any_overdue, district_section
 from storage.reminders.watch import meta_value, set_meta
 from storage.staff.assign import overseers_of
@@ -43,7 +43,7 @@ class Escalations:
         async with self._ctx.db.snapshot() as conn:
             if await meta_value(conn, ESCALATED_KEY) == today.isoformat():
                 return 0
-            if not await any_overdue(conn, today, late_if_due_before(self._ctx.calendar, today)):
+            if not await any_overdue(conn, late_if_due_before(self._ctx.calendar, today)):
                 return 0  # nothing to write, not even that it is done
         async with self._ctx.db.transaction() as conn:
             if await meta_value(conn, ESCALATED_KEY) == today.isoformat():

@@ -30,13 +30,18 @@ from datetime import date, datetime
 import aiosqlite
 
 from notifications.quiet_hours import staff_day_over, staff_send_at
+from notifications.reminders.context import BATCH, SweepContext
 from notifications.reminders.escalation import Escalations
-from notifications.reminders.stage_points import point_dates, stage_clock_of, stage_point
 from notifications.reminders.stage_tell import tell_points
-from notifications.reminders.sweeps import BATCH, SweepContext
+from process.deadlines import (
+    PointDates,
+    late_if_due_before,
+    point_dates,
+    stage_point,
+    visit_clock,
+)
 from storage.reminders.points import (
     Holding,
-    PointDates,
     any_to_tell,
     last_day_pass,
     mark_told,
@@ -44,7 +49,7 @@ from storage.reminders.points import (
     store_holdings,
     store_points,
 )
-from storage.reminders.reads import briefs_by_id, visits_by_id
+from storage.reminders.reads import plain_applications_by_id, visits_by_id
 from storage.reminders.watch import (
     StageState,
     WatchKind,
@@ -59,9 +64,10 @@ class StageReminders:
     """The ``stage`` sweep: reminders to staff, then the day's escalations.
 
     A run first counts afresh the clocks of the stages that changed since it last looked and
-    stores the dates of their points; then it tells what the stored dates call for today
-    (see :mod:`storage.reminders.points`): the first run of a working day for every stage,
-    later runs for the stages they counted. One message per staff member and run.
+    stores the dates of their points (:func:`process.deadlines.point_dates`); then it tells
+    what the stored dates call for today (:mod:`storage.reminders.points`, which reads them
+    as :func:`process.deadlines.stage_point` says): the first run of a working day for every
+    stage, later runs for the stages they counted. One message per staff member and run.
     """
 
     def __init__(self, context: SweepContext) -> None:
@@ -107,7 +113,12 @@ class StageReminders:
             queued = await tell_points(
                 self._ctx, conn, now, today, last, whole_day=whole_day, not_before=not_before
             )
-            await mark_told(conn, today, whole_day=whole_day)
+            await mark_told(
+                conn,
+                today,
+                whole_day=whole_day,
+                late_before=late_if_due_before(self._ctx.calendar, today),
+            )
         self._day_passed_on = today
         return queued
 
@@ -125,7 +136,7 @@ class StageReminders:
         """Count the clocks of stages that changed, and store when each reaches its points."""
         ctx = self._ctx
         visits = await visits_by_id(conn, ids)
-        apps = await briefs_by_id(conn, [v.application_id for v in visits.values()])
+        apps = await plain_applications_by_id(conn, [v.application_id for v in visits.values()])
         gone: list[int] = []
         updates: list[WatchUpdate] = []
         holdings: list[tuple[int, Holding]] = []
@@ -153,18 +164,16 @@ class StageReminders:
             if any(p.ended_at is None for p in visit.pauses):
                 updates.append(WatchUpdate(visit_id, None, StageState.PAUSED))
                 continue
-            clock = stage_clock_of(ctx.calendar, visit, now, ctx.tz)
+            clock = visit_clock(ctx.calendar, visit, now, ctx.tz)
             if not workday:  # dated on the next working day, when its points can be told
                 next_day = ctx.calendar.add_working_days(today, 1).day
                 updates.append(WatchUpdate(visit_id, next_day, StageState.RUNNING, clock.due))
                 continue
             # Told by this run if a point is reached today; later points by the day passes.
-            point = stage_point(clock.used_days, clock.limit_days, today)
+            point = stage_point(clock, today)
             check_on = today if point else None
             updates.append(WatchUpdate(visit_id, check_on, StageState.RUNNING, clock.due))
-            dated.append(
-                (visit_id, point_dates(clock.used_days, clock.limit_days, today, ctx.calendar))
-            )
+            dated.append((visit_id, point_dates(ctx.calendar, clock, today)))
         # What the last day pass told is kept before the old dates are cleared.
         await remember_told(conn, ids, await last_day_pass(conn))
         await forget_watches(conn, WatchKind.STAGE, gone)

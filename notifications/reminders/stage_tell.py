@@ -1,6 +1,6 @@
 """Telling staff the points their stages reached: one message per staff member and run.
 
-The points are counted per group of holders (:func:`storage.reminders.told.told_groups`),
+The points are counted per group of holders (:func:`storage.reminders.points.told_groups`),
 given to each staff member who hears of them (:func:`process.audience.audience`, which the
 groups' SQL mirrors: the customer manager; the project manager in the stages where they act;
 the district's overseers when no customer manager holds the application),
@@ -18,17 +18,27 @@ from datetime import date, datetime
 
 import aiosqlite
 
-from notifications.reminders.stage_points import Point, reminder_key, stage_clock_of
-from notifications.reminders.sweeps import SweepContext
-from process.deadlines import days_over, late_if_due_before
+from notifications.reminders.context import SweepContext
+from process.deadlines import Point, days_over, late_if_due_before, visit_clock
 from process.roles import Role
 from storage.models import User
 from storage.outbox import NewMessage
+from storage.reminders.points import (
+    Holder,
+    ToldGroup,
+    ToldLine,
+    told_groups,
+    told_lines,
+)
 from storage.reminders.reads import applications_by_id, users_by_id, visits_by_id
-from storage.reminders.told import Holder, ToldGroup, ToldLine, told_groups, told_lines
 from storage.staff.audience import audience_in
 
 LIST_LINES = 30  # applications named in one list of reminders; the rest are counted
+
+
+def reminder_key(visit_id: int, point: Point) -> str:
+    """The outbox key of a stage's reminder of ``point``: once per point and threshold."""
+    return f"remind:{visit_id}:{point.mark}"
 
 
 @dataclass
@@ -137,11 +147,11 @@ async def _tell_each(
         record, visit = records.get(line.application_id), visits.get(line.visit_id)
         if record is None or visit is None:
             continue
-        point = Point(*line.mark.split(":", 1))
+        point = Point.from_mark(line.mark)
         base = reminder_key(line.visit_id, point)
         # The customer manager's message has the plain key; others add their id.
         key = base if user.user_id == record.customer_manager_id else f"{base}:{user.user_id}"
-        clock = stage_clock_of(ctx.calendar, visit, now, ctx.tz)
+        clock = visit_clock(ctx.calendar, visit, now, ctx.tz)
         drafts.append(
             ctx.outbox.draft(
                 key=key,

@@ -1,41 +1,52 @@
-"""The dates of a running stage's reminder points, and what has been told of them.
+"""A running stage's reminder points: stored as dates, told set-wise, recorded as told.
 
 With 100,000 open applications and stage limits of three to ten working days, a working day
 can bring tens of thousands of reminder points at once, all at the first run after
 midnight. Recounting each stage clock in Python for that would take seconds, and so would
 writing every row told. Instead, when the sweep looks at a running stage (because it
 started, paused, resumed, changed hands or the calendar changed) it stores on the stage's
-``reminder_watch`` row the dates of its points and what the reminders need from the
-application (migrations 0010 and 0011); from then on, until the next change, the points
-follow from comparing those dates with today:
+``reminder_watch`` row the dates of its points (:func:`process.deadlines.point_dates`) and
+what the reminders need from the application (migrations 0010 and 0011); from then on,
+until the next change, the point on a day follows from comparing those dates with the last
+working day through it, ``:late_before`` (:func:`process.deadlines.late_if_due_before`):
 
-* from the first working day after ``deadline_on`` the stage is overdue (told every
-  working day), on it due: "overdue" as :func:`process.deadlines.is_overdue` defines it,
-  compared in SQL as ``deadline_on < :late_before`` with the date
-  :func:`process.deadlines.late_if_due_before` gives for the day (a working day is its own);
-* on ``before_on`` one working day is left;
-* from ``half_on`` on, half the limit is used.
+* overdue if ``deadline_on < :late_before``: "overdue" as
+  :func:`process.deadlines.is_overdue` defines it;
+* due if ``deadline_on = :late_before`` (for a limit of one working day or more);
+* one working day left if ``before_on = :late_before``;
+* half the limit used if ``half_on <= :late_before``.
 
-:data:`PAST` marks a point already behind the stage when its dates were worked out.
+:func:`point_at` is that comparison, an SQL mirror of :func:`process.deadlines.stage_point`
+kept for speed; ``tests/storage/test_point_mirror.py`` checks the two agree over random
+stages, pauses, limits and days. :data:`PAST` marks a point already behind the stage when
+its dates were worked out.
 
 What was told is not written row by row. The first run of each working day tells, in one
 *day pass*, every row dated before that day; the day of the last pass is kept in
 ``reminder_meta`` (:data:`DAY_KEY`), so what a row was told is its point on that day. Rows
 dated on the day itself (their stage changed) are told by the run that dated them and keep
-their point in ``reminded``. Before a row is dated again, :func:`remember_told` copies the
-point the last pass told into ``reminded``, so the new dates never repeat it.
+their *told mark* (the point with its threshold, ``'half:5'``) in ``reminded``. Before a row
+is dated again, :func:`remember_told` copies the mark the last pass told into ``reminded``,
+so the new dates never repeat it.
+
+Each staff member gets one message a run: how many of each point, and the first few
+applications, the most urgent first. So the rows to tell are counted in one pass grouped by
+their holders (:func:`told_groups`), and only the lines shown are read, per staff member,
+along an index in due order (:func:`told_lines`).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import aiosqlite
 
-from storage.codec import date_to_db
+from process.deadlines import PointDates, PointName
+from process.roles import Role
+from storage.codec import date_to_db, optional_date_from_db
 from storage.db import fetch_all, fetch_one, run
 from storage.reminders.watch import NEVER, meta_value, set_meta
 
@@ -45,8 +56,9 @@ DAY_KEY = "stage_day"  # reminder_meta: the last working day whose day pass was 
 PROJECT_STAGES = ("design", "contract")
 
 
-# The parameter that says which due dates are overdue on the day asked about
-# (:func:`process.deadlines.late_if_due_before`); see :func:`told_params`.
+# The parameter that says which due dates are overdue on the day asked about, and the
+# working day whose count a day off still shows (:func:`process.deadlines.late_if_due_before`);
+# see :func:`told_params`.
 LATE_BEFORE = ":late_before"
 
 
@@ -56,24 +68,24 @@ def overdue_sql(due_column: str, late_before: str = LATE_BEFORE) -> str:
     return f"{due_column} < {late_before}"
 
 
-def point_at(day: str, late_before: str = LATE_BEFORE) -> str:
-    """SQL: the most advanced point a row has reached on ``day`` (NULL: none), as
-    process-side ``stage_point()`` says. ``late_before`` is ``day``'s overdue bound; a
-    working day (the day of a day pass) is its own."""
+def point_at(late_before: str = LATE_BEFORE) -> str:
+    """SQL: the most advanced point a row has reached (NULL: none) on the days whose last
+    working day is ``late_before``, as :func:`process.deadlines.stage_point` says."""
     return f"""
     CASE WHEN {overdue_sql("deadline_on", late_before)} THEN 'overdue'
-         WHEN {day} = deadline_on THEN 'due'
-         WHEN {day} = before_on THEN 'day_before'
-         WHEN {day} >= half_on THEN 'half' END"""
+         WHEN deadline_on = {late_before} AND limit_days > 0 THEN 'due'
+         WHEN before_on = {late_before} THEN 'day_before'
+         WHEN half_on <= {late_before} THEN 'half' END"""
 
 
 def mark_at(day: str, late_before: str = LATE_BEFORE) -> str:
-    """SQL: that point with its threshold, as the reminder keys have always named it."""
+    """SQL: that point on ``day`` with its threshold, the told mark
+    (:attr:`process.deadlines.Point.mark`)."""
     return f"""
     CASE WHEN {overdue_sql("deadline_on", late_before)} THEN 'overdue:' || {day}
-         WHEN {day} = deadline_on THEN 'due:' || limit_days
-         WHEN {day} = before_on THEN 'day_before:' || (limit_days - 1)
-         WHEN {day} >= half_on THEN 'half:' || ((limit_days + 1) / 2) END"""
+         WHEN deadline_on = {late_before} AND limit_days > 0 THEN 'due:' || limit_days
+         WHEN before_on = {late_before} THEN 'day_before:' || (limit_days - 1)
+         WHEN half_on <= {late_before} THEN 'half:' || ((limit_days + 1) / 2) END"""
 
 
 # A running stage, unchanged since its dates were stored.
@@ -97,20 +109,11 @@ _UNTOLD = f"""
 
 
 def told_today(*, whole_day: bool) -> str:
-    """SQL condition: the rows with a point to tell today, not told yet (a point is reached
-    from ``half_on`` on). ``whole_day``: this run does the day pass (rows dated before
-    today) as well as the rows dated today."""
+    """SQL condition: the rows with a point to tell today, not told yet (a row has a point
+    from ``half_on`` on: half comes first). ``whole_day``: this run does the day pass (rows
+    dated before today) as well as the rows dated today."""
     which = f"(dated_on < :today OR {TOLD_BY_RUN})" if whole_day else TOLD_BY_RUN
-    return f"{DATED} AND {which} AND half_on <= :today AND {_UNTOLD}"
-
-
-@dataclass(frozen=True, slots=True)
-class PointDates:
-    """The dates a running stage reaches its points (``None``: already passed)."""
-
-    half_on: date | None
-    before_on: date | None
-    deadline_on: date | None
+    return f"{DATED} AND {which} AND half_on <= {LATE_BEFORE} AND {_UNTOLD}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,16 +173,14 @@ async def last_day_pass(conn: aiosqlite.Connection) -> date | None:
     return None if value is None else date.fromisoformat(value)
 
 
-def told_params(
-    today: date, last: date | None, late_before: date | None = None
-) -> dict[str, str | None]:
-    """The parameters of the queries above. ``late_before`` is
-    :func:`process.deadlines.late_if_due_before` of ``today``; a caller that only runs on
-    working days may leave it out, a working day being its own."""
+def told_params(today: date, last: date | None, late_before: date) -> dict[str, str | None]:
+    """The parameters of the queries here: ``late_before`` is
+    :func:`process.deadlines.late_if_due_before` of ``today``, ``last`` the day of the last
+    day pass (a working day, its own bound)."""
     return {
         "today": date_to_db(today),
         "last": None if last is None else date_to_db(last),
-        "late_before": date_to_db(late_before or today),
+        "late_before": date_to_db(late_before),
     }
 
 
@@ -210,11 +211,11 @@ async def any_to_tell(conn: aiosqlite.Connection, today: date) -> bool:
 
 
 async def mark_told(
-    conn: aiosqlite.Connection, today: date, *, whole_day: bool, late_before: date | None = None
+    conn: aiosqlite.Connection, today: date, *, whole_day: bool, late_before: date
 ) -> None:
-    """Record what this run told: each row dated today keeps its point; a day pass records
-    its day, and rows dated earlier but never told (a run that stopped) are left to it.
-    Points are told on working days, each its own overdue bound (``late_before``)."""
+    """Record what this run told: each row dated today keeps its told mark; a day pass
+    records its day, and rows dated earlier but never told (a run that stopped) are left to
+    it. ``late_before`` as for :func:`told_params`."""
     params = {**told_params(today, None, late_before), "never": NEVER}
     await run(
         conn,
@@ -232,7 +233,7 @@ async def mark_told(
 
 
 async def told_marks(conn: aiosqlite.Connection) -> dict[int, str | None]:
-    """The point each stage row was told last (``None``: none yet), for the operator and
+    """The mark each stage row was told last (``None``: none yet), for the operator and
     tests: what the day passes told is not written on the rows."""
     last = await last_day_pass(conn)
     rows = await fetch_all(
@@ -241,3 +242,160 @@ async def told_marks(conn: aiosqlite.Connection) -> dict[int, str | None]:
         {"last": None if last is None else date_to_db(last)},
     )
     return {r["subject_id"]: r["told"] for r in rows}
+
+
+# -- today's untold points, counted and listed per holder ---------------------------------
+
+POINTS = tuple(name.value for name in reversed(PointName))  # the most urgent first
+
+
+@dataclass(frozen=True, slots=True)
+class ToldGroup:
+    """Rows to tell held by one customer manager (``by`` 'cm', ``who`` their id), by one
+    project manager in the stages where they act ('pm'), or held by nobody in one district
+    ('district', ``who`` the district); how many at each point."""
+
+    by: str
+    who: int | str | None
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ToldLine:
+    """One application a staff member is reminded of today (among the first few shown)."""
+
+    user_id: int
+    role: str
+    visit_id: int
+    application_id: int
+    stage: str
+    number: str
+    applicant_name: str
+    due_on: date | None
+    point: str  # half | day_before | due | overdue
+    mark: str  # the point with its threshold: 'half:5', 'overdue:2026-12-03'
+
+
+@dataclass(frozen=True, slots=True)
+class Holder:
+    """Whose lines to read: a customer or project manager (by ``role``) for the rows they
+    hold, or an overseer (``unheld``) for the rows nobody holds in ``district``, or in every
+    district when ``district`` is None."""
+
+    user_id: int
+    role: str
+    unheld: bool = False
+    district: str | None = None
+
+
+# How many rows are at each point today, each row's point as point_at() names it.
+_COUNTS = ", ".join(f"SUM(point = '{name}') AS {name}" for name in POINTS)
+# Held rows counted per customer manager and per project manager along their indexes (in
+# their order, so without sorting), the rest per district.
+_GROUPS = {
+    "cm": f"""SELECT who, {_COUNTS} FROM (
+                SELECT cm AS who, {point_at()} AS point
+                  FROM reminder_watch INDEXED BY reminder_watch_by_cm
+                 WHERE cm IS NOT NULL AND {{told}}) GROUP BY who""",
+    "pm": f"""SELECT who, {_COUNTS} FROM (
+                SELECT pm AS who, {point_at()} AS point
+                  FROM reminder_watch INDEXED BY reminder_watch_by_pm
+                 WHERE {PROJECT_PM} AND {{told}}) GROUP BY who""",
+    "district": f"""SELECT who, {_COUNTS} FROM (
+                      SELECT district AS who, {point_at()} AS point
+                        FROM reminder_watch INDEXED BY reminder_watch_by_cm
+                       WHERE cm IS NULL AND {{told}}) GROUP BY who""",
+}
+
+
+async def told_groups(
+    conn: aiosqlite.Connection,
+    today: date,
+    last: date | None,
+    *,
+    whole_day: bool,
+    late_before: date,
+) -> list[ToldGroup]:
+    """Today's untold points, counted per customer manager, per project manager (in the
+    stages where they act) and per district for the rows nobody holds. ``late_before``:
+    see :func:`told_params`."""
+    told = told_today(whole_day=whole_day)
+    params = told_params(today, last, late_before)
+    groups: list[ToldGroup] = []
+    for by, sql in _GROUPS.items():
+        for r in await fetch_all(conn, sql.format(told=told), params):
+            counts = {p: r[p] for p in POINTS if r[p]}
+            groups.append(ToldGroup(by, r["who"], counts))
+    return groups
+
+
+# One holder's first lines, along the holder's index in due order. The lists of many
+# holders are read in one statement, one such part each (their place ``n`` kept).
+_LINES = f"""
+SELECT * FROM (
+    SELECT {{n}} AS n, subject_id AS visit_id, application_id, stage, due_on,
+           {point_at()} AS point, {mark_at(":today")} AS mark
+      FROM reminder_watch INDEXED BY {{index}}
+     WHERE {{whose}} AND {{told}}
+     ORDER BY due_on, application_id
+     LIMIT :lines)
+"""
+_WHOSE = {
+    "cm": ("reminder_watch_by_cm", "cm = :who{n}"),
+    "pm": ("reminder_watch_by_pm", f"pm = :who{{n}} AND {PROJECT_PM}"),
+    "district": ("reminder_watch_by_cm", "cm IS NULL AND district IS :district{n}"),
+    "every": ("reminder_watch_by_cm", "cm IS NULL"),
+}
+_PARTS_PER_QUERY = 100  # well below SQLite's limit of 500 parts of a compound SELECT
+
+
+def _part(holder: Holder, n: int, told: str) -> str:
+    if holder.unheld:
+        kind = "every" if holder.district is None else "district"
+    else:
+        kind = "pm" if holder.role == Role.PROJECT_MANAGER.value else "cm"
+    index, whose = _WHOSE[kind]
+    return _LINES.format(n=n, index=index, whose=whose.format(n=n), told=told)
+
+
+async def told_lines(
+    conn: aiosqlite.Connection,
+    today: date,
+    last: date | None,
+    holders: Sequence[Holder],
+    *,
+    whole_day: bool,
+    lines: int,
+    late_before: date,
+) -> list[list[ToldLine]]:
+    """The first ``lines`` of each holder's list, the most urgent (earliest due) first."""
+    told = told_today(whole_day=whole_day)
+    found: list[list[ToldLine]] = [[] for _ in holders]
+    for start in range(0, len(holders), _PARTS_PER_QUERY):
+        chunk = range(start, min(start + _PARTS_PER_QUERY, len(holders)))
+        parts = " UNION ALL ".join(_part(holders[n], n, told) for n in chunk)
+        params: dict[str, object] = {**told_params(today, last, late_before), "lines": lines}
+        for n in chunk:
+            params[f"who{n}"] = holders[n].user_id
+            params[f"district{n}"] = holders[n].district
+        sql = f"""
+            SELECT t.*, a.number, a.applicant_name FROM ({parts}) AS t
+              JOIN applications a ON a.id = t.application_id
+        """
+        for r in await fetch_all(conn, sql, params):
+            holder = holders[r["n"]]
+            found[r["n"]].append(
+                ToldLine(
+                    user_id=holder.user_id,
+                    role=holder.role,
+                    visit_id=r["visit_id"],
+                    application_id=r["application_id"],
+                    stage=r["stage"],
+                    number=r["number"],
+                    applicant_name=r["applicant_name"],
+                    due_on=optional_date_from_db(r["due_on"]),
+                    point=r["point"],
+                    mark=r["mark"],
+                )
+            )
+    return found

@@ -59,8 +59,9 @@ async def _by_ids(
 
 
 @dataclass(frozen=True, slots=True)
-class Brief:
-    """What a sweep decides by, without the sealed personal data a full record opens."""
+class PlainApplication:
+    """An application's plain columns, what a sweep decides by (whose it is, where, whether
+    still active), read without opening the sealed personal data a full record holds."""
 
     id: int
     customer_id: int
@@ -70,7 +71,9 @@ class Brief:
     project_manager_id: int | None
 
 
-async def briefs_by_id(conn: aiosqlite.Connection, ids: Sequence[int]) -> dict[int, Brief]:
+async def plain_applications_by_id(
+    conn: aiosqlite.Connection, ids: Sequence[int]
+) -> dict[int, PlainApplication]:
     rows = await _by_ids(
         conn,
         "SELECT id, customer_id, district, status, customer_manager_id, project_manager_id "
@@ -78,7 +81,7 @@ async def briefs_by_id(conn: aiosqlite.Connection, ids: Sequence[int]) -> dict[i
         ids,
     )
     return {
-        r["id"]: Brief(
+        r["id"]: PlainApplication(
             r["id"],
             r["customer_id"],
             r["district"],
@@ -157,7 +160,7 @@ async def supervisors(conn: aiosqlite.Connection) -> list[Staff]:
 
 
 async def last_activity(
-    conn: aiosqlite.Connection, applications: Sequence[Application | Brief]
+    conn: aiosqlite.Connection, applications: Sequence[Application | PlainApplication]
 ) -> dict[int, Activity]:
     """Per application: its last event, and when its customer last saw anything new."""
     rows = await _by_ids(
@@ -269,3 +272,15 @@ async def unreachable_holdings(conn: aiosqlite.Connection) -> list[UnreachableHo
         )
         for r in rows
     ]
+
+
+async def existing_keys(conn: aiosqlite.Connection, keys: list[str]) -> set[str]:
+    """Which of ``keys`` are in the outbox already (so their messages need no rendering)."""
+    found: set[str] = set()
+    for start in range(0, len(keys), _CHUNK):
+        chunk = keys[start : start + _CHUNK]
+        rows = await fetch_all(
+            conn, f"SELECT key FROM outbox WHERE key IN ({ids_placeholders(chunk)})", chunk
+        )
+        found.update(row["key"] for row in rows)
+    return found

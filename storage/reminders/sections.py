@@ -72,16 +72,15 @@ async def district_section(
     per_district: int,
     since: str = "",
     until: str = "",
-    late_before: date | None = None,
+    late_before: date,
 ) -> DistrictSection:
     """Counted in one pass, listed by a few rows per district. ``since``/``until`` bound
     "new" as stored timestamps (UTC ISO text). ``late_before`` says which due dates are
-    overdue ``today`` (:func:`process.deadlines.late_if_due_before`); a working day, the
-    only kind of day the digest and the escalations run on, is its own."""
+    overdue ``today`` (:func:`process.deadlines.late_if_due_before`)."""
     found = _SECTIONS[name]
     params = {
         "today": date_to_db(today),
-        "late_before": date_to_db(late_before or today),
+        "late_before": date_to_db(late_before),
         "since": since,
         "until": until,
         "n": per_district,
@@ -117,15 +116,13 @@ async def district_section(
     return DistrictSection(counts, first, overall)
 
 
-async def any_overdue(
-    conn: aiosqlite.Connection, today: date, late_before: date | None = None
-) -> bool:
-    """Whether any running stage of an active application is overdue ``today``
-    (``late_before`` as for :func:`district_section`)."""
+async def any_overdue(conn: aiosqlite.Connection, late_before: date) -> bool:
+    """Whether any running stage of an active application is overdue on the day whose
+    bound is ``late_before`` (as for :func:`district_section`)."""
     row = await fetch_one(
         conn,
         "SELECT 1 FROM reminder_watch WHERE kind = 'stage' AND state = 'running' "
         f"AND {overdue_sql('due_on')} LIMIT 1",
-        {"late_before": date_to_db(late_before or today)},
+        {"late_before": date_to_db(late_before)},
     )
     return row is not None

@@ -165,6 +165,6 @@ async def count_by_kind(db: Database) -> dict[str, int]:
     return counts
 
 
-def ids_placeholders(ids: Sequence[int]) -> str:
+def ids_placeholders(ids: Sequence[object]) -> str:
     """``?, ?, ?`` for an IN list of ``ids`` (callers chunk long lists)."""
     return ", ".join("?" * len(ids))

@@ -15,12 +15,13 @@ import pytest
 from openpyxl import load_workbook
 
 from bot.cli.main import main
+from process.metrics import Question
 from process.roles import Role
 from storage.db import Database
 from storage.events import EventsRepo
 from storage.migrate import migrate
 from storage.sealing.crypto import FieldCipher, generate_secret_key
-from storage.survey import SurveyRepo
+from storage.survey import save_answer, save_submission, survey_of
 from tests.storage.staff_samples import enrol, submit
 from tests.storage.survey_samples import invited
 
@@ -65,27 +66,19 @@ async def _answer(
     recommend: int,
     comment: str | None,
 ) -> None:
-    repo = SurveyRepo(db)
-    for question, value in (
-        ("overall", overall),
-        ("speed", 4),
-        ("service", 4),
-        ("informed", 4),
-        ("recommend", recommend),
-    ):
-        await repo.answer(
-            application_id=application_id,
-            customer_id=customer,
-            question=question,
-            value=value,
-            now=NOV + timedelta(days=3),
-        )
-    await repo.submit(
-        application_id=application_id,
-        customer_id=customer,
-        comment=comment,
-        now=NOV + timedelta(days=3),
-    )
+    when = NOV + timedelta(days=3)
+    async with db.transaction() as conn:
+        survey = await survey_of(conn, application_id)
+        assert survey is not None and survey.customer_id == customer
+        for question, value in (
+            (Question.OVERALL, overall),
+            (Question.SPEED, 4),
+            (Question.SERVICE, 4),
+            (Question.INFORMED, 4),
+            (Question.RECOMMEND, recommend),
+        ):
+            await save_answer(conn, survey.id, question, value, when)
+        await save_submission(conn, survey.id, comment, when)
 
 
 async def _november(db: Database) -> None:

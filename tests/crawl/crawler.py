@@ -43,9 +43,13 @@ from notifications.buttons import (
     HolderChange,
     ManagePress,
     ReplyPress,
+    SendOwed,
+    SurveyAnswer,
 )
 from notifications.callback_data import decode_as
 from process.clock import today
+from process.form import OwedDocument
+from process.metrics import Question
 from process.workflow import ACTIONS, Actor, Step, available, clock_paused
 from sandbox.messages import SentMessage
 from sandbox.users import Sent
@@ -310,7 +314,7 @@ class Crawler:
             ManagePress(HolderChange.ATTACH_PROJECT, app.id, app.version).encode(),
             ManagePress(HolderChange.REASSIGN, app.id, app.version).encode(),
             HandOverPress(app.id, app.version, HeldAs.CUSTOMER_MANAGER, MANAGER).encode(),
-            f"ow:{app.id}:site_proof",
+            SendOwed(app.id, OwedDocument.SITE_PROOF).encode(),
             ContactPress(app.id).encode(),
             ReplyPress(999999).encode(),
             "ap:submit",
@@ -318,7 +322,7 @@ class Crawler:
             "lang:xx",
             MemberPress(MemberAction.DISABLE, MANAGER).encode(),
             KeepPress().encode(),
-            "sv:1:overall:5",
+            SurveyAnswer(1, Question.OVERALL, 5).encode(),
             "wfdone",
             "owdone",
             "x" * 64,

@@ -6,6 +6,8 @@ import json
 
 import aiosqlite
 
+from notifications.buttons import SendOwed
+from process.form import OwedDocument
 from sandbox.emulator import BotApiEmulator
 from tests.e2e.customer import ANSWERS, VALID_USCC, Customer
 from tests.e2e.harness import BotRunner
@@ -294,5 +296,5 @@ async def test_a_document_promised_for_later_is_sent_from_the_status_card(
     # Nothing is owed any more, so the card offers no such button, and an old one is refused.
     card = await alice.say("/status HV-2026-000001")
     assert not any(b.text.startswith("📎") for b in card.inline_buttons)
-    answer = await alice.press_stale(card.message_id, "ow:1:site_proof")
+    answer = await alice.press_stale(card.message_id, SendOwed(1, OwedDocument.SITE_PROOF).encode())
     assert answer.show_alert

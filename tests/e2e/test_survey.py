@@ -3,6 +3,8 @@ press by press with wrong inputs on the way, continued after a restart, submitte
 
 from __future__ import annotations
 
+from notifications.buttons import SurveyAnswer
+from process.metrics import Question
 from process.roles import Role
 from sandbox.emulator import BotApiEmulator
 from sandbox.messages import SentMessage
@@ -62,15 +64,26 @@ async def test_a_customer_answers_the_survey_with_wrong_inputs_on_the_way(
     again = await alice.say("挺快的")
     assert "数字按钮" in text_of(again) and "2/6" in text_of(again)
     # The first question's button again (stale), another customer's survey, a forged one.
-    stale = await alice.press_stale(invitation.message_id, f"sv:{mine.id}:overall:1")
+    stale = await alice.press_stale(
+        invitation.message_id, SurveyAnswer(mine.id, Question.OVERALL, 1).encode()
+    )
     assert stale.text is not None and "已经答过" in stale.text
     assert "2/6" in text_of(alice.user.last_message())  # shown the current question instead
-    foreign = await alice.press_stale(speed.message_id, f"sv:{theirs.id}:overall:1")
+    foreign = await alice.press_stale(
+        speed.message_id, SurveyAnswer(theirs.id, Question.OVERALL, 1).encode()
+    )
     assert foreign.text is not None and "不属于您的调查" in foreign.text
-    forged = await alice.press_stale(speed.message_id, f"sv:{mine.id}:speed:9")
+    forged = await alice.press_stale(
+        speed.message_id, SurveyAnswer(mine.id, Question.SPEED, 9).encode()
+    )
     assert forged.text is not None and "不属于您的调查" in forged.text
-    garbled = await alice.press_stale(speed.message_id, "sv:x:y")
-    assert garbled.text is not None and "不属于您的调查" in garbled.text
+    blank = await alice.press_stale(
+        speed.message_id, SurveyAnswer(mine.id, Question.SPEED, None).encode()
+    )
+    assert blank.text is not None and "不属于您的调查" in blank.text
+    # Data no button of this release carries is answered as any expired button is.
+    garbled = await alice.press_stale(speed.message_id, "1:sv:x:y")
+    assert garbled.text is not None and "按钮已失效" in garbled.text
     row = await _survey_row(bot, mine.id)
     assert (row["overall"], row["speed"]) == (4, None)
     assert (await _survey_row(bot, theirs.id))["overall"] is None
@@ -104,7 +117,9 @@ async def test_a_customer_answers_the_survey_with_wrong_inputs_on_the_way(
     assert row["submitted_at"] == "2026-11-30T02:00:00+00:00" and row["closed_at"] is None
 
     # Submitted once: the skip button, /survey and an old button all say so.
-    skip = await alice.press_stale(comment.message_id, f"sv:{mine.id}:comment:skip")
+    skip = await alice.press_stale(
+        comment.message_id, SurveyAnswer(mine.id, Question.COMMENT, None).encode()
+    )
     assert skip.text is not None and "已经提交过" in skip.text
     assert "已经提交过了" in text_of(await alice.say("/survey"))
     assert (await _survey_row(bot, mine.id))["comment"] == "客户经理很负责，\n送电当天就装好了表。"

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from notifications.buttons import CalledBack, SurveyAnswer
+from process.metrics import Question
 from process.roles import Role
 from sandbox.emulator import BotApiEmulator
 from sandbox.users import FakeUser
@@ -67,7 +69,9 @@ async def test_reminders_at_three_and_seven_working_days_then_closed_at_fourteen
     assert tuple(row) == ("2026-11-30T02:00:00+00:00", 2, "2026-12-18T02:00:00+00:00", None)
 
     # A closed survey says so, from the invitation's buttons and from /survey.
-    closed = await alice.press_stale(invitation.message_id, f"sv:{mine.id}:overall:5")
+    closed = await alice.press_stale(
+        invitation.message_id, SurveyAnswer(mine.id, Question.OVERALL, 5).encode()
+    )
     assert closed.text is not None and "已关闭" in closed.text
     assert "已于 2026-12-18 10:00 关闭" in (alice.user.last_message().text or "")  # type: ignore[union-attr]
     assert "已于 2026-12-18 10:00 关闭" in ((await alice.say("/survey")).text or "")
@@ -134,9 +138,11 @@ async def test_a_low_score_alerts_supervisor_and_manager_who_record_the_call_bac
     assert event["data"] == '{"overall":1,"finished":true,"alerted":[2003,2001]}'
 
     # Only the people concerned can record the call-back, and only once.
-    refused = await carol.press_stale(thanks.message_id, f"svcb:{low.id}")
+    refused = await carol.press_stale(thanks.message_id, CalledBack(low.id).encode())
     assert refused.text is not None and "只有该申请的客户经理" in refused.text
-    elsewhere_press = await elsewhere.press_stale(alerts[2003].message_id, f"svcb:{low.id}")
+    elsewhere_press = await elsewhere.press_stale(
+        alerts[2003].message_id, CalledBack(low.id).encode()
+    )
     assert elsewhere_press.text is not None and "只有" in elsewhere_press.text
     recorded = await manager.press(alerts[2001], "✅ 已回访客户")
     assert "已记录" in (recorded.text or "") and low.number in (recorded.text or "")

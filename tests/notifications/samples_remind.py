@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from storage.models import OwedItem
-from storage.reminders.told import ToldLine
+from storage.reminders.points import ToldLine
 from tests.notifications.samples import SampleClock
 from tests.notifications.samples_workflow import APP, SampleFullApp
 

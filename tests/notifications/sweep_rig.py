@@ -14,9 +14,10 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from bot.sweeps import default_sweeps
 from notifications.outbox import Outbox
+from notifications.reminders.context import ReminderPolicy, SweepContext
 from notifications.reminders.scheduler import Scheduler
-from notifications.reminders.sweeps import ReminderPolicy, SweepContext, default_sweeps
 from notifications.render import Texts
 from process.calendar import WorkingCalendar
 from process.clock import ManualClock

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from notifications.reminders import sweeps
-from notifications.reminders.sweeps import calendar_fingerprint
+from notifications.reminders import context
+from notifications.reminders.context import calendar_fingerprint
 from process.calendar import WorkingCalendar
 
 
@@ -14,5 +14,5 @@ def test_the_fingerprint_covers_the_counting_rule(monkeypatch: pytest.MonkeyPatc
     calendar = WorkingCalendar()
     before = calendar_fingerprint(calendar, 2026)
     assert calendar_fingerprint(calendar, 2026) == before
-    monkeypatch.setattr(sweeps, "COUNTING_RULE", "the day a pause begins is the customer's")
+    monkeypatch.setattr(context, "COUNTING_RULE", "the day a pause begins is the customer's")
     assert calendar_fingerprint(calendar, 2026) != before

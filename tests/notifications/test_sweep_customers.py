@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from notifications.reminders.context import ReminderPolicy
 from notifications.reminders.customers import CustomerReminders
-from notifications.reminders.sweeps import ReminderPolicy
 from process.roles import Role
 from storage.reminders.watch import count_by_kind
 from tests.notifications.sweep_rig import SweepRig, at, sweep_rig

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from notifications.reminders.stage_points import reminder_key, stage_point
-from process.deadlines import Pause, stage_clock
+from notifications.reminders.stage_tell import reminder_key
+from process.deadlines import Pause, stage_clock, stage_point
 from process.roles import Role
 from process.workflow import ACTIONS, Actor, Step, available
 from tests.notifications.sweep_rig import SHANGHAI, SweepRig, at, sweep_rig
@@ -35,7 +35,7 @@ async def _expected_now(rig: SweepRig, app_id: int, now: datetime) -> str | None
         return None
     pauses = [Pause(p.started_at, p.ended_at) for p in visit.pauses]
     clock = stage_clock(rig.calendar, visit.started_at, visit.limit_days, pauses, now, SHANGHAI)
-    point = stage_point(clock.used_days, clock.limit_days, today)
+    point = stage_point(clock, today)
     return None if point is None else reminder_key(visit.id, point)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, time, timedelta
 from pathlib import Path
 
-from notifications.reminders.stage_points import stage_point
+from process.deadlines import Point, StageClock, stage_point
 from process.roles import Role
 from process.stages import SupplyMode
 from storage.reminders.watch import count_by_kind
@@ -35,20 +35,27 @@ async def _visit_id(rig: SweepRig, app_id: int) -> int:
     return visit.id
 
 
+def _at(used: int, limit: int, today: date) -> Point | None:
+    """The point of a running stage that has used ``used`` of ``limit`` working days: past
+    its limit, a running stage is overdue (see the deadline properties)."""
+    clock = StageClock(limit, used, today, limit - used, False, False, overdue=used > limit)
+    return stage_point(clock, today)
+
+
 def test_points_of_a_ten_day_stage() -> None:
     today = date(2026, 12, 7)
-    assert [stage_point(used, 10, today) for used in (0, 4)] == [None, None]
-    assert [stage_point(used, 10, today).name for used in (5, 8, 9, 10, 11)] == [  # type: ignore[union-attr]
+    assert [_at(used, 10, today) for used in (0, 4)] == [None, None]
+    assert [_at(used, 10, today).name for used in (5, 8, 9, 10, 11)] == [  # type: ignore[union-attr]
         "half",
         "half",
         "day_before",
         "due",
         "overdue",
     ]
-    assert stage_point(12, 10, today).threshold == "2026-12-07"  # type: ignore[union-attr]
+    assert _at(12, 10, today).threshold == "2026-12-07"  # type: ignore[union-attr]
     # A one-day stage is due on its first working day; a three-day stage skips "half".
-    assert stage_point(1, 1, today).name == "due"  # type: ignore[union-attr]
-    assert stage_point(2, 3, today).name == "day_before"  # type: ignore[union-attr]
+    assert _at(1, 1, today).name == "due"  # type: ignore[union-attr]
+    assert _at(2, 3, today).name == "day_before"  # type: ignore[union-attr]
 
 
 async def test_plan_stage_reminds_its_manager_at_each_point_and_escalates_when_overdue(

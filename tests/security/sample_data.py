@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+from process.metrics import Question
 from process.workflow import Step
 from storage.db import Database
 from storage.drafts import DraftsRepo
 from storage.models import Application, DocumentInput
 from storage.outbox import OutboxRepo
-from storage.survey import SurveyRepo, invite
+from storage.survey import invite, save_answer, save_submission, survey_of
 from storage.threads import add_message
 from storage.users import UsersRepo
 from storage.workflow import WorkflowRepo, add_document, add_owed, transition
@@ -191,24 +192,18 @@ async def write_personal_fields(db: Database) -> Application:
         await invite(
             conn, application_id=application.id, customer_id=SOLE_TRADER, invited_at=NOW, now=NOW
         )
-    survey = SurveyRepo(db)
-    for question, value in (
-        ("overall", 5),
-        ("speed", 4),
-        ("service", 5),
-        ("informed", 5),
-        ("recommend", 9),
-    ):
-        await survey.answer(
-            application_id=application.id,
-            customer_id=SOLE_TRADER,
-            question=question,
-            value=value,
-            now=NOW,
-        )
-    await survey.submit(
-        application_id=application.id, customer_id=SOLE_TRADER, comment=COMMENT, now=NOW
-    )
+    async with db.transaction() as conn:
+        survey = await survey_of(conn, application.id)
+        assert survey is not None
+        for question, value in (
+            (Question.OVERALL, 5),
+            (Question.SPEED, 4),
+            (Question.SERVICE, 5),
+            (Question.INFORMED, 5),
+            (Question.RECOMMEND, 9),
+        ):
+            await save_answer(conn, survey.id, question, value, NOW)
+        await save_submission(conn, survey.id, COMMENT, NOW)
     return application
 
 

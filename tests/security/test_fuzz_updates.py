@@ -74,7 +74,7 @@ PREFIXES = (
     "docs:",
     "1:ct:",
     "1:rp:",
-    "ow:",
+    "1:ow:",  # presses made with notifications/callback_data.py carry its version first
     "lang:",
     "ap:",
     "ap:c:",
@@ -85,8 +85,8 @@ PREFIXES = (
     "1:stdist:",
     "1:stm:dis:",
     "1:stm:off:",
-    "sv:",
-    "svcb:",
+    "1:sv:",
+    "1:svcb:",
 )
 
 

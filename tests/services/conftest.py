@@ -1,43 +1,22 @@
-"""Fixtures for the services' own tests: a migrated database and what the services are
-given, with no Telegram anywhere."""
+"""Fixtures for the service tests: the storage tests' database, and what a service needs
+around it (an outbox that renders real templates), with no bot and no Telegram."""
 
 from __future__ import annotations
-
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
 from notifications.outbox import Outbox
 from notifications.render import Texts
-from process.calendar import WorkingCalendar
-from process.limits import TimeLimits
 from services.context import ServiceContext
 from storage.db import Database
-from storage.migrate import migrate
 from storage.outbox import OutboxRepo
-from tests.keys import make_test_cipher
-from tests.storage.samples import NOW, SHANGHAI
+from tests.storage.conftest import db, db_path
+from tests.storage.samples import SHANGHAI
+
+__all__ = ["context", "db", "db_path"]
 
 
 @pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = await Database.open(tmp_path / "hvconnect.db", cipher=make_test_cipher())
-    await migrate(database, NOW)
-    try:
-        yield database
-    finally:
-        await database.close()
-
-
-@pytest.fixture
-def ctx(db: Database) -> ServiceContext:
+def context(db: Database) -> ServiceContext:
     texts = Texts("zh_CN")
-    return ServiceContext(
-        db=db,
-        outbox=Outbox(OutboxRepo(db), texts, tz=SHANGHAI),
-        texts=texts,
-        calendar=WorkingCalendar(),
-        tz=SHANGHAI,
-        limits=TimeLimits.default(),
-    )
+    return ServiceContext(db=db, outbox=Outbox(OutboxRepo(db), texts, tz=SHANGHAI), texts=texts)

@@ -32,13 +32,13 @@ async def _scene(db: Database) -> int:
     return app.id
 
 
-async def test_a_stale_version_changes_nothing(db: Database, ctx: ServiceContext) -> None:
+async def test_a_stale_version_changes_nothing(db: Database, context: ServiceContext) -> None:
     app_id = await _scene(db)
     before = await ApplicationsRepo(db).get(app_id)
     assert before is not None
     events = await _events(db)
     outcome = await reassign(
-        ctx,
+        context,
         actor_id=SUPERVISOR,
         application_id=app_id,
         version=before.version - 1,  # the card was made before the last change
@@ -53,13 +53,13 @@ async def test_a_stale_version_changes_nothing(db: Database, ctx: ServiceContext
 
 
 async def test_reassignment_tells_the_new_holder_the_old_one_and_the_customer(
-    db: Database, ctx: ServiceContext
+    db: Database, context: ServiceContext
 ) -> None:
     app_id = await _scene(db)
     before = await ApplicationsRepo(db).get(app_id)
     assert before is not None
     outcome = await reassign(
-        ctx,
+        context,
         actor_id=SUPERVISOR,
         application_id=app_id,
         version=before.version,
@@ -74,7 +74,7 @@ async def test_reassignment_tells_the_new_holder_the_old_one_and_the_customer(
     assert [user for _, user in await _outbox(db)] == [NEW, OLD, CUSTOMER]
 
 
-async def test_out_of_reach_or_wrong_role_is_refused(db: Database, ctx: ServiceContext) -> None:
+async def test_out_of_reach_or_wrong_role_is_refused(db: Database, context: ServiceContext) -> None:
     app_id = await _scene(db)
     app = await ApplicationsRepo(db).get(app_id)
     assert app is not None
@@ -85,7 +85,7 @@ async def test_out_of_reach_or_wrong_role_is_refused(db: Database, ctx: ServiceC
         (SUPERVISOR, OTHER_SUPERVISOR, Role.SUPERVISOR),  # nor is a supervisor a holder
     ):
         outcome = await reassign(
-            ctx,
+            context,
             actor_id=actor,
             application_id=app_id,
             version=app.version,
@@ -98,23 +98,23 @@ async def test_out_of_reach_or_wrong_role_is_refused(db: Database, ctx: ServiceC
     assert await _outbox(db) == []
 
 
-async def test_attaching_a_project_manager(db: Database, ctx: ServiceContext) -> None:
+async def test_attaching_a_project_manager(db: Database, context: ServiceContext) -> None:
     app_id = await _scene(db)
     app = await ApplicationsRepo(db).get(app_id)
     assert app is not None
     nobody = await attach_project_manager(
-        ctx, actor_id=OLD, application_id=app_id, version=app.version, now=NOW
+        context, actor_id=OLD, application_id=app_id, version=app.version, now=NOW
     )
     assert nobody is HolderRefusal.NOBODY
     await enrol(db, PROJECT, Role.PROJECT_MANAGER, district=DISTRICT)
     attached = await attach_project_manager(
-        ctx, actor_id=OLD, application_id=app_id, version=app.version, now=NOW
+        context, actor_id=OLD, application_id=app_id, version=app.version, now=NOW
     )
     assert isinstance(attached, Changed) and attached.application.project_manager_id == PROJECT
     assert await _outbox(db) == [
         (f"holder:{app_id}:{app.version + 1}:{PROJECT}:manage/attached", PROJECT)
     ]
     again = await attach_project_manager(
-        ctx, actor_id=OLD, application_id=app_id, version=attached.application.version, now=NOW
+        context, actor_id=OLD, application_id=app_id, version=attached.application.version, now=NOW
     )
     assert again is HolderRefusal.NOT_ALLOWED  # it has one now

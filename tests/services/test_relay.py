@@ -25,7 +25,7 @@ async def _thread(db: Database) -> list[tuple[int, str, str]]:
 
 
 async def test_a_message_to_an_unreachable_manager_is_kept_and_queued(
-    db: Database, ctx: ServiceContext
+    db: Database, context: ServiceContext
 ) -> None:
     """The manager blocked the bot: the customer's message is still in the application's
     thread (where the card shows it) and queued for the manager, for the sender to try."""
@@ -34,7 +34,7 @@ async def test_a_message_to_an_unreachable_manager_is_kept_and_queued(
     app = await submit(db, CUSTOMER, district=DISTRICT, manager=MANAGER)
     await UsersRepo(db).mark_unreachable(MANAGER, NOW)
     outcome = await relay(
-        ctx,
+        context,
         sender_id=CUSTOMER,
         application_id=app.id,
         direction=Direction.TO_STAFF,
@@ -50,11 +50,13 @@ async def test_a_message_to_an_unreachable_manager_is_kept_and_queued(
     assert events[-1]["kind"] == "message_from_customer"
 
 
-async def test_while_nobody_holds_it_the_overseers_hear(db: Database, ctx: ServiceContext) -> None:
+async def test_while_nobody_holds_it_the_overseers_hear(
+    db: Database, context: ServiceContext
+) -> None:
     await enrol(db, SUPERVISOR, Role.SUPERVISOR, district=DISTRICT)
     app = await submit(db, CUSTOMER, district=DISTRICT)
     outcome = await relay(
-        ctx,
+        context,
         sender_id=CUSTOMER,
         application_id=app.id,
         direction=Direction.TO_STAFF,
@@ -66,7 +68,7 @@ async def test_while_nobody_holds_it_the_overseers_hear(db: Database, ctx: Servi
 
 
 async def test_only_the_customer_and_staff_in_reach_may_write(
-    db: Database, ctx: ServiceContext
+    db: Database, context: ServiceContext
 ) -> None:
     await enrol(db, MANAGER, Role.CUSTOMER_MANAGER, district=DISTRICT)
     await enrol(db, OTHER_MANAGER, Role.CUSTOMER_MANAGER, district=DISTRICT)
@@ -76,7 +78,7 @@ async def test_only_the_customer_and_staff_in_reach_may_write(
         (MANAGER, Direction.TO_STAFF),  # not the customer
     ):
         outcome = await relay(
-            ctx,
+            context,
             sender_id=sender,
             application_id=app.id,
             direction=direction,
@@ -86,7 +88,7 @@ async def test_only_the_customer_and_staff_in_reach_may_write(
         assert outcome is RelayRefusal.NOT_YOURS
     assert await _thread(db) == [] and await _outbox(db) == []
     reply = await relay(
-        ctx,
+        context,
         sender_id=MANAGER,
         application_id=app.id,
         direction=Direction.TO_CUSTOMER,

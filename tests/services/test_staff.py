@@ -28,7 +28,7 @@ DISTRICT = "汉台区"
 
 
 async def test_disabling_hands_back_the_applications_and_alerts_the_overseers(
-    db: Database, ctx: ServiceContext
+    db: Database, context: ServiceContext
 ) -> None:
     await enrol(db, ADMIN, Role.ADMIN)
     await enrol(db, SUPERVISOR, Role.SUPERVISOR, district=DISTRICT)
@@ -37,7 +37,7 @@ async def test_disabling_hands_back_the_applications_and_alerts_the_overseers(
     held = [
         await submit(db, customer, district=DISTRICT, manager=MANAGER) for customer in (1001, 1002)
     ]
-    outcome = await disable(ctx, actor_id=ADMIN, user_id=MANAGER, now=NOW)
+    outcome = await disable(context, actor_id=ADMIN, user_id=MANAGER, now=NOW)
     assert isinstance(outcome, Disabled)
     assert outcome.returned == tuple(a.id for a in held)
     member = await StaffRepo(db).get(MANAGER)
@@ -56,7 +56,7 @@ async def test_disabling_hands_back_the_applications_and_alerts_the_overseers(
 
 
 async def test_nobody_disables_themselves_a_configured_admin_or_as_a_non_admin(
-    db: Database, ctx: ServiceContext
+    db: Database, context: ServiceContext
 ) -> None:
     await enrol(db, ADMIN, Role.ADMIN)
     await enrol(db, CONFIGURED, Role.ADMIN)
@@ -70,27 +70,29 @@ async def test_nobody_disables_themselves_a_configured_admin_or_as_a_non_admin(
         (ADMIN, 404, DisableRefusal.NOT_FOUND),
     )
     for actor, target, refusal in cases:
-        outcome = await disable(ctx, actor_id=actor, user_id=target, protected=protected, now=NOW)
+        outcome = await disable(
+            context, actor_id=actor, user_id=target, protected=protected, now=NOW
+        )
         assert outcome is refusal, (actor, target)
     assert all(m.active for m in await StaffRepo(db).list_all())
-    assert isinstance(await disable(ctx, actor_id=None, user_id=MANAGER, now=NOW), Disabled)
-    again = await disable(ctx, actor_id=ADMIN, user_id=MANAGER, now=NOW)
+    assert isinstance(await disable(context, actor_id=None, user_id=MANAGER, now=NOW), Disabled)
+    again = await disable(context, actor_id=ADMIN, user_id=MANAGER, now=NOW)
     assert again is DisableRefusal.ALREADY_DISABLED
 
 
 async def test_join_counts_wrong_codes_and_then_refuses_unchecked(
-    db: Database, ctx: ServiceContext
+    db: Database, context: ServiceContext
 ) -> None:
     await add_user(db, MANAGER)
     code = await StaffRepo(db).create_invite(
         role=Role.CUSTOMER_MANAGER, name="王经理", district=DISTRICT, created_by=None, now=NOW
     )
     for left in range(MAX_WRONG_CODES - 1, -1, -1):
-        failed = await join(ctx, user_id=MANAGER, code="ABCD-EFGH-JK", now=NOW)
+        failed = await join(context, user_id=MANAGER, code="ABCD-EFGH-JK", now=NOW)
         assert failed == JoinFailed(CodeProblem.INVALID, left)
-    limited = await join(ctx, user_id=MANAGER, code=code, now=NOW)  # right, but not looked at
+    limited = await join(context, user_id=MANAGER, code=code, now=NOW)  # right, but not looked at
     assert limited == JoinLimited(NOW + timedelta(hours=1))
-    joined = await join(ctx, user_id=MANAGER, code=code, now=NOW + timedelta(hours=1))
+    joined = await join(context, user_id=MANAGER, code=code, now=NOW + timedelta(hours=1))
     assert isinstance(joined, Joined) and joined.member.role is Role.CUSTOMER_MANAGER
-    used = await join(ctx, user_id=MANAGER, code=code, now=NOW + timedelta(hours=1))
+    used = await join(context, user_id=MANAGER, code=code, now=NOW + timedelta(hours=1))
     assert isinstance(used, JoinFailed) and used.reason is CodeProblem.USED

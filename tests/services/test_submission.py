@@ -9,6 +9,8 @@ import aiosqlite
 import pytest
 
 from notifications.outbox import Outbox
+from process.calendar import WorkingCalendar
+from process.limits import TimeLimits
 from process.roles import Role
 from services.context import ServiceContext
 from services.submission import SubmitRefusal, Submitted, submit
@@ -16,10 +18,15 @@ from storage.db import Database
 from storage.drafts import DraftsRepo
 from storage.outbox import OutboxRepo
 from storage.staff.members import StaffRepo
-from tests.storage.samples import NOW, new_application
+from tests.storage.samples import NOW, SHANGHAI, new_application
 from tests.storage.staff_samples import add_user, enrol
 
 CUSTOMER, MANAGER, SUPERVISOR = 1001, 2001, 3001
+RULES: dict[str, Any] = {
+    "calendar": WorkingCalendar(),
+    "limits": TimeLimits.default(),
+    "tz": SHANGHAI,
+}
 DISTRICT = "汉台区"
 
 
@@ -35,12 +42,16 @@ async def _ready(db: Database) -> None:
 
 
 async def test_the_new_application_is_assigned_and_announced(
-    db: Database, ctx: ServiceContext
+    db: Database, context: ServiceContext
 ) -> None:
     await _ready(db)
     await enrol(db, MANAGER, Role.CUSTOMER_MANAGER, name="王经理", district=DISTRICT)
     outcome = await submit(
-        ctx, customer_id=CUSTOMER, application=new_application(district=DISTRICT), now=NOW
+        context,
+        customer_id=CUSTOMER,
+        application=new_application(district=DISTRICT),
+        now=NOW,
+        **RULES,
     )
     assert isinstance(outcome, Submitted)
     app = outcome.application
@@ -53,11 +64,15 @@ async def test_the_new_application_is_assigned_and_announced(
 
 
 async def test_with_nobody_to_take_it_the_overseers_are_told(
-    db: Database, ctx: ServiceContext
+    db: Database, context: ServiceContext
 ) -> None:
     await _ready(db)
     outcome = await submit(
-        ctx, customer_id=CUSTOMER, application=new_application(district=DISTRICT), now=NOW
+        context,
+        customer_id=CUSTOMER,
+        application=new_application(district=DISTRICT),
+        now=NOW,
+        **RULES,
     )
     assert isinstance(outcome, Submitted)
     assert outcome.application.customer_manager_id is None and outcome.manager_name is None
@@ -71,14 +86,20 @@ class _BrokenOutbox(Outbox):
         raise RuntimeError("disk full")
 
 
-async def test_nothing_is_filed_unless_everything_is(db: Database, ctx: ServiceContext) -> None:
+async def test_nothing_is_filed_unless_everything_is(db: Database, context: ServiceContext) -> None:
     """The alert fails to queue: no application, no assignment, the draft still there."""
     await _ready(db)
     await enrol(db, MANAGER, Role.CUSTOMER_MANAGER, district=DISTRICT)
-    broken = dataclasses.replace(ctx, outbox=_BrokenOutbox(OutboxRepo(db), ctx.texts, tz=ctx.tz))
+    broken = dataclasses.replace(
+        context, outbox=_BrokenOutbox(OutboxRepo(db), context.texts, tz=SHANGHAI)
+    )
     with pytest.raises(RuntimeError):
         await submit(
-            broken, customer_id=CUSTOMER, application=new_application(district=DISTRICT), now=NOW
+            broken,
+            customer_id=CUSTOMER,
+            application=new_application(district=DISTRICT),
+            now=NOW,
+            **RULES,
         )
     assert await db.fetchall("SELECT id FROM applications") == []
     assert await db.fetchall("SELECT id FROM events WHERE application_id IS NOT NULL") == []
@@ -89,19 +110,31 @@ async def test_nothing_is_filed_unless_everything_is(db: Database, ctx: ServiceC
     # And once the trouble is over, the same draft goes through.
     assert isinstance(
         await submit(
-            ctx, customer_id=CUSTOMER, application=new_application(district=DISTRICT), now=NOW
+            context,
+            customer_id=CUSTOMER,
+            application=new_application(district=DISTRICT),
+            now=NOW,
+            **RULES,
         ),
         Submitted,
     )
 
 
-async def test_a_second_press_files_nothing(db: Database, ctx: ServiceContext) -> None:
+async def test_a_second_press_files_nothing(db: Database, context: ServiceContext) -> None:
     await _ready(db)
     first = await submit(
-        ctx, customer_id=CUSTOMER, application=new_application(district=DISTRICT), now=NOW
+        context,
+        customer_id=CUSTOMER,
+        application=new_application(district=DISTRICT),
+        now=NOW,
+        **RULES,
     )
     again = await submit(
-        ctx, customer_id=CUSTOMER, application=new_application(district=DISTRICT), now=NOW
+        context,
+        customer_id=CUSTOMER,
+        application=new_application(district=DISTRICT),
+        now=NOW,
+        **RULES,
     )
     assert isinstance(first, Submitted) and again is SubmitRefusal.NO_DRAFT
     assert len(await db.fetchall("SELECT id FROM applications")) == 1

@@ -1,4 +1,4 @@
-"""The staff reminders' SQL groups (storage.reminders.told) and the members they expand to
+"""The staff reminders' SQL groups (storage.reminders.points) and the members they expand to
 agree with the one rule of who hears about an application (process.audience), and the
 look-up services use (storage.staff.audience) with both: for every combination of holders,
 stage and district, one application at a time and all of them at once."""
@@ -13,8 +13,7 @@ from notifications.reminders.stage_tell import _by_member
 from process.audience import audience
 from process.roles import Role
 from storage.db import Database
-from storage.reminders.points import PAST, PROJECT_STAGES
-from storage.reminders.told import told_groups
+from storage.reminders.points import PAST, PROJECT_STAGES, told_groups
 from storage.staff.assign import overseers_of
 from storage.staff.audience import audience_in
 from tests.storage.samples import NOW
@@ -84,7 +83,7 @@ async def _watch(db: Database, rows: list[tuple[int | None, int | None, str, str
 
 async def _told_by_sql(db: Database) -> Counter[int]:
     async with db.snapshot() as conn:
-        groups = await told_groups(conn, TODAY, None, whole_day=True)
+        groups = await told_groups(conn, TODAY, None, whole_day=True, late_before=TODAY)
         return Counter(
             {user_id: told.total for user_id, told in (await _by_member(conn, groups)).items()}
         )

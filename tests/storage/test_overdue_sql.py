@@ -13,9 +13,8 @@ from process.calendar import WorkingCalendar
 from process.deadlines import is_overdue, late_if_due_before
 from storage.codec import date_to_db
 from storage.db import Database, fetch_all
-from storage.reminders.points import PAST, point_at, told_params
+from storage.reminders.points import PAST, point_at, told_groups, told_params
 from storage.reminders.sections import any_overdue, district_section
-from storage.reminders.told import told_groups
 
 CALENDAR = WorkingCalendar()
 STRETCHES = [
@@ -60,13 +59,13 @@ async def test_every_overdue_query_agrees_with_the_definition(
             )
             listed = {item.application_id for items in section.first.values() for item in items}
             assert (listed, section.total) == (expected, len(expected)), today
-            assert await any_overdue(conn, today, late_before) is bool(expected), today
+            assert await any_overdue(conn, late_before) is bool(expected), today
             groups = await told_groups(conn, today, None, whole_day=True, late_before=late_before)
             told = {g.who for g in groups if g.counts.get("overdue")}
             assert told == expected, today
             points = await fetch_all(
                 conn,
-                f"SELECT subject_id, {point_at(':today')} AS point FROM reminder_watch",
+                f"SELECT subject_id, {point_at()} AS point FROM reminder_watch",
                 told_params(today, None, late_before),
             )
             assert {r["subject_id"] for r in points if r["point"] == "overdue"} == expected, today
@@ -83,4 +82,4 @@ async def test_on_the_weekend_after_a_friday_deadline_nothing_is_overdue_yet(
             (date(2026, 11, 29), False),
             (date(2026, 11, 30), True),
         ):
-            assert await any_overdue(conn, today, late_if_due_before(CALENDAR, today)) is late
+            assert await any_overdue(conn, late_if_due_before(CALENDAR, today)) is late

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from process.metrics import Question
 from process.roles import Role
 from process.workflow import Step
 from storage.db import Database
 from storage.models import Application
 from storage.stats import StatsRepo
-from storage.survey import SurveyRepo
+from storage.survey import save_answer, survey_of
 from storage.workflow import transition
 from tests.storage.samples import SHANGHAI
 from tests.storage.staff_samples import enrol, submit
@@ -49,10 +50,10 @@ async def test_the_period_is_read_in_local_time_with_everything_the_figures_need
     done = await invited(
         db, 1003, DECEMBER + timedelta(days=20), submitted_at=DECEMBER + timedelta(days=3)
     )
-    outcome, _ = await SurveyRepo(db).answer(
-        application_id=done.id, customer_id=1003, question="overall", value=5, now=DECEMBER
-    )
-    assert outcome.value == "saved"
+    async with db.transaction() as conn:
+        survey = await survey_of(conn, done.id)
+        assert survey is not None
+        await save_answer(conn, survey.id, Question.OVERALL, 5, DECEMBER)
 
     data = await StatsRepo(db).period(DECEMBER, DECEMBER + timedelta(days=31))
     assert [a.id for a in data.applications] == [first_of_december.id, done.id]

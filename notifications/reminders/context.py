@@ -1,17 +1,12 @@
-"""The reminder sweeps: what each needs, and the set the bot runs every minute.
+"""What every reminder sweep reads and writes with: the :class:`SweepContext` the bot builds.
 
-A sweep is an async function of "now" that queues what is due through the outbox and
-returns how many messages it queued. Four come with the bot, in this order (the digest
-reads the stage states the first one refreshed):
-
-* ``stage`` (:mod:`notifications.reminders.staff`): reminders to the responsible staff at half
-  the stage limit, the working day before the deadline, on the day and every working day
-  overdue, and one escalation a day per supervisor listing their overdue applications;
-* ``customers`` (:mod:`notifications.reminders.customers`): progress follow-ups when nothing new
-  happened for a while, and reminders of what the customer still owes;
-* ``unreachable`` (:mod:`notifications.unreachable`): managers asked to phone a customer
-  who blocked the bot;
-* ``digest`` (:mod:`notifications.reminders.digest`): the supervisors' morning digest.
+A sweep (``stage``, ``customers``, ``unreachable``, ``digest``; the list the bot runs, in
+order, is :func:`bot.sweeps.default_sweeps`) is an async function of "now" that queues
+what is due through the outbox and returns how many messages it queued. Each takes this
+context: the database, the outbox, the working-day calendar and time zone, the configurable
+:class:`ReminderPolicy` and the buttons the flows put on reminders. The context also keeps
+the sweeps' rows in step with the calendar (:meth:`SweepContext.ready`): when the calendar
+or the counting rule changes, every stored date is worked out again.
 
 Each message has an idempotency key, so a sweep that runs twice, or again after a restart,
 queues nothing twice; what to look at is kept in ``reminder_watch`` (see
@@ -32,11 +27,10 @@ from notifications.outbox import Outbox
 from notifications.quiet_hours import QuietHours, StaffHours
 from process.calendar import WorkingCalendar
 from process.deadlines import COUNTING_RULE
-from storage.db import Database, fetch_all
+from storage.db import Database
 from storage.models import Application
 from storage.reminders.watch import WatchKind, changed_subjects, due_subjects, sync_calendar
 
-Sweep = Callable[[datetime], Awaitable[int]]
 StaffButtons = Callable[[str, Application], InlineKeyboardMarkup | None]
 # For (locale, application) pairs, the buttons of each customer's next step by application
 # id: read for a whole batch of reminders at once.
@@ -142,33 +136,3 @@ def calendar_fingerprint(calendar: WorkingCalendar, year: int) -> str:
             day = date.fromordinal(day.toordinal() + 1)
         digest.update(bytes(flags))
     return digest.hexdigest()[:32]
-
-
-async def existing_keys(conn: aiosqlite.Connection, keys: list[str]) -> set[str]:
-    """Which of ``keys`` are in the outbox already (so their messages need no rendering)."""
-    found: set[str] = set()
-    for start in range(0, len(keys), BATCH):
-        chunk = keys[start : start + BATCH]
-        rows = await fetch_all(
-            conn,
-            f"SELECT key FROM outbox WHERE key IN ({', '.join('?' * len(chunk))})",
-            chunk,
-        )
-        found.update(row["key"] for row in rows)
-    return found
-
-
-def default_sweeps(context: SweepContext) -> list[tuple[str, Sweep]]:
-    """The bot's own sweeps, in the order they must run."""
-    # Imported here: each sweep module imports this one for the context.
-    from notifications.reminders.customers import CustomerReminders
-    from notifications.reminders.digest import SupervisorDigest
-    from notifications.reminders.staff import StageReminders
-    from notifications.unreachable import UnreachableAlerts
-
-    return [
-        ("stage", StageReminders(context)),
-        ("customers", CustomerReminders(context)),
-        ("unreachable", UnreachableAlerts(context)),
-        ("digest", SupervisorDigest(context)),
-    ]

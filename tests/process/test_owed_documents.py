@@ -1,0 +1,30 @@
+"""The documents a customer may owe are exactly those the form lets them promise for later."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from process.form import DOCUMENTS, OwedDocument, owed_documents
+
+
+@dataclass(frozen=True)
+class Item:
+    kind: str
+
+
+def test_the_owed_documents_are_the_ones_that_may_be_promised() -> None:
+    assert {str(d) for d in OwedDocument} == {d.kind for d in DOCUMENTS if not d.essential}
+
+
+def test_an_owed_item_names_its_document_and_back() -> None:
+    for document in OwedDocument:
+        assert document.owed_kind == f"document:{document.value}"
+        assert OwedDocument.of_owed(document.owed_kind) is document
+    # Other owed items, and documents no release promises, stand for no document.
+    for kind in ("pick:slot", "document:business_licence", "document:", "site_proof"):
+        assert OwedDocument.of_owed(kind) is None
+
+
+def test_the_promised_documents_among_owed_items_keep_their_order() -> None:
+    items = [Item("document:equipment_list"), Item("pick:slot"), Item("document:site_proof")]
+    assert owed_documents(items) == [OwedDocument.EQUIPMENT_LIST, OwedDocument.SITE_PROOF]
