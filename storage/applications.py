@@ -20,7 +20,7 @@ from storage.codec import date_to_db, plain, time_to_db
 from storage.db import Database, fetch_all, fetch_one, insert, run
 from storage.drafts import load_draft
 from storage.errors import DraftMissing
-from storage.events import EventsRepo, append_event
+from storage.events import append_event
 from storage.models import (
     Application,
     Document,
@@ -62,9 +62,8 @@ OWED_DOCUMENT_PREFIX = "document:"
 
 
 class ApplicationsRepo:
-    def __init__(self, db: Database, events: EventsRepo | None = None) -> None:
+    def __init__(self, db: Database) -> None:
         self._db = db
-        self._events = events if events is not None else EventsRepo(db)
 
     async def get(self, application_id: int) -> Application | None:
         row = await self._db.fetchone(BY_ID_SQL, (application_id,))

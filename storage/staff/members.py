@@ -23,7 +23,6 @@ from process.roles import Role
 from storage.codec import time_to_db
 from storage.db import Database, fetch_one, run
 from storage.errors import UnknownUser
-from storage.events import EventsRepo
 from storage.models import Application
 from storage.staff.assign import overseers_of
 from storage.staff.events import (
@@ -68,9 +67,8 @@ OPEN_COUNTS_SQL = """
 
 
 class StaffRepo:
-    def __init__(self, db: Database, events: EventsRepo | None = None) -> None:
+    def __init__(self, db: Database) -> None:
         self._db = db
-        self._events = events if events is not None else EventsRepo(db)
 
     # -- enrolment ----------------------------------------------------------------------
 
