@@ -40,7 +40,7 @@ from notifications.buttons import ContactPress, ReplyPress
 from notifications.callback_data import decode_as, pattern
 from process.validators import ValidationError
 from process.workflow_inputs import parse_note
-from services.relay import Content, Direction, RelayRefusal, relay
+from services.relay import Content, Direction, RelayRefusal, may_write, relay
 from storage.models import Application, User
 
 CONVERSATION_NAME = "relay"
@@ -104,10 +104,12 @@ async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str 
     if pending is None or message is None or pending.action not in ("contact", "reply"):
         return await answer_outside_flows(update, context)
     application = await svc.applications.get(pending.application_id)
-    allowed = application is not None and (
-        application.customer_id == user.user_id
-        if pending.action == "contact"
-        else await may_see(svc, user, application)
+    direction = Direction(pending.action)
+    allowed = application is not None and may_write(
+        direction,
+        user_id=user.user_id,
+        member=await svc.staff.get(user.user_id),
+        application=application,
     )
     if application is None or not allowed:
         await svc.workflow.clear_pending(user.user_id)
@@ -136,7 +138,7 @@ async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str 
         svc.service_context,
         sender_id=user.user_id,
         application_id=application.id,
-        direction=Direction(pending.action),
+        direction=direction,
         content=Content(text, file_id, file_kind),
         now=svc.clock.now(),
     )

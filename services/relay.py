@@ -22,6 +22,7 @@ from storage.events import append_event
 from storage.models import Application
 from storage.staff.audience import audience_in
 from storage.staff.members import member_in
+from storage.staff.models import Staff
 from storage.threads import add_message
 from storage.users import user_in
 
@@ -51,6 +52,17 @@ class Relayed:
     queued: int  # messages queued; 0 when nobody could be written to
 
 
+def may_write(
+    direction: Direction, *, user_id: int, member: Staff | None, application: Application
+) -> bool:
+    """Whether ``user_id`` (``member``: their staff row, if any) may write about
+    ``application`` in ``direction``: its customer to the staff, staff in reach to the
+    customer."""
+    if direction is Direction.TO_STAFF:
+        return application.customer_id == user_id
+    return in_reach(member, application)
+
+
 async def relay(
     ctx: ServiceContext,
     *,
@@ -64,10 +76,8 @@ async def relay(
     async with ctx.db.transaction() as conn:
         application = await application_in(conn, application_id)
         member = await member_in(conn, sender_id)
-        if application is None or not (
-            application.customer_id == sender_id
-            if direction is Direction.TO_STAFF
-            else in_reach(member, application)
+        if application is None or not may_write(
+            direction, user_id=sender_id, member=member, application=application
         ):
             return RelayRefusal.NOT_YOURS
         sender = await user_in(conn, sender_id)
