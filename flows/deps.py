@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
+from functools import cached_property
 from typing import Any
 
 from telegram.ext import CallbackContext
@@ -20,6 +21,7 @@ from notifications.sender import OutboxSender
 from process.calendar import WorkingCalendar
 from process.clock import Clock
 from process.limits import TimeLimits
+from services.context import ServiceContext
 from storage.applications import ApplicationsRepo
 from storage.db import Database
 from storage.drafts import DraftsRepo
@@ -72,6 +74,19 @@ class Services:
         """When a message to staff written at ``now`` may go: at once in their working
         hours, otherwise at the start of the next ones (nothing to staff is urgent at night)."""
         return staff_send_at(now, self.calendar, self.settings.staff_hours, self.settings.tz)
+
+    @cached_property
+    def context(self) -> ServiceContext:
+        """What the services are given: the same database, outbox, texts and settings."""
+        return ServiceContext(
+            db=self.db,
+            outbox=self.outbox,
+            texts=self.texts,
+            tz=self.settings.tz,
+            calendar=self.calendar,
+            limits=self.settings.limits,
+            staff_hours=self.settings.staff_hours,
+        )
 
 
 def services(context: CallbackContext[Any, Any, Any, Any]) -> Services:

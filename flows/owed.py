@@ -32,7 +32,7 @@ from flows.apply.documents import FILE, received_file
 from flows.apply.fields import ANSWER
 from flows.common import answer_button, current_user, drop_buttons, say
 from flows.deps import services
-from flows.workflow.buttons import open_card_markup
+from notifications.buttons import open_card_markup
 from storage.events import append_event
 from storage.users import user_in
 from storage.workflow import add_document, resolve_owed

@@ -12,7 +12,7 @@ from datetime import tzinfo
 import aiosqlite
 from telegram import InlineKeyboardMarkup
 
-from flows.workflow.buttons import customer_actions_markup, open_card_markup
+from notifications.buttons import customer_actions_markup, open_card_markup
 from notifications.reminders.sweeps import ReminderButtons
 from notifications.render import Texts
 from storage.models import Application

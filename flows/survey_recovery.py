@@ -15,8 +15,7 @@ from telegram.ext import ContextTypes
 
 from flows.common import answer_button, current_user, drop_buttons, say
 from flows.deps import services
-from flows.staff.access import in_reach
-from process.roles import Role
+from process.roles import Role, in_reach
 from storage.models import Application
 from storage.staff.members import Staff
 from storage.survey import Recovery

@@ -6,7 +6,10 @@ import asyncio
 
 import pytest
 
+from flows.workflow.buttons import DocumentsPress
+from notifications.buttons import OpenCardPress, StageActionPress
 from process.roles import Role
+from process.workflow import Act
 from sandbox.emulator import BotApiEmulator
 from tests.e2e.apply_walk import submit_application
 from tests.e2e.customer import Customer
@@ -45,21 +48,21 @@ async def test_forged_and_foreign_presses_are_refused(
     assert isinstance(project, Customer)
     app = await app_row(bot)
     assert app["customer_manager_id"] == 2001  # the district's own manager
-    accept = f"wf:accept:{app['id']}:{app['version']}"
+    accept = StageActionPress(Act.ACCEPT, app["id"], app["version"]).encode()
     for person in (alice, other, project):
         last = person.user.last_message()
         assert last is not None
         answer = await person.press_stale(last.message_id, accept)
         assert answer.show_alert and "不能" in (answer.text or "")
     for forged in (
-        f"wf:accept:{app['id']}:999",
-        "wf:accept:99999:1",
-        "wf:nuke:1:1",
-        f"wf:accept:{app['id']}:{app['version']}:7:8",
+        StageActionPress(Act.ACCEPT, app["id"], 999).encode(),
+        StageActionPress(Act.ACCEPT, 99999, 1).encode(),
+        "1:wf:nuke:1:1:",
+        StageActionPress(Act.ACCEPT, app["id"], app["version"]).encode() + ":7:8",
         "mg:to:1:1:cm:2004",
         f"mg:reassign:{app['id']}:{app['version']}",
-        "card:1",
-        "docs:1",
+        OpenCardPress(1).encode(),
+        DocumentsPress(1).encode(),
     ):
         last = alice.user.last_message()
         assert last is not None
@@ -81,11 +84,11 @@ async def test_twice_out_of_order_and_concurrently(
     manager = scene["manager"]
     assert isinstance(manager, Customer)
     app = await app_row(bot)
-    accept = f"wf:accept:{app['id']}:{app['version']}"
+    accept = StageActionPress(Act.ACCEPT, app["id"], app["version"]).encode()
     card = await manager.say(f"/app {scene['number']}")
     # Out of order: the survey cannot be done before it is proposed.
     answer = await manager.press_stale(
-        card.message_id, f"wf:survey_done:{app['id']}:{app['version']}"
+        card.message_id, StageActionPress(Act.SURVEY_DONE, app["id"], app["version"]).encode()
     )
     assert "不能" in (answer.text or "") or "过期" in (answer.text or "")
     # Two presses at once (as two staff pressing together): exactly one applies.
@@ -112,7 +115,8 @@ async def test_disabled_member_loses_powers_at_once(
 
     returned = await services_of(bot.app).staff.disable(2001, bot.clock.now())
     assert returned == [app["id"]]
-    answer = await manager.press_stale(card.message_id, f"wf:accept:{app['id']}:{app['version']}")
+    accept = StageActionPress(Act.ACCEPT, app["id"], app["version"]).encode()
+    answer = await manager.press_stale(card.message_id, accept)
     assert "不能" in (answer.text or "")
     reply = await manager.say(f"/app {scene['number']}")
     assert "HV-" not in (reply.text or "") or "没有找到" in (reply.text or "")
