@@ -198,3 +198,33 @@ async def test_before_assignment_messages_go_to_supervisors(
     await alice.say("有人吗？")
     await supervisor.user.wait_for(lambda m: "有人吗？" in (m.text or ""))
     await asyncio.sleep(0)
+
+
+async def test_a_press_that_does_not_decode_is_answered_like_an_old_button(
+    scene: dict[str, object], bot: BotRunner
+) -> None:
+    """Through the bot's own handlers: data no press class reads (an older release's shape,
+    an unknown action, a field too many, a letter for an id) reaches no workflow handler
+    and gets the answer any out-of-date button gets; nothing changes."""
+    manager = scene["manager"]
+    assert isinstance(manager, Customer)
+    app = await app_row(bot)
+    card = await manager.say(f"/app {scene['number']}")
+    accept = StageActionPress(Act.ACCEPT, app["id"], app["version"]).encode()
+    old_button = await manager.press_stale(card.message_id, "zz:from-a-removed-feature")
+    assert old_button.show_alert and old_button.text
+    for forged in (
+        f"wf:accept:{app['id']}:{app['version']}",  # before the codec
+        accept.replace(":accept:", ":nuke:"),
+        accept + ":7",
+        accept.replace(f":{app['id']}:", ":x:"),
+        f"1:wfe:maybe:{app['id']}:{app['version']}",
+        "1:card:",
+        "1:docs:-",
+    ):
+        answer = await manager.press_stale(card.message_id, forged)
+        assert (answer.text, answer.show_alert) == (old_button.text, old_button.show_alert), forged
+    assert await app_row(bot) == app
+    # The genuine press still works afterwards: the forged ones left no state behind.
+    await manager.press_stale(card.message_id, accept)
+    assert (await app_row(bot))["step"] == "survey_propose"
