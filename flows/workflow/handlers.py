@@ -1,8 +1,11 @@
 """Workflow buttons, and the short conversation that collects what an action needs.
 
-A press on an action that needs nothing more is performed at once. One that needs a note,
-survey times, a day or documents records what is pending (in the database, so a restart
-loses nothing) and asks for it; the next message completes it. ``/cancel`` drops it.
+A press is decoded and handed to :func:`services.workflow.press`, which performs an action
+that needs nothing more at once, or records what is pending (in the database, so a restart
+loses nothing) for one that needs a note, survey times, a day or documents; the handler
+asks for it, and the next message completes it through :func:`services.workflow.supply`.
+``/cancel`` drops it. What the handlers hold is the shape of the chat: which message asks,
+which keyboard answers, which state the conversation is in; every rule is in the service.
 """
 
 from __future__ import annotations
