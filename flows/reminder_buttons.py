@@ -1,7 +1,9 @@
 """The buttons that go with reminders: staff open the card, customers get their next step.
 
-The sweeps queue reminders without knowing the flows' callback data, so the bot hands them
-these (see :class:`notifications.reminders.sweeps.ReminderButtons`).
+The keyboards are :mod:`notifications.buttons`'; what this adds is the batch read a sweep
+needs to label them (each application's survey slots and owed documents, in the sweep's
+own transaction). The bot hands it to the sweeps
+(see :class:`notifications.reminders.sweeps.ReminderButtons`).
 """
 
 from __future__ import annotations
