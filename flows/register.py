@@ -32,7 +32,10 @@ from flows.staff.admin import build_staff_conversation
 from flows.status import status
 from flows.survey import BARE_SCORE, build_survey_conversation, on_bare_score
 from flows.workflow import card
+from flows.workflow.buttons import DocumentsPress
 from flows.workflow.handlers import build_workflow_conversation
+from notifications.buttons import OpenCardPress
+from notifications.callback_data import pattern
 from notifications.render import LOCALES, Texts
 
 PRIVATE = filters.ChatType.PRIVATE
@@ -75,8 +78,12 @@ def register_handlers(application: Application) -> None:  # type: ignore[type-ar
     ):
         application.add_handler(CommandHandler(name, callback, filters=PRIVATE))
     application.add_handler(CallbackQueryHandler(language.on_language, pattern=r"^lang:"))
-    application.add_handler(CallbackQueryHandler(card.on_card_button, pattern=r"^card:"))
-    application.add_handler(CallbackQueryHandler(card.on_documents_button, pattern=r"^docs:"))
+    application.add_handler(
+        CallbackQueryHandler(card.on_card_button, pattern=pattern(OpenCardPress))
+    )
+    application.add_handler(
+        CallbackQueryHandler(card.on_documents_button, pattern=pattern(DocumentsPress))
+    )
     application.add_handler(
         CallbackQueryHandler(management.on_attach_project, pattern=r"^mg:attach_pm:")
     )

@@ -38,7 +38,7 @@ from flows.given_up import answer_outside_flows
 from flows.staff.access import may_see
 from process.validators import ValidationError
 from process.workflow_inputs import parse_note
-from services.workflow import role_of
+from services.workflow import staff_role
 from storage.events import append_event
 from storage.models import Application, User
 from storage.threads import add_message
@@ -196,7 +196,7 @@ async def _deliver(
     file_kind: str | None,
 ) -> None:
     now = svc.clock.now()
-    role = await role_of(svc, sender.user_id)
+    role = await staff_role(svc.context, sender.user_id)
     if action == "contact":
         ids = (
             [application.customer_manager_id]

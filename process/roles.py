@@ -7,6 +7,7 @@ action, whatever a button's callback data claims.
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Protocol
 
 
 class Role(StrEnum):
@@ -69,3 +70,44 @@ def within_reach(
     if reach is Reach.DISTRICT:
         return application_district == district
     return user_id in (customer_manager_id, project_manager_id)
+
+
+class Member(Protocol):
+    """A member of staff as :func:`in_reach` reads one (storage's ``Staff``)."""
+
+    @property
+    def user_id(self) -> int: ...
+    @property
+    def role(self) -> Role: ...
+    @property
+    def district(self) -> str | None: ...
+    @property
+    def active(self) -> bool: ...
+
+
+class Held(Protocol):
+    """An application as :func:`in_reach` reads one: where it is and who holds it."""
+
+    @property
+    def district(self) -> str: ...
+    @property
+    def customer_manager_id(self) -> int | None: ...
+    @property
+    def project_manager_id(self) -> int | None: ...
+
+
+def in_reach(member: Member | None, application: Held) -> bool:
+    """Whether ``member`` (active) may see and act on ``application`` at all: a disabled
+    member reaches nothing, whatever their role was."""
+    return (
+        member is not None
+        and member.active
+        and within_reach(
+            role=member.role,
+            district=member.district,
+            user_id=member.user_id,
+            application_district=application.district,
+            customer_manager_id=application.customer_manager_id,
+            project_manager_id=application.project_manager_id,
+        )
+    )

@@ -14,7 +14,7 @@ from datetime import datetime
 import aiosqlite
 
 from flows.deps import Services
-from flows.workflow.buttons import open_card_markup
+from notifications.buttons import open_card_markup
 from process.roles import Role
 from storage.applications import AfterSubmit
 from storage.db import fetch_one, run

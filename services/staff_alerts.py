@@ -14,6 +14,7 @@ from datetime import datetime
 import aiosqlite
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from notifications.buttons import OpenCardPress
 from notifications.outbox import Outbox
 from storage.db import fetch_one
 from storage.models import Application
@@ -95,7 +96,7 @@ def _open_buttons(applications: Sequence[Application]) -> InlineKeyboardMarkup |
     if not applications:
         return None
     buttons = [
-        InlineKeyboardButton(a.number, callback_data=f"card:{a.id}")
+        InlineKeyboardButton(a.number, callback_data=OpenCardPress(a.id).encode())
         for a in applications[:BUTTONS_SHOWN]
     ]
     return InlineKeyboardMarkup([buttons[i : i + 2] for i in range(0, len(buttons), 2)])

@@ -6,9 +6,10 @@ so a member disabled a second ago is refused at once. The refusal is the same po
 for customers and for disabled members: it says nothing about what the command would do.
 
 Every read of one application and every action on it (``/app``, card buttons, workflow
-buttons, replies, attaching and reassigning) asks :func:`may_see` or :func:`in_reach`, which
-apply :func:`process.roles.within_reach`: a manager what they hold, a supervisor their
-district, admins and supervisors of every district everything. An application out of reach
+buttons, replies, attaching and reassigning) asks :func:`may_see` or
+:func:`process.roles.in_reach`, which apply :func:`process.roles.within_reach`: a manager
+what they hold, a supervisor their district, admins and supervisors of every district
+everything. An application out of reach
 gets the same answer as one that does not exist.
 """
 
@@ -25,7 +26,7 @@ from flows import start as start_flow
 from flows.common import answer_button, current_user, say
 from flows.deps import Services, services
 from notifications.render import Texts
-from process.roles import Reach, Role, reach_of, within_reach
+from process.roles import Reach, Role, in_reach, reach_of
 from storage.models import Application, User
 from storage.staff.members import Staff
 
@@ -81,22 +82,6 @@ def _command(update: Update) -> str | None:
 
 def _ranked(roles: Collection[Role]) -> list[str]:
     return [role.value for role in Role if role in roles]
-
-
-def in_reach(member: Staff | None, application: Application) -> bool:
-    """Whether ``member`` (active) may see and act on ``application`` at all."""
-    return (
-        member is not None
-        and member.active
-        and within_reach(
-            role=member.role,
-            district=member.district,
-            user_id=member.user_id,
-            application_district=application.district,
-            customer_manager_id=application.customer_manager_id,
-            project_manager_id=application.project_manager_id,
-        )
-    )
 
 
 async def may_see(svc: Services, user: User, application: Application) -> bool:

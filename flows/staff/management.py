@@ -20,10 +20,10 @@ from telegram.ext import ContextTypes
 from flows import keyboards
 from flows.common import answer_button, current_user, drop_buttons, say
 from flows.deps import Services, services
-from flows.staff.access import in_reach, may_take_over
-from flows.workflow.buttons import open_card_markup
+from flows.staff.access import may_take_over
 from flows.workflow.card import send_card
-from process.roles import OVERSEERS, Role
+from notifications.buttons import open_card_markup
+from process.roles import OVERSEERS, Role, in_reach
 from storage.events import append_event
 from storage.models import Application, User
 from storage.staff.assign import pick

@@ -156,7 +156,7 @@ class StaffRepo:
                 await staff_event(
                     conn, ADMIN_CONFIGURED_EVENT, by=None, now=now, data={"staff_id": user_id}
                 )
-            row = await _get(conn, user_id)
+            row = await member_in(conn, user_id)
         assert row is not None  # written just above
         return row
 
@@ -198,7 +198,7 @@ class StaffRepo:
         changes nothing.
         """
         async with self._db.transaction() as conn:
-            member = await _get(conn, user_id)
+            member = await member_in(conn, user_id)
             if member is None:
                 raise StaffNotFound(user_id)
             returned = await disable_member(conn, self._events, member, now, by=by)
@@ -231,7 +231,7 @@ class StaffRepo:
     async def queue(self, user_id: int) -> list[QueueItem]:
         """The member's open applications (unsorted: deadlines need the calendar)."""
         async with self._db.snapshot() as conn:
-            member = await _get(conn, user_id)
+            member = await member_in(conn, user_id)
             if member is None:
                 return []
             return await queue_for(conn, member)
@@ -239,7 +239,7 @@ class StaffRepo:
     async def queue_heads(self, user_id: int) -> list[QueueHead]:
         """The member's open applications with their deadlines where already known."""
         async with self._db.snapshot() as conn:
-            member = await _get(conn, user_id)
+            member = await member_in(conn, user_id)
             return [] if member is None else await queue_heads_for(conn, member)
 
     async def queue_items(self, application_ids: Sequence[int]) -> list[QueueItem]:
@@ -255,7 +255,8 @@ class StaffRepo:
             return await find_applications(conn, text, limit=limit, member=member)
 
 
-async def _get(conn: aiosqlite.Connection, user_id: int) -> Staff | None:
+async def member_in(conn: aiosqlite.Connection, user_id: int) -> Staff | None:
+    """The member with ``user_id`` read inside an open transaction, active or not."""
     row = await fetch_one(conn, f"SELECT {STAFF_COLUMNS} FROM staff WHERE user_id = ?", (user_id,))
     return None if row is None else staff_from_row(row)
 

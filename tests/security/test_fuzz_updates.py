@@ -71,6 +71,9 @@ DIGITS = st.sampled_from(ODD_IDS)
 PREFIXES = (
     "card:",
     "docs:",
+    "1:card:",
+    "1:docs:",
+    "1:wfe:yes:",
     "ct:",
     "rp:",
     "1:ow:",  # presses made with notifications/callback_data.py carry its version first
@@ -167,7 +170,7 @@ async def _data(bot: OfflineBot, world: World, spec: tuple[str, Any]) -> str:
         assert app is not None
         version = app.version + offset
         if kind == "wf":
-            return f"wf:{action}:{app.id}:{version}"
+            return f"1:wf:{action}:{app.id}:{version}:"
         return f"mg:to:{app.id}:{version}:{role}:{2001 if offset else 2002}"
     return str(value)
 
@@ -262,7 +265,14 @@ async def _every_prefix_with_odd_ids() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         async with offline_bot(Path(tmp) / "hv.db", admins=frozenset({9001})) as bot:
             world = await build_world(bot)
-            for prefix in (*PREFIXES, "wf:accept:", "mg:to:", "mg:reassign:", "mg:attach_pm:"):
+            for prefix in (
+                *PREFIXES,
+                "wf:accept:",
+                "1:wf:accept:",
+                "mg:to:",
+                "mg:reassign:",
+                "mg:attach_pm:",
+            ):
                 for odd in ODD_IDS:
                     for actor in (ALICE, 2002):
                         await _play(bot, world, ("press", actor, ("raw", prefix + odd)))
