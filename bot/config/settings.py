@@ -17,12 +17,11 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.config.errors import ConfigError as ConfigError
 from bot.config.security import Backups as Backups
 from bot.config.security import Webhook as Webhook
 from bot.config.security import backups, secret_keys, webhook
 from process.clock import Clock, OffsetClock, SystemClock
-from process.limits import ConfigError as LimitsError
+from process.limits import ConfigError as ConfigError
 from process.limits import TimeLimits
 
 LOCALES = ("zh_CN", "en")
@@ -219,7 +218,7 @@ def _apply_file(config: Config, path: Path) -> Config:
         )
     try:
         limits = TimeLimits.from_mapping(data.get("stages"), data.get("legacy"))
-    except LimitsError as exc:
+    except ConfigError as exc:  # the limits name their key; the file is named here
         raise ConfigError(f"HVCONNECT_CONFIG: {exc}") from None
     calendar = _table(data, "calendar")
     return Config(
