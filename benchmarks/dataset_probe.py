@@ -196,7 +196,7 @@ async def start_up(dataset: Dataset, secret: str, log: Path) -> Startup:
         await customer.send_text("/status")
         process = BotProcess(
             "hvconnect", api, log,
-            "--db", str(dataset.path), "--secret-key", secret, "--start", NOW.isoformat(),
+            "--db", str(dataset.path), f"--secret-key={secret}", "--start", NOW.isoformat(),
         )  # fmt: skip
         spawned = time.perf_counter()
         starting = asyncio.create_task(process.start(timeout=STARTUP_TIMEOUT))
