@@ -125,6 +125,16 @@ def _ratio(theirs: list[Child], ours: list[Child], field: str) -> str:
     return f"{statistics.median(ratios):,.1f}× ({min(ratios):,.1f}–{max(ratios):,.1f})"
 
 
+def _compared(label: str, ours: list[Child], theirs: list[Child], field: str) -> tuple[str, ...]:
+    """A row of the table: both sides' medians (min–max) and their ratio pair by pair."""
+    return (
+        label,
+        _spread(ours, field).show(0),
+        _spread(theirs, field).show(0),
+        _ratio(theirs, ours, field),
+    )
+
+
 def describe(report: Report, m: Measured) -> None:
     section = report.section(
         f"No job per reminder: our sweep against APScheduler's SQLAlchemyJobStore, "
@@ -137,33 +147,14 @@ def describe(report: Report, m: Measured) -> None:
         "bot's four sweeps on its own database (personal data sealed), no job per reminder."
     )
     o, j = m.ours, m.jobs
+
     section.table(
         ("", "our sweep", "a job per reminder", "job store ÷ ours"),
         [
-            (
-                f"schedule {m.reminders:,} reminders (ms)",
-                _spread(o.schedule, "ms").show(0),
-                _spread(j.schedule, "ms").show(0),
-                _ratio(j.schedule, o.schedule, "ms"),
-            ),
-            (
-                "start-up after a restart (ms)",
-                _spread(o.start, "ms").show(0),
-                _spread(j.start, "ms").show(0),
-                _ratio(j.start, o.start, "ms"),
-            ),
-            (
-                "memory once started: RSS (MB)",
-                _spread(o.start, "rss_mb").show(0),
-                _spread(j.start, "rss_mb").show(0),
-                _ratio(j.start, o.start, "rss_mb"),
-            ),
-            (
-                "memory while scheduling: peak RSS (MB)",
-                _spread(o.schedule, "peak_mb").show(0),
-                _spread(j.schedule, "peak_mb").show(0),
-                _ratio(j.schedule, o.schedule, "peak_mb"),
-            ),
+            _compared(f"schedule {m.reminders:,} reminders (ms)", o.schedule, j.schedule, "ms"),
+            _compared("start-up after a restart (ms)", o.start, j.start, "ms"),
+            _compared("memory once started: RSS (MB)", o.start, j.start, "rss_mb"),
+            _compared("memory while scheduling: peak RSS (MB)", o.schedule, j.schedule, "peak_mb"),
             (
                 "store on disk (MB)",
                 f"{o.schedule[-1].store_mb:,.0f} (the whole database)",

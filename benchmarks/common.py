@@ -17,7 +17,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -69,16 +69,6 @@ def percentile(samples: Sequence[float], pct: float) -> float:
 
 def elapsed_ms(started: float) -> float:
     return (time.perf_counter() - started) * 1000
-
-
-async def time_each(call: Callable[[], Awaitable[object]], times: int) -> list[float]:
-    """Milliseconds taken by each of ``times`` awaited calls."""
-    taken = []
-    for _ in range(times):
-        started = time.perf_counter()
-        await call()
-        taken.append(elapsed_ms(started))
-    return taken
 
 
 def work_dir(prefix: str) -> Path:

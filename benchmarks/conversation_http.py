@@ -117,8 +117,9 @@ async def _hvconnect(name: str, api: BotApiEmulator, work: Path, *flags: str) ->
         work / f"hvconnect-{slug}.log",
         "--db",
         str(db),
-        "--secret-key",
-        generate_secret_key(),
+        # One argument with "=": a generated key may begin with "-", which argparse would
+        # otherwise take for an option.
+        f"--secret-key={generate_secret_key()}",
         "--start",
         NOW.isoformat(),
         *flags,

@@ -19,12 +19,13 @@ from benchmarks.datagen import add_staff_member, prepare_database
 from benchmarks.datagen_values import NOW
 from benchmarks.echo_bot import build_echo_application
 from benchmarks.profiling import profile_in_process
-from benchmarks.recording import InProcessCustomer, RecordingRequest
+from benchmarks.recording import InProcessCustomer
 from benchmarks.run_bot import lift_flood_limiter
 from benchmarks.walk import application_walk
 from bot.app import build_application, services_of
 from bot.config.settings import Config
 from process.clock import ManualClock
+from sandbox.recording import RecordingRequest
 from storage.sealing.crypto import generate_secret_key
 
 
@@ -59,14 +60,12 @@ async def in_process(
                     found = await feed(built, built_request, moves, next_user, capped)
                 results[name].append(found)
             next_user += customers
-        calls_before = sum(free_request.calls.values())
+        calls_before = len(free_request.calls)
         profile = await profile_in_process(
             lambda: feed(free, free_request, moves, next_user, customers)
         )
-        calls = (sum(free_request.calls.values()) - calls_before) / (customers * len(moves))
-        echo_calls = sum(echo_request.calls.values()) / (
-            len(echo_moves) * (1 + repeats * customers)
-        )
+        calls = (len(free_request.calls) - calls_before) / (customers * len(moves))
+        echo_calls = len(echo_request.calls) / (len(echo_moves) * (1 + repeats * customers))
         statements, commits = await count_sql(free, free_request, moves, next_user + customers)
     finally:
         for app in (free, built):
@@ -78,7 +77,7 @@ async def in_process(
     section.text(
         "### 2. Inside the process\n\n"
         f"{customers} customers' {len(moves)} steps, interleaved, handed one by one to "
-        "`Application.process_update()` with a request object (`benchmarks/recording.py`) "
+        "`Application.process_update()` with a request object (`sandbox/recording.py`) "
         "that answers every Bot API call at once with the JSON Telegram would send; no "
         f"network. *As built* walks {capped} customers. Median of {repeats} runs (min–max)."
     )

@@ -53,7 +53,6 @@ class Dataset:
     admin_id: int = 0  # sees every district: /find over the whole data set
     customer_id: int = 0  # a customer whose application went through every stage
     card_number: str = ""  # that application
-    drafting_customer_id: int = 0
     search: dict[str, str] = field(default_factory=dict)  # kind of search -> what is typed
 
 

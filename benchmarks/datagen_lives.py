@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 
 from process.limits import TimeLimits
 from process.stages import Stage, SupplyMode
-from process.workflow import ACTIONS, STEP_STAGE, Step, clock_paused
+from process.workflow import ACTIONS, STEP_STAGE, Act, Step, clock_paused
 
 HAPPY_PATH = (
     "accept",
@@ -228,7 +228,7 @@ def replay(life: Life, rng: random.Random, ids: Ids, rows: Rows) -> tuple[str, i
     step, stage = Step.ACCEPT_REVIEW.value, Stage.ACCEPT
     owed: dict[str, list[object]] = {}
     for name in life.actions:
-        move = _MOVES[name]
+        move = _MOVES[Act(name)]
         now += gap * rng.uniform(0.5, 1.5)
         at = stamp(now)
         if move.stage is not stage:

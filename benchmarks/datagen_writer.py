@@ -370,7 +370,6 @@ class Writer:
             documents,
         )
         self._insert("conversations", ("name", "key", "state", "updated_at"), conversations)
-        self.dataset.drafting_customer_id = DRAFTING_BASE
 
     # -- values ---------------------------------------------------------------------------
 

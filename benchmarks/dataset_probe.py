@@ -183,7 +183,6 @@ def query_plans(path: Path, cipher: FieldCipher, statements: Sequence[str]) -> l
 @dataclass(frozen=True)
 class Startup:
     first_answer_s: float  # spawn to the answer of the waiting /status
-    ready_s: float  # spawn to "polling"
     phases: dict[str, float]
     rss_mb: float  # after start-up and a round of every command over HTTP
     peak_rss_mb: float
@@ -198,7 +197,7 @@ async def start_up(dataset: Dataset, secret: str, log: Path) -> Startup:
         await customer.send_text("/status")
         process = BotProcess(
             "hvconnect", api, log,
-            "--db", str(dataset.path), "--secret-key", secret, "--start", NOW.isoformat(),
+            "--db", str(dataset.path), f"--secret-key={secret}", "--start", NOW.isoformat(),
         )  # fmt: skip
         spawned = time.perf_counter()
         starting = asyncio.create_task(process.start(timeout=STARTUP_TIMEOUT))
@@ -213,7 +212,7 @@ async def start_up(dataset: Dataset, secret: str, log: Path) -> Startup:
                 raise failed
             [answer] = await answering
             first_answer = times.at[answer.seq] - spawned
-            ready = await starting
+            await starting
             for command in commands_for(dataset):
                 user = api.user(command.user_id, first_name="娜", last_name="李")
                 before = user.mark()
@@ -225,4 +224,4 @@ async def start_up(dataset: Dataset, secret: str, log: Path) -> Startup:
                 if not task.done():
                     task.cancel()
             await process.stop()
-    return Startup(first_answer, ready, process.phases, rss, peak)
+    return Startup(first_answer, process.phases, rss, peak)

@@ -17,24 +17,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from bot.config.settings import DEFAULT_DISTRICTS
 from storage.db import Database
 from storage.migrate import migrate
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 START = datetime(2026, 12, 1, 10, 0, tzinfo=SHANGHAI)  # a Tuesday
-DISTRICTS = (
-    "汉台区",
-    "南郑区",
-    "城固县",
-    "洋县",
-    "西乡县",
-    "勉县",
-    "宁强县",
-    "略阳县",
-    "镇巴县",
-    "留坝县",
-    "佛坪县",
-)
 STAFF_BASE = 9_000_000
 # (stage, step, limit in working days, clock paused, what the customer owes, share in %).
 STEP_MIX = (
@@ -95,7 +83,8 @@ def generate(
         [(uid, name, role, district, created, created) for uid, name, role, district in staff],
     )
     managers = {
-        d: [s[0] for s in staff if s[2] == "customer_manager" and s[3] == d] for d in DISTRICTS
+        d: [s[0] for s in staff if s[2] == "customer_manager" and s[3] == d]
+        for d in DEFAULT_DISTRICTS
     }
     weighted = [entry for entry in mix for _ in range(entry[5])]
     rows = _Rows()
@@ -112,7 +101,7 @@ def generate(
 def _staff_rows() -> list[tuple[int, str, str, str | None]]:
     found: list[tuple[int, str, str, str | None]] = []
     uid = STAFF_BASE
-    for district in DISTRICTS:
+    for district in DEFAULT_DISTRICTS:
         for role, count in (("customer_manager", 3), ("project_manager", 1), ("supervisor", 1)):
             for n in range(count):
                 uid += 1
@@ -191,7 +180,7 @@ def _application(
     just_begun: bool = False,
 ) -> None:
     stage, step, limit, paused, owes, _ = rng.choice(mix)
-    district = DISTRICTS[app_id % len(DISTRICTS)]
+    district = DEFAULT_DISTRICTS[app_id % len(DEFAULT_DISTRICTS)]
     if just_begun:
         begun = START - timedelta(hours=1)
     elif paused:

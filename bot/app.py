@@ -20,7 +20,7 @@ from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.backup_job import SWEEP_NAME as BACKUP_SWEEP
 from bot.backup_job import DailyBackup
-from bot.config.settings import Config, Webhook, clock_of
+from bot.config.settings import TELEGRAM_API_URL, Config, Webhook, clock_of
 from bot.errors import on_error
 from bot.logging_redact import install_redaction
 from bot.retrying_request import RetryingRequest
@@ -196,7 +196,7 @@ async def wait_for_bot_api(
     waiting and raises :class:`StartupFailure`.
     """
     assert config.token is not None
-    where = config.api_url or "https://api.telegram.org"
+    where = config.api_url or TELEGRAM_API_URL
     probe = outbox_bot(config.token, config.api_url)
     pause, attempt = first, 0
     try:

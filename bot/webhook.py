@@ -8,6 +8,21 @@ takes constant time.
 
 The server listens on plain HTTP at ``HVCONNECT_WEBHOOK_LISTEN`` (loopback by default):
 TLS belongs to the reverse proxy in front of it, which the ``https://`` URL points at.
+
+Why our own server and not python-telegram-bot's (``Updater.start_webhook``; its
+``Application.run_webhook`` owns the event loop and the signals, which our start-up and
+shutdown around the run lock, scheduler and outbox cannot give up):
+
+* PTB compares the secret with ``!=``, not in constant time, and the secret is all that
+  stands between a forged update and the handlers;
+* PTB logs the body of every update at DEBUG and the data of one it cannot parse at
+  CRITICAL, formats the redaction in :mod:`bot.logging_redact` does not know; this server
+  logs no payload;
+* a body that is not JSON gets 500 from PTB rather than 400, and the body is not capped
+  below tornado's default of 100 MB (here 1 MiB);
+* PTB's server runs on tornado (the ``webhooks`` extra), a second HTTP stack beside the
+  aiohttp the project already uses, for what is some sixty lines here;
+* PTB does not say which port it bound, so tests could not listen on port 0.
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
+from functools import cached_property
 from typing import Any
 
 from telegram.ext import CallbackContext
@@ -74,11 +75,17 @@ class Services:
         hours, otherwise at the start of the next ones (nothing to staff is urgent at night)."""
         return staff_send_at(now, self.calendar, self.settings.staff_hours, self.settings.tz)
 
-    @property
-    def service_context(self) -> ServiceContext:
-        """What the services need of these, for a handler to pass on."""
+    @cached_property
+    def context(self) -> ServiceContext:
+        """What the services are given: the same database, outbox, texts and settings."""
         return ServiceContext(
-            db=self.db, outbox=self.outbox, texts=self.texts, staff_send_at=self.staff_send_at
+            db=self.db,
+            outbox=self.outbox,
+            texts=self.texts,
+            tz=self.settings.tz,
+            calendar=self.calendar,
+            limits=self.settings.limits,
+            staff_hours=self.settings.staff_hours,
         )
 
 

@@ -133,7 +133,7 @@ async def on_done(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | i
         OwedRefusal.NOT_OWED
         if document is None
         else await settle_owed_document(
-            svc.service_context,
+            svc.context,
             customer_id=user.user_id,
             application_id=pending.application_id,
             document=document,

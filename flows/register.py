@@ -32,7 +32,10 @@ from flows.staff.admin import build_staff_conversation
 from flows.status import status
 from flows.survey import BARE_SCORE, build_survey_conversation, on_bare_score
 from flows.workflow import card
+from flows.workflow.buttons import DocumentsPress
 from flows.workflow.handlers import build_workflow_conversation
+from notifications.buttons import OpenCardPress
+from notifications.callback_data import pattern
 from notifications.render import LOCALES, Texts
 
 PRIVATE = filters.ChatType.PRIVATE
@@ -75,10 +78,14 @@ def register_handlers(application: Application) -> None:  # type: ignore[type-ar
     ):
         application.add_handler(CommandHandler(name, callback, filters=PRIVATE))
     application.add_handler(CallbackQueryHandler(language.on_language, pattern=r"^lang:"))
-    application.add_handler(CallbackQueryHandler(card.on_card_button, pattern=r"^card:"))
-    application.add_handler(CallbackQueryHandler(card.on_documents_button, pattern=r"^docs:"))
-    for callback, pattern in management.HANDLERS:
-        application.add_handler(CallbackQueryHandler(callback, pattern=pattern))
+    application.add_handler(
+        CallbackQueryHandler(card.on_card_button, pattern=pattern(OpenCardPress))
+    )
+    application.add_handler(
+        CallbackQueryHandler(card.on_documents_button, pattern=pattern(DocumentsPress))
+    )
+    for callback, matches in management.HANDLERS:
+        application.add_handler(CallbackQueryHandler(callback, pattern=matches))
     message = PRIVATE & filters.UpdateType.MESSAGE
     application.add_handler(MessageHandler(message & filters.CONTACT, start_flow.on_contact))
     application.add_handler(MessageHandler(message & BARE_SCORE, on_bare_score))

@@ -135,7 +135,7 @@ async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str 
         await say(update, context, "relay/invalid", error=refused)
         return None
     outcome = await relay(
-        svc.service_context,
+        svc.context,
         sender_id=user.user_id,
         application_id=application.id,
         direction=direction,

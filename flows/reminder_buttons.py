@@ -1,7 +1,9 @@
 """The buttons that go with reminders: staff open the card, customers get their next step.
 
-The sweeps queue reminders without knowing the flows' callback data, so the bot hands them
-these (see :class:`notifications.reminders.context.ReminderButtons`).
+The keyboards are :mod:`notifications.buttons`'; what this adds is the batch read a sweep
+needs to label them (each application's survey slots and owed documents, in the sweep's
+own transaction). The bot hands it to the sweeps
+(see :class:`notifications.reminders.context.ReminderButtons`).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from datetime import tzinfo
 import aiosqlite
 from telegram import InlineKeyboardMarkup
 
-from flows.workflow.buttons import customer_actions_markup, open_card_markup
+from notifications.buttons import customer_actions_markup, open_card_markup
 from notifications.reminders.context import ReminderButtons
 from notifications.render import Texts
 from process.form import owed_documents

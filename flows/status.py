@@ -11,7 +11,7 @@ from telegram.ext import ContextTypes
 
 from flows.common import current_user, say
 from flows.deps import Services, services
-from flows.workflow.buttons import customer_actions_markup
+from notifications.buttons import customer_actions_markup
 from process.deadlines import Pause, stage_clock
 from process.form import owed_documents
 from process.numbers import parse_application_number

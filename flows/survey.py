@@ -86,7 +86,7 @@ async def on_answer_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         await _toast(svc, user, query, "toast_not_yours")
         return None
     answered = await answer_survey(
-        svc.service_context,
+        svc.context,
         customer_id=user.user_id,
         application_id=press.application_id,
         question=press.question,
@@ -128,7 +128,7 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Result:
         await say(update, context, "survey/invalid_comment", error=problem)
         return COMMENT_STATE
     answered = await submit_survey(
-        svc.service_context,
+        svc.context,
         customer_id=user.user_id,
         application_id=survey.application_id,
         comment=comment,

@@ -30,7 +30,7 @@ async def on_called_back(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         None
         if press is None
         else await record_call_back(
-            svc.service_context,
+            svc.context,
             actor_id=user.user_id,
             application_id=press.application_id,
             now=svc.clock.now(),

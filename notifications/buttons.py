@@ -1,38 +1,108 @@
-"""The presses of buttons that travel on messages the outbox sends.
+"""The buttons that travel in messages the outbox sends: notices, alerts and reminders.
 
-A reminder or an alert is queued by a sweep or a service, far from the handler that will
-answer its button, so the press it carries is defined here, below both: the sender of the
-message encodes it, the handler decodes it (:mod:`notifications.callback_data`). Each
-feature keeps its presses in a section of its own.
+Such a message is written by a service or a sweep, which knows nothing of the chat's
+handlers, and pressed later in a chat the bot may long have restarted in. So the kinds of
+press these buttons carry (:mod:`notifications.callback_data`) and the keyboards made of
+them live here, below the services, and the handlers decode the same classes. Each feature
+keeps its presses in a section of its own.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import tzinfo
 from enum import StrEnum
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from notifications.callback_data import Press, press
+from notifications.filters import format_moment
 from notifications.render import Texts
 from process.form import OwedDocument
 from process.metrics import Question
 from process.roles import Role
+from process.workflow import Act, Actor, Step, available
 from storage.models import Application
+from storage.slots import SurveySlot
 
-# -- opening an application's card (staff) --------------------------------------------------
+# -- the workflow: stage actions and the staff card -----------------------------------------
 
 
-def card_data(application_id: int) -> str:
-    # The card's handler reads this form; it moves to a press of its own with the card.
-    return f"card:{application_id}"
+@press("wf")
+@dataclass(frozen=True)
+class StageActionPress(Press):
+    """A stage action on one application, as it stood at ``version``: an old message cannot
+    act twice. ``slot_id`` names the survey time a customer picks."""
+
+    action: Act
+    application_id: int
+    version: int
+    slot_id: int | None = None
+
+
+@press("card")
+@dataclass(frozen=True)
+class OpenCardPress(Press):
+    """Open (or refresh) the staff card of an application."""
+
+    application_id: int
+
+
+def stage_action_button(
+    label: str, action: Act, app: Application, slot_id: int | None = None
+) -> InlineKeyboardButton:
+    data = StageActionPress(action, app.id, app.version, slot_id).encode()
+    return InlineKeyboardButton(label, callback_data=data)
+
+
+def customer_actions_markup(
+    texts: Texts,
+    locale: str,
+    app: Application,
+    slots: Sequence[SurveySlot] = (),
+    tz: tzinfo | None = None,
+    owed_documents: Sequence[OwedDocument] = (),
+) -> InlineKeyboardMarkup:
+    """The customer's buttons for the step the application is in (slots when choosing),
+    and one for each document still owed under the commitment rule."""
+    buttons: list[InlineKeyboardButton] = [
+        InlineKeyboardButton(
+            texts.label(locale, "btn.send_owed", name=texts.label(locale, f"doc.{kind}"))[:60],
+            callback_data=SendOwed(app.id, kind).encode(),
+        )
+        for kind in owed_documents
+    ]
+    for action in available(Step(app.step), frozenset({Actor.CUSTOMER})):
+        if action.name is Act.PICK_SLOT:
+            buttons.extend(
+                stage_action_button(
+                    format_moment(s.starts_at, tz, locale), Act.PICK_SLOT, app, s.id
+                )
+                for s in slots
+            )
+            continue
+        buttons.append(
+            stage_action_button(texts.label(locale, f"act.{action.name}"), action.name, app)
+        )
+    # The relay's own press (flows/relay.py answers it).
+    buttons.append(
+        InlineKeyboardButton(
+            texts.label(locale, "btn.contact"), callback_data=ContactPress(app.id).encode()
+        )
+    )
+    return InlineKeyboardMarkup([[b] for b in buttons])
+
+
+def open_card_button(texts: Texts, locale: str, app: Application) -> InlineKeyboardButton:
+    return InlineKeyboardButton(
+        texts.label(locale, "btn.open_card"), callback_data=OpenCardPress(app.id).encode()
+    )
 
 
 def open_card_markup(texts: Texts, locale: str, app: Application) -> InlineKeyboardMarkup:
-    """The one button under a message to staff about an application: its card."""
-    label = texts.label(locale, "btn.open_card")
-    return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=card_data(app.id))]])
+    """What a notice to staff carries: the way to the application's card."""
+    return InlineKeyboardMarkup([[open_card_button(texts, locale, app)]])
 
 
 # -- documents promised under the commitment rule (告知承诺) -------------------------------
@@ -140,7 +210,7 @@ def open_cards_markup(applications: Sequence[Application]) -> InlineKeyboardMark
     if not applications:
         return None
     buttons = [
-        InlineKeyboardButton(a.number, callback_data=card_data(a.id))
+        InlineKeyboardButton(a.number, callback_data=OpenCardPress(a.id).encode())
         for a in applications[:OPEN_BUTTONS_SHOWN]
     ]
     return InlineKeyboardMarkup([buttons[i : i + 2] for i in range(0, len(buttons), 2)])

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date
 from enum import StrEnum
 from typing import Any, Protocol
 
@@ -124,15 +123,3 @@ def next_missing_document(
         if spec.kind not in provided_kinds and spec.kind not in deferred:
             return spec
     return None
-
-
-def parse_choice(field: FormField, value: str, choices: tuple[str, ...] | None = None) -> str:
-    """A button's value, checked against what the field offers (buttons can be forged)."""
-    allowed = choices if choices is not None else field.choices
-    if value not in allowed:
-        raise validators.ValidationError("choice.invalid")
-    return value
-
-
-def parse_date_answer(text: str, today: date) -> date:
-    return validators.parse_date(text, today=today)

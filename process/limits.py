@@ -28,7 +28,11 @@ _Key = TypeVar("_Key", Stage, LegacyStep)
 
 
 class ConfigError(ValueError):
-    """A time-limit setting that cannot be used; the message is one line naming the key."""
+    """A setting that cannot be used; the message is one line naming the variable or key.
+
+    The one configuration error of the project: defined at the bottom layer because the time
+    limits are read here, and raised by :mod:`bot.config` for every other setting too.
+    """
 
 
 @dataclass(frozen=True)

@@ -138,9 +138,6 @@ class ChatInbox:
         """The bot's next message or edit in this chat."""
         return await self.wait_for(timeout=timeout)
 
-    async def wait_for_reply(self, timeout: float = DEFAULT_TIMEOUT) -> SentMessage:  # noqa: ASYNC109
-        return await self.wait_for(timeout=timeout)
-
     async def wait_idle(
         self,
         *,

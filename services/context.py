@@ -1,30 +1,34 @@
-"""What the business operations need from the running bot, handed to them explicitly.
+"""What the services need from the running bot, handed to them explicitly.
 
-The chat builds one from its dependencies (:class:`flows.deps.Services`), a test or another
-caller from its own; a service reads nothing else, so it runs the same under any of them.
+Not the chat's dependency bag: a service is called alike by a Telegram handler, a test or
+an HTTP endpoint, and takes only the database, the outbox that queues its messages, the
+texts its buttons are labelled with and the few settings its rules read.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
 
 from notifications.outbox import Outbox
+from notifications.quiet_hours import StaffHours, staff_send_at
 from notifications.render import Texts
+from process.calendar import WorkingCalendar
+from process.limits import TimeLimits
 from storage.db import Database
-
-
-def at_once(now: datetime) -> datetime | None:
-    """Staff may be written to at any moment (no working hours kept)."""
-    return None
 
 
 @dataclass(frozen=True)
 class ServiceContext:
     db: Database
     outbox: Outbox
-    texts: Texts  # the labels of the buttons on queued messages
-    # When a message to staff written at ``now`` may go: None for at once, otherwise the
-    # start of their next working hours (nothing a service tells staff is urgent at night).
-    staff_send_at: Callable[[datetime], datetime | None] = at_once
+    texts: Texts
+    tz: tzinfo
+    calendar: WorkingCalendar
+    limits: TimeLimits
+    staff_hours: StaffHours = field(default_factory=StaffHours)
+
+    def staff_send_at(self, now: datetime) -> datetime | None:
+        """When a message to staff written at ``now`` may go: at once in their working
+        hours, otherwise at the start of the next ones (nothing to staff is urgent at night)."""
+        return staff_send_at(now, self.calendar, self.staff_hours, self.tz)

@@ -9,12 +9,10 @@ draft and files nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import datetime
 from enum import StrEnum
 
-from process.calendar import WorkingCalendar
 from process.deadlines import plan_due_on_submit
-from process.limits import TimeLimits
 from process.stages import Stage, SupplyMode
 from services.assignment import assign_new
 from services.context import ServiceContext
@@ -40,24 +38,19 @@ async def submit(
     customer_id: int,
     application: NewApplication,
     now: datetime,
-    calendar: WorkingCalendar,
-    limits: TimeLimits,
-    tz: tzinfo,
 ) -> Submitted | SubmitRefusal:
-    """File ``customer_id``'s draft as ``application`` (its checked answers). The first
-    stage's clock and the plan's due date count in ``calendar``'s working days, by
-    ``limits``, from ``now``'s day in ``tz``."""
+    """File ``customer_id``'s draft as ``application`` (its checked answers)."""
     mode = SupplyMode(application.supply_mode)
-    due = plan_due_on_submit(calendar, now, limits, mode, tz)
+    due = plan_due_on_submit(ctx.calendar, now, ctx.limits, mode, ctx.tz)
     try:
         async with ctx.db.transaction() as conn:
             filed = await file_draft(
                 conn,
                 customer_id=customer_id,
-                year=now.astimezone(tz).year,
+                year=now.astimezone(ctx.tz).year,
                 application=application,
                 now=now,
-                accept_limit_days=limits.for_stage(Stage.ACCEPT, mode),
+                accept_limit_days=ctx.limits.for_stage(Stage.ACCEPT, mode),
                 plan_due=due.day,
                 plan_due_provisional=due.provisional,
             )

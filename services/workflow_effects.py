@@ -1,8 +1,10 @@
 """What each workflow action writes besides the step change, and whom it tells.
 
-Kept apart from the handlers so that one table answers "what happens when a manager
-presses X": the owed items it opens or settles, the documents it stores, the message the
-other party receives (through the outbox, in the same transaction).
+One table answers "what happens when a manager presses X": the owed items it opens or
+settles, the documents it stores, whether the customer or the staff hear of it. It is
+data about the actions, read by :mod:`services.workflow` (the operation: check, write,
+tell, in one transaction) and by the seeders of tests and benchmarks, which write the same
+effects without going through a press; kept apart so that the table reads as a table.
 """
 
 from __future__ import annotations
@@ -13,52 +15,56 @@ from datetime import date, datetime
 
 import aiosqlite
 
+from process.workflow import Act
 from storage import workflow as wf_storage
 from storage.models import Application, DocumentInput
 
 # Owed items the customer sees on the status card until the step that settles them.
-OWED_OPENED: dict[str, str] = {
-    "return_missing": "supply:missing",
-    "propose_slots": "pick:slot",
-    "send_plan": "confirm:plan",
-    "confirm_plan": "submit:design",
-    "return_design": "submit:design",
-    "approve_design": "request:inspection",
-    "inspection_fail": "rectify",
-    "inspection_pass": "sign:contract",
+OWED_OPENED: dict[Act, str] = {
+    Act.RETURN_MISSING: "supply:missing",
+    Act.PROPOSE_SLOTS: "pick:slot",
+    Act.SEND_PLAN: "confirm:plan",
+    Act.CONFIRM_PLAN: "submit:design",
+    Act.RETURN_DESIGN: "submit:design",
+    Act.APPROVE_DESIGN: "request:inspection",
+    Act.INSPECTION_FAIL: "rectify",
+    Act.INSPECTION_PASS: "sign:contract",
 }
-OWED_SETTLED: dict[str, str] = {
-    "supply_missing": "supply:missing",
-    "pick_slot": "pick:slot",
-    "other_slots": "pick:slot",
-    "confirm_plan": "confirm:plan",
-    "submit_design": "submit:design",
-    "request_inspection": "request:inspection",
-    "rectified": "rectify",
-    "sign_contract": "sign:contract",
+OWED_SETTLED: dict[Act, str] = {
+    Act.SUPPLY_MISSING: "supply:missing",
+    Act.PICK_SLOT: "pick:slot",
+    Act.OTHER_SLOTS: "pick:slot",
+    Act.CONFIRM_PLAN: "confirm:plan",
+    Act.SUBMIT_DESIGN: "submit:design",
+    Act.REQUEST_INSPECTION: "request:inspection",
+    Act.RECTIFIED: "rectify",
+    Act.SIGN_CONTRACT: "sign:contract",
 }
-DOCUMENT_KIND: dict[str, str] = {
-    "supply_missing": "supplement",
-    "send_plan": "supply_plan",
-    "submit_design": "design",
-    "inspection_pass": "contract",
+DOCUMENT_KIND: dict[Act, str] = {
+    Act.SUPPLY_MISSING: "supplement",
+    Act.SEND_PLAN: "supply_plan",
+    Act.SUBMIT_DESIGN: "design",
+    Act.INSPECTION_PASS: "contract",
 }
 # Who hears about an action: the customer when staff act, the managers when the customer does.
-TELLS_CUSTOMER = frozenset(
+TELLS_CUSTOMER: frozenset[Act] = frozenset(
     {
-        "accept",
-        "return_missing",
-        "propose_slots",
-        "survey_done",
-        "send_plan",
-        "approve_design",
-        "return_design",
-        "inspection_pass",
-        "inspection_fail",
-        "schedule_energization",
-        "energized",
+        Act.ACCEPT,
+        Act.RETURN_MISSING,
+        Act.PROPOSE_SLOTS,
+        Act.SURVEY_DONE,
+        Act.SEND_PLAN,
+        Act.APPROVE_DESIGN,
+        Act.RETURN_DESIGN,
+        Act.INSPECTION_PASS,
+        Act.INSPECTION_FAIL,
+        Act.SCHEDULE_ENERGIZATION,
+        Act.ENERGIZED,
     }
 )
+
+# The plan and the contract go with the customer's notice.
+ATTACHED: frozenset[Act] = frozenset({Act.SEND_PLAN, Act.INSPECTION_PASS})
 
 
 @dataclass(frozen=True)
@@ -75,7 +81,7 @@ class Given:
 async def write_effects(
     conn: aiosqlite.Connection,
     *,
-    action: str,
+    action: Act,
     application: Application,
     given: Given,
     actor_id: int,
@@ -104,16 +110,16 @@ async def write_effects(
                 sent_as=doc.sent_as,
             )
         facts["documents"] = len(given.documents)
-    if action == "propose_slots":
+    if action == Act.PROPOSE_SLOTS:
         facts["round"] = await wf_storage.add_slots(conn, application.id, given.slots, now)
         facts["slots"] = [s.isoformat() for s in given.slots]
-    if action == "pick_slot" and given.slot_id is not None:
+    if action == Act.PICK_SLOT and given.slot_id is not None:
         await wf_storage.choose_slot(conn, given.slot_id)
         facts["slot_id"] = given.slot_id
-    if action == "schedule_energization" and given.day is not None:
+    if action == Act.SCHEDULE_ENERGIZATION and given.day is not None:
         await wf_storage.set_energize_date(conn, application.id, given.day)
         facts["day"] = given.day.isoformat()
-    if action == "energized" and given.day is not None and given.day != application.energize_date:
+    if action == Act.ENERGIZED and given.day is not None and given.day != application.energize_date:
         # Switched on earlier than scheduled (confirmed by the one who pressed): the record
         # says when the power really came on, and what had been planned.
         await wf_storage.set_energize_date(conn, application.id, given.day)

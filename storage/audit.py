@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 import aiosqlite
 
-from storage.codec import time_from_db
 from storage.db import Database, fetch_all, fetch_one
 from storage.models import Application, Document, Event
 from storage.rows import (
@@ -23,7 +22,7 @@ from storage.rows import (
     document_from_row,
     event_from_row,
 )
-from storage.threads import ThreadMessage
+from storage.threads import THREAD_MESSAGE_COLUMNS, ThreadMessage, thread_message_from_row
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,20 +59,11 @@ async def audit_trail(db: Database, number: str) -> AuditTrail | None:
             )
         ]
         messages = [
-            ThreadMessage(
-                r["id"],
-                r["application_id"],
-                r["sender_id"],
-                r["sender_role"],
-                r["text"],
-                r["file_id"],
-                r["file_kind"],
-                time_from_db(r["created_at"]),
-            )
+            thread_message_from_row(r)
             for r in await fetch_all(
                 conn,
-                "SELECT id, application_id, sender_id, sender_role, text, file_id, file_kind, "
-                "created_at FROM thread_messages WHERE application_id = ? ORDER BY id",
+                f"SELECT {THREAD_MESSAGE_COLUMNS} FROM thread_messages "
+                "WHERE application_id = ? ORDER BY id",
                 (application.id,),
             )
         ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, NotRequired, TypedDict, Unpack
 
 import aiosqlite
 
@@ -21,57 +21,30 @@ from storage.notes import store_note
 from storage.rows import EVENT_COLUMNS, event_from_row
 
 
+class NewEvent(TypedDict):
+    """What an event records; the keyword arguments of every function that writes one."""
+
+    application_id: int | None
+    actor_id: int | None
+    actor_role: str
+    kind: str
+    now: datetime
+    note: NotRequired[str | None]  # free text: stored sealed and erasable in ``notes``
+    data: NotRequired[Mapping[str, Any] | None]
+
+
 class EventsRepo:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def append(
-        self,
-        conn: aiosqlite.Connection,
-        *,
-        application_id: int | None,
-        actor_id: int | None,
-        actor_role: str,
-        kind: str,
-        now: datetime,
-        note: str | None = None,
-        data: Mapping[str, Any] | None = None,
-    ) -> int:
+    async def append(self, conn: aiosqlite.Connection, **event: Unpack[NewEvent]) -> int:
         """Write an event inside the caller's open transaction; returns its id."""
-        return await append_event(
-            conn,
-            application_id=application_id,
-            actor_id=actor_id,
-            actor_role=actor_role,
-            kind=kind,
-            now=now,
-            note=note,
-            data=data,
-        )
+        return await append_event(conn, **event)
 
-    async def record(
-        self,
-        *,
-        application_id: int | None,
-        actor_id: int | None,
-        actor_role: str,
-        kind: str,
-        now: datetime,
-        note: str | None = None,
-        data: Mapping[str, Any] | None = None,
-    ) -> int:
+    async def record(self, **event: Unpack[NewEvent]) -> int:
         """Write an event in a transaction of its own, for facts that change nothing else."""
         async with self._db.transaction() as connection:
-            return await self.append(
-                connection,
-                application_id=application_id,
-                actor_id=actor_id,
-                actor_role=actor_role,
-                kind=kind,
-                now=now,
-                note=note,
-                data=data,
-            )
+            return await append_event(connection, **event)
 
     async def for_application(self, application_id: int) -> list[Event]:
         """The application's history, oldest first."""
@@ -82,22 +55,13 @@ class EventsRepo:
         return [event_from_row(row) for row in rows]
 
 
-async def append_event(
-    conn: aiosqlite.Connection,
-    *,
-    application_id: int | None,
-    actor_id: int | None,
-    actor_role: str,
-    kind: str,
-    now: datetime,
-    note: str | None = None,
-    data: Mapping[str, Any] | None = None,
-) -> int:
+async def append_event(conn: aiosqlite.Connection, **event: Unpack[NewEvent]) -> int:
     """Write an event inside an open transaction: every state change has one.
 
     Its note, if any, is stored sealed and erasable in ``notes`` (storage/notes.py).
     """
-    note_id = await store_note(conn, application_id, note, now)
+    application_id, now, data = event["application_id"], event["now"], event.get("data")
+    note_id = await store_note(conn, application_id, event.get("note"), now)
     return await insert(
         conn,
         """
@@ -107,9 +71,9 @@ async def append_event(
         """,
         (
             application_id,
-            actor_id,
-            actor_role,
-            kind,
+            event["actor_id"],
+            event["actor_role"],
+            event["kind"],
             note_id,
             None if data is None else json_to_db(dict(data)),
             time_to_db(now),

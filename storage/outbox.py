@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NotRequired, TypedDict, Unpack
 
 import aiosqlite
 
@@ -36,6 +36,22 @@ _WAITING = "('pending', 'failed')"
 _QUEUED = "('pending', 'failed', 'sending')"
 
 
+class MessageFields(TypedDict):
+    """The keyword arguments of :meth:`OutboxRepo.enqueue`: :class:`NewMessage`'s fields."""
+
+    key: str
+    chat_id: int
+    user_id: int | None
+    kind: str
+    text: str
+    now: datetime
+    application_id: NotRequired[int | None]
+    reply_markup: NotRequired[Mapping[str, Any] | None]
+    document_file_id: NotRequired[str | None]
+    photo_file_id: NotRequired[str | None]
+    not_before: NotRequired[datetime | None]
+
+
 def _error_text(error: str) -> str:
     return error if len(error) <= MAX_ERROR_LENGTH else error[: MAX_ERROR_LENGTH - 1] + "…"
 
@@ -46,38 +62,10 @@ class OutboxRepo:
 
     # -- writing messages -----------------------------------------------------------------
 
-    async def enqueue(
-        self,
-        conn: aiosqlite.Connection,
-        *,
-        key: str,
-        chat_id: int,
-        user_id: int | None,
-        kind: str,
-        text: str,
-        now: datetime,
-        application_id: int | None = None,
-        reply_markup: Mapping[str, Any] | None = None,
-        document_file_id: str | None = None,
-        photo_file_id: str | None = None,
-        not_before: datetime | None = None,
-    ) -> bool:
+    async def enqueue(self, conn: aiosqlite.Connection, **message: Unpack[MessageFields]) -> bool:
         """Add a message inside the caller's transaction; False if ``key`` was already there
         (see :class:`NewMessage` for the fields)."""
-        message = NewMessage(
-            key=key,
-            chat_id=chat_id,
-            user_id=user_id,
-            kind=kind,
-            text=text,
-            now=now,
-            application_id=application_id,
-            reply_markup=None if reply_markup is None else dict(reply_markup),
-            document_file_id=document_file_id,
-            photo_file_id=photo_file_id,
-            not_before=not_before,
-        )
-        return await self.enqueue_many(conn, [message]) == 1
+        return await self.enqueue_many(conn, [NewMessage(**message)]) == 1
 
     async def enqueue_many(self, conn: aiosqlite.Connection, messages: Sequence[NewMessage]) -> int:
         """Add messages inside the caller's transaction in one statement (a sweep queues
@@ -97,37 +85,10 @@ class OutboxRepo:
         )
         return cursor.rowcount
 
-    async def enqueue_now(
-        self,
-        *,
-        key: str,
-        chat_id: int,
-        user_id: int | None,
-        kind: str,
-        text: str,
-        now: datetime,
-        application_id: int | None = None,
-        reply_markup: Mapping[str, Any] | None = None,
-        document_file_id: str | None = None,
-        photo_file_id: str | None = None,
-        not_before: datetime | None = None,
-    ) -> bool:
+    async def enqueue_now(self, **message: Unpack[MessageFields]) -> bool:
         """:meth:`enqueue` in a transaction of its own, for messages that change nothing."""
         async with self._db.transaction() as conn:
-            return await self.enqueue(
-                conn,
-                key=key,
-                chat_id=chat_id,
-                user_id=user_id,
-                kind=kind,
-                text=text,
-                now=now,
-                application_id=application_id,
-                reply_markup=reply_markup,
-                document_file_id=document_file_id,
-                photo_file_id=photo_file_id,
-                not_before=not_before,
-            )
+            return await self.enqueue(conn, **message)
 
     # -- the sender's side ----------------------------------------------------------------
 
@@ -282,7 +243,7 @@ def _values(m: NewMessage) -> tuple[Any, ...]:
         m.kind,
         m.application_id,
         m.text,
-        None if m.reply_markup is None else json_to_db(m.reply_markup),
+        None if m.reply_markup is None else json_to_db(dict(m.reply_markup)),
         m.document_file_id,
         m.photo_file_id,
         stamp if m.not_before is None else time_to_db(m.not_before),

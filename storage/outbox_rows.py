@@ -6,6 +6,7 @@ A message starts 'pending', is 'sending' while Telegram has it, and ends 'sent',
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -38,7 +39,7 @@ class NewMessage:
     text: str
     now: datetime
     application_id: int | None = None
-    reply_markup: dict[str, Any] | None = None
+    reply_markup: Mapping[str, Any] | None = None
     document_file_id: str | None = None
     photo_file_id: str | None = None
     not_before: datetime | None = None

@@ -14,11 +14,11 @@ next update is read.
 from __future__ import annotations
 
 import json
+from collections.abc import MutableMapping
 from typing import Any
 
 from telegram import Update
 from telegram.ext import BasePersistence, CallbackContext, PersistenceInput, TypeHandler
-from telegram.ext._utils.types import CDCData, ConversationDict, ConversationKey
 
 from process.clock import Clock, SystemClock
 from storage.codec import json_to_db, time_to_db
@@ -29,6 +29,11 @@ WRITE_THROUGH_GROUP = 1_000_000
 DEFAULT_UPDATE_INTERVAL_S = 5.0
 
 Data = dict[Any, Any]
+# The shapes PTB documents for BasePersistence's arguments, spelled out here because PTB's
+# own aliases live in a private module that may change without notice.
+ConversationKey = tuple[int | str, ...]
+ConversationDict = MutableMapping[ConversationKey, object]
+CDCData = tuple[list[tuple[str, float, dict[str, Any]]], dict[str, str]]
 AnyContext = CallbackContext[Any, Any, Any, Any]
 
 

@@ -27,6 +27,25 @@ class ThreadMessage:
     created_at: datetime
 
 
+THREAD_MESSAGE_COLUMNS = (
+    "id, application_id, sender_id, sender_role, text, file_id, file_kind, created_at"
+)
+
+
+def thread_message_from_row(r: aiosqlite.Row) -> ThreadMessage:
+    """A row selected with :data:`THREAD_MESSAGE_COLUMNS` (the card and the audit read it)."""
+    return ThreadMessage(
+        r["id"],
+        r["application_id"],
+        r["sender_id"],
+        r["sender_role"],
+        r["text"],
+        r["file_id"],
+        r["file_kind"],
+        time_from_db(r["created_at"]),
+    )
+
+
 async def add_message(
     connection: aiosqlite.Connection,
     *,
@@ -56,28 +75,15 @@ class ThreadsRepo:
     async def recent(self, application_id: int, *, limit: int = 5) -> list[ThreadMessage]:
         """The last ``limit`` messages, oldest first."""
         rows = await self._db.fetchall(
-            """
+            f"""
             SELECT * FROM (
-                SELECT id, application_id, sender_id, sender_role, text, file_id, file_kind,
-                       created_at
+                SELECT {THREAD_MESSAGE_COLUMNS}
                 FROM thread_messages WHERE application_id = ? ORDER BY id DESC LIMIT ?)
             ORDER BY id
             """,
             (application_id, limit),
         )
-        return [
-            ThreadMessage(
-                r["id"],
-                r["application_id"],
-                r["sender_id"],
-                r["sender_role"],
-                r["text"],
-                r["file_id"],
-                r["file_kind"],
-                time_from_db(r["created_at"]),
-            )
-            for r in rows
-        ]
+        return [thread_message_from_row(r) for r in rows]
 
     async def count(self, application_id: int) -> int:
         row = await self._db.fetchone(

@@ -18,13 +18,19 @@ import aiosqlite
 
 from process.stages import Stage
 from process.workflow import STEP_STAGE, Step, clock_paused
+from storage.applications import BY_ID_SQL, BY_NUMBER_SQL
 from storage.codec import date_to_db, json_from_db, json_to_db, time_to_db
 from storage.db import Database, fetch_all, fetch_one, insert, run
 from storage.errors import StorageError
 from storage.events import append_event
-from storage.models import Application
+from storage.models import Application, Document
 from storage.notes import store_note
-from storage.rows import APPLICATION_COLUMNS, application_from_row
+from storage.rows import (
+    APPLICATION_COLUMNS,
+    DOCUMENT_COLUMNS,
+    application_from_row,
+    document_from_row,
+)
 from storage.slots import (
     LATEST_SLOTS_SQL,
     SurveySlot,
@@ -195,24 +201,16 @@ class WorkflowRepo:
         now: datetime,
         data: Mapping[str, Any] | None = None,
     ) -> None:
-        await self._db.execute(
-            """
-            INSERT INTO pending_inputs (user_id, application_id, action, version, data,
-                                        created_at)
-            VALUES (?, ?, ?, ?, hv_seal_json(?), ?)
-            ON CONFLICT (user_id) DO UPDATE SET application_id = excluded.application_id,
-                action = excluded.action, version = excluded.version, data = excluded.data,
-                created_at = excluded.created_at
-            """,
-            (
-                user_id,
-                application_id,
-                action,
-                version,
-                json_to_db(dict(data or {})),
-                time_to_db(now),
-            ),
-        )
+        async with self._db.transaction() as conn:
+            await set_pending(
+                conn,
+                user_id=user_id,
+                application_id=application_id,
+                action=action,
+                version=version,
+                now=now,
+                data=data,
+            )
 
     async def update_pending_data(self, user_id: int, data: Mapping[str, Any]) -> None:
         await self._db.execute(
@@ -238,7 +236,59 @@ class WorkflowRepo:
         )
 
     async def clear_pending(self, user_id: int) -> None:
-        await self._db.execute("DELETE FROM pending_inputs WHERE user_id = ?", (user_id,))
+        async with self._db.transaction() as conn:
+            await clear_pending(conn, user_id)
+
+
+async def set_pending(
+    connection: aiosqlite.Connection,
+    *,
+    user_id: int,
+    application_id: int,
+    action: str,
+    version: int,
+    now: datetime,
+    data: Mapping[str, Any] | None = None,
+) -> None:
+    """Remember what ``user_id`` is asked to type or send next (one thing at a time)."""
+    await run(
+        connection,
+        """
+        INSERT INTO pending_inputs (user_id, application_id, action, version, data,
+                                    created_at)
+        VALUES (?, ?, ?, ?, hv_seal_json(?), ?)
+        ON CONFLICT (user_id) DO UPDATE SET application_id = excluded.application_id,
+            action = excluded.action, version = excluded.version, data = excluded.data,
+            created_at = excluded.created_at
+        """,
+        (user_id, application_id, action, version, json_to_db(dict(data or {})), time_to_db(now)),
+    )
+
+
+async def clear_pending(connection: aiosqlite.Connection, user_id: int) -> None:
+    await run(connection, "DELETE FROM pending_inputs WHERE user_id = ?", (user_id,))
+
+
+async def application_in(
+    connection: aiosqlite.Connection, application_id: int
+) -> Application | None:
+    """The application read inside an open transaction."""
+    row = await fetch_one(connection, BY_ID_SQL, (application_id,))
+    return None if row is None else application_from_row(row)
+
+
+async def application_numbered(connection: aiosqlite.Connection, number: str) -> Application | None:
+    row = await fetch_one(connection, BY_NUMBER_SQL, (number,))
+    return None if row is None else application_from_row(row)
+
+
+async def documents_in(connection: aiosqlite.Connection, application_id: int) -> list[Document]:
+    rows = await fetch_all(
+        connection,
+        f"SELECT {DOCUMENT_COLUMNS} FROM documents WHERE application_id = ? ORDER BY id",
+        (application_id,),
+    )
+    return [document_from_row(row) for row in rows]
 
 
 async def add_document(

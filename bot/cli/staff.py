@@ -19,7 +19,6 @@ from bot.app import staff_hours_of
 from bot.config.settings import Config, clock_of
 from bot.secure_db import field_cipher
 from notifications.outbox import Outbox
-from notifications.quiet_hours import staff_send_at
 from notifications.render import Texts
 from process.calendar import WorkingCalendar
 from process.roles import Role, parse_role
@@ -127,18 +126,18 @@ async def _disable(
         print(f"{member.name} ({user_id}) is already disabled.")
         return 0
     texts = Texts(config.locale)
-    # Alerts to staff wait for their working hours, as the running bot's do.
-    calendar = WorkingCalendar(
-        extra_holidays=config.extra_holidays,
-        extra_workdays=config.extra_workdays,
-        confirmed_years=config.confirmed_years,
-    )
-    hours = staff_hours_of(config)
     ctx = ServiceContext(
         db=db,
         outbox=Outbox(OutboxRepo(db), texts, tz=config.tz),
         texts=texts,
-        staff_send_at=lambda now: staff_send_at(now, calendar, hours, config.tz),
+        tz=config.tz,
+        calendar=WorkingCalendar(
+            extra_holidays=config.extra_holidays,
+            extra_workdays=config.extra_workdays,
+            confirmed_years=config.confirmed_years,
+        ),
+        limits=config.limits,
+        staff_hours=staff_hours_of(config),
     )
     outcome = await disable(ctx, actor_id=None, user_id=user_id, now=now)
     if isinstance(outcome, DisableRefusal):  # pragma: no cover - changed between the reads

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.config.errors import ConfigError
+from process.limits import ConfigError
 from storage.sealing.crypto import GENERATE_HINT, BadSecretKey, parse_secret_key
 
 _WEBHOOK_SECRET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")

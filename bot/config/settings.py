@@ -3,6 +3,20 @@
 Everything a deployment may change lives here, read once at start-up. A bad value stops
 start-up with one line that names the variable (or TOML key) and says what is expected,
 because a utility's operator should not have to read a traceback to fix a typo.
+
+Why not pydantic-settings: it was weighed for this module and left out, because the code
+would not get shorter and the messages would get worse. Nearly every line here is a check
+of our own (a token's shape, an API URL with a host, a database file whose directory can be
+written, comma-separated user ids, an IANA zone, a bounded clock offset, staff hours around
+the digest), and each would stay as a validator; what pydantic-settings would take over is
+only the reading of strings from the environment. Its ``ValidationError`` lists every
+problem over several lines in pydantic's words ("Value error, ..." with the input and a
+documentation link), so a translation from each error's location back to the variable's
+name would have to be written for the one-line messages the tests require. The TOML file
+is named by ``HVCONNECT_CONFIG`` and its errors are reported under that name, and its
+stage limits are parsed by :mod:`process.limits`, which must not depend on a settings
+library. And it would add pydantic, its compiled core and python-dotenv to a deployment
+that needs none of them.
 """
 
 from __future__ import annotations
@@ -17,12 +31,11 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.config.errors import ConfigError as ConfigError
 from bot.config.security import Backups as Backups
 from bot.config.security import Webhook as Webhook
 from bot.config.security import backups, secret_keys, webhook
 from process.clock import Clock, OffsetClock, SystemClock
-from process.limits import ConfigError as LimitsError
+from process.limits import ConfigError as ConfigError
 from process.limits import TimeLimits
 
 LOCALES = ("zh_CN", "en")
@@ -219,7 +232,7 @@ def _apply_file(config: Config, path: Path) -> Config:
         )
     try:
         limits = TimeLimits.from_mapping(data.get("stages"), data.get("legacy"))
-    except LimitsError as exc:
+    except ConfigError as exc:  # the limits name their key; the file is named here
         raise ConfigError(f"HVCONNECT_CONFIG: {exc}") from None
     calendar = _table(data, "calendar")
     return Config(

@@ -178,13 +178,10 @@ async def submit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | in
         await ask_field(update, context, FIELDS_BY_NAME["wanted_date"], editing=True)
         return field_state("wanted_date", editing=True)
     outcome = await submit_application(
-        svc.service_context,
+        svc.context,
         customer_id=user.user_id,
         application=new_application(draft),
         now=svc.clock.now(),
-        calendar=svc.calendar,
-        limits=svc.settings.limits,
-        tz=svc.settings.tz,
     )
     if isinstance(outcome, SubmitRefusal):
         return await _gone(update, context)

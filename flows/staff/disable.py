@@ -68,7 +68,7 @@ async def on_member_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         return None
     await drop_buttons(query)
     outcome = await disable(
-        svc.service_context,
+        svc.context,
         actor_id=admin.user_id,
         user_id=target.user_id,
         protected=svc.settings.admins,

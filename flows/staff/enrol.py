@@ -27,9 +27,7 @@ async def join(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not code:
         await say(update, context, "staff/join_usage")
         return
-    outcome = await join_staff(
-        svc.service_context, user_id=user.user_id, code=code, now=svc.clock.now()
-    )
+    outcome = await join_staff(svc.context, user_id=user.user_id, code=code, now=svc.clock.now())
     if isinstance(outcome, JoinLimited):
         await say(update, context, "staff/join_limited", retry_at=outcome.retry_at)
         return
@@ -73,7 +71,7 @@ async def bootstrap_admin(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         return
     user = await current_user(update, context)
     member = await ensure_admin(
-        svc.service_context,
+        svc.context,
         user_id=user.user_id,
         name=user.first_name or str(user.user_id),
         now=svc.clock.now(),
@@ -90,7 +88,7 @@ async def bootstrap_known_admins(svc: Services) -> None:
         user = await svc.users.get(user_id)
         if user is not None:
             await ensure_admin(
-                svc.service_context,
+                svc.context,
                 user_id=user_id,
                 name=user.first_name or str(user_id),
                 now=svc.clock.now(),

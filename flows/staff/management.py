@@ -31,7 +31,7 @@ async def on_attach_project(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     press = decode_as(query.data, ManagePress)
     outcome = (
         await attach_project_manager(
-            svc.service_context,
+            svc.context,
             actor_id=user.user_id,
             application_id=press.application_id,
             version=press.version,
@@ -104,7 +104,7 @@ async def on_reassign_to(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         await _refuse(update, context, user)
         return
     outcome = await reassign(
-        svc.service_context,
+        svc.context,
         actor_id=user.user_id,
         application_id=press.application_id,
         version=press.version,

@@ -1,64 +1,47 @@
-"""Buttons for the workflow: what the customer can do now, and what a staff member can do
-from the card. Each names the application's version, so an old message cannot act twice.
+"""Buttons only the workflow's own handlers make and read: the staff card's keyboard, its
+documents button and the answer to "energized before the scheduled day?".
+
+The buttons that also travel in notices and reminders (a stage action, opening the card)
+are in :mod:`notifications.buttons`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import tzinfo
+from dataclasses import dataclass
+from enum import StrEnum
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from flows.keyboards import button, rows
-from notifications.buttons import (
-    ContactPress,
-    HolderChange,
-    ManagePress,
-    SendOwed,
-    open_card_markup,
-)
-from notifications.filters import format_moment
+from notifications.buttons import HolderChange, ManagePress, OpenCardPress, stage_action_button
+from notifications.callback_data import Press, press
 from notifications.render import Texts
-from process.form import OwedDocument
-from process.workflow import Action, Actor, Step, available
+from process.workflow import Action
 from storage.models import Application
-from storage.workflow import SurveySlot
 
 
-def action_data(action: str, app: Application, slot_id: int | None = None) -> str:
-    data = f"wf:{action}:{app.id}:{app.version}"
-    return data if slot_id is None else f"{data}:{slot_id}"
+@press("docs")
+@dataclass(frozen=True)
+class DocumentsPress(Press):
+    """Send me the application's documents again."""
+
+    application_id: int
 
 
-def customer_actions_markup(
-    texts: Texts,
-    locale: str,
-    app: Application,
-    slots: Sequence[SurveySlot] = (),
-    tz: tzinfo | None = None,
-    owed_documents: Sequence[OwedDocument] = (),
-) -> InlineKeyboardMarkup | None:
-    """The customer's buttons for the step the application is in (slots when choosing),
-    and one for each document still owed under the commitment rule."""
-    buttons: list[InlineKeyboardButton] = [
-        button(
-            texts.label(locale, "btn.send_owed", name=texts.label(locale, f"doc.{kind}"))[:60],
-            SendOwed(app.id, kind).encode(),
-        )
-        for kind in owed_documents
-    ]
-    for action in available(Step(app.step), frozenset({Actor.CUSTOMER})):
-        if action.name == "pick_slot":
-            buttons.extend(
-                button(format_moment(s.starts_at, tz, locale), action_data("pick_slot", app, s.id))
-                for s in slots
-            )
-            continue
-        buttons.append(
-            button(texts.label(locale, f"act.{action.name}"), action_data(action.name, app))
-        )
-    buttons.append(button(texts.label(locale, "btn.contact"), ContactPress(app.id).encode()))
-    return InlineKeyboardMarkup(rows(buttons, 1))
+class Early(StrEnum):
+    """The answer to "energized before the scheduled day?"."""
+
+    YES = "yes"  # switched on today: record today
+    NO = "no"  # a slip of the finger: keep the plan
+
+
+@press("wfe")
+@dataclass(frozen=True)
+class EarlyEnergizedPress(Press):
+    answer: Early
+    application_id: int
+    version: int
 
 
 def staff_actions_markup(
@@ -72,11 +55,12 @@ def staff_actions_markup(
     document_count: int,
 ) -> InlineKeyboardMarkup:
     buttons = [
-        button(texts.label(locale, f"act.{a.name}"), action_data(a.name, app)) for a in actions
+        stage_action_button(texts.label(locale, f"act.{a.name}"), a.name, app) for a in actions
     ]
     extra: list[InlineKeyboardButton] = []
     if document_count:
-        extra.append(button(texts.label(locale, "btn.documents"), f"docs:{app.id}"))
+        extra.append(button(texts.label(locale, "btn.documents"), DocumentsPress(app.id).encode()))
+    # The management flow's presses (that flow reads this shape).
     if can_attach_project:
         extra.append(
             button(
@@ -91,13 +75,19 @@ def staff_actions_markup(
                 ManagePress(HolderChange.REASSIGN, app.id, app.version).encode(),
             )
         )
-    extra.append(button(texts.label(locale, "btn.refresh"), f"card:{app.id}"))
+    extra.append(button(texts.label(locale, "btn.refresh"), OpenCardPress(app.id).encode()))
     return InlineKeyboardMarkup([*rows(buttons, 1), *rows(extra, 2)])
 
 
-__all__ = [
-    "action_data",
-    "customer_actions_markup",
-    "open_card_markup",  # at home in notifications, where messages the outbox sends get theirs
-    "staff_actions_markup",
-]
+def early_markup(texts: Texts, locale: str, app: Application, version: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [
+                button(
+                    texts.label(locale, f"btn.energized_{label}"),
+                    EarlyEnergizedPress(answer, app.id, version).encode(),
+                )
+            ]
+            for answer, label in ((Early.YES, "early"), (Early.NO, "keep"))
+        ]
+    )

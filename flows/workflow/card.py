@@ -1,6 +1,6 @@
 """``/app NUMBER``: the staff card of one application, with the actions allowed now.
 
-Only a member whose scope holds the application sees it (:func:`flows.staff.access.may_see`:
+Only a member whose scope holds the application sees it (:func:`process.roles.in_reach`:
 its own managers, its district's supervisors, admins); anyone else gets the same answer as
 for a number that does not exist.
 """
@@ -16,13 +16,13 @@ from telegram.ext import ContextTypes
 
 from flows.common import answer_button, current_user, say
 from flows.deps import Services, services
-from flows.staff.access import may_see
 from flows.status import card_context
-from flows.workflow.buttons import staff_actions_markup
+from flows.workflow.buttons import DocumentsPress, staff_actions_markup
+from notifications.buttons import OpenCardPress
+from notifications.callback_data import decode_as
 from process.numbers import parse_application_number
-from process.roles import OVERSEERS, Role
-from process.workflow import Step, actors_for, available
-from services.workflow import role_of
+from process.roles import OVERSEERS
+from services.workflow import StaffCard, staff_card, staff_role
 from storage.models import Application, Document, User
 
 log = logging.getLogger("hvconnect.card")
@@ -31,30 +31,33 @@ log = logging.getLogger("hvconnect.card")
 async def app_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     svc = services(context)
     user = await current_user(update, context)
-    if await role_of(svc, user.user_id) is None:
+    if await staff_role(svc.context, user.user_id) is None:
         await say(update, context, "common/staff_only")
         return
     raw = " ".join(context.args or [])
     number = parse_application_number(raw)
-    application = await svc.applications.get_by_number(number) if number else None
-    if application is None or not await may_see(svc, user, application):
+    card = await staff_card(svc.context, actor_id=user.user_id, number=number) if number else None
+    if card is None:
         await say(update, context, "card/not_found", number=raw[:40])
         return
-    await send_card(update, context, svc, user, application)
+    await _show(update, context, svc, user, card)
 
 
 async def on_card_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
-    assert query is not None and query.data is not None
+    assert query is not None
+    opened = decode_as(query.data, OpenCardPress)
+    assert opened is not None  # the handler's pattern let only these through
     svc = services(context)
     user = await current_user(update, context)
-    target = query.data.removeprefix("card:")
-    application = await svc.applications.get(int(target)) if _is_id(target) else None
-    if application is None or not await may_see(svc, user, application):
+    card = await staff_card(
+        svc.context, actor_id=user.user_id, application_id=opened.application_id
+    )
+    if card is None:
         await answer_button(query, svc.texts.label(user.locale, "toast.expired"), alert=True)
         return
     await answer_button(query)
-    await send_card(update, context, svc, user, application)
+    await _show(update, context, svc, user, card)
 
 
 async def on_documents_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -65,16 +68,19 @@ async def on_documents_button(update: Update, context: ContextTypes.DEFAULT_TYPE
     the member is told which did not come, so a partial set never looks like the whole.
     """
     query = update.callback_query
-    assert query is not None and query.data is not None
+    assert query is not None
+    wanted = decode_as(query.data, DocumentsPress)
+    assert wanted is not None  # the handler's pattern let only these through
     svc = services(context)
     user = await current_user(update, context)
-    target = query.data.removeprefix("docs:")
-    application = await svc.applications.get(int(target)) if _is_id(target) else None
-    if application is None or not await may_see(svc, user, application):
+    card = await staff_card(
+        svc.context, actor_id=user.user_id, application_id=wanted.application_id
+    )
+    if card is None:
         await answer_button(query, svc.texts.label(user.locale, "toast.expired"), alert=True)
         return
     await answer_button(query)
-    documents = await svc.applications.documents(application.id)
+    application, documents = card.application, card.documents
     failed: list[Document] = []
     for doc in documents:
         caption = svc.texts.render(
@@ -118,47 +124,34 @@ async def send_card(
     user: User,
     application: Application,
 ) -> None:
-    role = await role_of(svc, user.user_id)
-    actors = actors_for(
-        user_id=user.user_id,
-        role=role,
-        customer_id=application.customer_id,
-        customer_manager_id=application.customer_manager_id,
-        project_manager_id=application.project_manager_id,
-    )
-    staff_actors = actors - {a for a in actors if a.value == "customer"}
-    actions = available(Step(application.step), frozenset(staff_actors))
-    documents = await svc.applications.documents(application.id)
+    """The card of ``application`` as it stands now (after a change made elsewhere)."""
+    card = await staff_card(svc.context, actor_id=user.user_id, application_id=application.id)
+    if card is None:
+        await say(update, context, "card/not_found", number=application.number)
+        return
+    await _show(update, context, svc, user, card)
+
+
+async def _show(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, svc: Services, user: User, card: StaffCard
+) -> None:
     markup = staff_actions_markup(
         svc.texts,
         user.locale,
-        application,
-        actions,
-        can_attach_project=application.project_manager_id is None
-        and (role in OVERSEERS or user.user_id == application.customer_manager_id),
-        can_reassign=role in OVERSEERS,
-        document_count=len(documents),
+        card.application,
+        card.actions,
+        can_attach_project=card.can_attach_project,
+        can_reassign=card.can_reassign,
+        document_count=len(card.documents),
     )
-    names = {}
-    for key, staff_id in (
-        ("manager", application.customer_manager_id),
-        ("project", application.project_manager_id),
-    ):
-        member = await svc.staff.get(staff_id) if staff_id else None
-        names[key] = member.name if member else None
     await say(
         update,
         context,
         "card/staff",
         reply_markup=markup,
         staff_view=True,
-        manager=names["manager"],
-        project=names["project"],
-        is_overseer=role in OVERSEERS or role is Role.ADMIN,
-        **await card_context(svc, application),
+        manager=card.manager,
+        project=card.project,
+        is_overseer=card.role in OVERSEERS,
+        **await card_context(svc, card.application),
     )
-
-
-def _is_id(text: str) -> bool:
-    """A row id as button data carries it; forged data ("²", 30 digits) is no id."""
-    return text.isdecimal() and len(text) <= 12

@@ -1,13 +1,15 @@
 """Workflow buttons, and the short conversation that collects what an action needs.
 
-A press on an action that needs nothing more is performed at once. One that needs a note,
-survey times, a day or documents records what is pending (in the database, so a restart
-loses nothing) and asks for it; the next message completes it. ``/cancel`` drops it.
+A press is decoded and handed to :func:`services.workflow.press`, which performs an action
+that needs nothing more at once, or records what is pending (in the database, so a restart
+loses nothing) for one that needs a note, survey times, a day or documents; the handler
+asks for it, and the next message completes it through :func:`services.workflow.supply`.
+``/cancel`` drops it. What the handlers hold is the shape of the chat: which message asks,
+which keyboard answers, which state the conversation is in; every rule is in the service.
 """
 
 from __future__ import annotations
 
-import re
 import warnings
 from typing import Any
 
@@ -29,10 +31,12 @@ from flows.apply.fields import ANSWER
 from flows.common import answer_button, current_user, drop_buttons, say
 from flows.deps import Services, services
 from flows.given_up import answer_outside_flows
-from flows.workflow.buttons import customer_actions_markup, open_card_markup
+from flows.workflow.buttons import Early, EarlyEnergizedPress, early_markup
+from notifications.buttons import StageActionPress, customer_actions_markup, open_card_markup
+from notifications.callback_data import decode_as, pattern
 from process.clock import today
 from process.validators import ValidationError
-from process.workflow import ACTIONS, Action, Input, Refusal
+from process.workflow import ACTIONS, Act, Action, Input, Refusal
 from process.workflow_inputs import (
     MAX_RISKS,
     examples,
@@ -40,9 +44,20 @@ from process.workflow_inputs import (
     parse_note,
     parse_slots,
 )
-from services.workflow import authorize, parse_press, perform
+from services.workflow import (
+    AskEarly,
+    AskInput,
+    Done,
+    KeptSchedule,
+    Pressed,
+    Refused,
+    SlotGone,
+    Supplied,
+    press,
+    supply,
+)
 from services.workflow_effects import Given
-from storage.models import Application, DocumentInput, User
+from storage.models import DocumentInput, User
 from storage.workflow import PendingInput
 
 CONVERSATION_NAME = "workflow"
@@ -54,141 +69,113 @@ TYPED = {
 }
 FILES = {Input.DOCUMENTS: "input:files", Input.PLAN: "input:files", Input.CONTRACT: "input:files"}
 DONE_DATA = "wfdone"
-# "Energized" pressed before the scheduled day: the answer to "really, today?".
-EARLY = "wfe:"
-EARLY_ANSWER = re.compile(r"wfe:(?P<answer>yes|no):(?P<app>\d{1,12}):(?P<version>\d{1,9})")
 FIGURES = "input:figures"
 
 
 async def on_action_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int:
     query = update.callback_query
     assert query is not None
-    svc = services(context)
-    user = await current_user(update, context)
-    press = parse_press(query.data)
-    application = await svc.applications.get(press.application_id) if press else None
-    if press is None or application is None:
-        await _refuse(update, context, user, Refusal.NOT_YOURS)
-        return ConversationHandler.END
-    verdict = await authorize(svc, user, application, press.action, press.version)
-    if isinstance(verdict, Refusal):
-        await _refuse(update, context, user, verdict)
-        return ConversationHandler.END
-    await answer_button(query)
-    if verdict.name == "energized" and _before_schedule(svc, application):
-        await _ask_early(update, context, svc, user, application, press.version)
-        return ConversationHandler.END
-    if verdict.needs in (Input.NONE, Input.SLOT):
-        if verdict.needs is Input.SLOT and not await _slot_is_offered(
-            svc, application.id, press.slot_id
-        ):
-            await say(update, context, "wf/refused", reason=Refusal.WRONG_STEP.value)
-            return ConversationHandler.END
-        chosen = keyboards.pressed_label(query) if verdict.needs is Input.SLOT else None
-        if chosen:
-            await keyboards.mark_chosen(query, svc.texts, user.locale, chosen)
-        else:
-            await drop_buttons(query)
-        await _finish(
-            update,
-            context,
-            svc,
-            user,
-            verdict,
-            press.application_id,
-            press.version,
-            Given(slot_id=press.slot_id),
-        )
-        return ConversationHandler.END
-    await svc.workflow.set_pending(
-        user_id=user.user_id,
-        application_id=application.id,
-        action=verdict.name,
-        version=press.version,
-        now=svc.clock.now(),
-    )
-    await say(
+    pressed = decode_as(query.data, StageActionPress)
+    assert pressed is not None  # the handler's pattern let only these through
+    return await _press(
         update,
         context,
-        f"wf/ask/{verdict.needs.value}",
-        action=verdict.name,
-        app=application,
-        examples=examples(svc.clock.now(), svc.settings.tz, svc.calendar),
-        reply_markup=_done_markup(svc, user, verdict),
+        pressed.action,
+        pressed.application_id,
+        pressed.version,
+        slot_id=pressed.slot_id,
     )
-    return TYPED.get(verdict.needs) or FILES[verdict.needs]
 
 
-def _before_schedule(svc: Services, application: Application) -> bool:
-    scheduled = application.energize_date
-    return scheduled is not None and today(svc.clock) < scheduled
+async def on_early_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int:
+    """The answer to "energized before the scheduled day?": record today, or keep the plan."""
+    query = update.callback_query
+    assert query is not None
+    answer = decode_as(query.data, EarlyEnergizedPress)
+    assert answer is not None  # the handler's pattern let only these through
+    return await _press(
+        update,
+        context,
+        Act.ENERGIZED,
+        answer.application_id,
+        answer.version,
+        early=answer.answer is Early.YES,
+    )
 
 
-async def _ask_early(
+async def _press(
     update: Update,
     context: ContextTypes.DEFAULT_TYPE,
-    svc: Services,
-    user: User,
-    application: Application,
+    action: Act,
+    application_id: int,
     version: int,
-) -> None:
-    """ "Energized" before the scheduled day: a slip of the finger or a real early switch-on.
-    Asked, so that the date recorded is the day the power really came on."""
-    suffix = f"{application.id}:{version}"
-    markup = keyboards.inline(
-        [
-            keyboards.button(
-                svc.texts.label(user.locale, "btn.energized_early"), f"{EARLY}yes:{suffix}"
-            )
-        ],
-        [
-            keyboards.button(
-                svc.texts.label(user.locale, "btn.energized_keep"), f"{EARLY}no:{suffix}"
-            )
-        ],
-    )
-    await say(
-        update,
-        context,
-        "wf/confirm_early",
-        app=application,
-        scheduled=application.energize_date,
-        today=today(svc.clock),
-        reply_markup=markup,
-    )
-
-
-async def on_early_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
-    """The answer to "energized before the scheduled day?": record today, or keep the plan."""
+    *,
+    slot_id: int | None = None,
+    early: bool | None = None,
+) -> str | int:
     query = update.callback_query
     assert query is not None
     svc = services(context)
     user = await current_user(update, context)
-    match = EARLY_ANSWER.fullmatch(query.data or "")
-    application = await svc.applications.get(int(match["app"])) if match else None
-    if match is None or application is None:
-        await _refuse(update, context, user, Refusal.NOT_YOURS)
-        return ConversationHandler.END
-    version = int(match["version"])
-    verdict = await authorize(svc, user, application, "energized", version)
-    if isinstance(verdict, Refusal):
-        await _refuse(update, context, user, verdict)
+    outcome = await press(
+        svc.context,
+        Pressed(
+            actor_id=user.user_id,
+            application_id=application_id,
+            action=action,
+            version=version,
+            now=svc.clock.now(),
+            slot_id=slot_id,
+            early=early,
+        ),
+    )
+    if isinstance(outcome, Refused):
+        await _refuse(update, context, user, outcome.reason)
         return ConversationHandler.END
     await answer_button(query)
-    await drop_buttons(query)
-    if match["answer"] == "no":
+    if isinstance(outcome, AskEarly):
+        await say(
+            update,
+            context,
+            "wf/confirm_early",
+            app=outcome.application,
+            scheduled=outcome.application.energize_date,
+            today=outcome.today,
+            reply_markup=early_markup(svc.texts, user.locale, outcome.application, version),
+        )
+        return ConversationHandler.END
+    if isinstance(outcome, SlotGone):
+        await say(update, context, "wf/refused", reason=Refusal.WRONG_STEP.value)
+        return ConversationHandler.END
+    if isinstance(outcome, KeptSchedule):
+        await drop_buttons(query)
         await say(
             update,
             context,
             "wf/early_kept",
-            app=application,
-            scheduled=application.energize_date,
-            reply_markup=open_card_markup(svc.texts, user.locale, application),
+            app=outcome.application,
+            scheduled=outcome.application.energize_date,
+            reply_markup=open_card_markup(svc.texts, user.locale, outcome.application),
         )
         return ConversationHandler.END
-    await _finish(
-        update, context, svc, user, verdict, application.id, version, Given(day=today(svc.clock))
-    )
+    if isinstance(outcome, AskInput):
+        needs = outcome.action.needs
+        await say(
+            update,
+            context,
+            f"wf/ask/{needs.value}",
+            action=outcome.action.name,
+            app=outcome.application,
+            examples=examples(svc.clock.now(), svc.settings.tz, svc.calendar),
+            reply_markup=_done_markup(svc, user, outcome.action),
+        )
+        return TYPED.get(needs) or FILES[needs]
+    chosen = keyboards.pressed_label(query) if slot_id is not None else None
+    if chosen:
+        await keyboards.mark_chosen(query, svc.texts, user.locale, chosen)
+    else:
+        await drop_buttons(query)
+    await _render_done(update, context, svc, user, outcome)
     return ConversationHandler.END
 
 
@@ -341,28 +328,36 @@ async def _finish(
     version: int,
     given: Given,
 ) -> None:
-    await svc.workflow.clear_pending(user.user_id)
-    application = await svc.applications.get(application_id)
-    if application is None:
-        await say(update, context, "wf/refused", reason=Refusal.NOT_YOURS.value)
-        return
-    verdict = await authorize(svc, user, application, action.name, version)
-    if isinstance(verdict, Refusal):
-        await say(update, context, "wf/refused", reason=verdict.value)
-        return
-    result = await perform(
-        svc, user=user, application=application, action=verdict, version=version, given=given
+    outcome = await supply(
+        svc.context,
+        Supplied(
+            actor_id=user.user_id,
+            application_id=application_id,
+            action=action.name,
+            version=version,
+            given=given,
+            now=svc.clock.now(),
+        ),
     )
-    if isinstance(result, Refusal):
-        await say(update, context, "wf/refused", reason=result.value)
+    if isinstance(outcome, Refused):
+        await say(update, context, "wf/refused", reason=outcome.reason.value)
         return
+    await _render_done(update, context, svc, user, outcome)
+
+
+async def _render_done(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, svc: Services, user: User, done: Done
+) -> None:
+    """The actor's confirmation: the customer gets their next buttons, staff the card's."""
+    result = done.application
     markup = None
     if user.user_id == result.customer_id and result.step != "done":
-        slots = await svc.workflow.slots(result.id)
-        markup = customer_actions_markup(svc.texts, user.locale, result, slots, svc.settings.tz)
+        markup = customer_actions_markup(
+            svc.texts, user.locale, result, done.slots, svc.settings.tz
+        )
     elif user.user_id != result.customer_id:
         markup = open_card_markup(svc.texts, user.locale, result)
-    await say(update, context, "wf/done", action=action.name, app=result, reply_markup=markup)
+    await say(update, context, "wf/done", action=done.action, app=result, reply_markup=markup)
 
 
 async def _refuse(
@@ -374,12 +369,6 @@ async def _refuse(
         await answer_button(
             query, svc.texts.label(user.locale, f"refusal.{reason.value}"), alert=True
         )
-
-
-async def _slot_is_offered(svc: Services, application_id: int, slot_id: int | None) -> bool:
-    return slot_id is not None and any(
-        s.id == slot_id for s in await svc.workflow.slots(application_id)
-    )
 
 
 def _parse(svc: Services, action: Action, text: str) -> Given:
@@ -400,7 +389,7 @@ async def _own_pending(svc: Services, user: User) -> PendingInput | None:
 
 
 def _action(name: str) -> Action:
-    return ACTIONS[name]
+    return ACTIONS[Act(name)]
 
 
 def _doc_dict(doc: DocumentInput) -> dict[str, Any]:
@@ -448,8 +437,8 @@ def build_workflow_conversation() -> ConversationHandler[Any]:
         warnings.filterwarnings("ignore", message=".*per_message.*", category=PTBUserWarning)
         return ConversationHandler(
             entry_points=[
-                CallbackQueryHandler(on_action_button, pattern=r"^wf:"),
-                CallbackQueryHandler(on_early_answer, pattern=f"^{EARLY}"),
+                CallbackQueryHandler(on_action_button, pattern=pattern(StageActionPress)),
+                CallbackQueryHandler(on_early_answer, pattern=pattern(EarlyEnergizedPress)),
             ],
             states=states,
             fallbacks=[CommandHandler("cancel", cancel_input)],

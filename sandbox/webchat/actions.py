@@ -7,11 +7,12 @@ sender's own user id, photos in two sizes, callback queries for pressed buttons.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 from urllib.parse import quote, unquote
 
 from aiohttp import BodyPartReader, web
 
+from sandbox.emulator import BotApiEmulator
 from sandbox.inbox import WaitTimeout
 from sandbox.users import ButtonNotFound, FakeUser
 from sandbox.webchat.json_http import bad_input, json_object, not_found
@@ -22,18 +23,35 @@ from sandbox.webchat.views import (
     reply_keyboard,
 )
 
-if TYPE_CHECKING:
-    from sandbox.webchat.server import WebChat
-
 MAX_TEXT_CHARS = 4096  # Telegram's limit for one message
 ANSWER_WAIT_SECONDS = 3.0
 PHOTO_TYPES = frozenset({"image/jpeg", "image/png"})
 
 
+class _Host(Protocol):
+    @property
+    def emulator(self) -> BotApiEmulator: ...
+
+
+class Personas(Protocol):
+    """What the chat routes need of the web chat (:class:`sandbox.webchat.server.WebChat`):
+    its personas and the emulator they live in. Named here so that this module need not
+    import the server that imports it."""
+
+    @property
+    def host(self) -> _Host: ...
+
+    def persona(self, user_id: int) -> Persona | None: ...
+
+    def fake_user(self, persona: Persona) -> FakeUser: ...
+
+    def mark_read(self, user_id: int) -> None: ...
+
+
 class ChatActions:
     """Routes under ``/api/chats/{user_id}`` and ``/api/files/{file_id}``."""
 
-    def __init__(self, webchat: WebChat) -> None:
+    def __init__(self, webchat: Personas) -> None:
         self._webchat = webchat
 
     def register(self, router: web.UrlDispatcher) -> None:

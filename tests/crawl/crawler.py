@@ -36,21 +36,24 @@ from datetime import timedelta
 from typing import Any
 
 from flows.staff.disable import KeepPress, MemberAction, MemberPress
+from flows.workflow.buttons import DocumentsPress, Early, EarlyEnergizedPress
 from notifications.buttons import (
     ContactPress,
     HandOverPress,
     HeldAs,
     HolderChange,
     ManagePress,
+    OpenCardPress,
     ReplyPress,
     SendOwed,
+    StageActionPress,
     SurveyAnswer,
 )
-from notifications.callback_data import decode_as
+from notifications.callback_data import decode, decode_as
 from process.clock import today
 from process.form import OwedDocument
 from process.metrics import Question
-from process.workflow import ACTIONS, Actor, Step, available, clock_paused
+from process.workflow import ACTIONS, Act, Actor, Step, available, clock_paused
 from sandbox.messages import SentMessage
 from sandbox.users import Sent
 from tests.crawl.probe import HandledUpdates, LogTrap
@@ -157,7 +160,7 @@ class Crawler:
             card = shown[-1]
             buttons = [b for b in card.inline_buttons if b.callback_data]
             # The workflow's own buttons last: the first of them may move the application on.
-            buttons.sort(key=lambda b: (b.callback_data or "").startswith("wf:"))
+            buttons.sort(key=lambda b: decode_as(b.callback_data, StageActionPress) is not None)
             for b in buttons:
                 data = b.callback_data or ""
                 if self._spared(data):
@@ -302,15 +305,19 @@ class Crawler:
         app = await self.world.svc.applications.get(app_id)
         assert app is not None
         every = frozenset(Actor)
-        data = [f"wf:{a.name}:{app.id}:{app.version + 1}" for a in available(Step(app.step), every)]
-        data += [f"wf:{a.name}:{app.id}:{app.version}" for a in available(Step(app.step), every)]
+        actions = available(Step(app.step), every)
+        data = [StageActionPress(a.name, app.id, app.version + 1).encode() for a in actions]
+        data += [StageActionPress(a.name, app.id, app.version).encode() for a in actions]
         data += [
-            f"wf:energized:{app.id}:{app.version}",
-            f"wf:pick_slot:{app.id}:{app.version}:999999",
-            "wf:nonsense:1:1",
+            StageActionPress(Act.ENERGIZED, app.id, app.version).encode(),
+            StageActionPress(Act.PICK_SLOT, app.id, app.version, 999999).encode(),
+            "1:wf:nonsense:1:1:",
+            "wf:accept:1:1",
+            EarlyEnergizedPress(Early.YES, app.id, app.version).encode(),
+            OpenCardPress(app.id).encode(),
+            OpenCardPress(999999).encode(),
             f"card:{app.id}",
-            "card:999999",
-            f"docs:{app.id}",
+            DocumentsPress(app.id).encode(),
             ManagePress(HolderChange.ATTACH_PROJECT, app.id, app.version).encode(),
             ManagePress(HolderChange.REASSIGN, app.id, app.version).encode(),
             HandOverPress(app.id, app.version, HeldAs.CUSTOMER_MANAGER, MANAGER).encode(),
@@ -444,16 +451,17 @@ class Crawler:
             if not any(b.callback_data == move.data for m in messages for b in m.inline_buttons):
                 return set()
             data = move.data
-            match = re.fullmatch(r"wf:([a-z_]+):(\d+):(\d+)(?::\d+)?", data)
-            if match:
-                app = await svc.applications.get(int(match[2]))
-                if app is not None and app.version == int(match[3]):
-                    return {(app.id, match[1])}
+            stage = decode_as(data, StageActionPress)
+            if stage is not None:
+                app = await svc.applications.get(stage.application_id)
+                if app is not None and app.version == stage.version:
+                    return {(app.id, stage.action.value)}
                 return set()
-            match = re.fullmatch(r"wfe:yes:(\d+):(\d+)", data)
-            if match:  # "energized" confirmed before the scheduled day
-                app = await svc.applications.get(int(match[1]))
-                if app is not None and app.version == int(match[2]):
+            early = decode_as(data, EarlyEnergizedPress)
+            if early is not None and early.answer is Early.YES:
+                # "energized" confirmed before the scheduled day
+                app = await svc.applications.get(early.application_id)
+                if app is not None and app.version == early.version:
                     return {(app.id, "energized")}
                 return set()
             match = re.fullmatch(r"1:(?:mg:[a-z_]+|mgto):(\d+)(?::.*)?", data)
@@ -532,6 +540,10 @@ ROLE_ORDER = ("stranger", "disabled", "customer", "project", "manager", "supervi
 
 def target_of(data: str) -> int | None:
     """The application a button names, if it names one that exists in the data's shape."""
+    typed = decode(data)
+    if typed is not None:
+        named = getattr(typed, "application_id", None)
+        return named if isinstance(named, int) else None
     match = re.fullmatch(
         r"(?:\d+:)?(?:wf:[a-z_]+|wfe:[a-z]+|card|docs|mg:[a-z_]+|mgto|ow|ct):(\d{1,9})(?::.*)?",
         data,

@@ -5,7 +5,7 @@ Staff join with invite codes in the chat (tests/e2e/staffing.py), the disabled m
 disabled by the admin's own buttons, one application is filled in and submitted through the
 chat form (tests/e2e/apply_walk.py, with a document promised for later under 告知承诺), the
 others are submitted through the bot's repositories (tests/e2e/survey_walk.py) and moved
-along by :func:`services.workflow.perform`, the very function the workflow buttons call, with
+along by :func:`services.workflow.supply`, the very service the workflow's inputs call, with
 the inputs the buttons would have collected. Every step change is therefore a real one:
 its events, owed items, documents, survey slots and outbox messages included.
 """
@@ -22,7 +22,7 @@ from process.clock import today
 from process.roles import Role
 from process.workflow import ACTIONS
 from sandbox.emulator import BotApiEmulator
-from services.workflow import perform
+from services.workflow import Done, Supplied, supply
 from services.workflow_effects import Given
 from storage.models import Application, DocumentInput
 from storage.workflow import set_holder
@@ -205,16 +205,19 @@ async def advance(world: World, app: Application, actions: tuple[str, ...]) -> A
         actor_id = _actor(app, name)
         actor = await svc.users.get(actor_id)
         assert actor is not None, actor_id
-        result = await perform(
-            svc,
-            user=actor,
-            application=app,
-            action=action,
-            version=app.version,
-            given=await given_for(world, app, name),
+        result = await supply(
+            svc.context,
+            Supplied(
+                actor_id=actor.user_id,
+                application_id=app.id,
+                action=action.name,
+                version=app.version,
+                given=await given_for(world, app, name),
+                now=svc.clock.now(),
+            ),
         )
-        assert isinstance(result, Application), (name, result)
-        app = result
+        assert isinstance(result, Done), (name, result)
+        app = result.application
     return app
 
 

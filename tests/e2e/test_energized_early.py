@@ -7,6 +7,7 @@ import json
 from datetime import date
 
 from bot.app import services_of
+from flows.workflow.buttons import Early, EarlyEnergizedPress
 from process.roles import Role
 from sandbox.emulator import BotApiEmulator
 from tests.e2e.customer import Customer
@@ -68,5 +69,7 @@ async def test_energized_before_the_scheduled_day_asks_and_records_the_real_day(
     assert (facts["day"], facts["scheduled"]) == ("2026-11-27", "2026-12-03")
     await alice.user.wait_for(lambda m: "已送电" in (m.text or ""))
     # The question's buttons were taken away; an old copy of them changes nothing.
-    answer = await manager.press_stale(asked.message_id, f"wfe:yes:{app.id}:1")
+    answer = await manager.press_stale(
+        asked.message_id, EarlyEnergizedPress(Early.YES, app.id, 1).encode()
+    )
     assert answer.show_alert

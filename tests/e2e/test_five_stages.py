@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from notifications.buttons import StageActionPress
 from process.roles import Role
+from process.workflow import Act
 from sandbox.emulator import BotApiEmulator
 from sandbox.messages import SentMessage
 from tests.e2e.apply_walk import submit_application
@@ -139,7 +141,9 @@ async def test_application_walks_from_acceptance_to_energized(
     # The other customer saw none of it, and cannot act on it.
     assert not any(number in (m.text or m.caption or "") for m in bob.user.messages())
     # Forged for the other customer's application: refused whatever the version says.
-    refused = await bob.press_stale(bob.user.messages()[-1].message_id, "wf:energized:1:99")
+    refused = await bob.press_stale(
+        bob.user.messages()[-1].message_id, StageActionPress(Act.ENERGIZED, 1, 99).encode()
+    )
     assert "不能" in (refused.text or "")
     other = await bob.say(f"/status {number}")
     assert "没有找到" in (other.text or "")

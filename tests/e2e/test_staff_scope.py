@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import pytest
 
-from notifications.buttons import HandOverPress, HeldAs
+from flows.workflow.buttons import DocumentsPress
+from notifications.buttons import HandOverPress, HeldAs, OpenCardPress, StageActionPress
 from process.roles import Role
+from process.workflow import Act
 from sandbox.emulator import BotApiEmulator
 from tests.e2e.apply_walk import submit_application
 from tests.e2e.customer import Customer
@@ -79,12 +81,12 @@ async def test_a_supervisor_of_another_district_learns_nothing(
     last = outsider.user.last_message()
     assert last is not None
     for forged in (
-        "card:{id}",
-        "docs:{id}",
+        OpenCardPress(0).encode().replace(":0", ":{id}"),
+        DocumentsPress(0).encode().replace(":0", ":{id}"),
         "1:mg:reassign:{id}:{version}",
         "1:mgto:{id}:{version}:cm:2004",
         "1:mg:attach_pm:{id}:{version}",
-        "wf:accept:{id}:{version}",
+        StageActionPress(Act.ACCEPT, 0, 0).encode().replace(":0:0", ":{id}:{version}"),
         "1:rp:{id}",
     ):
         real = await outsider.press_stale(last.message_id, forged.format(**app))

@@ -16,9 +16,9 @@ from bot.app import BotApplication, build_application, services_of
 from bot.config.settings import Config
 from flows.deps import Services
 from process.clock import ManualClock
+from sandbox.recording import BOT_USER, RecordingRequest
 from tests.e2e.harness import shanghai
 from tests.keys import TEST_SECRET_KEY
-from tests.security.recording import BOT_USER, RecordingRequest
 
 TOKEN = "123456:OFFLINE"
 

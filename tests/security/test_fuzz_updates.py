@@ -72,6 +72,9 @@ DIGITS = st.sampled_from(ODD_IDS)
 PREFIXES = (
     "card:",
     "docs:",
+    "1:card:",
+    "1:docs:",
+    "1:wfe:yes:",
     "1:ct:",
     "1:rp:",
     "1:ow:",  # presses made with notifications/callback_data.py carry its version first
@@ -168,7 +171,7 @@ async def _data(bot: OfflineBot, world: World, spec: tuple[str, Any]) -> str:
         assert app is not None
         version = app.version + offset
         if kind == "wf":
-            return f"wf:{action}:{app.id}:{version}"
+            return f"1:wf:{action}:{app.id}:{version}:"
         held_as = HeldAs(role)
         return HandOverPress(app.id, version, held_as, 2001 if offset else 2002).encode()
     return str(value)
@@ -264,7 +267,14 @@ async def _every_prefix_with_odd_ids() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         async with offline_bot(Path(tmp) / "hv.db", admins=frozenset({9001})) as bot:
             world = await build_world(bot)
-            for prefix in (*PREFIXES, "wf:accept:", "1:mgto:", "1:mg:reassign:", "1:mg:attach_pm:"):
+            for prefix in (
+                *PREFIXES,
+                "wf:accept:",
+                "1:wf:accept:",
+                "1:mgto:",
+                "1:mg:reassign:",
+                "1:mg:attach_pm:",
+            ):
                 for odd in ODD_IDS:
                     for actor in (ALICE, 2002):
                         await _play(bot, world, ("press", actor, ("raw", prefix + odd)))

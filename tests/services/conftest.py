@@ -7,6 +7,8 @@ import pytest
 
 from notifications.outbox import Outbox
 from notifications.render import Texts
+from process.calendar import WorkingCalendar
+from process.limits import TimeLimits
 from services.context import ServiceContext
 from storage.db import Database
 from storage.outbox import OutboxRepo
@@ -19,4 +21,11 @@ __all__ = ["context", "db", "db_path"]
 @pytest.fixture
 def context(db: Database) -> ServiceContext:
     texts = Texts("zh_CN")
-    return ServiceContext(db=db, outbox=Outbox(OutboxRepo(db), texts, tz=SHANGHAI), texts=texts)
+    return ServiceContext(
+        db=db,
+        outbox=Outbox(OutboxRepo(db), texts, tz=SHANGHAI),
+        texts=texts,
+        tz=SHANGHAI,
+        calendar=WorkingCalendar(),
+        limits=TimeLimits.default(),
+    )

@@ -9,8 +9,6 @@ import aiosqlite
 import pytest
 
 from notifications.outbox import Outbox
-from process.calendar import WorkingCalendar
-from process.limits import TimeLimits
 from process.roles import Role
 from services.context import ServiceContext
 from services.submission import SubmitRefusal, Submitted, submit
@@ -22,11 +20,6 @@ from tests.storage.samples import NOW, SHANGHAI, new_application
 from tests.storage.staff_samples import add_user, enrol
 
 CUSTOMER, MANAGER, SUPERVISOR = 1001, 2001, 3001
-RULES: dict[str, Any] = {
-    "calendar": WorkingCalendar(),
-    "limits": TimeLimits.default(),
-    "tz": SHANGHAI,
-}
 DISTRICT = "汉台区"
 
 
@@ -51,7 +44,6 @@ async def test_the_new_application_is_assigned_and_announced(
         customer_id=CUSTOMER,
         application=new_application(district=DISTRICT),
         now=NOW,
-        **RULES,
     )
     assert isinstance(outcome, Submitted)
     app = outcome.application
@@ -72,7 +64,6 @@ async def test_with_nobody_to_take_it_the_overseers_are_told(
         customer_id=CUSTOMER,
         application=new_application(district=DISTRICT),
         now=NOW,
-        **RULES,
     )
     assert isinstance(outcome, Submitted)
     assert outcome.application.customer_manager_id is None and outcome.manager_name is None
@@ -99,7 +90,6 @@ async def test_nothing_is_filed_unless_everything_is(db: Database, context: Serv
             customer_id=CUSTOMER,
             application=new_application(district=DISTRICT),
             now=NOW,
-            **RULES,
         )
     assert await db.fetchall("SELECT id FROM applications") == []
     assert await db.fetchall("SELECT id FROM events WHERE application_id IS NOT NULL") == []
@@ -114,7 +104,6 @@ async def test_nothing_is_filed_unless_everything_is(db: Database, context: Serv
             customer_id=CUSTOMER,
             application=new_application(district=DISTRICT),
             now=NOW,
-            **RULES,
         ),
         Submitted,
     )
@@ -127,14 +116,12 @@ async def test_a_second_press_files_nothing(db: Database, context: ServiceContex
         customer_id=CUSTOMER,
         application=new_application(district=DISTRICT),
         now=NOW,
-        **RULES,
     )
     again = await submit(
         context,
         customer_id=CUSTOMER,
         application=new_application(district=DISTRICT),
         now=NOW,
-        **RULES,
     )
     assert isinstance(first, Submitted) and again is SubmitRefusal.NO_DRAFT
     assert len(await db.fetchall("SELECT id FROM applications")) == 1

@@ -5,6 +5,7 @@ the call back recorded once by someone the alert was for."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from datetime import timedelta
 from typing import Any
 
@@ -245,9 +246,7 @@ async def test_an_alert_that_cannot_be_queued_takes_the_submission_back(
         async def message(self, conn: aiosqlite.Connection, **fields: Any) -> bool:
             raise RuntimeError("outbox down")
 
-    broken = ServiceContext(
-        db=db, outbox=Broken(OutboxRepo(db), context.texts, tz=SHANGHAI), texts=context.texts
-    )
+    broken = dataclasses.replace(context, outbox=Broken(OutboxRepo(db), context.texts, tz=SHANGHAI))
     with pytest.raises(RuntimeError):
         await _submit(broken, app.id, None)
     response = await SurveyRepo(db).get(app.id)

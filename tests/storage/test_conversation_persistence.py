@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -17,9 +16,9 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
-from telegram.request import BaseRequest, RequestData
 
 from process.clock import ManualClock
+from sandbox.recording import BOT_USER, RecordingRequest
 from storage.db import Database
 from storage.migrate import migrate
 from storage.persistence import (
@@ -30,36 +29,6 @@ from storage.persistence import (
 from tests.storage.samples import NOW
 
 USER_ID = 4242
-BOT_ID = 1
-
-
-class OfflineRequest(BaseRequest):
-    """Answers getMe locally and refuses everything else: these handlers never reply."""
-
-    @property
-    def read_timeout(self) -> float | None:
-        return None
-
-    async def initialize(self) -> None:
-        return None
-
-    async def shutdown(self) -> None:
-        return None
-
-    async def do_request(
-        self,
-        url: str,
-        method: str,
-        request_data: RequestData | None = None,
-        read_timeout: Any = None,
-        write_timeout: Any = None,
-        connect_timeout: Any = None,
-        pool_timeout: Any = None,
-    ) -> tuple[int, bytes]:
-        if url.endswith("/getMe"):
-            me = {"id": BOT_ID, "is_bot": True, "first_name": "hv", "username": "hv_bot"}
-            return 200, json.dumps({"ok": True, "result": me}).encode()
-        raise AssertionError(f"unexpected Bot API call: {url}")
 
 
 class Questionnaire:
@@ -103,9 +72,9 @@ def _build(db: Database, questionnaire: Questionnaire, *, write_through: bool = 
     persistence = SqlitePersistence(db, clock=ManualClock(NOW))
     application = (
         Application.builder()
-        .token(f"{BOT_ID}:offline")
-        .request(OfflineRequest())
-        .get_updates_request(OfflineRequest())
+        .token(f"{BOT_USER['id']}:offline")
+        .request(RecordingRequest())
+        .get_updates_request(RecordingRequest())
         .persistence(persistence)
         .updater(None)
         .build()
