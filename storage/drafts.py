@@ -30,10 +30,8 @@ class DraftsRepo:
 
     async def answers(self, user_id: int) -> dict[str, Any] | None:
         """Just the answers of the user's draft (one read, no files), or None without one."""
-        async with self._db.snapshot() as connection:
-            row = await fetch_one(
-                connection, "SELECT fields FROM drafts WHERE user_id = ?", (user_id,)
-            )
+        # One statement sees one state of the data by itself: no transaction around it.
+        row = await self._db.fetchone("SELECT fields FROM drafts WHERE user_id = ?", (user_id,))
         return None if row is None else dict(json_from_db(row["fields"]))
 
     async def start(self, user_id: int, now: datetime) -> Draft:

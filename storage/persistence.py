@@ -9,6 +9,13 @@ PTB hands state changes to a persistence from ``Application.update_persistence()
 it runs on a timer and at shutdown. Register :func:`write_through_handler` in the last
 handler group to run it after every update as well, so that a state is on disk before the
 next update is read.
+
+A state is written after the handler's own transaction, which holds what the customer
+sent and was on disk before the reply went. The state's commit does not wait for the disk
+again (:meth:`Database.execute_riding`): a crash of the process loses nothing, and the next
+commit that waits takes the state to the disk with it. Only a power cut in between can
+leave a state one step behind, which the flows already meet after a crash between the two
+commits (see ``flows.apply.fields``). One fsync per step instead of two.
 """
 
 from __future__ import annotations
@@ -62,14 +69,14 @@ class SqlitePersistence(BasePersistence[Data, Data, Data]):
     ) -> None:
         stored_key = json_to_db(list(key))
         if new_state is None:
-            await self._db.execute(
+            await self._db.execute_riding(
                 "DELETE FROM conversations WHERE name = ? AND key = ?", (name, stored_key)
             )
             return
         if not isinstance(new_state, str):
             # A state read back as text must equal the state the handler returned.
             raise TypeError(f"conversation states must be strings, got {new_state!r}")
-        await self._db.execute(
+        await self._db.execute_riding(
             """
             INSERT INTO conversations (name, key, state, updated_at) VALUES (?, ?, ?, ?)
             ON CONFLICT (name, key) DO UPDATE SET
