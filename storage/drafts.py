@@ -8,13 +8,14 @@ One draft per user; starting again replaces it.
 from __future__ import annotations
 
 import dataclasses
+import sqlite3
 from datetime import datetime
 from typing import Any
 
 import aiosqlite
 
 from storage.codec import json_from_db, json_to_db, time_from_db, time_to_db
-from storage.db import Database, fetch_all, fetch_one, insert, run
+from storage.db import Database, fetch_one, in_thread, insert, run
 from storage.errors import UnknownUser
 from storage.models import DocumentInput, Draft, DraftDocument
 from storage.rows import DRAFT_DOCUMENT_COLUMNS, draft_document_from_row
@@ -125,18 +126,10 @@ class DraftsRepo:
 
 async def load_draft(connection: aiosqlite.Connection, user_id: int) -> Draft | None:
     """The user's draft read through ``connection`` (inside a caller's transaction)."""
-    row = await fetch_one(
-        connection,
-        "SELECT user_id, fields, deferred, created_at, updated_at FROM drafts WHERE user_id = ?",
-        (user_id,),
-    )
-    if row is None:
+    found = await in_thread(connection, lambda db: _read_draft(db, user_id))
+    if found is None:
         return None
-    documents = await fetch_all(
-        connection,
-        f"SELECT {DRAFT_DOCUMENT_COLUMNS} FROM draft_documents WHERE user_id = ? ORDER BY id",
-        (user_id,),
-    )
+    row, documents = found
     return Draft(
         user_id=row["user_id"],
         fields=json_from_db(row["fields"]),
@@ -145,6 +138,23 @@ async def load_draft(connection: aiosqlite.Connection, user_id: int) -> Draft | 
         created_at=time_from_db(row["created_at"]),
         updated_at=time_from_db(row["updated_at"]),
     )
+
+
+def _read_draft(
+    db: sqlite3.Connection, user_id: int
+) -> tuple[sqlite3.Row, list[sqlite3.Row]] | None:
+    # Both queries in one trip to the connection's thread: the draft is read on every answer.
+    row = db.execute(
+        "SELECT user_id, fields, deferred, created_at, updated_at FROM drafts WHERE user_id = ?",
+        (user_id,),
+    ).fetchone()
+    if row is None:
+        return None
+    documents = db.execute(
+        f"SELECT {DRAFT_DOCUMENT_COLUMNS} FROM draft_documents WHERE user_id = ? ORDER BY id",
+        (user_id,),
+    ).fetchall()
+    return row, documents
 
 
 async def _must_load(connection: aiosqlite.Connection, user_id: int) -> Draft:
