@@ -174,7 +174,7 @@ async def in_process(
         "not the bot's work, sets the as-built figures; no bot that keeps to Telegram's "
         "limits does better."
     )
-    section.text("Where hvconnect's time goes (without the flood limiter), under pyinstrument:")
+    section.text("Where hvconnect's time goes (without the rate limiter), under pyinstrument:")
     section.code(profile)
 
 
