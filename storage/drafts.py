@@ -45,19 +45,7 @@ class DraftsRepo:
         """Store one answer (any JSON value), creating the draft if needed."""
         if not name:
             raise ValueError("a draft field needs a name")
-        async with self._db.transaction() as connection:
-            draft = await _ensure_draft(connection, user_id, now)
-            stored = json_to_db({**draft.fields, name: value})
-            stamp = time_to_db(now)
-            await run(
-                connection,
-                "UPDATE drafts SET fields = hv_seal_json(?), updated_at = ? WHERE user_id = ?",
-                (stored, stamp, user_id),
-            )
-        # What was just written, without reading it back: one answer is one write.
-        return dataclasses.replace(
-            draft, fields=json_from_db(stored), updated_at=time_from_db(stamp)
-        )
+        return await self._db.in_one_trip(lambda db: _set_field(db, user_id, name, value, now))
 
     async def add_document(self, user_id: int, doc: DocumentInput, now: datetime) -> DraftDocument:
         """Attach an uploaded file to the draft (several files of one kind are allowed)."""
@@ -126,7 +114,12 @@ class DraftsRepo:
 
 async def load_draft(connection: aiosqlite.Connection, user_id: int) -> Draft | None:
     """The user's draft read through ``connection`` (inside a caller's transaction)."""
-    found = await in_thread(connection, lambda db: _read_draft(db, user_id))
+    # Both queries in one trip to the connection's thread: the draft is read on every answer.
+    return await in_thread(connection, lambda db: _draft(db, user_id))
+
+
+def _draft(db: sqlite3.Connection, user_id: int) -> Draft | None:
+    found = _read_draft(db, user_id)
     if found is None:
         return None
     row, documents = found
@@ -140,10 +133,31 @@ async def load_draft(connection: aiosqlite.Connection, user_id: int) -> Draft | 
     )
 
 
+def _set_field(db: sqlite3.Connection, user_id: int, name: str, value: Any, now: datetime) -> Draft:
+    """One answer stored, on SQLite's thread inside the caller's transaction (one trip)."""
+    stamp = time_to_db(now)
+    draft = _draft(db, user_id)
+    if draft is None:
+        if db.execute("SELECT 1 FROM users WHERE user_id = ?", (user_id,)).fetchone() is None:
+            raise UnknownUser(user_id)
+        db.execute(
+            "INSERT INTO drafts (user_id, created_at, updated_at) VALUES (?, ?, ?)",
+            (user_id, stamp, stamp),
+        )
+        draft = _draft(db, user_id)
+        assert draft is not None  # inserted just above
+    stored = json_to_db({**draft.fields, name: value})
+    db.execute(
+        "UPDATE drafts SET fields = hv_seal_json(?), updated_at = ? WHERE user_id = ?",
+        (stored, stamp, user_id),
+    )
+    # What was just written, without reading it back: one answer is one write.
+    return dataclasses.replace(draft, fields=json_from_db(stored), updated_at=time_from_db(stamp))
+
+
 def _read_draft(
     db: sqlite3.Connection, user_id: int
 ) -> tuple[sqlite3.Row, list[sqlite3.Row]] | None:
-    # Both queries in one trip to the connection's thread: the draft is read on every answer.
     row = db.execute(
         "SELECT user_id, fields, deferred, created_at, updated_at FROM drafts WHERE user_id = ?",
         (user_id,),
