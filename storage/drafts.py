@@ -82,6 +82,13 @@ class DraftsRepo:
         assert row is not None  # inserted just above
         return draft_document_from_row(row)
 
+    async def add_file(self, user_id: int, doc: DocumentInput, now: datetime) -> Draft:
+        """A file received for the draft: attached, its kind no longer promised for later,
+        in one transaction (one commit for a file step, not two); returns the draft."""
+        if not doc.kind or not doc.file_id:
+            raise ValueError("a document needs a kind and a file_id")
+        return await self._db.in_one_trip(lambda db: _add_file(db, user_id, doc, now))
+
     async def remove_documents(self, user_id: int, kind: str, now: datetime) -> None:
         """Drop every file of ``kind`` from the draft, e.g. when the customer re-uploads."""
         async with self._db.transaction() as connection:
@@ -169,6 +176,47 @@ def _read_draft(
         (user_id,),
     ).fetchall()
     return row, documents
+
+
+def _add_file(db: sqlite3.Connection, user_id: int, doc: DocumentInput, now: datetime) -> Draft:
+    """A file attached and its promise taken back, on SQLite's thread inside the caller's
+    transaction."""
+    stamp = time_to_db(now)
+    draft = _draft(db, user_id)
+    if draft is None:
+        if db.execute("SELECT 1 FROM users WHERE user_id = ?", (user_id,)).fetchone() is None:
+            raise UnknownUser(user_id)
+        db.execute(
+            "INSERT INTO drafts (user_id, created_at, updated_at) VALUES (?, ?, ?)",
+            (user_id, stamp, stamp),
+        )
+        draft = _draft(db, user_id)
+        assert draft is not None  # inserted just above
+    db.execute(
+        """
+        INSERT INTO draft_documents (user_id, kind, file_id, file_unique_id, file_name,
+                                     mime_type, file_size, uploaded_at, sent_as)
+        VALUES (?, ?, ?, ?, hv_seal(?), ?, ?, ?, ?)
+        """,
+        (
+            user_id,
+            doc.kind,
+            doc.file_id,
+            doc.file_unique_id,
+            doc.file_name,
+            doc.mime_type,
+            doc.file_size,
+            stamp,
+            doc.sent_as,
+        ),
+    )
+    db.execute(
+        "UPDATE drafts SET deferred = ?, updated_at = ? WHERE user_id = ?",
+        (json_to_db(sorted(draft.deferred - {doc.kind})), stamp, user_id),
+    )
+    found = _draft(db, user_id)
+    assert found is not None  # read in this transaction just above
+    return found
 
 
 async def _must_load(connection: aiosqlite.Connection, user_id: int) -> Draft:
