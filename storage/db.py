@@ -157,17 +157,21 @@ class Database:
         async with self.transaction() as connection:
             return await run(connection, sql, params)
 
-    async def in_one_trip(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        """A write transaction run whole on SQLite's thread: BEGIN IMMEDIATE, ``work``,
-        COMMIT (ROLLBACK if it raises), in one trip there and back instead of one a statement.
+    async def in_one_trip(
+        self, work: Callable[[sqlite3.Connection], T], *, write: bool = True
+    ) -> T:
+        """A transaction run whole on SQLite's thread: BEGIN (IMMEDIATE to write, DEFERRED
+        for a snapshot), ``work``, COMMIT (ROLLBACK if it raises), in one trip there and back
+        instead of one a statement.
 
-        For the hottest writes, whose statements need no await in between (a customer's
+        For the hottest steps, whose statements need no await in between (a customer's
         answer). ``work`` runs on the connection's thread with the plain sqlite3 connection:
         it must not touch the event loop.
         """
         self._refuse_nesting()
+        begin = "BEGIN IMMEDIATE" if write else "BEGIN DEFERRED"
         async with self._lock:
-            return await in_thread(self._connection, lambda db: _whole(db, work))
+            return await in_thread(self._connection, lambda db: _whole(db, begin, work))
 
     async def execute_riding(self, sql: str, params: Params = ()) -> int:
         """Run one statement in its own transaction, committed without waiting for the disk.
@@ -238,8 +242,8 @@ async def in_thread(connection: aiosqlite.Connection, work: Callable[[sqlite3.Co
     return await queue(work, connection._conn)
 
 
-def _whole(db: sqlite3.Connection, work: Callable[[sqlite3.Connection], T]) -> T:
-    db.execute("BEGIN IMMEDIATE")
+def _whole(db: sqlite3.Connection, begin: str, work: Callable[[sqlite3.Connection], T]) -> T:
+    db.execute(begin)
     try:
         result = work(db)
         db.execute("COMMIT")

@@ -26,8 +26,7 @@ class DraftsRepo:
         self._db = db
 
     async def get(self, user_id: int) -> Draft | None:
-        async with self._db.snapshot() as connection:
-            return await load_draft(connection, user_id)
+        return await self._db.in_one_trip(lambda db: _draft(db, user_id), write=False)
 
     async def answers(self, user_id: int) -> dict[str, Any] | None:
         """Just the answers of the user's draft (one read, no files), or None without one."""
