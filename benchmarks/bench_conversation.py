@@ -27,14 +27,15 @@ class Sizes:
     http_customers: tuple[int, ...] = (1, 10, 100)
     http_runs: int = 3
     in_process_customers: int = 40
-    in_process_capped: int = 5  # hvconnect as built: 30 calls a second is slow
+    in_process_capped: int = 5  # hvconnect as built: one message a second per chat
     in_process_runs: int = 5
     calibration_quiet: float = 0.3
+    built_steps: int | None = None  # as built walks this many steps (None: all)
 
     @classmethod
     def for_mode(cls) -> Sizes:
         if quick():
-            return cls((1, 10), runs(3), 10, 3, runs(5), 0.3)
+            return cls((1, 10), runs(3), 10, 3, runs(5), 0.3, 8)
         return cls()
 
 
@@ -51,12 +52,14 @@ async def _run(report: Report, sizes: Sizes) -> None:
         "phone number, `/apply`, the 14 questions of the form (8 typed, 6 buttons), two "
         "documents and a photo with the buttons between them, Submit, then `/status`. The "
         "baseline is the barest python-telegram-bot bot (`benchmarks/echo_bot.py`): one reply "
-        "per message, an answer and one reply per button press, no database, no templates. "
+        "per message, an answer and one reply per button press, no database, no templates; "
+        "the floor is that bot committing one transaction per update before it answers. "
         "hvconnect runs exactly as `build_application()` builds it for production: SQLite "
         "with `synchronous=FULL`, every answer written at once, conversation state persisted "
-        "on every step, personal data sealed, the outbox sender running, and "
-        "python-telegram-bot's `AIORateLimiter`. A customer manager is enrolled, so every "
-        "submission is assigned and announced through the outbox as in production."
+        "on every step, personal data sealed, the outbox sender running, and its rate "
+        "limiter for messages (`notifications/rate_limit.py`). A customer manager is "
+        "enrolled, so every submission is assigned and announced through the outbox as in "
+        "production."
     )
     try:
         await over_http(
@@ -65,6 +68,7 @@ async def _run(report: Report, sizes: Sizes) -> None:
             counts=sizes.http_customers,
             repeats=sizes.http_runs,
             calibration_quiet=sizes.calibration_quiet,
+            built_steps=sizes.built_steps,
         )
         await in_process(
             section,
@@ -72,6 +76,7 @@ async def _run(report: Report, sizes: Sizes) -> None:
             customers=sizes.in_process_customers,
             capped=sizes.in_process_capped,
             repeats=sizes.in_process_runs,
+            built_steps=sizes.built_steps,
         )
     finally:
         shutil.rmtree(work, ignore_errors=True)

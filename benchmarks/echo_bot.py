@@ -4,6 +4,11 @@ It answers every message with one message and every button press with an answer 
 message, each carrying one inline button so the scripted customer always has something to
 press. No database, no templates, no persistence, no rate limiter: what it costs is what
 python-telegram-bot and the transport cost, and hvconnect is measured against that.
+
+The floor is the echo bot that also commits one transaction per update, through the
+project's own :class:`storage.db.Database` (WAL, ``synchronous=FULL``, so one fsync), before
+it answers: the least any bot that keeps every answer safe must do per step. How close
+hvconnect comes to it says how much of the gap to the echo bot is the bot's own logic.
 """
 
 from __future__ import annotations
@@ -17,9 +22,12 @@ from telegram.ext import (
     CallbackQueryHandler,
     ContextTypes,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 from telegram.request import BaseRequest
+
+from storage.db import Database
 
 ECHO_BUTTON = "echo"
 EchoApplication = Application[Any, Any, Any, Any, Any, Any]
@@ -39,6 +47,40 @@ async def echo_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     await context.bot.send_message(
         update.effective_chat.id, f"pressed {query.data}", reply_markup=_MARKUP
     )
+
+
+FLOOR_TABLE = (
+    "CREATE TABLE IF NOT EXISTS steps "
+    "(id INTEGER PRIMARY KEY, chat_id INTEGER NOT NULL, body TEXT NOT NULL)"
+)
+
+
+async def open_floor_database(path: str) -> Database:
+    db = await Database.open(path)
+    await db.execute(FLOOR_TABLE)
+    return db
+
+
+def build_floor_application(
+    token: str, db: Database, *, api_url: str | None = None, request: BaseRequest | None = None
+) -> EchoApplication:
+    """The echo bot that first commits what each update brought (``db`` from
+    :func:`open_floor_database`)."""
+
+    async def keep(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        chat = update.effective_chat
+        message = update.effective_message
+        body = (update.callback_query.data if update.callback_query else None) or (
+            message.text if message else None
+        )
+        await db.execute(
+            "INSERT INTO steps (chat_id, body) VALUES (?, ?)",
+            (chat.id if chat else 0, body or ""),
+        )
+
+    application = build_echo_application(token, api_url=api_url, request=request)
+    application.add_handler(TypeHandler(Update, keep), group=-1)
+    return application
 
 
 def build_echo_application(

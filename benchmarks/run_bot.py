@@ -3,8 +3,9 @@
 ``python -m benchmarks.run_bot hvconnect --api-url URL --token T --db PATH --secret-key K``
 runs the real bot (:func:`bot.app.build_application`, exactly as production builds it, only
 the Bot API URL differs); ``python -m benchmarks.run_bot echo --api-url URL --token T`` runs
-the bare echo bot. Either prints one line ``ready {json}`` when it is polling (with how long
-each phase of its start took) and stops cleanly on SIGTERM or SIGINT.
+the bare echo bot, and ``... floor --api-url URL --token T --db PATH`` the echo bot that
+commits one transaction per update. Each prints one line ``ready {json}`` when it is
+polling (with how long each phase of its start took) and stops cleanly on SIGTERM or SIGINT.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from typing import Any  # noqa: E402
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.run_bot", description=__doc__)
-    parser.add_argument("kind", choices=("hvconnect", "echo"))
+    parser.add_argument("kind", choices=("hvconnect", "echo", "floor"))
     parser.add_argument("--api-url", required=True, help="the emulator, e.g. http://127.0.0.1:8081")
     parser.add_argument("--token", required=True)
     parser.add_argument("--db", type=Path, help="hvconnect's database file")
@@ -38,11 +39,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--no-flood-limiter",
         action="store_true",
-        help="hvconnect without python-telegram-bot's AIORateLimiter (30 calls/s overall)",
+        help="hvconnect without its rate limiter (Telegram's limits on messages)",
     )
     args = parser.parse_args(argv)
-    if args.kind == "hvconnect" and args.db is None:
-        parser.error("hvconnect needs --db")
+    if args.kind in ("hvconnect", "floor") and args.db is None:
+        parser.error(f"{args.kind} needs --db")
     return asyncio.run(_serve(args))
 
 
@@ -54,10 +55,19 @@ async def _serve(args: argparse.Namespace) -> int:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stopping.set)
-    if args.kind == "echo":
-        from benchmarks.echo_bot import build_echo_application
+    floor_db: Any = None
+    if args.kind in ("echo", "floor"):
+        from benchmarks.echo_bot import (
+            build_echo_application,
+            build_floor_application,
+            open_floor_database,
+        )
 
-        application: Any = build_echo_application(args.token, api_url=args.api_url)
+        if args.kind == "floor":
+            floor_db = await open_floor_database(str(args.db))
+            application: Any = build_floor_application(args.token, floor_db, api_url=args.api_url)
+        else:
+            application = build_echo_application(args.token, api_url=args.api_url)
         phases["build_ms"] = _lap(mark)
         mark = time.perf_counter()
         await application.initialize()
@@ -70,6 +80,8 @@ async def _serve(args: argparse.Namespace) -> int:
         await application.updater.stop()
         await application.stop()
         await application.shutdown()
+        if floor_db is not None:
+            await floor_db.close()
         return 0
 
     from bot.app import build_application, start, stop
@@ -100,12 +112,12 @@ async def _serve(args: argparse.Namespace) -> int:
 
 
 def lift_flood_limiter(application: Any) -> None:
-    """Take python-telegram-bot's AIORateLimiter off the application's bot.
+    """Take the rate limiter off the application's bot.
 
-    It keeps the bot under Telegram's 30 calls a second overall, which caps a benchmark
-    with many customers at about 15 steps a second; without it, what is left is the bot's
-    own cost. build_application has no switch for it, so the benchmark lifts it here,
-    before the bot is initialised.
+    It keeps the bot's messages to Telegram's limits, one a second in a private chat among
+    them, which a benchmark customer who answers at once runs into at every step; without
+    it, what is left is the bot's own cost. build_application has no switch for it, so the
+    benchmark lifts it here, before the bot is initialised.
     """
     application.bot._rate_limiter = None
 

@@ -8,13 +8,14 @@ One draft per user; starting again replaces it.
 from __future__ import annotations
 
 import dataclasses
+import sqlite3
 from datetime import datetime
 from typing import Any
 
 import aiosqlite
 
 from storage.codec import json_from_db, json_to_db, time_from_db, time_to_db
-from storage.db import Database, fetch_all, fetch_one, insert, run
+from storage.db import Database, fetch_one, in_thread, insert, run
 from storage.errors import UnknownUser
 from storage.models import DocumentInput, Draft, DraftDocument
 from storage.rows import DRAFT_DOCUMENT_COLUMNS, draft_document_from_row
@@ -25,15 +26,12 @@ class DraftsRepo:
         self._db = db
 
     async def get(self, user_id: int) -> Draft | None:
-        async with self._db.snapshot() as connection:
-            return await load_draft(connection, user_id)
+        return await self._db.in_one_trip(lambda db: _draft(db, user_id), write=False)
 
     async def answers(self, user_id: int) -> dict[str, Any] | None:
         """Just the answers of the user's draft (one read, no files), or None without one."""
-        async with self._db.snapshot() as connection:
-            row = await fetch_one(
-                connection, "SELECT fields FROM drafts WHERE user_id = ?", (user_id,)
-            )
+        # One statement sees one state of the data by itself: no transaction around it.
+        row = await self._db.fetchone("SELECT fields FROM drafts WHERE user_id = ?", (user_id,))
         return None if row is None else dict(json_from_db(row["fields"]))
 
     async def start(self, user_id: int, now: datetime) -> Draft:
@@ -46,19 +44,7 @@ class DraftsRepo:
         """Store one answer (any JSON value), creating the draft if needed."""
         if not name:
             raise ValueError("a draft field needs a name")
-        async with self._db.transaction() as connection:
-            draft = await _ensure_draft(connection, user_id, now)
-            stored = json_to_db({**draft.fields, name: value})
-            stamp = time_to_db(now)
-            await run(
-                connection,
-                "UPDATE drafts SET fields = hv_seal_json(?), updated_at = ? WHERE user_id = ?",
-                (stored, stamp, user_id),
-            )
-        # What was just written, without reading it back: one answer is one write.
-        return dataclasses.replace(
-            draft, fields=json_from_db(stored), updated_at=time_from_db(stamp)
-        )
+        return await self._db.in_one_trip(lambda db: _set_field(db, user_id, name, value, now))
 
     async def add_document(self, user_id: int, doc: DocumentInput, now: datetime) -> DraftDocument:
         """Attach an uploaded file to the draft (several files of one kind are allowed)."""
@@ -95,6 +81,13 @@ class DraftsRepo:
         assert row is not None  # inserted just above
         return draft_document_from_row(row)
 
+    async def add_file(self, user_id: int, doc: DocumentInput, now: datetime) -> Draft:
+        """A file received for the draft: attached, its kind no longer promised for later,
+        in one transaction (one commit for a file step, not two); returns the draft."""
+        if not doc.kind or not doc.file_id:
+            raise ValueError("a document needs a kind and a file_id")
+        return await self._db.in_one_trip(lambda db: _add_file(db, user_id, doc, now))
+
     async def remove_documents(self, user_id: int, kind: str, now: datetime) -> None:
         """Drop every file of ``kind`` from the draft, e.g. when the customer re-uploads."""
         async with self._db.transaction() as connection:
@@ -127,18 +120,15 @@ class DraftsRepo:
 
 async def load_draft(connection: aiosqlite.Connection, user_id: int) -> Draft | None:
     """The user's draft read through ``connection`` (inside a caller's transaction)."""
-    row = await fetch_one(
-        connection,
-        "SELECT user_id, fields, deferred, created_at, updated_at FROM drafts WHERE user_id = ?",
-        (user_id,),
-    )
-    if row is None:
+    # Both queries in one trip to the connection's thread: the draft is read on every answer.
+    return await in_thread(connection, lambda db: _draft(db, user_id))
+
+
+def _draft(db: sqlite3.Connection, user_id: int) -> Draft | None:
+    found = _read_draft(db, user_id)
+    if found is None:
         return None
-    documents = await fetch_all(
-        connection,
-        f"SELECT {DRAFT_DOCUMENT_COLUMNS} FROM draft_documents WHERE user_id = ? ORDER BY id",
-        (user_id,),
-    )
+    row, documents = found
     return Draft(
         user_id=row["user_id"],
         fields=json_from_db(row["fields"]),
@@ -147,6 +137,85 @@ async def load_draft(connection: aiosqlite.Connection, user_id: int) -> Draft | 
         created_at=time_from_db(row["created_at"]),
         updated_at=time_from_db(row["updated_at"]),
     )
+
+
+def _set_field(db: sqlite3.Connection, user_id: int, name: str, value: Any, now: datetime) -> Draft:
+    """One answer stored, on SQLite's thread inside the caller's transaction (one trip)."""
+    stamp = time_to_db(now)
+    draft = _draft(db, user_id)
+    if draft is None:
+        if db.execute("SELECT 1 FROM users WHERE user_id = ?", (user_id,)).fetchone() is None:
+            raise UnknownUser(user_id)
+        db.execute(
+            "INSERT INTO drafts (user_id, created_at, updated_at) VALUES (?, ?, ?)",
+            (user_id, stamp, stamp),
+        )
+        draft = _draft(db, user_id)
+        assert draft is not None  # inserted just above
+    stored = json_to_db({**draft.fields, name: value})
+    db.execute(
+        "UPDATE drafts SET fields = hv_seal_json(?), updated_at = ? WHERE user_id = ?",
+        (stored, stamp, user_id),
+    )
+    # What was just written, without reading it back: one answer is one write.
+    return dataclasses.replace(draft, fields=json_from_db(stored), updated_at=time_from_db(stamp))
+
+
+def _read_draft(
+    db: sqlite3.Connection, user_id: int
+) -> tuple[sqlite3.Row, list[sqlite3.Row]] | None:
+    row = db.execute(
+        "SELECT user_id, fields, deferred, created_at, updated_at FROM drafts WHERE user_id = ?",
+        (user_id,),
+    ).fetchone()
+    if row is None:
+        return None
+    documents = db.execute(
+        f"SELECT {DRAFT_DOCUMENT_COLUMNS} FROM draft_documents WHERE user_id = ? ORDER BY id",
+        (user_id,),
+    ).fetchall()
+    return row, documents
+
+
+def _add_file(db: sqlite3.Connection, user_id: int, doc: DocumentInput, now: datetime) -> Draft:
+    """A file attached and its promise taken back, on SQLite's thread inside the caller's
+    transaction."""
+    stamp = time_to_db(now)
+    draft = _draft(db, user_id)
+    if draft is None:
+        if db.execute("SELECT 1 FROM users WHERE user_id = ?", (user_id,)).fetchone() is None:
+            raise UnknownUser(user_id)
+        db.execute(
+            "INSERT INTO drafts (user_id, created_at, updated_at) VALUES (?, ?, ?)",
+            (user_id, stamp, stamp),
+        )
+        draft = _draft(db, user_id)
+        assert draft is not None  # inserted just above
+    db.execute(
+        """
+        INSERT INTO draft_documents (user_id, kind, file_id, file_unique_id, file_name,
+                                     mime_type, file_size, uploaded_at, sent_as)
+        VALUES (?, ?, ?, ?, hv_seal(?), ?, ?, ?, ?)
+        """,
+        (
+            user_id,
+            doc.kind,
+            doc.file_id,
+            doc.file_unique_id,
+            doc.file_name,
+            doc.mime_type,
+            doc.file_size,
+            stamp,
+            doc.sent_as,
+        ),
+    )
+    db.execute(
+        "UPDATE drafts SET deferred = ?, updated_at = ? WHERE user_id = ?",
+        (json_to_db(sorted(draft.deferred - {doc.kind})), stamp, user_id),
+    )
+    found = _draft(db, user_id)
+    assert found is not None  # read in this transaction just above
+    return found
 
 
 async def _must_load(connection: aiosqlite.Connection, user_id: int) -> Draft:

@@ -18,6 +18,7 @@ from benchmarks.datagen import DatasetSpec, generate
 from storage.sealing.crypto import FieldCipher, generate_secret_key
 
 NUMBER = re.compile(r"\d+(\.\d+)? \(\d")  # a median followed by its (min–max)
+COUNT = re.compile(r"\| \d+\.\d\d \| \d+\.\d\d \|$")  # the floor's and hvconnect's
 
 
 def table_rows(report: Report) -> list[str]:
@@ -39,12 +40,15 @@ def test_conversation_benchmark_reports_every_contender() -> None:
         in_process_capped=1,
         in_process_runs=1,
         calibration_quiet=0.1,
+        built_steps=4,  # as built keeps to one message a second per chat
     )
     bench_conversation.run(report, sizes)
     rows = table_rows(report)
     assert any(row.startswith("| 1 |") and NUMBER.search(row) for row in rows)
-    for bot in ("echo bot", "hvconnect", "hvconnect as built"):
+    for bot in ("echo bot", "floor", "hvconnect", "hvconnect as built"):
         assert any(row.startswith(f"| {bot} |") and NUMBER.search(row) for row in rows), bot
+    for count in ("SQL statements", "fsyncs", "trips to SQLite's thread", "Bot API calls"):
+        assert any(row.startswith(f"| {count}") and COUNT.search(row) for row in rows), count
     assert "process_update" in report.block("test", command="test", when="now", minutes=0.0)
 
 

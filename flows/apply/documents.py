@@ -63,8 +63,7 @@ def document_handlers(kind: str, *, editing: bool) -> list[BaseHandler[Update, A
             )
             return
         now = svc.clock.now()
-        await svc.drafts.add_document(user.user_id, doc, now)
-        draft = await svc.drafts.set_deferred(user.user_id, kind, False, now)
+        draft = await svc.drafts.add_file(user.user_id, doc, now)
         count = sum(1 for d in draft.documents if d.kind == kind)
         await say(
             update,

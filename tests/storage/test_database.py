@@ -163,3 +163,42 @@ async def test_open_fails_cleanly_on_a_file_that_is_not_a_database(tmp_path: Pat
     path.write_bytes(b"this is not sqlite" * 100)
     with pytest.raises(sqlite3.DatabaseError):
         await Database.open(path)
+
+
+async def test_a_transaction_in_one_trip_commits_or_leaves_nothing(db: Database) -> None:
+    await _scratch(db)
+
+    def add_two(connection: sqlite3.Connection) -> int:
+        connection.execute("INSERT INTO scratch (value) VALUES ('a')")
+        return connection.execute("INSERT INTO scratch (value) VALUES ('b')").rowcount
+
+    def add_then_fail(connection: sqlite3.Connection) -> None:
+        connection.execute("INSERT INTO scratch (value) VALUES ('c')")
+        connection.execute("INSERT INTO scratch (value) VALUES (NULL)")
+
+    assert await db.in_one_trip(add_two) == 1
+    with pytest.raises(sqlite3.IntegrityError):
+        await db.in_one_trip(add_then_fail)
+    rows = await db.fetchall("SELECT value FROM scratch ORDER BY id")
+    assert [row["value"] for row in rows] == ["a", "b"]
+
+
+async def test_a_write_alone_is_committed_and_rolled_back_whole_on_failure(db_path: Path) -> None:
+    db = await Database.open(db_path)
+    try:
+        await _scratch(db)
+        assert await db.execute_alone("INSERT INTO scratch (value) VALUES ('a')") == 1
+        with pytest.raises(sqlite3.IntegrityError):
+            await db.execute_alone("INSERT INTO scratch (value) VALUES (NULL)")
+        assert (await db.fetchone("PRAGMA synchronous"))[0] == 2  # type: ignore[index]  # FULL
+        # The failed write was rolled back: a new transaction can begin.
+        async with db.transaction() as connection:
+            assert not await connection.execute_fetchall("SELECT 1 WHERE 0")
+    finally:
+        await db.close()
+    reopened = await Database.open(db_path)
+    try:
+        rows = await reopened.fetchall("SELECT value FROM scratch")
+        assert [row["value"] for row in rows] == ["a"]
+    finally:
+        await reopened.close()

@@ -135,3 +135,26 @@ async def test_a_draft_needs_a_known_user(db: Database) -> None:
     with pytest.raises(UnknownUser):
         await drafts.add_document(404, LICENCE, NOW)
     assert await db.fetchall("SELECT * FROM drafts") == []
+
+
+async def test_a_file_received_is_attached_and_no_longer_promised(
+    db: Database, customer: int
+) -> None:
+    drafts = DraftsRepo(db)
+    await drafts.set_deferred(customer, LICENCE.kind, True, NOW)
+    await drafts.set_deferred(customer, "eia_approval", True, NOW)
+    later = NOW + timedelta(minutes=5)
+    draft = await drafts.add_file(customer, LICENCE, later)
+    assert [(d.kind, d.file_id, d.file_name) for d in draft.documents] == [
+        (LICENCE.kind, LICENCE.file_id, LICENCE.file_name)
+    ]
+    assert draft.deferred == frozenset({"eia_approval"})
+    assert draft.updated_at == later
+    assert await drafts.get(customer) == draft
+    with pytest.raises(ValueError):
+        await drafts.add_file(customer, DocumentInput(kind="x", file_id=""), NOW)
+
+
+async def test_a_file_for_an_unknown_user_is_refused(db: Database) -> None:
+    with pytest.raises(UnknownUser):
+        await DraftsRepo(db).add_file(424242, LICENCE, NOW)
