@@ -91,7 +91,7 @@ PATHS: Mapping[str, tuple[str, ...]] = {
         "process/clock.py",
         "storage/db.py",
         "storage/outbox.py",
-        "storage/outbox_rows.py",
+        "storage/outbox.py",
         "notifications/",
         "bot/app.py",
         "sandbox/emulator.py",

@@ -39,7 +39,7 @@ from process.workflow import (
 from services.context import ServiceContext
 from services.workflow_effects import ATTACHED, TELLS_CUSTOMER, Given, write_effects
 from storage.models import Application, Document, User
-from storage.staff.assign import overseers_of
+from storage.staff.audience import audience_in
 from storage.staff.members import member_in
 from storage.staff.models import Staff
 from storage.users import user_in
@@ -274,14 +274,19 @@ async def _perform(
 async def _recipients(
     conn: aiosqlite.Connection, application: Application, action: Act
 ) -> list[User]:
-    """The customer when staff act; the holders (else the district's overseers) when the
-    customer does."""
+    """The customer when staff act; when the customer does, whoever hears about the
+    application (:func:`process.audience.audience`: its holders, the overseers if no one)."""
     if action in TELLS_CUSTOMER:
         ids = [application.customer_id]
     else:
-        ids = [i for i in (application.customer_manager_id, application.project_manager_id) if i]
-        if not ids:
-            ids = [m.user_id for m in await overseers_of(conn, application.district)]
+        members = await audience_in(
+            conn,
+            customer_manager_id=application.customer_manager_id,
+            project_manager_id=application.project_manager_id,
+            district=application.district,
+            project_manager_too=True,
+        )
+        ids = [m.user_id for m in members]
     users = [await user_in(conn, i) for i in dict.fromkeys(ids)]
     return [u for u in users if u is not None]
 

@@ -1,4 +1,7 @@
-"""Turning table rows into :mod:`storage.models` records, in one place for every repository.
+"""Turning table rows into :mod:`storage.models` records, for the tables several modules read.
+
+A table read by one repository keeps its mapper beside that repository instead (the
+outbox, the staff, the survey, the threads).
 
 Each ``*_COLUMNS`` string lists the columns its mapper reads, so queries and mappers cannot
 drift apart.

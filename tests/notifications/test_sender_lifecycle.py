@@ -9,8 +9,7 @@ import pytest
 from telegram import KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove
 
 from notifications.sender import OutboxSender
-from storage.outbox import OutboxStatus
-from storage.outbox_rows import OutboxRow
+from storage.outbox import OutboxRow, OutboxStatus
 from tests.notifications.test_sender_rig import WAIT_CEILING, rig
 
 
