@@ -139,19 +139,26 @@ def _draft(db: sqlite3.Connection, user_id: int) -> Draft | None:
     )
 
 
+def _draft_or_new(db: sqlite3.Connection, user_id: int, stamp: str) -> Draft:
+    """The user's draft, begun empty if they have none (an unknown user has none to begin)."""
+    draft = _draft(db, user_id)
+    if draft is not None:
+        return draft
+    if db.execute("SELECT 1 FROM users WHERE user_id = ?", (user_id,)).fetchone() is None:
+        raise UnknownUser(user_id)
+    db.execute(
+        "INSERT INTO drafts (user_id, created_at, updated_at) VALUES (?, ?, ?)",
+        (user_id, stamp, stamp),
+    )
+    draft = _draft(db, user_id)
+    assert draft is not None  # inserted just above
+    return draft
+
+
 def _set_field(db: sqlite3.Connection, user_id: int, name: str, value: Any, now: datetime) -> Draft:
     """One answer stored, on SQLite's thread inside the caller's transaction (one trip)."""
     stamp = time_to_db(now)
-    draft = _draft(db, user_id)
-    if draft is None:
-        if db.execute("SELECT 1 FROM users WHERE user_id = ?", (user_id,)).fetchone() is None:
-            raise UnknownUser(user_id)
-        db.execute(
-            "INSERT INTO drafts (user_id, created_at, updated_at) VALUES (?, ?, ?)",
-            (user_id, stamp, stamp),
-        )
-        draft = _draft(db, user_id)
-        assert draft is not None  # inserted just above
+    draft = _draft_or_new(db, user_id, stamp)
     stored = json_to_db({**draft.fields, name: value})
     db.execute(
         "UPDATE drafts SET fields = hv_seal_json(?), updated_at = ? WHERE user_id = ?",
@@ -181,16 +188,7 @@ def _add_file(db: sqlite3.Connection, user_id: int, doc: DocumentInput, now: dat
     """A file attached and its promise taken back, on SQLite's thread inside the caller's
     transaction."""
     stamp = time_to_db(now)
-    draft = _draft(db, user_id)
-    if draft is None:
-        if db.execute("SELECT 1 FROM users WHERE user_id = ?", (user_id,)).fetchone() is None:
-            raise UnknownUser(user_id)
-        db.execute(
-            "INSERT INTO drafts (user_id, created_at, updated_at) VALUES (?, ?, ?)",
-            (user_id, stamp, stamp),
-        )
-        draft = _draft(db, user_id)
-        assert draft is not None  # inserted just above
+    draft = _draft_or_new(db, user_id, stamp)
     db.execute(
         """
         INSERT INTO draft_documents (user_id, kind, file_id, file_unique_id, file_name,

@@ -37,10 +37,6 @@ class EventsRepo:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def append(self, conn: aiosqlite.Connection, **event: Unpack[NewEvent]) -> int:
-        """Write an event inside the caller's open transaction; returns its id."""
-        return await append_event(conn, **event)
-
     async def record(self, **event: Unpack[NewEvent]) -> int:
         """Write an event in a transaction of its own, for facts that change nothing else."""
         async with self._db.transaction() as connection:

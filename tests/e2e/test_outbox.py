@@ -13,6 +13,7 @@ from flows.deps import Services
 from sandbox.emulator import BotApiEmulator
 from sandbox.users import FakeUser
 from storage.db import Database
+from storage.events import append_event
 from storage.models import User
 from storage.outbox import OutboxRepo
 from tests.e2e.harness import BotRunner
@@ -46,7 +47,7 @@ async def test_a_message_queued_with_a_committed_change_reaches_the_user(
     markup = InlineKeyboardMarkup([[InlineKeyboardButton("查看", callback_data="card:1")]])
 
     async with svc.db.transaction() as conn:
-        await svc.events.append(
+        await append_event(
             conn,
             application_id=None,
             actor_id=None,

@@ -13,7 +13,7 @@ import pytest
 from storage.backup.restore import restore, verify
 from storage.backup.snapshot import BackupError, Manifest, manifest_path, take_backup
 from storage.db import Database
-from storage.events import EventsRepo
+from storage.events import append_event
 from storage.migrate import LATEST_VERSION, migrate
 from storage.outbox import OutboxRepo
 from storage.sealing.crypto import FieldCipher
@@ -45,11 +45,11 @@ class Load:
         self._progress = asyncio.Event()
 
     async def run(self) -> None:
-        events, outbox = EventsRepo(self.db), OutboxRepo(self.db)
+        outbox = OutboxRepo(self.db)
         while not self._stop.is_set():
             n = self.committed + 1
             async with self.db.transaction() as conn:
-                await events.append(
+                await append_event(
                     conn,
                     application_id=None,
                     actor_id=None,

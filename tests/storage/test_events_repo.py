@@ -8,7 +8,7 @@ import pytest
 
 from storage.db import Database
 from storage.drafts import DraftsRepo
-from storage.events import EventsRepo
+from storage.events import EventsRepo, append_event
 from tests.storage.samples import NOW, new_application
 from tests.storage_steps import file_draft_in
 
@@ -53,7 +53,7 @@ async def test_an_event_rolls_back_with_its_transaction(db: Database, customer: 
     events = EventsRepo(db)
     with pytest.raises(RuntimeError):
         async with db.transaction() as connection:
-            await events.append(
+            await append_event(
                 connection,
                 application_id=application_id,
                 actor_id=None,
