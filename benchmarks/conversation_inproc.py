@@ -126,7 +126,7 @@ async def in_process(
         "(WAL, `synchronous=FULL`) before it answers: the least a bot that keeps every answer "
         "safe does per step. *As built* is one run of "
         f"{capped} customers walking {len(built_moves)} steps, with the rate limiter the bot "
-        "runs with (`notifications/rate_limit.py`)."
+        "runs with (python-telegram-bot's `AIORateLimiter`)."
     )
     section.table(
         ("bot", "updates/s", "p50 ms", "p99 ms", "ratio to echo (goal ≥ 50%)", "ratio to floor"),

@@ -10,13 +10,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from datetime import datetime
 from typing import Any
 
 from telegram import Bot, BotCommandScopeAllPrivateChats
 from telegram.error import InvalidToken, TelegramError
-from telegram.ext import Application, ApplicationBuilder
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.backup_job import SWEEP_NAME as BACKUP_SWEEP
@@ -33,9 +32,7 @@ from flows.register import command_menus, register_handlers
 from flows.reminder_buttons import reminder_buttons
 from flows.staff.enrol import bootstrap_known_admins
 from notifications.outbox import Outbox
-from notifications.pacing import Pacer
 from notifications.quiet_hours import QuietHours, StaffHours, staff_send_at
-from notifications.rate_limit import MessageRateLimiter
 from notifications.reminders.context import ReminderPolicy, SweepContext
 from notifications.reminders.scheduler import Scheduler
 from notifications.reminders.survey import SURVEY_SWEEP, SurveySweep, SurveyTimes
@@ -86,15 +83,12 @@ async def build_application(
     def staff_may_read_at(now: datetime) -> datetime | None:
         return staff_send_at(now, calendar, staff_hours, config.tz)
 
-    # One budget for Telegram's limits: the outbox and the direct replies both spend it.
-    pacer = message_pacer()
     sender = OutboxSender(
         db,
         outbox_bot(config.token, config.api_url, request),
         clock,
         on_unreachable=tell_holders_when_unreachable(db, outbox, clock, staff_may_read_at),
         on_dead=_log_dead,
-        pacer=pacer,
     )
     outbox.connect(sender.wake)
     svc = Services(
@@ -135,7 +129,7 @@ async def build_application(
         .token(config.token)
         .concurrent_updates(False)
         .persistence(SqlitePersistence(db, clock=clock))
-        .rate_limiter(MessageRateLimiter(pacer))
+        .rate_limiter(AIORateLimiter(max_retries=3))
     )
     if config.api_url:
         builder = builder.base_url(f"{config.api_url}/bot").base_file_url(
@@ -262,24 +256,11 @@ async def publish_commands(application: BotApplication) -> None:
         )
 
 
-def message_pacer() -> Pacer:
-    """Telegram's limits on messages: 30 a second overall, one a second in a private chat,
-    one every three seconds in a group (20 a minute). Network pacing runs on monotonic time,
-    the event loop's, never on the domain clock."""
-    return Pacer(
-        global_per_second=30,
-        per_chat_interval=1.0,
-        per_group_interval=3.0,
-        clock=time.monotonic,
-    )
-
-
 def outbox_bot(token: str, api_url: str | None, request: BaseRequest | None = None) -> Bot:
-    """The outbox sender's own Bot, without the application's rate limiter.
+    """The outbox sender's own Bot, without the application's AIORateLimiter.
 
-    That limiter waits through flood control inside the call; the sender must see a 429
-    itself to pause only the chat concerned and go on with the others. Both spend the same
-    Pacer's budget.
+    That limiter sleeps through flood control inside the call and holds every other request
+    meanwhile; the sender must see a 429 itself to pause only the chat concerned.
     """
     request = request or HTTPXRequest(connection_pool_size=1)
     if api_url:

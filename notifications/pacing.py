@@ -6,12 +6,6 @@ AIORateLimiter knows the overall and group limits but not the private-chat one, 
 sleeps inside the call, which would hold up every other chat. The sender therefore asks a
 :class:`Pacer` before each call which chats may be served now, and skips the others.
 
-The bot's direct replies count against the same limits, so one Pacer serves both: the
-outbox sender and :class:`notifications.rate_limit.MessageRateLimiter`, which paces the
-replies. A reply may come in a short burst (Telegram allows short bursts in a chat; a
-customer answering a question is one message in, one out), and the chat's next turn moves
-back by one interval for each message, so the outbox waits until the burst is paid for.
-
 Pacing is about network I/O, not about the domain: it runs on a monotonic clock (the event
 loop's), never on the injected domain clock that tests move by days.
 """
@@ -20,7 +14,6 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 
 # Telegram counts a message when it arrives, somewhere between our sending it and our reading
 # the answer. A message is therefore counted from its answer (see record_answered), and the
@@ -29,13 +22,6 @@ from dataclasses import dataclass
 WINDOW_SAFETY = 0.01
 # Forget chats whose pacing has long expired, so the table does not grow without end.
 _PRUNE_ABOVE = 1024
-
-
-@dataclass
-class Sent:
-    """One message counted in the overall window, from its send until it is answered."""
-
-    at: float
 
 
 class Pacer:
@@ -59,7 +45,7 @@ class Pacer:
         self._chat_interval = per_chat_interval
         self._group_interval = per_group_interval
         self._clock = clock
-        self._recent: deque[Sent] = deque()
+        self._recent: deque[float] = deque()
         self._chat_ready: dict[int, float] = {}
         self._flooded_until: dict[int, float] = {}
         self._all_ready = 0.0
@@ -71,64 +57,34 @@ class Pacer:
     def global_wait(self) -> float:
         """Seconds before any message may go out (the overall rate, or a flood pause)."""
         now = self._clock()
-        # A message answered late may sit behind younger ones; the window then counts it a
-        # little longer than it must, never shorter.
-        while self._recent and self._recent[0].at <= now - self._window:
+        while self._recent and self._recent[0] <= now - self._window:
             self._recent.popleft()
         wait = max(0.0, self._all_ready - now)
         if len(self._recent) >= self._limit:
-            wait = max(wait, self._recent[0].at + self._window - now)
+            wait = max(wait, self._recent[0] + self._window - now)
         return wait
 
-    def reply_wait(self, chat_id: int | None, burst: int) -> float:
-        """Seconds before a direct reply may go to ``chat_id`` (None: a chat without a
-        per-chat rule), allowing ``burst`` messages in a row before the interval applies.
-
-        A chat under flood control waits it out in full, whatever the burst.
-        """
-        wait = self.global_wait()
-        if chat_id is None:
-            return wait
+    def record_send(self, chat_id: int) -> None:
+        """Count one call to Telegram for ``chat_id``, made now."""
         now = self._clock()
-        slack = max(0, burst - 1) * self._interval(chat_id)
-        chat = self._chat_ready.get(chat_id, 0.0) - slack - now
-        flooded = self._flooded_until.get(chat_id, 0.0) - now
-        return max(wait, chat, flooded, 0.0)
-
-    def record_send(self, chat_id: int | None) -> Sent:
-        """Count one message to ``chat_id``, sent now; hand the result to record_answered."""
-        now = self._clock()
-        sent = Sent(now)
-        self._recent.append(sent)
-        if chat_id is not None:
-            # The chat's turn moves one interval past the later of now and its last turn, so
-            # a burst of replies pushes it back by one interval per message.
-            ready = max(self._chat_ready.get(chat_id, 0.0), now)
-            self._chat_ready[chat_id] = ready + self._interval(chat_id)
+        self._recent.append(now)
+        interval = self._group_interval if chat_id < 0 else self._chat_interval
+        self._chat_ready[chat_id] = max(self._chat_ready.get(chat_id, 0.0), now + interval)
         if len(self._chat_ready) > _PRUNE_ABOVE:
             self._prune(now)
-        return sent
 
-    def record_answered(self, chat_id: int | None, sent: Sent | None = None) -> None:
-        """The message ``sent`` (by default the last recorded) has been answered, or has
-        failed, now.
+    def record_answered(self, chat_id: int) -> None:
+        """The call last recorded for ``chat_id`` has been answered (or has failed) now.
 
         Telegram received it no later than now, so the overall window and the chat's
-        interval are counted from here rather than from the send. The outbox sender has one
-        call in flight at a time and may leave ``sent`` out; direct replies may overlap it
-        and name theirs.
+        interval are counted from here rather than from the send. The sender has one call
+        in flight at a time, so that call is the last one recorded.
         """
         now = self._clock()
-        entry = sent if sent is not None else (self._recent[-1] if self._recent else None)
-        if entry is not None:
-            entry.at = max(entry.at, now)
-        if chat_id is not None:
-            self._chat_ready[chat_id] = max(
-                self._chat_ready.get(chat_id, 0.0), now + self._interval(chat_id)
-            )
-
-    def _interval(self, chat_id: int) -> float:
-        return self._group_interval if chat_id < 0 else self._chat_interval
+        if self._recent:
+            self._recent[-1] = max(self._recent[-1], now)
+        interval = self._group_interval if chat_id < 0 else self._chat_interval
+        self._chat_ready[chat_id] = max(self._chat_ready.get(chat_id, 0.0), now + interval)
 
     def record_flood(self, chat_id: int, retry_after: float) -> None:
         """Telegram answered 429 for ``chat_id``: wait ``retry_after`` before trying it again.

@@ -64,7 +64,6 @@ class OutboxSender:
         on_unreachable: UnreachableHook | None = None,
         on_dead: DeadHook | None = None,
         rng: random.Random | None = None,
-        pacer: Pacer | None = None,
     ) -> None:
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
@@ -89,9 +88,6 @@ class OutboxSender:
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        # Given when the bot's direct replies share Telegram's budget with the outbox (see
-        # notifications.rate_limit); otherwise the sender makes its own at start.
-        self._shared_pacer = pacer
         self._pacer: Pacer | None = None
 
     @property
@@ -112,7 +108,7 @@ class OutboxSender:
                 "%d outbox message(s) were in flight at the last stop; sending again", requeued
             )
         loop = asyncio.get_running_loop()
-        self._pacer = self._shared_pacer or Pacer(
+        self._pacer = Pacer(
             global_per_second=self._global_per_second,
             per_chat_interval=self._per_chat_interval,
             per_group_interval=self._per_group_interval,
