@@ -23,7 +23,7 @@ from notifications.render import Texts
 from process.metrics import LOW_OVERALL
 from storage.events import append_event
 from storage.models import Application
-from storage.staff.audience import audience_in
+from storage.staff.audience import audience_of
 from storage.survey import ALERT_EVENT, SurveyResponse
 from storage.users import user_in
 
@@ -61,11 +61,9 @@ async def queue_low_score_alert(
     if not needs_alert(response):
         return 0
     # The district's overseers, and the customer manager while they can still call.
-    heard = await audience_in(
+    heard = await audience_of(
         conn,
-        customer_manager_id=application.customer_manager_id,
-        project_manager_id=application.project_manager_id,
-        district=application.district,
+        application,
         project_manager_too=False,
         escalation=True,
     )

@@ -22,7 +22,7 @@ from storage.db import run
 from storage.events import append_event
 from storage.models import Application
 from storage.staff.assign import pick
-from storage.staff.audience import audience_in
+from storage.staff.audience import audience_of
 from storage.users import user_in
 
 NEW_TEMPLATE = "staff/new_application"
@@ -61,11 +61,9 @@ async def assign_new(
     assigned = await application_in(conn, app.id)
     assert assigned is not None  # filed in this transaction
     holders = {m.user_id for m in (manager, project) if m}
-    for member in await audience_in(
+    for member in await audience_of(
         conn,
-        customer_manager_id=assigned.customer_manager_id,
-        project_manager_id=assigned.project_manager_id,
-        district=assigned.district,
+        assigned,
         project_manager_too=True,
     ):
         user = await user_in(conn, member.user_id)

@@ -20,7 +20,7 @@ from services.context import ServiceContext
 from storage.applications import application_in
 from storage.events import append_event
 from storage.models import Application
-from storage.staff.audience import audience_in
+from storage.staff.audience import audience_of
 from storage.staff.members import member_in
 from storage.staff.models import Staff
 from storage.threads import add_message
@@ -110,11 +110,9 @@ async def relay(
         if direction is Direction.TO_CUSTOMER:
             recipient_ids = [application.customer_id]
         else:
-            heard = await audience_in(
+            heard = await audience_of(
                 conn,
-                customer_manager_id=application.customer_manager_id,
-                project_manager_id=application.project_manager_id,
-                district=application.district,
+                application,
                 project_manager_too=False,
             )
             recipient_ids = [m.user_id for m in heard]

@@ -39,7 +39,7 @@ from process.workflow import (
 from services.context import ServiceContext
 from services.workflow_effects import ATTACHED, TELLS_CUSTOMER, Given, write_effects
 from storage.models import Application, Document, User
-from storage.staff.audience import audience_in
+from storage.staff.audience import audience_of
 from storage.staff.members import member_in
 from storage.staff.models import Staff
 from storage.users import user_in
@@ -279,11 +279,9 @@ async def _recipients(
     if action in TELLS_CUSTOMER:
         ids = [application.customer_id]
     else:
-        members = await audience_in(
+        members = await audience_of(
             conn,
-            customer_manager_id=application.customer_manager_id,
-            project_manager_id=application.project_manager_id,
-            district=application.district,
+            application,
             project_manager_too=True,
         )
         ids = [m.user_id for m in members]

@@ -10,6 +10,7 @@ import aiosqlite
 
 from process.audience import audience, overseers_hear
 from storage.db import fetch_all
+from storage.models import Application
 from storage.staff.assign import overseers_of
 from storage.staff.models import STAFF_COLUMNS, Staff, staff_from_row
 
@@ -51,3 +52,21 @@ async def audience_in(
         escalation=escalation,
     )
     return [members[i] for i in ids]
+
+
+async def audience_of(
+    conn: aiosqlite.Connection,
+    application: Application,
+    *,
+    project_manager_too: bool,
+    escalation: bool = False,
+) -> list[Staff]:
+    """:func:`audience_in` for an application as it is held now."""
+    return await audience_in(
+        conn,
+        customer_manager_id=application.customer_manager_id,
+        project_manager_id=application.project_manager_id,
+        district=application.district,
+        project_manager_too=project_manager_too,
+        escalation=escalation,
+    )
