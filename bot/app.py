@@ -312,10 +312,8 @@ def register_reminders(svc: Services, config: Config) -> None:
         svc.scheduler.register(name, sweep)
 
 
-def services_of(application: BotApplication) -> Services:
-    found = application.bot_data[SERVICES_KEY]
-    assert isinstance(found, Services)
-    return found
+# The bot's start-up, the sandbox and tests reach the services of an application by this name.
+services_of = services
 
 
 __all__ = [
@@ -323,6 +321,7 @@ __all__ = [
     "build_application",
     "publish_commands",
     "services",
+    "services_of",
     "start",
     "stop",
     "wait_for_bot_api",

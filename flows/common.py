@@ -22,7 +22,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
-from flows.deps import Services, services
+from flows.deps import services
 from storage.models import User
 
 log = logging.getLogger("hvconnect.flows")
@@ -132,7 +132,3 @@ async def drop_buttons(query: CallbackQuery) -> None:
         await query.edit_message_reply_markup(reply_markup=None)
     except BadRequest:
         pass
-
-
-def svc_of(context: ContextTypes.DEFAULT_TYPE) -> Services:
-    return services(context)

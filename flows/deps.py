@@ -11,7 +11,7 @@ from datetime import datetime, tzinfo
 from functools import cached_property
 from typing import Any
 
-from telegram.ext import CallbackContext
+from telegram.ext import Application, CallbackContext
 
 from notifications.outbox import Outbox
 from notifications.quiet_hours import StaffHours, staff_send_at
@@ -89,7 +89,11 @@ class Services:
         )
 
 
-def services(context: CallbackContext[Any, Any, Any, Any]) -> Services:
-    found = context.application.bot_data[SERVICES_KEY]
+def services(
+    holder: CallbackContext[Any, Any, Any, Any] | Application[Any, Any, Any, Any, Any, Any],
+) -> Services:
+    """The bot's dependencies, from a handler's context or from the application itself (the
+    bot's start-up, the sandbox and tests hold the application, not an update)."""
+    found = holder.bot_data[SERVICES_KEY]
     assert isinstance(found, Services)
     return found

@@ -11,25 +11,23 @@ as if it had not been there (a survey comment days later must reach the survey).
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 from telegram import Update
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
-    CommandHandler,
     ContextTypes,
     ConversationHandler,
     MessageHandler,
     filters,
 )
-from telegram.warnings import PTBUserWarning
 
 from flows import keyboards
 from flows.apply.documents import FILE, received_file
 from flows.apply.fields import ANSWER
 from flows.common import answer_button, current_user, drop_buttons, say
+from flows.conversations import cancel_command, conversation, forget_pending
 from flows.deps import services
 from notifications.buttons import SendOwed
 from notifications.callback_data import decode_as, pattern
@@ -204,14 +202,6 @@ async def step_aside(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     return ConversationHandler.END
 
 
-async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
-    svc = services(context)
-    user = await current_user(update, context)
-    await svc.workflow.clear_pending(user.user_id)
-    await say(update, context, "common/cancelled", has_draft=False)
-    return ConversationHandler.END
-
-
 def _pending_document(action: str) -> OwedDocument | None:
     """The document a pending ``owed:<kind>`` input collects files for."""
     try:
@@ -225,24 +215,20 @@ def _done(svc: Any, locale: str) -> Any:
 
 
 def build_owed_conversation() -> ConversationHandler[Any]:
-    cancel_command: BaseHandler[Update, Any, Any] = CommandHandler("cancel", cancel)
+    cancel = cancel_command(forget_pending)
     states: dict[object, list[BaseHandler[Update, Any, Any]]] = {
         FILES: [
             MessageHandler(ANSWER & FILE, on_file),
             CallbackQueryHandler(on_done, pattern=f"^{DONE}$"),
-            cancel_command,
+            cancel,
             MessageHandler(filters.COMMAND, step_aside),
             CallbackQueryHandler(step_aside),
             MessageHandler(ANSWER, expect_file),
         ]
     }
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*per_message.*", category=PTBUserWarning)
-        return ConversationHandler(
-            entry_points=[CallbackQueryHandler(on_owed_button, pattern=pattern(SendOwed))],
-            states=states,
-            fallbacks=[cancel_command],
-            name=CONVERSATION_NAME,
-            persistent=True,
-            allow_reentry=True,
-        )
+    return conversation(
+        CONVERSATION_NAME,
+        entry_points=[CallbackQueryHandler(on_owed_button, pattern=pattern(SendOwed))],
+        states=states,
+        fallbacks=[cancel],
+    )

@@ -14,7 +14,7 @@ its type says (:func:`flows.apply.documents.content_problem`).
 
 from __future__ import annotations
 
-import warnings
+from collections.abc import Mapping
 from typing import Any
 
 from telegram import Message, Update
@@ -27,12 +27,12 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
-from telegram.warnings import PTBUserWarning
 
 from flows import keyboards
 from flows.apply.documents import FILE, content_problem
 from flows.apply.fields import ANSWER
 from flows.common import answer_button, current_user, say
+from flows.conversations import cancel_command, conversation, forget_pending
 from flows.deps import Services, services
 from flows.given_up import answer_outside_flows
 from flows.staff.access import may_see
@@ -160,12 +160,11 @@ async def expect_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     await say(update, context, "relay/expect")
 
 
-async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
-    svc = services(context)
-    user = await current_user(update, context)
-    await svc.workflow.clear_pending(user.user_id)
-    await say(update, context, "common/cancelled", has_draft=False, flow="relay")
-    return ConversationHandler.END
+async def forget_message(
+    context: ContextTypes.DEFAULT_TYPE, svc: Services, user: User
+) -> Mapping[str, Any]:
+    """/cancel drops the message being written; the relay has nothing else to keep."""
+    return {**await forget_pending(context, svc, user), "flow": "relay"}
 
 
 async def _start(
@@ -214,17 +213,13 @@ def build_relay_conversation() -> ConversationHandler[Any]:
         MessageHandler(ANSWER & (filters.TEXT | FILE), on_message),
         MessageHandler(ANSWER, expect_message),
     ]
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*per_message.*", category=PTBUserWarning)
-        return ConversationHandler(
-            entry_points=[
-                CommandHandler("contact", contact_command, filters=filters.ChatType.PRIVATE),
-                CallbackQueryHandler(on_contact_button, pattern=pattern(ContactPress)),
-                CallbackQueryHandler(on_reply_button, pattern=pattern(ReplyPress)),
-            ],
-            states={COMPOSE: compose},
-            fallbacks=[CommandHandler("cancel", cancel)],
-            name=CONVERSATION_NAME,
-            persistent=True,
-            allow_reentry=True,
-        )
+    return conversation(
+        CONVERSATION_NAME,
+        entry_points=[
+            CommandHandler("contact", contact_command, filters=filters.ChatType.PRIVATE),
+            CallbackQueryHandler(on_contact_button, pattern=pattern(ContactPress)),
+            CallbackQueryHandler(on_reply_button, pattern=pattern(ReplyPress)),
+        ],
+        states={COMPOSE: compose},
+        fallbacks=[cancel_command(forget_message)],
+    )

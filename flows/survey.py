@@ -14,7 +14,6 @@ nothing and says why.
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 from telegram import Update
@@ -27,12 +26,12 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
-from telegram.warnings import PTBUserWarning
 
 from flows import keyboards
 from flows import start as start_flow
 from flows.apply.fields import ANSWER
 from flows.common import answer_button, current_user, drop_buttons, say
+from flows.conversations import conversation
 from flows.deps import Services, services
 from notifications.buttons import SurveyAnswer
 from notifications.callback_data import decode_as, pattern
@@ -291,14 +290,4 @@ def build_survey_conversation() -> ConversationHandler[Any]:
         SCORE: [press, cancel, other_command, MessageHandler(ANSWER, on_text)],
         COMMENT_STATE: [press, cancel, other_command, MessageHandler(ANSWER, on_text)],
     }
-    with warnings.catch_warnings():
-        # Presses are checked against the stored survey, so per_message tracking is not needed.
-        warnings.filterwarnings("ignore", message=".*per_message.*", category=PTBUserWarning)
-        return ConversationHandler(
-            entry_points=entry,
-            states=states,
-            fallbacks=[cancel],
-            name=CONVERSATION_NAME,
-            persistent=True,
-            allow_reentry=True,
-        )
+    return conversation(CONVERSATION_NAME, entry_points=entry, states=states, fallbacks=[cancel])

@@ -7,7 +7,7 @@ what the customer typed. Submission turns the draft into an application in one t
 
 from __future__ import annotations
 
-import warnings
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
@@ -20,7 +20,6 @@ from telegram.ext import (
     ConversationHandler,
     MessageHandler,
 )
-from telegram.warnings import PTBUserWarning
 
 from flows import keyboards
 from flows.apply.documents import document_handlers
@@ -38,7 +37,8 @@ from flows.apply.steps import (
     show_summary,
 )
 from flows.common import answer_button, current_user, drop_buttons, say
-from flows.deps import services
+from flows.conversations import cancel_command, conversation
+from flows.deps import Services, services
 from process.clock import today
 from process.form import (
     DOCUMENTS,
@@ -50,7 +50,7 @@ from process.form import (
 )
 from services.submission import SubmitRefusal
 from services.submission import submit as submit_application
-from storage.models import Draft, NewApplication
+from storage.models import Draft, NewApplication, User
 
 CONVERSATION_NAME = "apply"
 
@@ -226,20 +226,17 @@ async def _gone(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     return ConversationHandler.END
 
 
-async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
-    svc = services(context)
-    user = await current_user(update, context)
+async def keep_draft(
+    context: ContextTypes.DEFAULT_TYPE, svc: Services, user: User
+) -> Mapping[str, Any]:
+    """/cancel keeps the draft: the customer is told how much of it waits for them."""
     draft = await svc.drafts.get(user.user_id)
-    await say(
-        update,
-        context,
-        "common/cancelled",
-        flow="apply",
-        has_draft=draft is not None,
-        answered=len(draft.fields) if draft else 0,
-        documents=len(draft.documents) if draft else 0,
-    )
-    return ConversationHandler.END
+    return {
+        "flow": "apply",
+        "has_draft": draft is not None,
+        "answered": len(draft.fields) if draft else 0,
+        "documents": len(draft.documents) if draft else 0,
+    }
 
 
 def build_apply_conversation() -> ConversationHandler[Any]:
@@ -263,15 +260,9 @@ def build_apply_conversation() -> ConversationHandler[Any]:
             states[document_state(spec.kind, editing)] = document_handlers(
                 spec.kind, editing=editing
             )
-    with warnings.catch_warnings():
-        # Buttons are tracked per chat on purpose: a button from another step is answered as
-        # stale instead of obeyed, so PTB's per_message advice does not apply here.
-        warnings.filterwarnings("ignore", message=".*per_message.*", category=PTBUserWarning)
-        return ConversationHandler(
-            entry_points=[CommandHandler("apply", start_apply)],
-            states=states,
-            fallbacks=[CommandHandler("cancel", cancel)],
-            name=CONVERSATION_NAME,
-            persistent=True,
-            allow_reentry=True,
-        )
+    return conversation(
+        CONVERSATION_NAME,
+        entry_points=[CommandHandler("apply", start_apply)],
+        states=states,
+        fallbacks=[cancel_command(keep_draft)],
+    )

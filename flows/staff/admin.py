@@ -11,8 +11,7 @@ only an active admin's counts. Disabling, from the same list, is in
 
 from __future__ import annotations
 
-import warnings
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,16 +25,17 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
-from telegram.warnings import PTBUserWarning
 
 from flows import keyboards
 from flows.common import answer_button, current_user, drop_buttons, say
+from flows.conversations import cancel_command, conversation
 from flows.deps import Services, services
 from flows.staff.access import ADMINS_ONLY, require_staff, stale_press
 from flows.staff.disable import KeepPress, MemberAction, MemberPress, on_keep, on_member_button
 from notifications.callback_data import Press, decode_as, pattern, press
 from process.roles import Role
 from process.validators import ValidationError, validate_person_name
+from storage.models import User
 from storage.staff.members import INVITE_LIFETIME, Staff
 
 CONVERSATION_NAME = "staff_invite"
@@ -223,11 +223,13 @@ async def _issue(
     )
 
 
-async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+async def forget_invitation(
+    context: ContextTypes.DEFAULT_TYPE, svc: Services, user: User
+) -> Mapping[str, Any]:
+    """/cancel drops the name typed for an invitation not yet made."""
     if context.user_data is not None:
         context.user_data.pop(PENDING_NAME_KEY, None)
-    await say(update, context, "common/cancelled", has_draft=False)
-    return ConversationHandler.END
+    return {"has_draft": False}
 
 
 def _for_role(
@@ -250,20 +252,14 @@ def build_staff_conversation() -> ConversationHandler[Any]:
         states[district_state(role)] = [
             CallbackQueryHandler(_for_role(on_district, role), pattern=pattern(DistrictPress))
         ]
-    with warnings.catch_warnings():
-        # Buttons are tracked per chat, like the application form: a button from a finished
-        # step is answered as expired rather than obeyed.
-        warnings.filterwarnings("ignore", message=".*per_message.*", category=PTBUserWarning)
-        return ConversationHandler(
-            entry_points=[
-                CommandHandler("staff", show_staff, filters=filters.ChatType.PRIVATE),
-                CallbackQueryHandler(on_invite, pattern=pattern(InvitePress)),
-                CallbackQueryHandler(on_member_button, pattern=pattern(MemberPress)),
-                CallbackQueryHandler(on_keep, pattern=pattern(KeepPress)),
-            ],
-            states=states,
-            fallbacks=[CommandHandler("cancel", cancel)],
-            name=CONVERSATION_NAME,
-            persistent=True,
-            allow_reentry=True,
-        )
+    return conversation(
+        CONVERSATION_NAME,
+        entry_points=[
+            CommandHandler("staff", show_staff, filters=filters.ChatType.PRIVATE),
+            CallbackQueryHandler(on_invite, pattern=pattern(InvitePress)),
+            CallbackQueryHandler(on_member_button, pattern=pattern(MemberPress)),
+            CallbackQueryHandler(on_keep, pattern=pattern(KeepPress)),
+        ],
+        states=states,
+        fallbacks=[cancel_command(forget_invitation)],
+    )

@@ -10,25 +10,24 @@ which keyboard answers, which state the conversation is in; every rule is in the
 
 from __future__ import annotations
 
-import warnings
+from collections.abc import Mapping
 from typing import Any
 
 from telegram import Update
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
-    CommandHandler,
     ContextTypes,
     ConversationHandler,
     MessageHandler,
     filters,
 )
-from telegram.warnings import PTBUserWarning
 
 from flows import keyboards
 from flows.apply.documents import FILE, received_file
 from flows.apply.fields import ANSWER
 from flows.common import answer_button, current_user, drop_buttons, say
+from flows.conversations import cancel_command, conversation
 from flows.deps import Services, services
 from flows.given_up import answer_outside_flows
 from flows.workflow.buttons import Early, EarlyEnergizedPress, early_markup
@@ -299,23 +298,15 @@ async def expect_input(update: Update, context: ContextTypes.DEFAULT_TYPE) -> in
     return None
 
 
-async def cancel_input(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
-    svc = services(context)
-    user = await current_user(update, context)
+async def forget_input(
+    context: ContextTypes.DEFAULT_TYPE, svc: Services, user: User
+) -> Mapping[str, Any]:
+    """/cancel drops the input the action waited for, naming the action it was for."""
     pending = await svc.workflow.pending(user.user_id)
     await svc.workflow.clear_pending(user.user_id)
     if pending is None:
-        await say(update, context, "common/cancelled", has_draft=False)
-    else:
-        await say(
-            update,
-            context,
-            "common/cancelled",
-            has_draft=False,
-            flow="workflow",
-            action=pending.action,
-        )
-    return ConversationHandler.END
+        return {"has_draft": False}
+    return {"has_draft": False, "flow": "workflow", "action": pending.action}
 
 
 async def _finish(
@@ -433,16 +424,12 @@ def build_workflow_conversation() -> ConversationHandler[Any]:
         MessageHandler(ANSWER & filters.TEXT, on_figures),
         MessageHandler(ANSWER, expect_input),
     ]
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*per_message.*", category=PTBUserWarning)
-        return ConversationHandler(
-            entry_points=[
-                CallbackQueryHandler(on_action_button, pattern=pattern(StageActionPress)),
-                CallbackQueryHandler(on_early_answer, pattern=pattern(EarlyEnergizedPress)),
-            ],
-            states=states,
-            fallbacks=[CommandHandler("cancel", cancel_input)],
-            name=CONVERSATION_NAME,
-            persistent=True,
-            allow_reentry=True,
-        )
+    return conversation(
+        CONVERSATION_NAME,
+        entry_points=[
+            CallbackQueryHandler(on_action_button, pattern=pattern(StageActionPress)),
+            CallbackQueryHandler(on_early_answer, pattern=pattern(EarlyEnergizedPress)),
+        ],
+        states=states,
+        fallbacks=[cancel_command(forget_input)],
+    )
