@@ -20,13 +20,15 @@ from telegram import (
 )
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
-from telegram.ext import ContextTypes
+from telegram.ext import ContextTypes, filters
 
 from flows.deps import services
 from storage.models import User
 
 log = logging.getLogger("hvconnect.flows")
 USER_KEY = "hvconnect.user"
+# A message that is not a command: the answer to what the chat is waiting for.
+ANSWER = filters.UpdateType.MESSAGE & ~filters.COMMAND
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None
 # The presses answered lately, by the very object of the update being handled: the error
 # handler gets that same object, and must not answer it twice (Telegram refuses a second

@@ -1,12 +1,14 @@
 """Inline and reply keyboards, labelled in the user's language.
 
-Callback data is short (Telegram allows 64 bytes) and names the step it belongs to, so a
-button pressed from an old message can be recognised as stale instead of being obeyed.
+Every inline button carries a press (:mod:`notifications.callback_data`) naming what it was
+shown for, so a button pressed from an old message can be recognised as stale instead of
+being obeyed.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from telegram import (
     CallbackQuery,
@@ -19,8 +21,8 @@ from telegram import (
 from telegram.constants import MessageLimit, ParseMode
 from telegram.error import BadRequest
 
+from notifications.callback_data import Press, press
 from notifications.render import Texts
-from process.form import FIELDS, FormField
 
 
 def rows(buttons: Sequence[InlineKeyboardButton], width: int) -> list[list[InlineKeyboardButton]]:
@@ -35,13 +37,22 @@ def button(text: str, data: str) -> InlineKeyboardButton:
     return InlineKeyboardButton(text, callback_data=data)
 
 
-def language_choice(texts: Texts, locale: str) -> InlineKeyboardMarkup:
-    """中文 / English; each button also names the language the message was shown in, so a
+@press("lang")
+@dataclass(frozen=True)
+class LanguagePress(Press):
+    """Switch to ``locale``; ``shown_in`` is the language the message was shown in, so a
     press after the language was changed elsewhere is recognised as out of date."""
+
+    locale: str
+    shown_in: str
+
+
+def language_choice(texts: Texts, locale: str) -> InlineKeyboardMarkup:
+    """中文 / English."""
     return inline(
         [
-            button(texts.label(locale, "btn.lang_zh"), f"lang:zh_CN:{locale}"),
-            button(texts.label(locale, "btn.lang_en"), f"lang:en:{locale}"),
+            button(texts.label(locale, "btn.lang_zh"), LanguagePress("zh_CN", locale).encode()),
+            button(texts.label(locale, "btn.lang_en"), LanguagePress("en", locale).encode()),
         ]
     )
 
@@ -88,46 +99,7 @@ def share_phone(texts: Texts, locale: str) -> ReplyKeyboardMarkup:
     )
 
 
-def field_choices(
-    texts: Texts, locale: str, field: FormField, choices: Sequence[str]
-) -> InlineKeyboardMarkup:
-    """Buttons for a choice field; the value in callback data is the choice's index."""
-    buttons = [
-        button(choice_label(texts, locale, field.name, value), f"ap:c:{field.name}:{i}")
-        for i, value in enumerate(choices)
-    ]
-    width = 3 if len(buttons) > 4 else 2
-    return InlineKeyboardMarkup(rows(buttons, width))
-
-
 def choice_label(texts: Texts, locale: str, field_name: str, value: str) -> str:
     key = f"choice.{field_name}.{value}"
     labels = texts.labels(texts.locale(locale))
     return labels.get(key, value)
-
-
-def summary_actions(
-    texts: Texts, locale: str, document_kinds: Sequence[str], revision: str
-) -> InlineKeyboardMarkup:
-    """Edit buttons for every item, and Submit bound to the ``revision`` the summary shows."""
-    edit_fields = [
-        button(
-            texts.label(locale, "btn.edit", name=texts.label(locale, f"field.{f.name}")),
-            f"ap:edit:{f.name}",
-        )
-        for f in FIELDS
-    ]
-    edit_docs = [
-        button(
-            texts.label(locale, "btn.edit", name=texts.label(locale, f"doc.{kind}")),
-            f"ap:editdoc:{kind}",
-        )
-        for kind in document_kinds
-    ]
-    return InlineKeyboardMarkup(
-        [
-            *rows(edit_fields, 2),
-            *rows(edit_docs, 2),
-            [button(texts.label(locale, "btn.submit"), f"ap:submit:{revision}")],
-        ]
-    )

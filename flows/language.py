@@ -21,7 +21,9 @@ from flows import start as start_flow
 from flows.apply.fields import stale_button
 from flows.common import answer_button, current_user, drop_buttons, remember_user, say
 from flows.deps import services
+from flows.keyboards import LanguagePress
 from flows.staff.access import publish_staff_menu
+from notifications.callback_data import decode_as
 from notifications.render import LOCALES, Texts
 
 log = logging.getLogger("hvconnect.language")
@@ -79,16 +81,15 @@ async def choose_language(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 
 async def on_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
-    assert query is not None and query.data is not None
-    # "lang:en:zh_CN": the language chosen, and the one the message was shown in (buttons
-    # from before that mark carry only the first, and still work).
-    locale, _, shown_in = query.data.removeprefix("lang:").partition(":")
-    if locale not in LOCALES:
+    assert query is not None
+    pressed = decode_as(query.data, LanguagePress)
+    if pressed is None or pressed.locale not in LOCALES:
         await stale_button(update, context)
         return
+    locale = pressed.locale
     svc = services(context)
     user = await current_user(update, context)
-    if shown_in and shown_in != user.locale:
+    if pressed.shown_in != user.locale:
         await answer_button(query, svc.texts.label(user.locale, "toast.language_outdated"), True)
         await drop_buttons(query)
         return

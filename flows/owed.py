@@ -11,9 +11,11 @@ as if it had not been there (a survey comment days later must reach the survey).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
-from telegram import Update
+from telegram import CallbackQuery, Update
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
@@ -23,21 +25,20 @@ from telegram.ext import (
     filters,
 )
 
-from flows import keyboards
-from flows.apply.documents import FILE, received_file
-from flows.apply.fields import ANSWER
 from flows.common import answer_button, current_user, drop_buttons, say
 from flows.conversations import cancel_command, conversation, forget_pending
 from flows.deps import services
+from flows.files import FilesDone, PendingFiles
 from notifications.buttons import SendOwed
-from notifications.callback_data import decode_as, pattern
+from notifications.callback_data import decode_as, pattern, press
 from process.form import OwedDocument
 from services.owed import OwedRefusal, settle_owed_document
 from storage.models import DocumentInput
+from storage.workflow import PendingInput
 
 CONVERSATION_NAME = "owed"
 FILES = "owed:files"
-DONE = "owdone"
+PENDING_PREFIX = "owed:"  # the pending input of an owed document: "owed:<document>"
 
 
 async def on_owed_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int:
@@ -60,7 +61,7 @@ async def on_owed_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     await svc.workflow.set_pending(
         user_id=user.user_id,
         application_id=app.id,
-        action=f"owed:{press.document}",
+        action=f"{PENDING_PREFIX}{press.document}",
         version=app.version,
         now=svc.clock.now(),
     )
@@ -70,113 +71,101 @@ async def on_owed_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         "owed/ask",
         kind=press.document.value,
         number=app.number,
-        reply_markup=_done(svc, user.locale),
+        reply_markup=FILES_COLLECTOR.done_markup(svc, user.locale),
     )
     return FILES
 
 
-async def on_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int | None:
-    svc = services(context)
-    user = await current_user(update, context)
-    pending = await svc.workflow.pending(user.user_id)
-    message = update.effective_message
-    if pending is None or message is None or not pending.action.startswith("owed:"):
+@press("owdone")
+@dataclass(frozen=True)
+class OwedFilesDone(FilesDone):
+    """All the files of the owed document are sent."""
+
+
+class OwedFiles(PendingFiles):
+    """The owed document's files; the press settles it (:func:`settle_owed_document`)."""
+
+    done = OwedFilesDone
+
+    def owns(self, pending: PendingInput) -> bool:
+        return pending.action.startswith(PENDING_PREFIX)
+
+    async def not_collecting(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> object:
         return await step_aside(update, context)
-    doc, problem = await received_file(
-        message, pending.action, svc.settings.max_document_bytes, context.bot
-    )
-    if doc is None:
+
+    async def gone(
+        self, update: Update, context: ContextTypes.DEFAULT_TYPE, query: CallbackQuery
+    ) -> object:
+        # Given up meanwhile (another flow took over): this button no longer means anything.
+        svc = services(context)
+        user = await current_user(update, context)
+        await answer_button(query, svc.texts.label(user.locale, "toast.expired"), alert=True)
+        return ConversationHandler.END
+
+    async def finish(
+        self,
+        update: Update,
+        context: ContextTypes.DEFAULT_TYPE,
+        pending: PendingInput,
+        files: Sequence[DocumentInput],
+    ) -> object:
+        query = update.callback_query
+        assert query is not None
+        svc = services(context)
+        user = await current_user(update, context)
+        document = _pending_document(pending.action)
+        outcome = (
+            OwedRefusal.NOT_OWED
+            if document is None
+            else await settle_owed_document(
+                svc.context,
+                customer_id=user.user_id,
+                application_id=pending.application_id,
+                document=document,
+                files=[replace(f, kind=document.value) for f in files],
+                now=svc.clock.now(),
+            )
+        )
+        if isinstance(outcome, OwedRefusal):
+            # Not the customer's, or kept already (another chat, a double press): nothing to do.
+            await answer_button(query, svc.texts.label(user.locale, "toast.expired"), alert=True)
+            await svc.workflow.clear_pending(user.user_id)
+            return ConversationHandler.END
+        await answer_button(query)
+        await svc.workflow.clear_pending(user.user_id)
+        # Only now: had the files not been taken, the button must stay to try again.
+        await drop_buttons(query)
         await say(
             update,
             context,
-            "apply/document_rejected",
-            reason=problem,
-            max_mb=svc.settings.max_document_bytes // (1024 * 1024),
+            "owed/received",
+            kind=outcome.document.value,
+            number=outcome.application.number,
+            manager_told=outcome.manager_told,
+        )
+        return ConversationHandler.END
+
+    async def other(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> object:
+        """Text or a sticker while files are awaited: say what is expected, unless the files
+        were given up meanwhile (another flow took over), when the message is not ours."""
+        svc = services(context)
+        user = await current_user(update, context)
+        pending = await self.pending(svc, user)
+        if pending is None:
+            return await step_aside(update, context)
+        count = len(pending.data.get("files", []))
+        await say(
+            update,
+            context,
+            "owed/expect",
+            kind=pending.action.removeprefix(PENDING_PREFIX),
+            count=count,
+            reply_markup=self.done_markup(svc, user.locale) if count else None,
         )
         return None
-    files = [
-        *pending.data.get("files", []),
-        {
-            "file_id": doc.file_id,
-            "file_unique_id": doc.file_unique_id,
-            "file_name": doc.file_name,
-            "mime_type": doc.mime_type,
-            "file_size": doc.file_size,
-            "sent_as": doc.sent_as,
-        },
-    ]
-    await svc.workflow.update_pending_data(user.user_id, {"files": files})
-    await say(
-        update, context, "wf/file_received", count=len(files), reply_markup=_done(svc, user.locale)
-    )
-    return None
 
 
-async def on_done(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int | None:
-    query = update.callback_query
-    assert query is not None
-    svc = services(context)
-    user = await current_user(update, context)
-    pending = await svc.workflow.pending(user.user_id)
-    if pending is None or not pending.action.startswith("owed:"):
-        # Given up meanwhile (another flow took over): this button no longer means anything.
-        await answer_button(query, svc.texts.label(user.locale, "toast.expired"), alert=True)
-        return ConversationHandler.END
-    files = pending.data.get("files", [])
-    if not files:
-        await answer_button(query, svc.texts.label(user.locale, "toast.send_file_first"))
-        return None
-    document = _pending_document(pending.action)
-    outcome = (
-        OwedRefusal.NOT_OWED
-        if document is None
-        else await settle_owed_document(
-            svc.context,
-            customer_id=user.user_id,
-            application_id=pending.application_id,
-            document=document,
-            files=[DocumentInput(kind=document.value, **f) for f in files],
-            now=svc.clock.now(),
-        )
-    )
-    if isinstance(outcome, OwedRefusal):
-        # Not the customer's, or kept already (another chat, a double press): nothing to do.
-        await answer_button(query, svc.texts.label(user.locale, "toast.expired"), alert=True)
-        await svc.workflow.clear_pending(user.user_id)
-        return ConversationHandler.END
-    await answer_button(query)
-    await svc.workflow.clear_pending(user.user_id)
-    # Only now: had the files not been taken, the button must stay to try again.
-    await drop_buttons(query)
-    await say(
-        update,
-        context,
-        "owed/received",
-        kind=outcome.document.value,
-        number=outcome.application.number,
-        manager_told=outcome.manager_told,
-    )
-    return ConversationHandler.END
-
-
-async def expect_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int | None:
-    """Text or a sticker while files are awaited: say what is expected, unless the files
-    were given up meanwhile (another flow took over), when the message is not ours."""
-    svc = services(context)
-    user = await current_user(update, context)
-    pending = await svc.workflow.pending(user.user_id)
-    if pending is None or not pending.action.startswith("owed:"):
-        return await step_aside(update, context)
-    count = len(pending.data.get("files", []))
-    await say(
-        update,
-        context,
-        "owed/expect",
-        kind=pending.action.removeprefix("owed:"),
-        count=count,
-        reply_markup=_done(svc, user.locale) if count else None,
-    )
-    return None
+FILES_COLLECTOR = OwedFiles()
 
 
 async def step_aside(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
@@ -187,7 +176,7 @@ async def step_aside(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     svc = services(context)
     user = await current_user(update, context)
     pending = await svc.workflow.pending(user.user_id)
-    if pending is not None and pending.action.startswith("owed:"):
+    if pending is not None and pending.action.startswith(PENDING_PREFIX):
         await svc.workflow.clear_pending(user.user_id)
         count = len(pending.data.get("files", []))
         if count:
@@ -195,7 +184,7 @@ async def step_aside(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
                 update,
                 context,
                 "owed/interrupted",
-                kind=pending.action.removeprefix("owed:"),
+                kind=pending.action.removeprefix(PENDING_PREFIX),
                 count=count,
             )
     await context.update_queue.put(update)
@@ -205,26 +194,19 @@ async def step_aside(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
 def _pending_document(action: str) -> OwedDocument | None:
     """The document a pending ``owed:<kind>`` input collects files for."""
     try:
-        return OwedDocument(action.removeprefix("owed:"))
+        return OwedDocument(action.removeprefix(PENDING_PREFIX))
     except ValueError:
         return None
-
-
-def _done(svc: Any, locale: str) -> Any:
-    return keyboards.inline([keyboards.button(svc.texts.label(locale, "btn.files_done"), DONE)])
 
 
 def build_owed_conversation() -> ConversationHandler[Any]:
     cancel = cancel_command(forget_pending)
     states: dict[object, list[BaseHandler[Update, Any, Any]]] = {
-        FILES: [
-            MessageHandler(ANSWER & FILE, on_file),
-            CallbackQueryHandler(on_done, pattern=f"^{DONE}$"),
+        FILES: FILES_COLLECTOR.handlers(
             cancel,
             MessageHandler(filters.COMMAND, step_aside),
             CallbackQueryHandler(step_aside),
-            MessageHandler(ANSWER, expect_file),
-        ]
+        )
     }
     return conversation(
         CONVERSATION_NAME,

@@ -22,6 +22,7 @@ from flows import language, stats, survey_recovery
 from flows import start as start_flow
 from flows.apply.conversation import build_apply_conversation
 from flows.common import load_user
+from flows.keyboards import LanguagePress
 from flows.owed import build_owed_conversation
 from flows.relay import build_relay_conversation
 from flows.staff import access as staff_access
@@ -77,7 +78,9 @@ def register_handlers(application: Application) -> None:  # type: ignore[type-ar
         ("export", stats.export_command),
     ):
         application.add_handler(CommandHandler(name, callback, filters=PRIVATE))
-    application.add_handler(CallbackQueryHandler(language.on_language, pattern=r"^lang:"))
+    application.add_handler(
+        CallbackQueryHandler(language.on_language, pattern=pattern(LanguagePress))
+    )
     application.add_handler(
         CallbackQueryHandler(card.on_card_button, pattern=pattern(OpenCardPress))
     )

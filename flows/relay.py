@@ -9,7 +9,7 @@ thread and go out through the outbox (:func:`services.relay.relay`).
 What people write is kept as they wrote it (emoji, ``<``, links with query strings, any
 script) and escaped where it is shown; only what cannot be stored or shown is refused, and
 the answer names it (:func:`process.workflow_inputs.parse_note`). A document must be what
-its type says (:func:`flows.apply.documents.content_problem`).
+its type says (:func:`flows.files.content_problem`).
 """
 
 from __future__ import annotations
@@ -29,11 +29,10 @@ from telegram.ext import (
 )
 
 from flows import keyboards
-from flows.apply.documents import FILE, content_problem
-from flows.apply.fields import ANSWER
-from flows.common import answer_button, current_user, say
+from flows.common import ANSWER, answer_button, current_user, say
 from flows.conversations import cancel_command, conversation, forget_pending
 from flows.deps import Services, services
+from flows.files import FILE, content_problem
 from flows.given_up import answer_outside_flows
 from flows.staff.access import may_see
 from notifications.buttons import ContactPress, ReplyPress

@@ -29,8 +29,7 @@ from telegram.ext import (
 
 from flows import keyboards
 from flows import start as start_flow
-from flows.apply.fields import ANSWER
-from flows.common import answer_button, current_user, drop_buttons, say
+from flows.common import ANSWER, answer_button, current_user, drop_buttons, say
 from flows.conversations import conversation
 from flows.deps import Services, services
 from notifications.buttons import SurveyAnswer

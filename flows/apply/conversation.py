@@ -22,8 +22,9 @@ from telegram.ext import (
 )
 
 from flows import keyboards
+from flows.apply.buttons import Resume, ResumePress, SummaryAction, SummaryPress, resume_choice
 from flows.apply.documents import document_handlers
-from flows.apply.fields import ANSWER, field_handlers, stale_button
+from flows.apply.fields import field_handlers, stale_button
 from flows.apply.steps import (
     RESUME,
     SUMMARY,
@@ -36,9 +37,10 @@ from flows.apply.steps import (
     provided_kinds,
     show_summary,
 )
-from flows.common import answer_button, current_user, drop_buttons, say
+from flows.common import ANSWER, answer_button, current_user, drop_buttons, say
 from flows.conversations import cancel_command, conversation
 from flows.deps import Services, services
+from notifications.callback_data import decode_as, pattern
 from process.clock import today
 from process.form import (
     DOCUMENTS,
@@ -60,17 +62,11 @@ async def start_apply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str
     user = await current_user(update, context)
     draft = await svc.drafts.get(user.user_id)
     if draft is not None and (draft.fields or draft.documents or draft.deferred):
-        texts = svc.texts
         await say(
             update,
             context,
             "apply/resume_prompt",
-            reply_markup=keyboards.inline(
-                [
-                    keyboards.button(texts.label(user.locale, "btn.resume"), "ap:resume"),
-                    keyboards.button(texts.label(user.locale, "btn.restart"), "ap:restart"),
-                ]
-            ),
+            reply_markup=resume_choice(svc.texts, user.locale),
             answered=len(draft.fields),
             total=len(FIELDS),
             documents=len(draft.documents),
@@ -93,7 +89,9 @@ async def on_resume_choice(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     await answer_button(query)
     svc = services(context)
     user = await current_user(update, context)
-    restart = query.data == "ap:restart"
+    pressed = decode_as(query.data, ResumePress)
+    assert pressed is not None  # the handler's pattern let only these through
+    restart = pressed.choice is Resume.RESTART
     chosen = svc.texts.label(user.locale, "btn.restart" if restart else "btn.resume")
     await keyboards.mark_chosen(query, svc.texts, user.locale, chosen)
     if restart:
@@ -106,13 +104,15 @@ async def on_resume_choice(update: Update, context: ContextTypes.DEFAULT_TYPE) -
 
 async def on_summary_action(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int | None:
     query = update.callback_query
-    assert query is not None and query.data is not None
-    action, _, target = query.data.removeprefix("ap:").partition(":")
-    if action == "edit" and target in FIELDS_BY_NAME:
+    assert query is not None
+    pressed = decode_as(query.data, SummaryPress)
+    assert pressed is not None  # the handler's pattern let only these through
+    action, target = pressed.action, pressed.target
+    if action is SummaryAction.EDIT and target in FIELDS_BY_NAME:
         await answer_button(query)
         await ask_field(update, context, FIELDS_BY_NAME[target], editing=True)
         return field_state(target, editing=True)
-    if action == "editdoc" and target in DOCUMENTS_BY_KIND:
+    if action is SummaryAction.EDIT_DOCUMENT and target in DOCUMENTS_BY_KIND:
         await answer_button(query)
         svc = services(context)
         user = await current_user(update, context)
@@ -121,7 +121,7 @@ async def on_summary_action(update: Update, context: ContextTypes.DEFAULT_TYPE) 
             return await _gone(update, context)
         await ask_document(update, context, target, draft, editing=True)
         return document_state(target, editing=True)
-    if action == "submit" and target:
+    if action is SummaryAction.SUBMIT and target:
         return await _submit_pressed(update, context, shown_revision=target)
     await stale_button(update, context)
     return None
@@ -242,12 +242,12 @@ async def keep_draft(
 def build_apply_conversation() -> ConversationHandler[Any]:
     states: dict[object, list[BaseHandler[Update, Any, Any]]] = {
         RESUME: [
-            CallbackQueryHandler(on_resume_choice, pattern=r"^ap:(resume|restart)$"),
+            CallbackQueryHandler(on_resume_choice, pattern=pattern(ResumePress)),
             MessageHandler(ANSWER, start_apply),
             CallbackQueryHandler(stale_button),
         ],
         SUMMARY: [
-            CallbackQueryHandler(on_summary_action, pattern=r"^ap:"),
+            CallbackQueryHandler(on_summary_action, pattern=pattern(SummaryPress)),
             MessageHandler(ANSWER, on_summary_text),
             CallbackQueryHandler(stale_button),
         ],

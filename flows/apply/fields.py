@@ -6,13 +6,13 @@ summary), bound to that field, so a button from another step is recognised as st
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Coroutine
 from typing import Any
 
 from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
+from flows.apply.buttons import ChoicePress, UsePhonePress
 from flows.apply.steps import (
     SUMMARY,
     advance,
@@ -21,16 +21,15 @@ from flows.apply.steps import (
     field_state,
     show_summary,
 )
-from flows.common import answer_button, current_user, say
+from flows.common import ANSWER, answer_button, current_user, say
 from flows.deps import services
 from flows.keyboards import choice_label, mark_chosen
+from notifications.callback_data import decode_as, pattern
 from process.clock import today
 from process.form import FieldKind, FormField, next_missing_field
 from process.validators import ValidationError, parse_date, validate_mobile
 
 Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, str | None]]
-ANSWER = filters.UpdateType.MESSAGE & ~filters.COMMAND
-CHOICE_DATA = re.compile(r"ap:c:(?P<field>[a-z_]+):(?P<index>\d{1,3})")
 
 
 def field_handlers(field: FormField, *, editing: bool) -> list[BaseHandler[Update, Any, Any]]:
@@ -73,14 +72,14 @@ def field_handlers(field: FormField, *, editing: bool) -> list[BaseHandler[Updat
 
     async def on_choice(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | None:
         query = update.callback_query
-        assert query is not None and query.data is not None
-        parsed = CHOICE_DATA.fullmatch(query.data)
+        assert query is not None
+        pressed = decode_as(query.data, ChoicePress)
         choices = choices_for(field, services(context))
-        if parsed is None or parsed["field"] != field.name or int(parsed["index"]) >= len(choices):
+        if pressed is None or pressed.field != field.name or not 0 <= pressed.index < len(choices):
             await _stale(update, context)
             return None
         await answer_button(query)
-        value = choices[int(parsed["index"])]
+        value = choices[pressed.index]
         svc = services(context)
         locale = await _locale(update, context)
         shown = choice_label(svc.texts, locale, field.name, value)
@@ -119,9 +118,9 @@ def field_handlers(field: FormField, *, editing: bool) -> list[BaseHandler[Updat
 
     handlers: list[BaseHandler[Update, Any, Any]] = []
     if field.kind is FieldKind.CHOICE:
-        handlers.append(CallbackQueryHandler(answer(on_choice), pattern=r"^ap:c:"))
+        handlers.append(CallbackQueryHandler(answer(on_choice), pattern=pattern(ChoicePress)))
     if field.kind is FieldKind.MOBILE:
-        handlers.append(CallbackQueryHandler(answer(on_use_phone), pattern=r"^ap:usephone$"))
+        handlers.append(CallbackQueryHandler(answer(on_use_phone), pattern=pattern(UsePhonePress)))
         handlers.append(MessageHandler(ANSWER & filters.CONTACT, answer(on_contact)))
     handlers.append(MessageHandler(ANSWER & filters.TEXT, answer(on_text)))
     handlers.append(MessageHandler(ANSWER, answer(on_other)))

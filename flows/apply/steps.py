@@ -15,6 +15,7 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
 from flows import keyboards
+from flows.apply import buttons
 from flows.common import current_user, say
 from flows.deps import Services, services
 from process.form import (
@@ -103,15 +104,9 @@ async def ask_field(
     locale = user.locale
     markup: InlineKeyboardMarkup | None = None
     if field.kind is FieldKind.CHOICE:
-        markup = keyboards.field_choices(svc.texts, locale, field, choices_for(field, svc))
+        markup = buttons.field_choices(svc.texts, locale, field, choices_for(field, svc))
     elif field.kind is FieldKind.MOBILE and user.phone:
-        markup = keyboards.inline(
-            [
-                keyboards.button(
-                    svc.texts.label(locale, "btn.use_phone", phone=user.phone), "ap:usephone"
-                )
-            ]
-        )
+        markup = buttons.use_phone(svc.texts, locale, user.phone)
     position = [f.name for f in FIELDS].index(field.name) + 1
     await say(
         update,
@@ -165,16 +160,13 @@ def document_buttons(
     a press on a message from before the step was cleared, or from an earlier draft, is told
     it is out of date instead of moving on with, or clearing, files it never showed.
     """
-    shown = first_file_of(draft, kind)
-    row = []
-    if shown != "0":
-        row.append(keyboards.button(svc.texts.label(locale, "btn.next"), f"ap:next:{kind}:{shown}"))
-        row.append(
-            keyboards.button(svc.texts.label(locale, "btn.clear"), f"ap:clear:{kind}:{shown}")
-        )
-    elif not DOCUMENTS_BY_KIND[kind].essential:
-        row.append(keyboards.button(svc.texts.label(locale, "btn.later"), f"ap:later:{kind}:0"))
-    return keyboards.inline(row) if row else None
+    return buttons.document_step(
+        svc.texts,
+        locale,
+        kind,
+        first_file_of(draft, kind),
+        essential=DOCUMENTS_BY_KIND[kind].essential,
+    )
 
 
 async def show_summary(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Draft) -> None:
@@ -184,7 +176,7 @@ async def show_summary(update: Update, context: ContextTypes.DEFAULT_TYPE, draft
         update,
         context,
         "apply/summary",
-        reply_markup=keyboards.summary_actions(
+        reply_markup=buttons.summary_actions(
             svc.texts, locale, [d.kind for d in DOCUMENTS], draft_revision(draft)
         ),
         fields=display_fields(svc, locale, draft.fields),

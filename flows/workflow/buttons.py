@@ -1,5 +1,6 @@
 """Buttons only the workflow's own handlers make and read: the staff card's keyboard, its
-documents button and the answer to "energized before the scheduled day?".
+documents button, the answer to "energized before the scheduled day?" and "all files
+sent" for an action's documents.
 
 The buttons that also travel in notices and reminders (a stage action, opening the card)
 are in :mod:`notifications.buttons`.
@@ -13,6 +14,7 @@ from enum import StrEnum
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from flows.files import FilesDone
 from flows.keyboards import button, rows
 from notifications.buttons import HolderChange, ManagePress, OpenCardPress, stage_action_button
 from notifications.callback_data import Press, press
@@ -42,6 +44,12 @@ class EarlyEnergizedPress(Press):
     answer: Early
     application_id: int
     version: int
+
+
+@press("wfdone")
+@dataclass(frozen=True)
+class StageFilesDone(FilesDone):
+    """All the files a stage action needs are sent."""
 
 
 def staff_actions_markup(

@@ -10,7 +10,7 @@ which keyboard answers, which state the conversation is in; every rule is in the
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from telegram import Update
@@ -24,13 +24,12 @@ from telegram.ext import (
 )
 
 from flows import keyboards
-from flows.apply.documents import FILE, received_file
-from flows.apply.fields import ANSWER
-from flows.common import answer_button, current_user, drop_buttons, say
+from flows.common import ANSWER, answer_button, current_user, drop_buttons, say
 from flows.conversations import cancel_command, conversation
 from flows.deps import Services, services
+from flows.files import PendingFiles, files_of
 from flows.given_up import answer_outside_flows
-from flows.workflow.buttons import Early, EarlyEnergizedPress, early_markup
+from flows.workflow.buttons import Early, EarlyEnergizedPress, StageFilesDone, early_markup
 from notifications.buttons import StageActionPress, customer_actions_markup, open_card_markup
 from notifications.callback_data import decode_as, pattern
 from process.clock import today
@@ -67,7 +66,6 @@ TYPED = {
     Input.DATE: "input:date",
 }
 FILES = {Input.DOCUMENTS: "input:files", Input.PLAN: "input:files", Input.CONTRACT: "input:files"}
-DONE_DATA = "wfdone"
 FIGURES = "input:figures"
 
 
@@ -198,66 +196,53 @@ async def on_typed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | 
     return ConversationHandler.END
 
 
-async def on_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int | None:
-    svc = services(context)
-    user = await current_user(update, context)
-    pending = await _own_pending(svc, user)
-    message = update.effective_message
-    if pending is None or message is None:
+class StageFiles(PendingFiles):
+    """The documents, plan or contract a stage action waits for; the press hands them to
+    :func:`services.workflow.supply` (a plan's key figures are asked for first)."""
+
+    done = StageFilesDone
+
+    def owns(self, pending: PendingInput) -> bool:
+        return pending.action in ACTIONS
+
+    async def not_collecting(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> object:
         return await answer_outside_flows(update, context)
-    doc, problem = await received_file(
-        message, pending.action, svc.settings.max_document_bytes, context.bot
-    )
-    if doc is None:
-        await say(
+
+    async def finish(
+        self,
+        update: Update,
+        context: ContextTypes.DEFAULT_TYPE,
+        pending: PendingInput,
+        files: Sequence[DocumentInput],
+    ) -> object:
+        query = update.callback_query
+        assert query is not None
+        svc = services(context)
+        user = await current_user(update, context)
+        await answer_button(query)
+        await drop_buttons(query)
+        action = _action(pending.action)
+        if action.needs is Input.PLAN:
+            # The plan's key figures (metering, fees) are typed after its document.
+            await say(update, context, "wf/ask/figures")
+            return FIGURES
+        await _finish(
             update,
             context,
-            "apply/document_rejected",
-            reason=problem,
-            max_mb=svc.settings.max_document_bytes // (1024 * 1024),
+            svc,
+            user,
+            action,
+            pending.application_id,
+            pending.version,
+            Given(documents=list(files)),
         )
-        return None
-    files = [*pending.data.get("files", []), _doc_dict(doc)]
-    await svc.workflow.update_pending_data(user.user_id, {"files": files})
-    await say(
-        update,
-        context,
-        "wf/file_received",
-        count=len(files),
-        reply_markup=_done_markup(svc, user, _action(pending.action)),
-    )
-    return None
+        return ConversationHandler.END
+
+    async def other(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> object:
+        return await expect_input(update, context)
 
 
-async def on_files_done(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int | None:
-    query = update.callback_query
-    assert query is not None
-    svc = services(context)
-    user = await current_user(update, context)
-    pending = await _own_pending(svc, user)
-    files = pending.data.get("files", []) if pending else []
-    if pending is None or not files:
-        await answer_button(query, svc.texts.label(user.locale, "toast.send_file_first"))
-        return None
-    await answer_button(query)
-    await drop_buttons(query)
-    action = _action(pending.action)
-    if action.needs is Input.PLAN:
-        # The plan's key figures (metering, fees) are typed after its document.
-        await say(update, context, "wf/ask/figures")
-        return FIGURES
-    documents = [DocumentInput(**f) for f in files]
-    await _finish(
-        update,
-        context,
-        svc,
-        user,
-        action,
-        pending.application_id,
-        pending.version,
-        Given(documents=documents),
-    )
-    return ConversationHandler.END
+FILES_COLLECTOR = StageFiles()
 
 
 async def on_figures(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int | None:
@@ -273,7 +258,7 @@ async def on_figures(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str 
         text = svc.texts.label(user.locale, f"error.{error.code}", **error.params)
         await say(update, context, "wf/invalid", error=text, action=pending.action)
         return None
-    documents = [DocumentInput(**f) for f in pending.data.get("files", [])]
+    documents = files_of(pending)
     await _finish(
         update,
         context,
@@ -383,27 +368,10 @@ def _action(name: str) -> Action:
     return ACTIONS[Act(name)]
 
 
-def _doc_dict(doc: DocumentInput) -> dict[str, Any]:
-    return {
-        k: getattr(doc, k)
-        for k in (
-            "kind",
-            "file_id",
-            "file_unique_id",
-            "file_name",
-            "mime_type",
-            "file_size",
-            "sent_as",
-        )
-    }
-
-
 def _done_markup(svc: Services, user: User, action: Action) -> Any:
     if action.needs not in FILES:
         return None
-    return keyboards.inline(
-        [keyboards.button(svc.texts.label(user.locale, "btn.files_done"), DONE_DATA)]
-    )
+    return FILES_COLLECTOR.done_markup(svc, user.locale)
 
 
 def build_workflow_conversation() -> ConversationHandler[Any]:
@@ -411,15 +379,10 @@ def build_workflow_conversation() -> ConversationHandler[Any]:
         MessageHandler(ANSWER & filters.TEXT, on_typed),
         MessageHandler(ANSWER, expect_input),
     ]
-    files: list[BaseHandler[Update, Any, Any]] = [
-        MessageHandler(ANSWER & FILE, on_file),
-        CallbackQueryHandler(on_files_done, pattern=f"^{DONE_DATA}$"),
-        MessageHandler(ANSWER, expect_input),
-    ]
     states: dict[object, list[BaseHandler[Update, Any, Any]]] = {
         state: typed for state in TYPED.values()
     }
-    states["input:files"] = files
+    states["input:files"] = FILES_COLLECTOR.handlers()
     states[FIGURES] = [
         MessageHandler(ANSWER & filters.TEXT, on_figures),
         MessageHandler(ANSWER, expect_input),
