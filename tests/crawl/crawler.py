@@ -26,15 +26,21 @@ pressing it here would take the staff the rest of the crawl needs.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 import re
+import types
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from enum import StrEnum
+from typing import Any, Union, get_origin, get_type_hints
 
+from flows.apply.buttons import ChoicePress, SummaryAction, SummaryPress
+from flows.files import FilesDone
+from flows.keyboards import LanguagePress
 from flows.staff.disable import KeepPress, MemberAction, MemberPress
 from flows.workflow.buttons import DocumentsPress, Early, EarlyEnergizedPress
 from notifications.buttons import (
@@ -49,7 +55,7 @@ from notifications.buttons import (
     StageActionPress,
     SurveyAnswer,
 )
-from notifications.callback_data import decode, decode_as
+from notifications.callback_data import decode, decode_as, press_kinds
 from process.clock import today
 from process.form import OwedDocument
 from process.metrics import Question
@@ -216,7 +222,7 @@ class Crawler:
                 (m.message_id, b.text, b.callback_data)
                 for m in reversed(person.user.messages())
                 for b in m.inline_buttons
-                if b.callback_data in ("wfdone", "owdone")
+                if decode_as(b.callback_data, FilesDone) is not None
             ),
             None,
         )
@@ -324,16 +330,18 @@ class Crawler:
             SendOwed(app.id, OwedDocument.SITE_PROOF).encode(),
             ContactPress(app.id).encode(),
             ReplyPress(999999).encode(),
-            "ap:submit",
-            "ap:c:district:99",
-            "lang:xx",
+            SummaryPress(SummaryAction.SUBMIT, "0").encode(),
+            ChoicePress("district", 99).encode(),
+            LanguagePress("xx", "zh_CN").encode(),
             MemberPress(MemberAction.DISABLE, MANAGER).encode(),
             KeepPress().encode(),
             SurveyAnswer(1, Question.OVERALL, 5).encode(),
+            "lang:en",  # the forms of before the presses were typed: stale now
+            "ap:submit",
             "wfdone",
-            "owdone",
             "x" * 64,
         ]
+        data += [d for d in forged_of_every_kind() if d not in data]
         return data
 
     async def valid_input(self, action: str) -> str:
@@ -438,7 +446,7 @@ class Crawler:
     async def offered(self, person: Customer, move: Move) -> set[tuple[int | None, str]]:
         """(application, event kind) pairs the step may bring about; None: a new one."""
         svc = self.world.svc
-        if move.data in ("wfdone", "owdone"):
+        if decode_as(move.data, FilesDone) is not None:
             # The same data on every "all files sent" button: it finishes what is pending.
             return await self._pending_offer(person)
         if move.kind in ("press", "stale", "forged"):
@@ -464,10 +472,12 @@ class Crawler:
                 if app is not None and app.version == early.version:
                     return {(app.id, "energized")}
                 return set()
-            match = re.fullmatch(r"1:(?:mg:[a-z_]+|mgto):(\d+)(?::.*)?", data)
-            if match:
-                return {(int(match[1]), k) for k in ("project_attached", "reassigned")}
-            if data == "ap:submit":
+            holders = decode_as(data, ManagePress) or decode_as(data, HandOverPress)
+            if holders is not None:
+                changes = ("project_attached", "reassigned")
+                return {(holders.application_id, k) for k in changes}
+            summary = decode_as(data, SummaryPress)
+            if summary is not None and summary.action is SummaryAction.SUBMIT:
                 return {(None, "submitted"), (None, "assigned"), (None, "project_attached")}
             return set()
         if move.kind in ("text", "file", "photo", "input"):
@@ -540,15 +550,31 @@ ROLE_ORDER = ("stranger", "disabled", "customer", "project", "manager", "supervi
 
 def target_of(data: str) -> int | None:
     """The application a button names, if it names one that exists in the data's shape."""
-    typed = decode(data)
-    if typed is not None:
-        named = getattr(typed, "application_id", None)
-        return named if isinstance(named, int) else None
-    match = re.fullmatch(
-        r"(?:\d+:)?(?:wf:[a-z_]+|wfe:[a-z]+|card|docs|mg:[a-z_]+|mgto|ow|ct):(\d{1,9})(?::.*)?",
-        data,
-    )
-    return int(match[1]) if match else None
+    named = getattr(decode(data), "application_id", None)
+    return named if isinstance(named, int) else None
+
+
+def forged_of_every_kind() -> list[str]:
+    """One press of every kind the bot knows (:func:`press_kinds`), naming nothing that
+    exists: no application, member or version anyone was shown."""
+    forged = []
+    for kind in press_kinds().values():
+        hints = get_type_hints(kind)
+        values = {f.name: _nothing_shown(hints[f.name]) for f in dataclasses.fields(kind)}
+        forged.append(kind(**values).encode())
+    return forged
+
+
+def _nothing_shown(hint: Any) -> Any:
+    """A value of a press field's type that no button carries."""
+    if get_origin(hint) in (Union, types.UnionType):
+        return None
+    if hint is int:
+        return 999999
+    if hint is str:
+        return "zz"
+    assert isinstance(hint, type) and issubclass(hint, StrEnum), hint
+    return list(hint)[-1]
 
 
 def shape(data: str) -> str:

@@ -7,6 +7,13 @@ import json
 
 import pytest
 
+from flows.apply.buttons import (
+    ChoicePress,
+    DocumentAction,
+    DocumentPress,
+    SummaryAction,
+    SummaryPress,
+)
 from sandbox.emulator import BotApiEmulator
 from tests.e2e.customer import ANSWERS, PDF, Customer
 from tests.e2e.harness import BotRunner
@@ -126,7 +133,9 @@ async def test_documents_wrong_type_too_large_and_text_instead(
     # An essential document cannot be promised for later, even with forged button data.
     prompt = alice.user.last_message()
     assert prompt is not None
-    answer = await alice.press_stale(prompt.message_id, "ap:later:business_licence")
+    answer = await alice.press_stale(
+        prompt.message_id, DocumentPress(DocumentAction.LATER, "business_licence", "0").encode()
+    )
     assert "过期" in (answer.text or "")
     [draft] = await bot.query("SELECT deferred FROM drafts")
     assert json.loads(draft["deferred"]) == []
@@ -150,16 +159,19 @@ async def test_old_and_forged_buttons_change_nothing(
     await alice.answer("district")
     # The district buttons were removed once used; pressing the old data again is stale.
     assert district_prompt.message_id in {m.message_id for m in alice.user.messages()}
-    answer = await alice.press_stale(district_prompt.message_id, "ap:c:district:3")
+    answer = await alice.press_stale(
+        district_prompt.message_id, ChoicePress("district", 3).encode()
+    )
     assert "过期" in (answer.text or "")
     for forged in (
-        "ap:c:usage_category:99",
-        "ap:c:usage_category:-1",
-        "ap:c:uscc:0",
-        "ap:submit",
-        "ap:edit:uscc",
+        ChoicePress("usage_category", 99).encode(),
+        ChoicePress("usage_category", -1).encode(),
+        ChoicePress("uscc", 0).encode(),
+        SummaryPress(SummaryAction.SUBMIT, "").encode(),
+        SummaryPress(SummaryAction.EDIT, "uscc").encode(),
+        "ap:c:usage_category:1",  # the form of before the presses were typed
         "xx",
-        "ap:c:usage_category:1:extra" * 2,
+        ChoicePress("usage_category", 1).encode() + ":extra" * 2,
     ):
         answer = await alice.press_stale(district_prompt.message_id, forged)
         assert "过期" in (answer.text or ""), forged
@@ -197,7 +209,7 @@ async def test_buttons_after_the_conversation_ended(
     prompt = alice.user.last_message()
     assert prompt is not None
     await alice.say("/cancel")
-    answer = await alice.press_stale(prompt.message_id, "ap:c:district:0")
+    answer = await alice.press_stale(prompt.message_id, ChoicePress("district", 0).encode())
     assert answer.show_alert and "已失效" in (answer.text or "")
     assert "district" not in await answers_of(bot)
 
