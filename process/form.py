@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
 from typing import Any, Protocol
 
@@ -122,4 +123,28 @@ def next_missing_document(
     for spec in DOCUMENTS:
         if spec.kind not in provided_kinds and spec.kind not in deferred:
             return spec
+    return None
+
+
+class FormGap(StrEnum):
+    """Why a draft cannot be submitted yet."""
+
+    INCOMPLETE = "incomplete"  # a question unanswered, or a document neither sent nor promised
+    WANTED_DATE_PAST = "wanted_date_past"  # answered days ago, the wanted date has gone by
+
+
+def submission_gap(
+    answers: Mapping[str, Any],
+    provided_kinds: set[str] | frozenset[str],
+    deferred: set[str] | frozenset[str],
+    today: date,
+) -> FormGap | None:
+    """What keeps a draft from being submitted on ``today``, or None when nothing does.
+
+    The wanted date was checked when it was typed, but a draft may wait for days before
+    Submit: an application is never filed wanting power on a day already past."""
+    if next_missing_field(answers) or next_missing_document(provided_kinds, deferred):
+        return FormGap.INCOMPLETE
+    if date.fromisoformat(answers["wanted_date"]) < today:
+        return FormGap.WANTED_DATE_PAST
     return None

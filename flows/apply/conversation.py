@@ -8,7 +8,6 @@ what the customer typed. Submission turns the draft into an application in one t
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
 from typing import Any
 
 from telegram import Update
@@ -34,25 +33,21 @@ from flows.apply.steps import (
     document_state,
     draft_revision,
     field_state,
-    provided_kinds,
     show_summary,
 )
 from flows.common import ANSWER, answer_button, current_user, drop_buttons, say
 from flows.conversations import cancel_command, conversation
 from flows.deps import Services, services
 from notifications.callback_data import decode_as, pattern
-from process.clock import today
 from process.form import (
     DOCUMENTS,
     DOCUMENTS_BY_KIND,
     FIELDS,
     FIELDS_BY_NAME,
-    next_missing_document,
-    next_missing_field,
 )
 from services.submission import SubmitRefusal
 from services.submission import submit as submit_application
-from storage.models import Draft, NewApplication, User
+from storage.models import User
 
 CONVERSATION_NAME = "apply"
 
@@ -168,21 +163,14 @@ async def submit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | in
     draft = await svc.drafts.get(user.user_id)
     if draft is None:
         return await _gone(update, context)
-    if next_missing_field(draft.fields) or next_missing_document(
-        provided_kinds(draft), draft.deferred
-    ):
+    outcome = await submit_application(svc.context, customer_id=user.user_id, now=svc.clock.now())
+    if outcome is SubmitRefusal.INCOMPLETE:
         return await advance(update, context, draft)
-    if date.fromisoformat(draft.fields["wanted_date"]) < today(svc.clock):
+    if outcome is SubmitRefusal.WANTED_DATE_PAST:
         message = svc.texts.label(user.locale, "error.date.past")
         await say(update, context, "apply/invalid", error=message, field="wanted_date")
         await ask_field(update, context, FIELDS_BY_NAME["wanted_date"], editing=True)
         return field_state("wanted_date", editing=True)
-    outcome = await submit_application(
-        svc.context,
-        customer_id=user.user_id,
-        application=new_application(draft),
-        now=svc.clock.now(),
-    )
     if isinstance(outcome, SubmitRefusal):
         return await _gone(update, context)
     application = outcome.application
@@ -198,26 +186,6 @@ async def submit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | in
         manager=outcome.manager_name,
     )
     return ConversationHandler.END
-
-
-def new_application(draft: Draft) -> NewApplication:
-    f = draft.fields
-    return NewApplication(
-        applicant_name=f["applicant_name"],
-        uscc=f["uscc"],
-        project_name=f["project_name"],
-        site_address=f["site_address"],
-        district=f["district"],
-        usage_category=f["usage_category"],
-        voltage_kv=int(f["voltage_kv"]),
-        capacity_kva=int(f["capacity_kva"]),
-        supply_mode=f["supply_mode"],
-        important_load=f["important_load"] == "yes",
-        grid_works=f["grid_works"],
-        wanted_date=date.fromisoformat(f["wanted_date"]),
-        contact_name=f["contact_name"],
-        contact_mobile=f["contact_mobile"],
-    )
 
 
 async def _gone(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:

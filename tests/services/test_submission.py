@@ -9,6 +9,7 @@ import aiosqlite
 import pytest
 
 from notifications.outbox import Outbox
+from process.form import DOCUMENTS
 from process.roles import Role
 from services.context import ServiceContext
 from services.submission import SubmitRefusal, Submitted, submit
@@ -29,8 +30,16 @@ async def _keys(db: Database) -> list[tuple[str, int]]:
 
 
 async def _ready(db: Database) -> None:
+    """A customer with a complete draft (every document promised), and the supervisor."""
     await add_user(db, CUSTOMER)
-    await DraftsRepo(db).start(CUSTOMER, NOW)
+    drafts = DraftsRepo(db)
+    await drafts.start(CUSTOMER, NOW)
+    for name, value in dataclasses.asdict(new_application(district=DISTRICT)).items():
+        if isinstance(value, bool):
+            value = "yes" if value else "no"
+        await drafts.set_field(CUSTOMER, name, str(value), NOW)
+    for spec in DOCUMENTS:
+        await drafts.set_deferred(CUSTOMER, spec.kind, True, NOW)
     await enrol(db, SUPERVISOR, Role.SUPERVISOR, district=DISTRICT)
 
 
@@ -42,7 +51,6 @@ async def test_the_new_application_is_assigned_and_announced(
     outcome = await submit(
         context,
         customer_id=CUSTOMER,
-        application=new_application(district=DISTRICT),
         now=NOW,
     )
     assert isinstance(outcome, Submitted)
@@ -62,7 +70,6 @@ async def test_with_nobody_to_take_it_the_overseers_are_told(
     outcome = await submit(
         context,
         customer_id=CUSTOMER,
-        application=new_application(district=DISTRICT),
         now=NOW,
     )
     assert isinstance(outcome, Submitted)
@@ -88,7 +95,6 @@ async def test_nothing_is_filed_unless_everything_is(db: Database, context: Serv
         await submit(
             broken,
             customer_id=CUSTOMER,
-            application=new_application(district=DISTRICT),
             now=NOW,
         )
     assert await db.fetchall("SELECT id FROM applications") == []
@@ -102,7 +108,6 @@ async def test_nothing_is_filed_unless_everything_is(db: Database, context: Serv
         await submit(
             context,
             customer_id=CUSTOMER,
-            application=new_application(district=DISTRICT),
             now=NOW,
         ),
         Submitted,
@@ -114,14 +119,26 @@ async def test_a_second_press_files_nothing(db: Database, context: ServiceContex
     first = await submit(
         context,
         customer_id=CUSTOMER,
-        application=new_application(district=DISTRICT),
         now=NOW,
     )
     again = await submit(
         context,
         customer_id=CUSTOMER,
-        application=new_application(district=DISTRICT),
         now=NOW,
     )
     assert isinstance(first, Submitted) and again is SubmitRefusal.NO_DRAFT
     assert len(await db.fetchall("SELECT id FROM applications")) == 1
+
+
+async def test_a_draft_the_form_would_not_let_go_is_refused(
+    db: Database, context: ServiceContext
+) -> None:
+    """Something unanswered, or a wanted date gone by while the draft waited: nothing filed."""
+    await _ready(db)
+    drafts = DraftsRepo(db)
+    await drafts.set_field(CUSTOMER, "wanted_date", "2026-11-26", NOW)
+    assert await submit(context, customer_id=CUSTOMER, now=NOW) is SubmitRefusal.WANTED_DATE_PAST
+    await drafts.set_deferred(CUSTOMER, DOCUMENTS[0].kind, False, NOW)
+    assert await submit(context, customer_id=CUSTOMER, now=NOW) is SubmitRefusal.INCOMPLETE
+    assert await db.fetchall("SELECT id FROM applications") == []
+    assert await drafts.get(CUSTOMER) is not None
