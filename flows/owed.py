@@ -46,14 +46,14 @@ async def on_owed_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     assert query is not None
     svc = services(context)
     user = await current_user(update, context)
-    press = decode_as(query.data, SendOwed)
-    app = await svc.applications.get(press.application_id) if press else None
+    pressed = decode_as(query.data, SendOwed)
+    app = await svc.applications.get(pressed.application_id) if pressed else None
     owed = await svc.applications.owed_items(app.id) if app else []
     if (
-        press is None
+        pressed is None
         or app is None
         or app.customer_id != user.user_id
-        or press.document.owed_kind not in {o.kind for o in owed}
+        or pressed.document.owed_kind not in {o.kind for o in owed}
     ):
         await answer_button(query, svc.texts.label(user.locale, "toast.expired"), alert=True)
         return ConversationHandler.END
@@ -61,7 +61,7 @@ async def on_owed_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     await svc.workflow.set_pending(
         user_id=user.user_id,
         application_id=app.id,
-        action=f"{PENDING_PREFIX}{press.document}",
+        action=f"{PENDING_PREFIX}{pressed.document}",
         version=app.version,
         now=svc.clock.now(),
     )
@@ -69,7 +69,7 @@ async def on_owed_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         update,
         context,
         "owed/ask",
-        kind=press.document.value,
+        kind=pressed.document.value,
         number=app.number,
         reply_markup=FILES_COLLECTOR.done_markup(svc, user.locale),
     )
