@@ -19,6 +19,7 @@ from telegram.warnings import PTBUserWarning
 
 from flows.common import current_user, say
 from flows.deps import Services, services
+from services.pending import stop_waiting
 from storage.models import User
 
 Handlers = Sequence[BaseHandler[Update, Any, Any]]
@@ -64,5 +65,5 @@ async def forget_pending(
     context: ContextTypes.DEFAULT_TYPE, svc: Services, user: User
 ) -> Mapping[str, Any]:
     """The input the bot was waiting for is no longer waited for; nothing else is kept."""
-    await svc.workflow.clear_pending(user.user_id)
+    await stop_waiting(svc.context, user.user_id)
     return {"has_draft": False}

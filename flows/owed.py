@@ -33,6 +33,7 @@ from notifications.buttons import SendOwed
 from notifications.callback_data import decode_as, pattern, press
 from process.form import OwedDocument
 from services.owed import OwedRefusal, settle_owed_document
+from services.pending import stop_waiting, wait_for_input
 from storage.models import DocumentInput
 from storage.workflow import PendingInput
 
@@ -58,7 +59,8 @@ async def on_owed_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         await answer_button(query, svc.texts.label(user.locale, "toast.expired"), alert=True)
         return ConversationHandler.END
     await answer_button(query)
-    await svc.workflow.set_pending(
+    await wait_for_input(
+        svc.context,
         user_id=user.user_id,
         application_id=app.id,
         action=f"{PENDING_PREFIX}{pressed.document}",
@@ -129,10 +131,10 @@ class OwedFiles(PendingFiles):
         if isinstance(outcome, OwedRefusal):
             # Not the customer's, or kept already (another chat, a double press): nothing to do.
             await answer_button(query, svc.texts.label(user.locale, "toast.expired"), alert=True)
-            await svc.workflow.clear_pending(user.user_id)
+            await stop_waiting(svc.context, user.user_id)
             return ConversationHandler.END
         await answer_button(query)
-        await svc.workflow.clear_pending(user.user_id)
+        await stop_waiting(svc.context, user.user_id)
         # Only now: had the files not been taken, the button must stay to try again.
         await drop_buttons(query)
         await say(
@@ -177,7 +179,7 @@ async def step_aside(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     user = await current_user(update, context)
     pending = await svc.workflow.pending(user.user_id)
     if pending is not None and pending.action.startswith(PENDING_PREFIX):
-        await svc.workflow.clear_pending(user.user_id)
+        await stop_waiting(svc.context, user.user_id)
         count = len(pending.data.get("files", []))
         if count:
             await say(

@@ -39,6 +39,7 @@ from notifications.buttons import ContactPress, ReplyPress
 from notifications.callback_data import decode_as, pattern
 from process.validators import ValidationError
 from process.workflow_inputs import parse_note
+from services.pending import stop_waiting, wait_for_input
 from services.relay import Content, Direction, RelayRefusal, may_write, relay
 from storage.models import Application, User
 
@@ -111,7 +112,7 @@ async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str 
         application=application,
     )
     if application is None or not allowed:
-        await svc.workflow.clear_pending(user.user_id)
+        await stop_waiting(svc.context, user.user_id)
         await say(update, context, "wf/refused", reason="not_yours")
         return ConversationHandler.END
     try:
@@ -141,7 +142,7 @@ async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str 
         content=Content(text, file_id, file_kind),
         now=svc.clock.now(),
     )
-    await svc.workflow.clear_pending(user.user_id)
+    await stop_waiting(svc.context, user.user_id)
     if isinstance(outcome, RelayRefusal):  # lost their reach since the check above
         await say(update, context, "wf/refused", reason="not_yours")
         return ConversationHandler.END
@@ -174,7 +175,8 @@ async def _start(
     application: Application,
     action: str,
 ) -> str:
-    await svc.workflow.set_pending(
+    await wait_for_input(
+        svc.context,
         user_id=user.user_id,
         application_id=application.id,
         action=action,

@@ -191,27 +191,6 @@ class WorkflowRepo:
         rows = await self._db.fetchall(LATEST_SLOTS_SQL, (application_id, application_id))
         return [slot_from_row(r) for r in rows]
 
-    async def set_pending(
-        self,
-        *,
-        user_id: int,
-        application_id: int,
-        action: str,
-        version: int,
-        now: datetime,
-        data: Mapping[str, Any] | None = None,
-    ) -> None:
-        async with self._db.transaction() as conn:
-            await set_pending(
-                conn,
-                user_id=user_id,
-                application_id=application_id,
-                action=action,
-                version=version,
-                now=now,
-                data=data,
-            )
-
     async def update_pending_data(self, user_id: int, data: Mapping[str, Any]) -> None:
         await self._db.execute(
             # Sealed: it holds the names of the files a customer is sending.
@@ -234,10 +213,6 @@ class WorkflowRepo:
             row["version"],
             json_from_db(row["data"]),
         )
-
-    async def clear_pending(self, user_id: int) -> None:
-        async with self._db.transaction() as conn:
-            await clear_pending(conn, user_id)
 
 
 async def set_pending(

@@ -42,6 +42,7 @@ from process.workflow_inputs import (
     parse_note,
     parse_slots,
 )
+from services.pending import stop_waiting
 from services.workflow import (
     AskEarly,
     AskInput,
@@ -288,7 +289,7 @@ async def forget_input(
 ) -> Mapping[str, Any]:
     """/cancel drops the input the action waited for, naming the action it was for."""
     pending = await svc.workflow.pending(user.user_id)
-    await svc.workflow.clear_pending(user.user_id)
+    await stop_waiting(svc.context, user.user_id)
     if pending is None:
         return {"has_draft": False}
     return {"has_draft": False, "flow": "workflow", "action": pending.action}

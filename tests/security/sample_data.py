@@ -14,7 +14,7 @@ from storage.outbox import OutboxRepo
 from storage.survey import invite, save_answer, save_submission, survey_of
 from storage.threads import add_message
 from storage.users import UsersRepo
-from storage.workflow import WorkflowRepo, add_document, add_owed, transition
+from storage.workflow import add_document, add_owed, set_pending, transition
 from tests.storage.samples import NOW, new_application
 from tests.storage_steps import file_draft_in
 
@@ -180,14 +180,16 @@ async def write_personal_fields(db: Database) -> Application:
             note=NOTE,
         )
     # Supplying what is missing: the files sent so far wait with the action, names included.
-    await WorkflowRepo(db).set_pending(
-        user_id=SOLE_TRADER,
-        application_id=application.id,
-        action="supply_missing",
-        version=application.version,
-        now=NOW,
-        data={"files": [{"file_id": "FILE-ID-BACK", "file_name": PENDING_DOC_NAME}]},
-    )
+    async with db.transaction() as conn:
+        await set_pending(
+            conn,
+            user_id=SOLE_TRADER,
+            application_id=application.id,
+            action="supply_missing",
+            version=application.version,
+            now=NOW,
+            data={"files": [{"file_id": "FILE-ID-BACK", "file_name": PENDING_DOC_NAME}]},
+        )
     async with db.transaction() as conn:
         await invite(
             conn, application_id=application.id, customer_id=SOLE_TRADER, invited_at=NOW, now=NOW

@@ -15,7 +15,15 @@ from storage.events import EventsRepo
 from storage.models import Application
 from storage.slots import latest_slots_by_application
 from storage.threads import ThreadsRepo, add_message
-from storage.workflow import StaleVersion, WorkflowRepo, add_slots, choose_slot, transition
+from storage.workflow import (
+    StaleVersion,
+    WorkflowRepo,
+    add_slots,
+    choose_slot,
+    clear_pending,
+    set_pending,
+    transition,
+)
 from tests.storage.samples import CUSTOMER_ID, NOW, new_application
 from tests.storage_steps import file_draft_in
 
@@ -114,9 +122,10 @@ async def test_slots_rounds_and_pending_inputs(db: Database, customer: int) -> N
     async with db.snapshot() as conn:
         many = await latest_slots_by_application(conn, [app.id, app.id, 999_999])
     assert many == {app.id: await repo.slots(app.id)}
-    await repo.set_pending(
-        user_id=CUSTOMER_ID, application_id=app.id, action="accept", version=3, now=NOW
-    )
+    async with db.transaction() as conn:
+        await set_pending(
+            conn, user_id=CUSTOMER_ID, application_id=app.id, action="accept", version=3, now=NOW
+        )
     await repo.update_pending_data(CUSTOMER_ID, {"files": [1]})
     pending = await repo.pending(CUSTOMER_ID)
     assert pending is not None and (pending.action, pending.version, pending.data) == (
@@ -124,7 +133,8 @@ async def test_slots_rounds_and_pending_inputs(db: Database, customer: int) -> N
         3,
         {"files": [1]},
     )
-    await repo.clear_pending(CUSTOMER_ID)
+    async with db.transaction() as conn:
+        await clear_pending(conn, CUSTOMER_ID)
     assert await repo.pending(CUSTOMER_ID) is None
 
 
