@@ -76,11 +76,18 @@ FIND_BY_NAME_SQL = f"""
     ORDER BY id DESC LIMIT ?
 """
 # Otherwise the rarest pair of characters typed picks the candidates from the pair index
-# (migration 0008), newest first, and LIKE keeps those that hold the whole text.
+# (migration 0008), newest first; a candidate must hold every other pair typed as well (looked
+# up in the same index, rarest first, so most fail at the first look), and LIKE keeps those
+# that hold the whole text.
 FIND_BY_NAME_PAIR_SQL = f"""
     SELECT {APPLICATION_COLUMNS} FROM application_name_pairs p
     JOIN applications a ON a.id = p.application_id
     WHERE p.pair = ?
+      AND NOT EXISTS (
+          SELECT 1 FROM json_each(?) AS other
+          WHERE NOT EXISTS (
+              SELECT 1 FROM application_name_pairs q
+              WHERE q.pair = other.value AND q.application_id = p.application_id))
       AND ((substr(a.applicant_name, 1, 4) != 'hv1:' AND a.applicant_name LIKE ? ESCAPE '\\')
            OR a.project_name LIKE ? ESCAPE '\\')
       AND {{scope}}
@@ -91,16 +98,12 @@ FIND_BY_APPLICANT_HASH_SQL = f"""
     WHERE applicant_name_hash IN (SELECT value FROM json_each(hv_lookups(?))) AND {{scope}}
     ORDER BY id DESC LIMIT ?
 """
-# How common each typed pair is (a JSON list in, one row per pair out, in one round trip),
-# counted no further than needed to tell the rarest.
-PAIR_COUNT_CAP = 500
-PAIR_COUNTS_SQL = f"""
-    SELECT typed.key AS position, typed.value AS pair, (
-        SELECT COUNT(*) FROM (
-            SELECT 1 FROM application_name_pairs p WHERE p.pair = typed.value
-            LIMIT {PAIR_COUNT_CAP})
-    ) AS found
+# How many names hold each typed pair (a JSON list in, one row per pair out, in one round
+# trip), from the counts kept beside the index (migration 0014).
+PAIR_COUNTS_SQL = """
+    SELECT typed.key AS position, typed.value AS pair, COALESCE(c.found, 0) AS found
     FROM json_each(?) AS typed
+    LEFT JOIN name_pair_counts c ON c.pair = typed.value
 """
 # Mobiles and credit codes are sealed at rest; they are found by their keyed hashes, under
 # every key the connection knows (a rotation may be half-way).
@@ -254,25 +257,28 @@ async def find_applications(
     else:
         return await find_by_uscc(conn, uscc, limit=limit, member=member)
     pattern = "%" + _escape_like(typed) + "%"
-    pair = await _rarest_pair(conn, typed)
-    if pair is None:
+    pairs = await _pairs_rarest_first(conn, typed)
+    if not pairs:
         found = await _scoped(conn, FIND_BY_NAME_SQL, (pattern, pattern), member, limit)
     else:
-        found = await _scoped(conn, FIND_BY_NAME_PAIR_SQL, (pair, pattern, pattern), member, limit)
+        rarest, others = pairs[0], json.dumps(pairs[1:])
+        found = await _scoped(
+            conn, FIND_BY_NAME_PAIR_SQL, (rarest, others, pattern, pattern), member, limit
+        )
     found += await _scoped(conn, FIND_BY_APPLICANT_HASH_SQL, (typed,), member, limit)
     newest = sorted({a.id: a for a in found}.values(), key=lambda a: -a.id)
     return newest[:limit]
 
 
-async def _rarest_pair(conn: aiosqlite.Connection, typed: str) -> str | None:
-    """The pair of consecutive characters of ``typed`` that fewest names contain."""
+async def _pairs_rarest_first(conn: aiosqlite.Connection, typed: str) -> list[str]:
+    """The pairs of consecutive characters of ``typed``, the fewest names holding them first
+    (among equals, the one typed first)."""
     pairs = name_pairs(typed)
     if not pairs:
-        return None
+        return []
     rows = await fetch_all(conn, PAIR_COUNTS_SQL, (json.dumps(pairs),))
-    # Fewest first; among equals, the one typed first.
-    rarest = min(rows, key=lambda row: (int(row["found"]), int(row["position"])))
-    return str(rarest["pair"])
+    ordered = sorted(rows, key=lambda row: (int(row["found"]), int(row["position"])))
+    return [str(row["pair"]) for row in ordered]
 
 
 def name_pairs(text: str) -> list[str]:

@@ -16,6 +16,7 @@ from tests.storage.samples import NOW
 from tests.storage.staff_samples import submit
 
 PAIRS_VERSION = 8  # 0008_name_pairs.sql
+COUNTS_VERSION = 14  # 0014_name_pair_counts.sql
 
 
 async def test_two_typed_characters_find_names_newest_first(db: Database) -> None:
@@ -98,12 +99,87 @@ async def test_applications_from_before_the_index_are_indexed_by_the_migration(
 async def test_the_search_reads_the_pair_index_not_the_table(db: Database) -> None:
     plan = await db.fetchall(
         "EXPLAIN QUERY PLAN " + FIND_BY_NAME_PAIR_SQL.format(scope="1"),
-        ("天汉", "%天汉%", "%天汉%", 20),
+        ("天汉", '["机械"]', "%天汉机械%", "%天汉机械%", 20),
     )
-    assert [row[3] for row in plan] == [
-        "SEARCH p USING PRIMARY KEY (pair=?)",
-        "SEARCH a USING INTEGER PRIMARY KEY (rowid=?)",
-    ]
+    steps = [row[3] for row in plan]
+    # The rarest pair's entries, each checked for the other pairs in the same index before
+    # its application is read at all.
+    assert steps[0] == "SEARCH p USING PRIMARY KEY (pair=?)"
+    assert "SEARCH q USING PRIMARY KEY (pair=? AND application_id=?)" in steps
+    assert steps[-1] == "SEARCH a USING INTEGER PRIMARY KEY (rowid=?)"
+    assert not [step for step in steps if step.startswith("SCAN") and " a" in step]
+
+
+async def _counts(db: Database) -> dict[str, int]:
+    rows = await db.fetchall("SELECT pair, found FROM name_pair_counts WHERE found > 0")
+    return {row["pair"]: row["found"] for row in rows}
+
+
+async def _counted_from_the_index(db: Database) -> dict[str, int]:
+    rows = await db.fetchall(
+        "SELECT pair, COUNT(*) AS found FROM application_name_pairs GROUP BY pair"
+    )
+    return {row["pair"]: row["found"] for row in rows}
+
+
+async def test_the_count_of_each_pair_follows_the_index(
+    db: Database,
+) -> None:
+    first = await submit(db, 1001, applicant_name="汉中天汉机械有限公司", project_name="厂房")
+    await submit(db, 1002, applicant_name="城固天汉纺织有限公司", project_name="新厂房")
+    counts = await _counts(db)
+    assert (counts["天汉"], counts["厂房"], counts["机械"]) == (2, 2, 1)
+    assert counts == await _counted_from_the_index(db)
+
+    await db.execute(
+        "UPDATE applications SET applicant_name = '宝鸡明博钢构有限公司' WHERE id = ?",
+        (first.id,),
+    )
+    counts = await _counts(db)
+    assert (counts["天汉"], counts.get("机械"), counts["明博"]) == (1, None, 1)
+    assert counts == await _counted_from_the_index(db)
+
+    # Entries leaving the index (as the removal trigger of 0008 takes them) are uncounted.
+    await db.execute("DELETE FROM application_name_pairs WHERE application_id = ?", (first.id,))
+    assert "明博" not in await _counts(db)
+    assert await _counts(db) == await _counted_from_the_index(db)
+
+
+async def test_the_search_starts_from_the_pair_fewest_names_hold(db: Database) -> None:
+    repo = StaffRepo(db)
+    # "咸阳" opens every name here but one pair of the brand is rare: the search must not be
+    # misled by the order typed, and still find exactly the one whole name.
+    for n in range(12):
+        await submit(db, 1001 + n, applicant_name=f"咸阳{n:02d}号机械制造有限公司")
+    wanted = await submit(db, 1100, applicant_name="咸阳明嘉数据科技有限公司")
+    await submit(db, 1101, applicant_name="咸阳明嘉机械制造有限公司")
+    assert [a.id for a in await repo.find("咸阳明嘉数据科技有限公司")] == [wanted.id]
+    assert len(await repo.find("咸阳明嘉")) == 2
+    assert await repo.find("咸阳明嘉冶金") == []
+
+
+async def test_the_migration_counts_the_pairs_indexed_before_it(tmp_path: Path) -> None:
+    database = await Database.open(tmp_path / "hv.db", cipher=make_test_cipher())
+    try:
+        await migrate(database, NOW, tuple(m for m in MIGRATIONS if m.version < COUNTS_VERSION))
+        await database.execute(
+            "INSERT INTO users (user_id, chat_id, locale, created_at, updated_at) "
+            "VALUES (1001, 1001, 'zh_CN', ?1, ?1)",
+            ("2026-11-27T01:48:00+00:00",),
+        )
+        for number in ("HV-2026-000001", "HV-2026-000002"):
+            await database.execute(
+                "INSERT INTO applications (number, customer_id, applicant_name, project_name, "
+                "stage, submitted_at, updated_at) VALUES (?2, 1001, '宝鸡明博钢构有限公司', "
+                "'一期', 'accept', ?1, ?1)",
+                ("2026-11-27T01:48:00+00:00", number),
+            )
+        await migrate(database, NOW)
+        counts = await _counts(database)
+        assert counts["明博"] == 2
+        assert counts == await _counted_from_the_index(database)
+    finally:
+        await database.close()
 
 
 @pytest.mark.parametrize(
