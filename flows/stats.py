@@ -128,7 +128,7 @@ async def overdue_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     today = now.astimezone(svc.settings.tz).date()
     # Which are late, and in what order, from the deadlines the reminder sweep stored (a
     # stage changed since is counted); the full stage clock only for the lines shown.
-    late = late_ones(await ordered_queue(svc, member.user_id), today, svc.calendar)
+    late = late_ones((await ordered_queue(svc, member)).entries, today, svc.calendar)
     if not late:
         await say(update, context, "stats/overdue_none", scope=district_of_reach(member))
         return

@@ -21,9 +21,9 @@ from flows.common import say
 from flows.deps import Services, services
 from flows.staff.access import district_of_reach, require_staff
 from process.calendar import WorkingCalendar
-from process.deadlines import Pause, due_date, is_overdue, stage_clock
+from process.deadlines import Pause, due_date, late_if_due_before, stage_clock
 from process.roles import OVERSEERS
-from storage.staff.members import QueueHead, QueueItem
+from storage.staff.members import QueueHead, QueueItem, Staff
 
 QUEUE_SHOWN = 40
 FIND_LIMIT = 20
@@ -47,45 +47,66 @@ async def queue_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     if member is None:
         return
     svc = services(context)
-    ordered = await ordered_queue(svc, member.user_id)
+    ordered = await ordered_queue(svc, member, first=QUEUE_SHOWN)
     overseer = member.role in OVERSEERS
     district = district_of_reach(member)  # None: every district
-    if not ordered:
+    if not ordered.total:
         await say(update, context, "staff/queue_empty", overseer=overseer, district=district)
         return
     # Ordering needs every deadline; the full stage clock only the lines shown.
-    shown = await svc.staff.queue_items([head.application_id for _, head in ordered[:QUEUE_SHOWN]])
+    shown = await svc.staff.queue_items([head.application_id for _, head in ordered.entries])
     lines = sort_queue(queue_lines(svc, shown))
-    today = svc.clock.now().astimezone(svc.settings.tz).date()
     await say(
         update,
         context,
         "staff/queue",
         lines=lines,
-        hidden=max(0, len(ordered) - QUEUE_SHOWN),
-        total=len(ordered),
-        overdue=len(late_ones(ordered, today, svc.calendar)),
+        hidden=max(0, ordered.total - QUEUE_SHOWN),
+        total=ordered.total,
+        overdue=ordered.overdue,
         overseer=overseer,
         district=district,
     )
 
 
-async def ordered_queue(svc: Services, user_id: int) -> list[tuple[date | None, QueueHead]]:
-    """The member's open applications by deadline (paused last), each with its deadline.
+@dataclass(frozen=True)
+class OrderedQueue:
+    """A member's queue by deadline, as far as it was asked for."""
 
-    Most deadlines are read as the reminder sweep stored them; only the stages that changed
-    since it last looked (a minute at most) are counted here, so a queue of 500 costs 500
-    rows read rather than 500 stage clocks."""
-    heads = await svc.staff.queue_heads(user_id)
-    unknown = [head.application_id for head in heads if not head.known]
+    entries: list[tuple[date | None, QueueHead]]  # each with its deadline (None: paused)
+    total: int  # open applications in the whole queue
+    overdue: int  # of them, how many are overdue today
+
+
+async def ordered_queue(svc: Services, member: Staff, *, first: int | None = None) -> OrderedQueue:
+    """The member's open applications by deadline (paused last), the first ``first`` of
+    them (all if None), with the size of the queue and how many are overdue.
+
+    Most deadlines are read as the reminder sweep stored them, and ordered, cut and counted
+    in the database; only the stages that changed since it last looked (a minute at most)
+    are counted here, so a queue of 500 costs one query rather than 500 stage clocks."""
+    today = svc.clock.now().astimezone(svc.settings.tz).date()
+    late_before = late_if_due_before(svc.calendar, today)
+    page = await svc.staff.queue_page(member, late_before=late_before, first=first)
+    unknown = [head.application_id for head in page.heads if not head.known]
     counted: dict[int, date | None] = {}
     if unknown:
         counted = {
             item.application_id: due
             for due, item in queue_order(svc, await svc.staff.queue_items(unknown))
         }
-    keyed = [(head.due if head.known else counted.get(head.application_id), head) for head in heads]
-    return sorted(keyed, key=_by_deadline)
+    keyed = [
+        (head.due if head.known else counted.get(head.application_id), head) for head in page.heads
+    ]
+    late_counted = sum(
+        1 for due, head in keyed if not head.known and due is not None and due < late_before
+    )
+    entries = sorted(keyed, key=_by_deadline)
+    return OrderedQueue(
+        entries if first is None else entries[:first],
+        page.total,
+        page.late_known + late_counted,
+    )
 
 
 def late_ones(
@@ -93,11 +114,9 @@ def late_ones(
 ) -> list[int]:
     """The applications of an ordered queue whose stage is overdue ``today`` (as
     :func:`process.deadlines.is_overdue` says), the longest overdue first."""
-    return [
-        head.application_id
-        for due, head in ordered
-        if due is not None and is_overdue(calendar, due, today)
-    ]
+    # is_overdue's own comparison, with its bound worked out once for the whole queue.
+    late_before = late_if_due_before(calendar, today)
+    return [head.application_id for due, head in ordered if due is not None and due < late_before]
 
 
 def _by_deadline(pair: tuple[date | None, QueueHead | QueueItem]) -> tuple[bool, date, str]:

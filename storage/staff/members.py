@@ -15,7 +15,7 @@ The class reads, and issues invites; what changes who is on the staff is done by
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 
 import aiosqlite
 
@@ -44,6 +44,7 @@ from storage.staff.models import (
     InviteUsed,
     QueueHead,
     QueueItem,
+    QueuePage,
     Staff,
     StaffNotFound,
     staff_from_row,
@@ -51,8 +52,8 @@ from storage.staff.models import (
 from storage.staff.queue import (
     find_applications,
     queue_for,
-    queue_heads_for,
     queue_items_by_id,
+    queue_page_for,
 )
 
 OPEN_COUNTS_SQL = """
@@ -134,11 +135,13 @@ class StaffRepo:
                 return []
             return await queue_for(conn, member)
 
-    async def queue_heads(self, user_id: int) -> list[QueueHead]:
-        """The member's open applications with their deadlines where already known."""
+    async def queue_page(
+        self, member: Staff, *, late_before: date, first: int | None = None
+    ) -> QueuePage:
+        """The member's open applications as far as showing the first ``first`` lines needs
+        (:func:`storage.staff.queue.queue_page_for`)."""
         async with self._db.snapshot() as conn:
-            member = await member_in(conn, user_id)
-            return [] if member is None else await queue_heads_for(conn, member)
+            return await queue_page_for(conn, member, late_before=late_before, first=first)
 
     async def queue_items(self, application_ids: Sequence[int]) -> list[QueueItem]:
         async with self._db.snapshot() as conn:
@@ -216,6 +219,7 @@ __all__ = [
     "InviteUsed",
     "QueueHead",
     "QueueItem",
+    "QueuePage",
     "Staff",
     "StaffNotFound",
     "StaffRepo",

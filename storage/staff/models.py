@@ -65,6 +65,15 @@ class QueueHead:
     known: bool  # False: changed since the reminder sweep last counted it; count it afresh
 
 
+@dataclass(frozen=True, slots=True)
+class QueuePage:
+    """The part of a member's queue that must leave the database to show its first lines."""
+
+    heads: list[QueueHead]  # the first known ones in deadline order, then any to count afresh
+    total: int  # open applications in the whole queue
+    late_known: int  # of the known deadlines, how many are overdue
+
+
 class InviteError(StorageError):
     """A code given to ``/join`` enrols nobody; the subclass says why."""
 

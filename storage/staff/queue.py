@@ -13,6 +13,7 @@ import json
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 
 import aiosqlite
 
@@ -20,13 +21,14 @@ from process.numbers import parse_application_number
 from process.roles import Reach, reach_of
 from process.validators import ValidationError, validate_mobile, validate_uscc
 from storage.applications import pauses_by_visit
-from storage.codec import optional_date_from_db, optional_time_from_db
+from storage.codec import date_to_db, optional_date_from_db, optional_time_from_db
 from storage.db import fetch_all
 from storage.models import Application
 from storage.rows import APPLICATION_COLUMNS, application_from_row
-from storage.staff.models import QueueHead, QueueItem, Staff
+from storage.staff.models import QueueHead, QueueItem, QueuePage, Staff
 
 _IDS_PER_QUERY = 500  # well under SQLite's limit of bound parameters
+_EVERY_ROW = 2**62  # a page size no queue reaches
 _QUEUE_SELECT = """
     SELECT a.id, a.number, a.applicant_name, a.project_name, a.district, a.stage,
            a.plan_due_date, a.customer_manager_id, a.project_manager_id,
@@ -120,23 +122,71 @@ FIND_BY_USCC_SQL = f"""
 
 
 # The queue's first pass: each open application with the deadline the reminder sweep stored
-# for its stage, which holds while the row is unchanged since the sweep looked at it.
+# for its stage, which holds while the row is unchanged since the sweep looked at it
+# (``known``; a row changed since must be counted afresh). With no open stage, or a paused
+# clock, there is no deadline: known, and ordered last.
 _HEAD_SELECT = """
-    SELECT a.id, a.number, v.id AS visit_id, w.state, w.check_on, w.due_on
+    SELECT a.id, a.number,
+        CASE WHEN v.id IS NULL
+                  OR (w.check_on != '' AND w.state = 'paused')
+                  OR (w.check_on != '' AND w.state = 'running' AND w.due_on IS NOT NULL)
+             THEN 1 ELSE 0 END AS known,
+        CASE WHEN v.id IS NOT NULL AND w.check_on != '' AND w.state = 'running'
+             THEN w.due_on END AS due_on
     FROM applications a
     LEFT JOIN stage_visits v ON v.application_id = a.id AND v.ended_at IS NULL
     LEFT JOIN reminder_watch w ON w.kind = 'stage' AND w.subject_id = v.id
 """
 _HEADS = _QueueQueries.of(_HEAD_SELECT)
+# Only the first ``first`` known heads in deadline order leave the database (with every head
+# still to be counted, which may belong among them), with the size of the whole queue and how
+# many of its known deadlines are overdue: a queue of 500 is ordered and counted where it
+# lies. The order is the queue's (flows/staff/queue.py ``_by_deadline``): earliest deadline
+# first, none last, then by number; ISO dates sort as the days do.
+_PAGE = """
+    SELECT id, number, known, due_on, total, late FROM (
+        SELECT id, number, known, due_on,
+            ROW_NUMBER() OVER (
+                PARTITION BY known ORDER BY due_on IS NULL, due_on, number) AS place,
+            COUNT(*) OVER () AS total,
+            SUM(CASE WHEN known = 1 AND due_on < ? THEN 1 ELSE 0 END) OVER () AS late
+        FROM ({heads}))
+    WHERE known = 0 OR place <= ?
+    ORDER BY known DESC, place
+"""
+_PAGES = _QueueQueries(
+    held=_PAGE.format(heads=_HEADS.held),
+    district=_PAGE.format(heads=_HEADS.district),
+    every=_PAGE.format(heads=_HEADS.every),
+)
 
 
-async def queue_heads_for(conn: aiosqlite.Connection, member: Staff) -> list[QueueHead]:
-    """``member``'s open applications, each with its stage deadline where the reminder sweep
-    has it stored and nothing changed since (``known``); the others must be counted."""
+async def queue_page_for(
+    conn: aiosqlite.Connection, member: Staff, *, late_before: date, first: int | None
+) -> QueuePage:
+    """``member``'s open applications: the ``first`` with known deadlines in deadline order
+    (all of them if None), every one still to be counted, the size of the whole queue, and
+    how many known deadlines fall before ``late_before`` (overdue, by
+    :func:`process.deadlines.late_if_due_before`)."""
     if not member.active:
-        return []
-    rows = await _rows_of(conn, member, _HEADS)
-    return [_head(row) for row in rows]
+        return QueuePage([], 0, 0)
+    reach = reach_of(member.role, member.district)
+    scope: tuple[object, ...]
+    if reach is Reach.EVERY:
+        sql, scope = _PAGES.every, ()
+    elif reach is Reach.DISTRICT:
+        sql, scope = _PAGES.district, (member.district,)
+    else:
+        sql, scope = _PAGES.held, (member.user_id, member.user_id)
+    shown = _EVERY_ROW if first is None else first
+    rows = await fetch_all(conn, sql, (date_to_db(late_before), *scope, shown))
+    if not rows:
+        return QueuePage([], 0, 0)
+    heads = [
+        QueueHead(row["id"], row["number"], optional_date_from_db(row["due_on"]), row["known"] == 1)
+        for row in rows
+    ]
+    return QueuePage(heads, int(rows[0]["total"]), int(rows[0]["late"]))
 
 
 async def _rows_of(
@@ -150,17 +200,6 @@ async def _rows_of(
     if reach is Reach.DISTRICT:
         return await fetch_all(conn, queries.district, (member.district,))
     return await fetch_all(conn, queries.held, (member.user_id, member.user_id))
-
-
-def _head(row: aiosqlite.Row) -> QueueHead:
-    if row["visit_id"] is None:  # no open stage: nothing to count, shown with the paused
-        return QueueHead(row["id"], row["number"], None, known=True)
-    fresh = row["check_on"] is not None and row["check_on"] != ""
-    if fresh and row["state"] == "paused":
-        return QueueHead(row["id"], row["number"], None, known=True)
-    if fresh and row["state"] == "running" and row["due_on"] is not None:
-        return QueueHead(row["id"], row["number"], optional_date_from_db(row["due_on"]), True)
-    return QueueHead(row["id"], row["number"], None, known=False)
 
 
 async def queue_items_by_id(conn: aiosqlite.Connection, ids: Sequence[int]) -> list[QueueItem]:

@@ -6,16 +6,28 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from flows.staff.queue import late_ones
+from flows.staff.queue import _by_deadline, late_ones
 from process.calendar import WorkingCalendar
 from process.deadlines import Pause, due_date
 from process.roles import Role
 from storage.staff.members import StaffRepo
-from storage.staff.models import QueueHead
+from storage.staff.models import QueueHead, QueuePage
 from tests.notifications.sweep_rig import SHANGHAI, SweepRig, at, sweep_rig
 
 MANAGER = 2001
 CUSTOMERS = (1001, 1002, 1003)
+
+
+async def _heads(repo: StaffRepo, *, first: int | None = None) -> list[QueueHead]:
+    return (await _page(repo, first=first)).heads
+
+
+async def _page(
+    repo: StaffRepo, *, first: int | None = None, late_before: date = date(2026, 12, 1)
+) -> QueuePage:
+    member = await repo.get(MANAGER)
+    assert member is not None
+    return await repo.queue_page(member, late_before=late_before, first=first)
 
 
 async def _counted(rig: SweepRig, app_id: int) -> object:
@@ -43,10 +55,10 @@ async def test_stored_deadlines_agree_with_the_clock_and_changes_are_counted_afr
         repo = StaffRepo(rig.db)
 
         # Before the sweep has looked, every deadline is to be counted.
-        assert all(not head.known for head in await repo.queue_heads(MANAGER))
+        assert all(not head.known for head in await _heads(repo))
 
         await rig.run(at(2026, 12, 1, 9))
-        heads = {head.application_id: head for head in await repo.queue_heads(MANAGER)}
+        heads = {head.application_id: head for head in await _heads(repo)}
         assert set(heads) == set(ids) and all(head.known for head in heads.values())
         for app_id in ids:
             assert heads[app_id].due == await _counted(rig, app_id)
@@ -56,10 +68,10 @@ async def test_stored_deadlines_agree_with_the_clock_and_changes_are_counted_afr
         # then known as paused (no deadline).
         rig.clock.set(at(2026, 12, 1, 11))
         await rig.act(ids[0], "propose_slots", MANAGER)
-        heads = {head.application_id: head for head in await repo.queue_heads(MANAGER)}
+        heads = {head.application_id: head for head in await _heads(repo)}
         assert not heads[ids[0]].known and heads[ids[1]].known
         await rig.run(at(2026, 12, 1, 11, 1))
-        heads = {head.application_id: head for head in await repo.queue_heads(MANAGER)}
+        heads = {head.application_id: head for head in await _heads(repo)}
         assert heads[ids[0]].known and heads[ids[0]].due is None
         assert await _counted(rig, ids[0]) is None
 
@@ -80,3 +92,46 @@ def test_overdue_means_a_working_day_has_passed_since_the_deadline() -> None:
     assert late_ones(ordered, friday, calendar) == [1]  # due today is not late yet
     assert late_ones(ordered, date(2026, 12, 5), calendar) == [1]  # nor on the Saturday
     assert late_ones(ordered, monday, calendar) == [1, 2]  # the longest overdue first
+
+
+async def test_the_first_lines_are_ordered_cut_and_counted_in_the_database_as_in_python(
+    tmp_path: Path,
+) -> None:
+    """The page the database returns is the whole queue ordered by the queue's own order,
+    cut after ``first`` known heads, with every head still to be counted, and its overdue
+    count is the rule applied to every known deadline."""
+    async with sweep_rig(tmp_path, at(2026, 11, 2, 9)) as rig:
+        await rig.staff(MANAGER, Role.CUSTOMER_MANAGER, "王经理")
+        ids = []
+        for day in range(2, 14):  # submitted and accepted on twelve days in a row
+            rig.clock.set(at(2026, 11, day, 10))
+            app = await rig.submit(1000 + day, manager=MANAGER)
+            await rig.act(app.id, "accept", MANAGER)
+            ids.append(app.id)
+        await rig.run(at(2026, 11, 16, 9))
+        rig.clock.set(at(2026, 11, 16, 10))
+        await rig.act(ids[3], "propose_slots", MANAGER)  # changed since: counted afresh
+        await rig.act(ids[7], "propose_slots", MANAGER)
+        repo = StaffRepo(rig.db)
+
+        whole = await _page(repo)
+        known = [head for head in whole.heads if head.known]
+        assert whole.total == len(ids) == len(whole.heads)
+        assert {head.application_id for head in whole.heads if not head.known} == {
+            ids[3],
+            ids[7],
+        }
+        assert known == [head for _, head in sorted(((h.due, h) for h in known), key=_by_deadline)]
+        for late_before in (date(2026, 11, 20), date(2026, 11, 27), date(2026, 12, 3)):
+            counted = await _page(repo, late_before=late_before)
+            assert counted.late_known == sum(
+                1 for head in known if head.due is not None and head.due < late_before
+            )
+        for first in (0, 1, 5, len(ids)):
+            page = await _page(repo, first=first)
+            assert [head for head in page.heads if head.known] == known[:first]
+            assert {head.application_id for head in page.heads if not head.known} == {
+                ids[3],
+                ids[7],
+            }
+            assert page.total == whole.total

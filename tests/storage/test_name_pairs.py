@@ -16,7 +16,7 @@ from tests.storage.samples import NOW
 from tests.storage.staff_samples import submit
 
 PAIRS_VERSION = 8  # 0008_name_pairs.sql
-COUNTS_VERSION = 14  # 0014_name_pair_counts.sql
+COUNTS_VERSION = 14  # 0014_find_and_queue_indexes.sql
 
 
 async def test_two_typed_characters_find_names_newest_first(db: Database) -> None:
