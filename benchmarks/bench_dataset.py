@@ -8,14 +8,21 @@ plans behind them; and item 2's conversation, walked on top of the data set.
 
 Sizes: 10,000 and 100,000 applications; ``BENCH_SIZES=10000,100000,1000000`` adds a
 million (about 15 GB and a quarter of an hour to generate on a 2-core machine).
+``BENCH_DATA_DIR=DIR`` keeps each generated and settled data set in DIR (with its key and
+what its generation measured) and later runs start from a copy of it: the figures of the
+commands are measured afresh, those of the generation are the kept ones. A data set kept by
+an older schema is brought up to date by the bot's own migrations when it first opens it,
+as an upgrade in the field would be.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import shutil
-from dataclasses import dataclass, replace
+import sqlite3
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from benchmarks.common import Report, Section, Spread, file_size_mb, quick, runs, work_dir
@@ -38,6 +45,7 @@ from bot.config.settings import DEFAULT_DISTRICTS
 from storage.sealing.crypto import FieldCipher, generate_secret_key
 
 SIZES_VARIABLE = "BENCH_SIZES"
+KEEP_VARIABLE = "BENCH_DATA_DIR"
 STARTUP_GOAL_S = 2.0
 MEMORY_GOAL_MB = 200.0
 COMMAND_GOAL_MS = 10.0
@@ -98,23 +106,90 @@ async def _run(report: Report, sizes: Sizes) -> None:
     _growth(report.section("Growth with the size of the data set"), measured)
 
 
+@dataclass(frozen=True)
+class Settled:
+    """A generated data set brought to a running bot's state, and what that took."""
+
+    dataset: Dataset
+    secret: str
+    reseal_s: float
+    settle_s: float
+
+
 async def measure(size: int, work: Path, sizes: Sizes) -> Measured:
-    secret = generate_secret_key()
-    cipher = FieldCipher.from_secrets(secret)
     spec = DatasetSpec(applications=size, drafting=sizes.drafting)
-    dataset = await generate(work / f"hv-{size}.db", spec, cipher=cipher)
-    reseal_s = await reseal_check_seconds(dataset, cipher)
-    settle_s = await settle(dataset, secret)
+    keep = os.environ.get(KEEP_VARIABLE, "").strip()
+    if keep:
+        settled = await _kept(spec, Path(keep), work)
+    else:
+        settled = await _settled(spec, work / f"hv-{size}.db")
+    dataset, secret = settled.dataset, settled.secret
+    reseal_s, settle_s = settled.reseal_s, settled.settle_s
     size_mb = file_size_mb(dataset.path)
     log = work / f"startup-{size}.log"
     startups = [await start_up(dataset, secret, log) for _ in range(sizes.startups)]
     commands = await time_commands(dataset, secret, iterations=sizes.iterations, repeats=sizes.runs)
     plans = query_plans(
-        dataset.path, cipher, [s for found in commands.statements.values() for s in found]
+        dataset.path,
+        FieldCipher.from_secrets(secret),
+        [s for found in commands.statements.values() for s in found],
     )
     conversation = await _conversation(dataset, secret, sizes)
     await asyncio.to_thread(_remove, dataset.path)
     return Measured(dataset, size_mb, startups, commands, conversation, plans, reseal_s, settle_s)
+
+
+async def _settled(spec: DatasetSpec, path: Path) -> Settled:
+    secret = generate_secret_key()
+    cipher = FieldCipher.from_secrets(secret)
+    dataset = await generate(path, spec, cipher=cipher)
+    reseal_s = await reseal_check_seconds(dataset, cipher)
+    settle_s = await settle(dataset, secret)
+    return Settled(dataset, secret, reseal_s, settle_s)
+
+
+async def _kept(spec: DatasetSpec, keep: Path, work: Path) -> Settled:
+    """The data set of ``spec`` from ``keep`` (generated and settled there the first time),
+    copied into ``work`` for this run to use up."""
+    kept, facts = keep / f"hv-{spec.applications}.db", keep / f"hv-{spec.applications}.json"
+    if not await asyncio.to_thread(facts.exists):
+        await asyncio.to_thread(keep.mkdir, parents=True, exist_ok=True)
+        await asyncio.to_thread(_remove, kept)  # an earlier generation cut short
+        fresh = await _settled(spec, kept)
+        await asyncio.to_thread(_checkpoint, kept)
+        await asyncio.to_thread(facts.write_text, json.dumps(_facts(fresh), indent=1))
+    known = json.loads(await asyncio.to_thread(facts.read_text))
+    if known["spec"] != _facts_of_spec(spec):
+        raise SystemExit(f"{facts} was generated for another data set; remove it to start over")
+    copy = work / kept.name
+    await asyncio.to_thread(shutil.copyfile, kept, copy)
+    dataset = Dataset(
+        **{**known["dataset"], "path": copy, "spec": spec},
+    )
+    return Settled(dataset, known["secret"], known["reseal_s"], known["settle_s"])
+
+
+def _checkpoint(path: Path) -> None:
+    """Fold the write-ahead log into the file, so that the file alone is the data set."""
+    with sqlite3.connect(path) as connection:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+def _facts_of_spec(spec: DatasetSpec) -> dict[str, object]:
+    return {**asdict(spec), "now": spec.now.isoformat()}
+
+
+def _facts(settled: Settled) -> dict[str, object]:
+    dataset = {
+        key: value for key, value in asdict(settled.dataset).items() if key not in ("path", "spec")
+    }
+    return {
+        "spec": _facts_of_spec(settled.dataset.spec),
+        "dataset": dataset,
+        "secret": settled.secret,
+        "reseal_s": settled.reseal_s,
+        "settle_s": settled.settle_s,
+    }
 
 
 def _remove(path: Path) -> None:
