@@ -27,7 +27,7 @@ class Sizes:
     http_customers: tuple[int, ...] = (1, 10, 100)
     http_runs: int = 3
     in_process_customers: int = 40
-    in_process_capped: int = 5  # hvconnect as built: one message a second per chat
+    in_process_capped: int = 5  # hvconnect as built: 30 calls a second across chats
     in_process_runs: int = 5
     calibration_quiet: float = 0.3
     built_steps: int | None = None  # as built walks this many steps (None: all)

@@ -99,8 +99,8 @@ async def over_http(
             next_user = 1_000
             for repeat in range(repeats):
                 for n in counts:
-                    # As built, a customer who answers at once gets one message a second:
-                    # the pace is Telegram's whatever the count, so one run of up to 10.
+                    # As built, the rate limiter's 30 calls a second sets the pace whatever
+                    # the count, so one run of up to 10.
                     names = [c for c in contenders if not (c == BUILT and (n > 10 or repeat))]
                     for name in names[repeat % len(names) :] + names[: repeat % len(names)]:
                         c = contenders[name]
