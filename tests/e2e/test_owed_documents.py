@@ -112,3 +112,23 @@ async def test_a_send_left_half_way_does_not_catch_the_survey_comment_days_later
     assert await bot.query("SELECT 1 FROM pending_inputs") == []
     [owed] = await bot.query("SELECT resolved_at FROM owed_items")
     assert owed["resolved_at"] is None
+
+
+async def test_help_is_answered_while_a_promised_document_is_awaited(
+    emulator: BotApiEmulator, bot: BotRunner
+) -> None:
+    """Pressing "send the promised document" opens a conversation for files; a command typed
+    then is answered, not taken for a file that never came."""
+    manager = await enrol(emulator, bot, 2001, Role.CUSTOMER_MANAGER, "王经理")
+    alice = Customer(emulator, emulator.user(1001, first_name="张伟"))
+    number = await submit_application(alice)
+    await manager.user.wait_for(lambda m: number in (m.text or "") and "新申请" in (m.text or ""))
+
+    status = await alice.say(f"/status {number}")
+    asked = await alice.press(status, SEND_SITE_PROOF)
+    assert f"补交：{SITE_PROOF}" in text_of(asked)
+    helped = await alice.say("/help")
+    assert "您可以" in text_of(helped)
+    # The promise still stands and can be kept afterwards.
+    card = await alice.say(f"/status {number}")
+    assert card is not None and SEND_SITE_PROOF in [b.text for b in card.inline_buttons]
