@@ -218,7 +218,9 @@ class WebhooksRepo:
             (attempts, error, time_to_db(next_attempt_at), delivery_id),
         )
 
-    async def mark_dead(self, delivery_id: int, *, attempts: int, error: str, now: datetime) -> None:
+    async def mark_dead(
+        self, delivery_id: int, *, attempts: int, error: str, now: datetime
+    ) -> None:
         await self._db.execute(
             "UPDATE webhook_deliveries SET attempts = ?, last_error = ?, dead_at = ?, "
             "in_flight_since = NULL WHERE id = ?",
@@ -337,4 +339,3 @@ async def replay_in(
         params,
     )
     return reset + added
-
