@@ -80,8 +80,9 @@ class WebhookWorker:
             raise ValueError("poll_interval must be positive and max_in_flight at least 1")
         self._repo = WebhooksRepo(db)
         self._clock = clock
-        self._own_client = client is None
-        self._client = client or httpx.AsyncClient(timeout=request_timeout, follow_redirects=False)
+        self._given_client = client
+        self._request_timeout = request_timeout
+        self._client: httpx.AsyncClient | None = None
         self._max_attempts = max_attempts
         self._base_backoff = base_backoff
         self._max_backoff = max_backoff
@@ -104,6 +105,9 @@ class WebhookWorker:
         requeued = await self._repo.requeue_interrupted()
         if requeued:
             log.warning("%d webhook delivery(ies) were in flight at the last stop", requeued)
+        self._client = self._given_client or httpx.AsyncClient(
+            timeout=self._request_timeout, follow_redirects=False
+        )
         self._stopping.clear()
         self._task = asyncio.create_task(self._run(), name="webhook-worker")
 
@@ -115,6 +119,11 @@ class WebhookWorker:
             return
         self._stopping.set()
         self._wake.set()
+        # The loop first (a look at the queue in progress ends quickly and starts nothing
+        # more), then the posts it started.
+        await asyncio.wait({task})
+        if not task.cancelled() and task.exception() is not None:
+            log.error("webhook worker had stopped on an error", exc_info=task.exception())
         posts = set(self._posting.values())
         if posts:
             _, late = await asyncio.wait(posts, timeout=timeout)
@@ -123,11 +132,9 @@ class WebhookWorker:
             if late:
                 log.warning("%d webhook post(s) cut off by the stop", len(late))
                 await asyncio.wait(late)
-        await asyncio.wait({task})
-        if not task.cancelled() and task.exception() is not None:
-            log.error("webhook worker had stopped on an error", exc_info=task.exception())
-        if self._own_client:
-            await self._client.aclose()
+        client, self._client = self._client, None
+        if client is not None and client is not self._given_client:
+            await client.aclose()
 
     def wake(self) -> None:
         """Look at the queue now rather than at the next poll (e.g. after a commit)."""
@@ -197,6 +204,8 @@ class WebhookWorker:
         body = body_of(event)
         timestamp = int(self._clock.now().timestamp())
         headers = headers_for(event, subscription.signing_secret, timestamp, body)
+        if self._client is None:
+            raise RuntimeError("the webhook worker was not started")
         try:
             answer = await self._client.post(
                 subscription.url, content=body.encode(), headers=headers
