@@ -7,7 +7,7 @@ import asyncio
 import hashlib
 import hmac
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -233,3 +233,25 @@ async def test_too_many_requests_waits_as_long_as_the_receiver_asks(tmp_path: Pa
         await r.drive(failed_once, step=timedelta(0))
         (row,) = await r.repo.deliveries(sub)
         assert (row.next_attempt_at - r.clock.now()).total_seconds() == 120
+
+
+async def test_the_readme_recipe_verifies_a_real_post(tmp_path: Path) -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("**Verifying a signature**", 1)[1]
+    recipe = section.split("```python\n", 1)[1].split("```", 1)[0]
+    assert len(recipe.strip().splitlines()) <= 10
+    namespace: dict[str, object] = {}
+    exec(recipe, namespace)
+    verify_as_documented = namespace["verify"]
+    assert callable(verify_as_documented)
+    async with rig(tmp_path) as r:
+        r.clock.set(datetime.now(r.clock.tz))  # the recipe compares with the real time
+        await r.subscribe()
+        await r.event()
+        await r.worker()
+        await eventually(lambda: len(r.receiver.accepted) == 1)
+        got = r.receiver.received[0]
+        header = got.headers["X-Hvconnect-Signature"]
+        assert verify_as_documented(SECRET, header, got.body)
+        assert not verify_as_documented("another secret", header, got.body)
+        assert not verify_as_documented(SECRET, header, got.body + b" ")
