@@ -180,21 +180,22 @@ class WebhookWorker:
     # -- one delivery ---------------------------------------------------------------------
 
     async def _post(self, delivery: Delivery) -> None:
+        # Any error that is not the receiver's (the database, say) leaves the row in flight,
+        # holding its subscription until the next start posts it again, as after a crash:
+        # posting it again now, while its outcome cannot be recorded, could repeat it forever.
         attempts = delivery.attempts + 1
         try:
-            await self._attempt(delivery)
-        except Failure as failure:
-            await asyncio.shield(self._failed(delivery, attempts, failure))
-            return
+            try:
+                await self._attempt(delivery)
+            except Failure as failure:
+                await asyncio.shield(self._failed(delivery, attempts, failure))
+                return
+            # Shielded: once the receiver has it, a stop must not lose the record of it.
+            await asyncio.shield(
+                self._repo.mark_delivered(delivery.id, attempts=attempts, now=self._clock.now())
+            )
         except Exception:
-            # Not the receiver's doing (e.g. the database): the row stays in flight and holds
-            # its subscription until the next start posts it again, as after a crash.
-            log.exception("webhook delivery %d could not be posted", delivery.id)
-            return
-        # Shielded: once the receiver has it, a stop must not lose the record of it.
-        await asyncio.shield(
-            self._repo.mark_delivered(delivery.id, attempts=attempts, now=self._clock.now())
-        )
+            log.exception("webhook delivery %d could not be posted or recorded", delivery.id)
 
     async def _attempt(self, delivery: Delivery) -> None:
         subscription = await self._repo.subscription(delivery.subscription_id)
