@@ -226,7 +226,16 @@ def _apply_file(config: Config, path: Path) -> Config:
         raise ConfigError(f"HVCONNECT_CONFIG: no such file {str(path)!r}") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"HVCONNECT_CONFIG: {path} is not valid TOML ({exc})") from None
-    known = {"stages", "legacy", "calendar", "districts", "reminders", "documents", "backup"}
+    known = {
+        "stages",
+        "legacy",
+        "calendar",
+        "districts",
+        "reminders",
+        "documents",
+        "backup",
+        "outgoing_webhooks",
+    }
     unknown = sorted(set(data) - known)
     if unknown:
         raise ConfigError(

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli.main import main
+from bot.config.settings import ConfigError, load_config
 from notifications.webhooks.worker import WebhookWorker
 from process.clock import ManualClock
 from storage.db import Database
@@ -158,3 +159,13 @@ def test_list_remove_and_replay(db_path: Path, capsys: pytest.CaptureFixture[str
     assert "no active subscription 1" in capsys.readouterr().err
     with sqlite3.connect(db_path) as raw:
         assert raw.execute("SELECT active FROM webhook_subscriptions").fetchall() == [(0,)]
+
+
+def test_the_configuration_file_sets_when_a_delivery_is_given_up(tmp_path: Path) -> None:
+    path = tmp_path / "hv.toml"
+    path.write_text("[outgoing_webhooks]\nmax_attempts = 4\n", encoding="utf-8")
+    assert load_config({"HVCONNECT_CONFIG": str(path)}).webhook_max_attempts == 4
+    assert load_config({}).webhook_max_attempts == 10
+    path.write_text("[outgoing_webhooks]\nmax_attempts = 0\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"outgoing_webhooks\.max_attempts"):
+        load_config({"HVCONNECT_CONFIG": str(path)})
