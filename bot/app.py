@@ -39,6 +39,7 @@ from notifications.reminders.survey import SURVEY_SWEEP, SurveySweep, SurveyTime
 from notifications.render import Texts
 from notifications.sender import OutboxSender
 from notifications.unreachable import tell_holders_when_unreachable
+from notifications.webhooks.worker import WebhookWorker
 from process.calendar import WorkingCalendar
 from process.clock import Clock
 from storage.applications import ApplicationsRepo
@@ -56,6 +57,8 @@ from storage.workflow import WorkflowRepo
 log = logging.getLogger("hvconnect")
 BotApplication = Application[Any, Any, Any, Any, Any, Any]
 WEBHOOK_KEY = "hvconnect.webhook"
+# The outgoing webhooks' worker (notifications/webhooks/), beside the handlers' services.
+WEBHOOK_WORKER_KEY = "hvconnect.webhook_worker"
 
 
 async def build_application(
@@ -90,7 +93,15 @@ async def build_application(
         on_unreachable=tell_holders_when_unreachable(db, outbox, clock, staff_may_read_at),
         on_dead=_log_dead,
     )
-    outbox.connect(sender.wake)
+    webhooks = WebhookWorker(db, clock, max_attempts=config.webhook_max_attempts)
+
+    def wake_senders() -> None:
+        # The services nudge the outbox after a change; the change's events may have
+        # queued webhook deliveries too (written by the database, see the worker's docstring).
+        sender.wake()
+        webhooks.wake()
+
+    outbox.connect(wake_senders)
     svc = Services(
         settings=Settings(
             default_locale=config.locale,
@@ -143,6 +154,7 @@ async def build_application(
     await bootstrap_known_admins(svc)
     application = builder.build()
     application.bot_data[SERVICES_KEY] = svc
+    application.bot_data[WEBHOOK_WORKER_KEY] = webhooks
     register_handlers(application)
     # Conversation states reach the disk after every update, not on PTB's timer.
     application.add_handler(write_through_handler(), group=WRITE_THROUGH_GROUP)
@@ -161,6 +173,7 @@ async def start(
     sender = services_of(application).sender
     await sender.bot.initialize()
     await sender.start()
+    await webhook_worker(application).start()
     await services_of(application).scheduler.start()
     if webhook is not None:
         server = WebhookServer(application, webhook)
@@ -227,7 +240,8 @@ async def wait_for_bot_api(
 
 
 async def stop(application: BotApplication) -> None:
-    """Stop polling, handlers and the outbox sender, then close the database, in that order."""
+    """Stop polling, handlers, the outbox sender and the webhook worker, then close the
+    database, in that order."""
     svc = services_of(application)
     server = application.bot_data.pop(WEBHOOK_KEY, None)
     if isinstance(server, WebhookServer):
@@ -240,9 +254,16 @@ async def stop(application: BotApplication) -> None:
     await svc.scheduler.stop()
     # After the handlers, so that what they queued last still goes out.
     await svc.sender.stop()
+    await webhook_worker(application).stop()
     await application.shutdown()
     await svc.sender.bot.shutdown()
     await svc.db.close()
+
+
+def webhook_worker(application: BotApplication) -> WebhookWorker:
+    found = application.bot_data[WEBHOOK_WORKER_KEY]
+    assert isinstance(found, WebhookWorker)
+    return found
 
 
 async def publish_commands(application: BotApplication) -> None:

@@ -25,6 +25,7 @@ from bot.cli import erase as cli_erase
 from bot.cli import outbox as cli_outbox
 from bot.cli import staff as cli_staff
 from bot.cli import stats as cli_stats
+from bot.cli import webhooks as cli_webhooks
 from bot.config.settings import Config, ConfigError, Webhook, clock_of, load_config
 from bot.logging_redact import install_redaction
 from bot.secure_db import field_cipher
@@ -46,6 +47,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     cli_backup.add_parsers(commands)
     cli_stats.add_parsers(commands)
     cli_erase.add_parser(commands)
+    cli_webhooks.add_parser(commands)
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -69,6 +71,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cli_stats.run(args, config)
     if args.command == cli_erase.COMMAND:
         return cli_erase.run(args, config)
+    if args.command == cli_webhooks.COMMAND:
+        return cli_webhooks.run(args, config)
     if config.token is None:
         return _run_sandbox(config)
     return asyncio.run(_run(config))

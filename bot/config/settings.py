@@ -88,6 +88,8 @@ class Config:
     districts: tuple[str, ...] = DEFAULT_DISTRICTS
     reminders: Reminders = field(default_factory=Reminders)
     max_document_mb: int = 20
+    # Outgoing webhooks: failed posts of one event before it is given up (dead).
+    webhook_max_attempts: int = 10
     # Tests and rehearsals only: the bot's clock runs this far from the real one, so that a
     # test which fixes its date and the bot process it starts agree on "now".
     clock_offset: timedelta = timedelta(0)
@@ -224,7 +226,16 @@ def _apply_file(config: Config, path: Path) -> Config:
         raise ConfigError(f"HVCONNECT_CONFIG: no such file {str(path)!r}") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"HVCONNECT_CONFIG: {path} is not valid TOML ({exc})") from None
-    known = {"stages", "legacy", "calendar", "districts", "reminders", "documents", "backup"}
+    known = {
+        "stages",
+        "legacy",
+        "calendar",
+        "districts",
+        "reminders",
+        "documents",
+        "backup",
+        "outgoing_webhooks",
+    }
     unknown = sorted(set(data) - known)
     if unknown:
         raise ConfigError(
@@ -253,6 +264,9 @@ def _apply_file(config: Config, path: Path) -> Config:
         districts=_districts(data.get("districts", list(DEFAULT_DISTRICTS))),
         reminders=_reminders(_table(data, "reminders")),
         max_document_mb=_whole(_table(data, "documents"), "documents.max_mb", 20, 1, 2000),
+        webhook_max_attempts=_whole(
+            _table(data, "outgoing_webhooks"), "outgoing_webhooks.max_attempts", 10, 1, 100
+        ),
     )
 
 

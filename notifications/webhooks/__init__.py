@@ -1,0 +1,1 @@
+"""Outgoing webhooks: events POSTed, signed, to the URLs the utility's systems subscribed."""
