@@ -51,6 +51,8 @@ SEALED_COLUMNS: dict[str, tuple[str, ...]] = {
     "notes": ("note",),
     # What an action half-done holds: the files (with their names) a customer is sending.
     "pending_inputs": ("data",),
+    # The claim code an idempotent repeat of an intake answers with again.
+    "intake_requests": ("claim_code",),
 }
 # Columns sealed only in the rows where this SQL condition holds: an applicant's name and
 # site address are a person's only for a sole trader or a residential connection
