@@ -165,5 +165,5 @@ def test_the_claim_links_lifetime(tmp_path: Path) -> None:
         with pytest.raises(ConfigError, match="HVCONNECT_API_CLAIM_DAYS"):
             load_config({"HVCONNECT_API_CLAIM_DAYS": bad})
     path.write_text("[api]\nclaim_days = 0\n", encoding="utf-8")
-    with pytest.raises(ConfigError, match="api.claim_days"):
+    with pytest.raises(ConfigError, match=r"api\.claim_days"):
         load_config({"HVCONNECT_CONFIG": str(path)})
