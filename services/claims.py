@@ -8,9 +8,11 @@ application. A code works once and until it expires (``[api] claim_days``, 14 da
 default); whoever claimed it may open the link again and sees the card again.
 
 In one transaction the code is spent, the Telegram user replaces the placeholder as the
-application's customer and the history says so. From then on the customer is like any
-other: nothing was queued for the placeholder, so there is nothing stale to deliver; the
-card they are shown tells where the application stands and offers the documents still owed,
+application's customer, the history says so and the customer manager is told (through the
+outbox, in their working hours) that the customer can be reached in the chat. From then on
+the customer is like any other: nothing was queued for the placeholder, so there is nothing
+stale to deliver; the card they are shown tells where the application stands (and what staff
+wrote meanwhile, kept in its thread) and offers the documents still owed,
 and the reminders that are due reach them from the next sweep on.
 
 Staff cannot claim: a member of staff is never an application's customer, and one who
@@ -24,6 +26,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+import aiosqlite
+
+from notifications.buttons import open_card_markup
 from process.form import OwedDocument, owed_documents
 from services.context import ServiceContext
 from storage.applications import application_in
@@ -32,8 +37,10 @@ from storage.intake import claim_code_in, hand_over, is_placeholder
 from storage.models import Application
 from storage.reminders.reads import open_owed_by_application
 from storage.staff.members import member_in
+from storage.users import user_in
 
 CLAIMED_EVENT = "claimed"
+TO_HOLDER_TEMPLATE = "staff/customer_claimed"
 
 
 class ClaimRefusal(StrEnum):
@@ -96,7 +103,30 @@ async def claim(
         )
         claimed = await application_in(conn, application.id)
         assert claimed is not None
+        await _tell_holder(ctx, conn, claimed, now)
         owed = owed_documents(
             (await open_owed_by_application(conn, [application.id])).get(application.id, [])
         )
+    ctx.outbox.wake()
     return Claimed(claimed, tuple(owed))
+
+
+async def _tell_holder(
+    ctx: ServiceContext, conn: aiosqlite.Connection, application: Application, now: datetime
+) -> None:
+    """The customer manager learns the customer can be reached in the chat now."""
+    holder = application.customer_manager_id
+    recipient = await user_in(conn, holder) if holder is not None else None
+    if recipient is None:
+        return
+    await ctx.outbox.message(
+        conn,
+        key=f"claimed:{application.id}:{recipient.user_id}",
+        recipient=recipient,
+        template=TO_HOLDER_TEMPLATE,
+        now=now,
+        not_before=ctx.staff_send_at(now),
+        application_id=application.id,
+        reply_markup=open_card_markup(ctx.texts, recipient.locale, application),
+        params={"app": application},
+    )

@@ -38,6 +38,8 @@ async def test_the_customer_claims_the_application_and_sends_an_owed_document(
     assert any(f"申请 {number} 已关联到本聊天" in t for t in said)
     assert number in text_of(card) and "营业厅或 95598 代客户受理" in text_of(card)
     assert f"📎 补交：{LICENCE}" in card.buttons
+    linked = await manager.user.wait_for(lambda m: "已通过链接关联 Telegram" in (m.text or ""))
+    assert number in text_of(linked)
     # Linked: /status lists it as the customer's own.
     assert number in text_of(await alice.say("/status"))
 

@@ -105,6 +105,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "status/not_found": {"number": "HV-2026-999999"},
     "start/claimed": {"number": "HV-2026-000001", "again": False, "owed": True},
     "start/claim_refused": {"reason": "expired"},
+    "staff/customer_claimed": {"app": SampleApp()},
     "status/list": {"applications": [SampleApp(), SampleApp(stage="plan")]},
     "status/card": {
         "app": SampleApp(),

@@ -51,6 +51,9 @@ async def test_the_code_links_the_application_to_the_user(
         (filed.application.id,),
     )
     assert event is not None and (event["actor_id"], event["actor_role"]) == (CUSTOMER, "customer")
+    # The manager hears the customer can be reached in the chat now.
+    told = await _outbox_to(db, MANAGER)
+    assert told[-1] == f"claimed:{filed.application.id}:{MANAGER}"
 
 
 async def test_a_code_works_once(db: Database, ctx: ServiceContext) -> None:
