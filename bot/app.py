@@ -111,6 +111,7 @@ async def build_application(
             max_document_bytes=config.max_document_mb * 1024 * 1024,
             admins=config.admins,
             staff_hours=staff_hours,
+            claim_days=config.claim_days,
         ),
         clock=clock,
         calendar=calendar,

@@ -48,6 +48,7 @@ class Settings:
     admins: frozenset[int] = frozenset()  # HVCONNECT_ADMINS: made admins when they write
     # When staff are written to; alerts that are not urgent wait for these hours.
     staff_hours: StaffHours = field(default_factory=StaffHours)
+    claim_days: int = 14  # how long a claim link for a typed-in application works
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,8 @@ class Services:
             calendar=self.calendar,
             limits=self.settings.limits,
             staff_hours=self.settings.staff_hours,
+            claim_days=self.settings.claim_days,
+            districts=self.settings.districts,
         )
 
 

@@ -31,24 +31,34 @@ async def status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if application is None or application.customer_id != user.user_id:
             await say(update, context, "status/not_found", number=" ".join(args)[:40])
             return
-        slots = await svc.workflow.slots(application.id)
-        owed = owed_documents(await svc.applications.owed_items(application.id))
-        markup = customer_actions_markup(
-            svc.texts, user.locale, application, slots, svc.settings.tz, owed_documents=owed
-        )
-        await say(
-            update,
-            context,
-            "status/card",
-            reply_markup=markup,
-            **await card_context(svc, application),
-        )
+        await show_card(update, context, application)
         return
     applications = await svc.applications.list_for_customer(user.user_id)
     if not applications:
         await say(update, context, "status/none")
         return
     await say(update, context, "status/list", applications=applications)
+
+
+async def show_card(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, application: Application
+) -> None:
+    """The customer's card of ``application``, with the buttons of what they may do now
+    (the step's actions, the documents still owed)."""
+    svc = services(context)
+    user = await current_user(update, context)
+    slots = await svc.workflow.slots(application.id)
+    owed = owed_documents(await svc.applications.owed_items(application.id))
+    markup = customer_actions_markup(
+        svc.texts, user.locale, application, slots, svc.settings.tz, owed_documents=owed
+    )
+    await say(
+        update,
+        context,
+        "status/card",
+        reply_markup=markup,
+        **await card_context(svc, application),
+    )
 
 
 async def card_context(svc: Services, application: Application) -> dict[str, object]:

@@ -4,6 +4,11 @@ A stage change, a reminder or a staff alert is written with :meth:`Outbox.messag
 connection of the transaction that makes the change, so the message is sent if and only if
 the change is committed. The text is rendered here, at enqueue time, in the recipient's
 language: what is sent later is what was true when it was written.
+
+A customer who has no chat yet (the placeholder of an application typed in for them, see
+:mod:`storage.intake`) is sent nothing: their messages are dropped here, as if already sent.
+What they miss meanwhile, they find on the application's card when they claim it, and the
+reminders that are still due reach them from then on.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import aiosqlite
 from telegram import InlineKeyboardMarkup
 
 from notifications.render import Texts
+from storage.intake import is_placeholder
 from storage.models import User
 from storage.outbox import NewMessage, OutboxRepo
 
@@ -94,8 +100,12 @@ class Outbox:
 
     async def queue(self, conn: aiosqlite.Connection, drafts: Sequence[NewMessage]) -> int:
         """Write drafted messages inside the caller's transaction, in one statement; returns
-        how many were new (a key queued before is left as it was)."""
-        queued = await self._repo.enqueue_many(conn, drafts)
+        how many were new (a key queued before is left as it was; a placeholder customer's
+        message is not written at all)."""
+        reachable = [d for d in drafts if not is_placeholder(d.user_id)]
+        if not reachable:
+            return 0
+        queued = await self._repo.enqueue_many(conn, reachable)
         if queued:
             # Safe before the commit: the sender reads through the same connection, so it
             # waits for this transaction and then sees the rows, or nothing if it rolled back.

@@ -45,6 +45,11 @@ class OwedDocument(StrEnum):
 
     SITE_PROOF = "site_proof"
     EQUIPMENT_LIST = "equipment_list"
+    # Essential documents are never promised in the chat's form; they are owed only by an
+    # application typed in for the customer elsewhere (95598, the service hall), which
+    # carries no files: the customer sends every document in the chat once they claim it.
+    BUSINESS_LICENCE = "business_licence"
+    IDENTITY = "identity"
 
     @property
     def owed_kind(self) -> str:
@@ -98,8 +103,8 @@ FIELDS: tuple[FormField, ...] = (
 FIELDS_BY_NAME: Mapping[str, FormField] = {f.name: f for f in FIELDS}
 
 DOCUMENTS: tuple[DocumentSpec, ...] = (
-    DocumentSpec("business_licence", essential=True),
-    DocumentSpec("identity", essential=True),
+    DocumentSpec(OwedDocument.BUSINESS_LICENCE, essential=True),
+    DocumentSpec(OwedDocument.IDENTITY, essential=True),
     DocumentSpec(OwedDocument.SITE_PROOF, essential=False),
     DocumentSpec(OwedDocument.EQUIPMENT_LIST, essential=False),
 )

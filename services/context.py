@@ -27,6 +27,10 @@ class ServiceContext:
     calendar: WorkingCalendar
     limits: TimeLimits
     staff_hours: StaffHours = field(default_factory=StaffHours)
+    # Days a claim code for an application typed in for a customer stays valid.
+    claim_days: int = 14
+    # The districts an application may name (the form's choices), from the configuration.
+    districts: tuple[str, ...] = ()
 
     def staff_send_at(self, now: datetime) -> datetime | None:
         """When a message to staff written at ``now`` may go: at once in their working

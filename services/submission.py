@@ -15,6 +15,8 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
+import aiosqlite
+
 from process.deadlines import plan_due_on_submit
 from process.form import FormGap, submission_gap
 from process.stages import Stage, SupplyMode
@@ -54,24 +56,42 @@ async def submit(
             gap = submission_gap(draft.fields, provided, draft.deferred, today)
             if gap is not None:
                 return SubmitRefusal(gap.value)
-            application = application_of(draft.fields)
-            mode = SupplyMode(application.supply_mode)
-            due = plan_due_on_submit(ctx.calendar, now, ctx.limits, mode, ctx.tz)
-            filed = await file_draft(
-                conn,
-                customer_id=customer_id,
-                year=now.astimezone(ctx.tz).year,
-                application=application,
-                now=now,
-                accept_limit_days=ctx.limits.for_stage(Stage.ACCEPT, mode),
-                plan_due=due.day,
-                plan_due_provisional=due.provisional,
+            filed = await file_answers(
+                ctx, conn, customer_id=customer_id, answers=draft.fields, now=now
             )
-            assigned = await assign_new(ctx, conn, filed, now)
-            manager = await member_in(conn, assigned.customer_manager_id)
     except DraftMissing:
         return SubmitRefusal.NO_DRAFT
     ctx.outbox.wake()
+    return filed
+
+
+async def file_answers(
+    ctx: ServiceContext,
+    conn: aiosqlite.Connection,
+    *,
+    customer_id: int,
+    answers: Mapping[str, Any],
+    now: datetime,
+) -> Submitted:
+    """Inside the caller's transaction: file ``customer_id``'s draft as the application
+    ``answers`` describe (checked already), start the first stage's clock, assign it and
+    queue its announcements. The chat's Submit and an application typed in for a customer
+    (:mod:`services.intake`) are filed by this one sequence."""
+    application = application_of(answers)
+    mode = SupplyMode(application.supply_mode)
+    due = plan_due_on_submit(ctx.calendar, now, ctx.limits, mode, ctx.tz)
+    filed = await file_draft(
+        conn,
+        customer_id=customer_id,
+        year=now.astimezone(ctx.tz).year,
+        application=application,
+        now=now,
+        accept_limit_days=ctx.limits.for_stage(Stage.ACCEPT, mode),
+        plan_due=due.day,
+        plan_due_provisional=due.provisional,
+    )
+    assigned = await assign_new(ctx, conn, filed, now)
+    manager = await member_in(conn, assigned.customer_manager_id)
     return Submitted(assigned, manager.name if manager else None)
 
 

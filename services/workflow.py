@@ -150,7 +150,7 @@ async def press(ctx: ServiceContext, pressed: Pressed) -> PressOutcome:
         application = await application_in(conn, pressed.application_id)
         if application is None:
             return Refused(Refusal.NOT_YOURS)
-        verdict = await _authorize(conn, pressed.actor_id, application, pressed.action)
+        verdict = await authorize(conn, pressed.actor_id, application, pressed.action)
         if isinstance(verdict, Refusal):
             return Refused(verdict)
         if pressed.version != application.version:
@@ -178,7 +178,7 @@ async def press(ctx: ServiceContext, pressed: Pressed) -> PressOutcome:
                 now=pressed.now,
             )
             return AskInput(verdict, application)
-        return await _perform(ctx, conn, pressed.actor_id, application, verdict, given, pressed.now)
+        return await perform(ctx, conn, pressed.actor_id, application, verdict, given, pressed.now)
 
 
 async def supply(ctx: ServiceContext, supplied: Supplied) -> SupplyOutcome:
@@ -189,12 +189,12 @@ async def supply(ctx: ServiceContext, supplied: Supplied) -> SupplyOutcome:
         application = await application_in(conn, supplied.application_id)
         if application is None:
             return Refused(Refusal.NOT_YOURS)
-        verdict = await _authorize(conn, supplied.actor_id, application, supplied.action)
+        verdict = await authorize(conn, supplied.actor_id, application, supplied.action)
         if isinstance(verdict, Refusal):
             return Refused(verdict)
         if supplied.version != application.version:
             return Refused(Refusal.WRONG_STEP)
-        return await _perform(
+        return await perform(
             ctx, conn, supplied.actor_id, application, verdict, supplied.given, supplied.now
         )
 
@@ -204,7 +204,7 @@ def _before_schedule(application: Application, today: date) -> bool:
     return scheduled is not None and today < scheduled
 
 
-async def _authorize(
+async def authorize(
     conn: aiosqlite.Connection, actor_id: int, application: Application, action: Act
 ) -> Action | Refusal:
     member = await member_in(conn, actor_id)
@@ -223,7 +223,7 @@ async def _authorize(
     return check(action, Step(application.step), actors)
 
 
-async def _perform(
+async def perform(
     ctx: ServiceContext,
     conn: aiosqlite.Connection,
     actor_id: int,
@@ -231,17 +231,26 @@ async def _perform(
     action: Action,
     given: Given,
     now: datetime,
+    *,
+    via: str | None = None,
 ) -> Done | Refused:
-    """The step change, what the action writes and the messages to the other party."""
+    """The step change, what the action writes and the messages to the other party.
+
+    ``via`` names the outside system that recorded the action for ``actor_id``
+    (:mod:`services.external_actions`); the event says so, and the actor's own half-typed
+    input, if any, is left alone: it was not they who pressed."""
     target_stage = STEP_STAGE[action.target]
     mode = SupplyMode(application.supply_mode)
     limit = 0 if target_stage is Stage.DONE else ctx.limits.for_stage(target_stage, mode)
     member = await member_in(conn, actor_id)
     role = member.role if member is not None and member.active else None
-    await clear_pending(conn, actor_id)
+    if via is None:
+        await clear_pending(conn, actor_id)
     facts = await write_effects(
         conn, action=action.name, application=application, given=given, actor_id=actor_id, now=now
     )
+    if via is not None:
+        facts["via"] = via
     try:
         updated = await transition(
             conn,

@@ -90,6 +90,9 @@ class Config:
     max_document_mb: int = 20
     # Outgoing webhooks: failed posts of one event before it is given up (dead).
     webhook_max_attempts: int = 10
+    # How many days the one-time link that hands an application typed in for a customer
+    # (95598, the service hall) over to their Telegram chat stays valid.
+    claim_days: int = 14
     # Tests and rehearsals only: the bot's clock runs this far from the real one, so that a
     # test which fixes its date and the bot process it starts agree on "now".
     clock_offset: timedelta = timedelta(0)
@@ -131,6 +134,7 @@ def load_config(environ: Mapping[str, str] | None = None) -> Config:
         locale=locale,
         tz=tz,
         clock_offset=_clock_offset(_get(env, "HVCONNECT_CLOCK_OFFSET")),
+        claim_days=_claim_days(_get(env, "HVCONNECT_API_CLAIM_DAYS")),
     )
     config_file = _get(env, "HVCONNECT_CONFIG")
     if config_file is not None:
@@ -219,6 +223,16 @@ def _parse_admins(raw: str | None) -> frozenset[int]:
     return frozenset(ids)
 
 
+def _claim_days(raw: str | None) -> int:
+    if raw is None:
+        return Config.claim_days
+    if not raw.strip().isdigit() or not 1 <= int(raw) <= 365:
+        raise ConfigError(
+            f"HVCONNECT_API_CLAIM_DAYS: expected a whole number of days from 1 to 365, got {raw!r}"
+        )
+    return int(raw)
+
+
 def _apply_file(config: Config, path: Path) -> Config:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -235,6 +249,7 @@ def _apply_file(config: Config, path: Path) -> Config:
         "documents",
         "backup",
         "outgoing_webhooks",
+        "api",
     }
     unknown = sorted(set(data) - known)
     if unknown:
@@ -267,6 +282,7 @@ def _apply_file(config: Config, path: Path) -> Config:
         webhook_max_attempts=_whole(
             _table(data, "outgoing_webhooks"), "outgoing_webhooks.max_attempts", 10, 1, 100
         ),
+        claim_days=_whole(_table(data, "api"), "api.claim_days", config.claim_days, 1, 365),
     )
 
 

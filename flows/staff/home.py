@@ -13,6 +13,7 @@ from telegram.ext import ContextTypes
 
 from flows import keyboards
 from flows import start as start_flow
+from flows.claim import open_claim_link
 from flows.common import current_user, say
 from flows.deps import services
 from flows.staff.access import STAFF_COMMANDS
@@ -28,7 +29,11 @@ async def _active_member(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/start: a member's welcome names their role and commands; customers get theirs."""
+    """/start: a member's welcome names their role and commands; customers get theirs.
+    With a payload it is a claim link (:mod:`flows.claim`), whoever opens it."""
+    if context.args:
+        await open_claim_link(update, context, context.args[0])
+        return
     member = await _active_member(update, context)
     if member is None:
         await start_flow.start(update, context)

@@ -26,6 +26,7 @@ from telegram import InlineKeyboardMarkup
 from notifications.quiet_hours import customer_send_at
 from notifications.reminders.context import BATCH, SweepContext
 from process.deadlines import visit_clock
+from storage.intake import is_placeholder
 from storage.models import Application, OwedItem, StageVisit, User
 from storage.outbox import NewMessage
 from storage.reminders.reads import (
@@ -179,7 +180,7 @@ class _Run:
         for visit_id, brief, last_event_id in quiet:
             customer, app = users.get(brief.customer_id), records.get(brief.id)
             visit = visits[visit_id]
-            if customer is None or app is None or customer.unreachable_at is not None:
+            if customer is None or app is None or not _reachable(customer):
                 continue  # blocked the bot: their manager was asked to phone instead
             clock = visit_clock(ctx.calendar, visit, self.now, ctx.tz)
             manager = managers.get(app.customer_manager_id or 0)
@@ -267,7 +268,7 @@ class _Run:
         for item in chosen:
             customer = users.get(apps[item.application_id].customer_id)
             app = records.get(item.application_id)
-            if customer is None or app is None or customer.unreachable_at is not None:
+            if customer is None or app is None or not _reachable(customer):
                 continue
             others = [o for o in still_owed.get(app.id, []) if o.kind != item.kind]
             drafted = ctx.outbox.draft(
@@ -290,3 +291,10 @@ class _Run:
             )
             drafts.append(drafted)
         return await ctx.outbox.queue(conn, drafts)
+
+
+def _reachable(customer: User) -> bool:
+    """Neither blocked the bot (their manager was asked to phone instead) nor a placeholder
+    for a customer who has not claimed the application in Telegram yet (reminded once they
+    have: the sweep finds the item still owed)."""
+    return customer.unreachable_at is None and not is_placeholder(customer.user_id)

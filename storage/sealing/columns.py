@@ -53,6 +53,8 @@ SEALED_COLUMNS: dict[str, tuple[str, ...]] = {
     "pending_inputs": ("data",),
     # Not personal, but a copy of the file must not let anyone sign as the bot.
     "webhook_subscriptions": ("signing_secret",),
+    # The claim code an idempotent repeat of an intake answers with again.
+    "intake_requests": ("claim_code",),
 }
 # Columns sealed only in the rows where this SQL condition holds: an applicant's name and
 # site address are a person's only for a sole trader or a residential connection

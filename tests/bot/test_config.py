@@ -149,3 +149,21 @@ def test_bad_toml_values_stop_with_one_line(tmp_path: Path, body: str) -> None:
         load_config({"HVCONNECT_CONFIG": str(path)})
     assert str(raised.value).startswith("HVCONNECT_CONFIG")
     assert "\n" not in str(raised.value)
+
+
+def test_the_claim_links_lifetime(tmp_path: Path) -> None:
+    assert load_config({}).claim_days == 14
+    assert load_config({"HVCONNECT_API_CLAIM_DAYS": "30"}).claim_days == 30
+    path = tmp_path / "hv.toml"
+    path.write_text("[api]\nclaim_days = 7\n", encoding="utf-8")
+    assert load_config({"HVCONNECT_CONFIG": str(path)}).claim_days == 7
+    # The file's section left out, the variable stands.
+    path.write_text("[documents]\nmax_mb = 10\n", encoding="utf-8")
+    both = {"HVCONNECT_CONFIG": str(path), "HVCONNECT_API_CLAIM_DAYS": "3"}
+    assert load_config(both).claim_days == 3
+    for bad in ("0", "x", "366"):
+        with pytest.raises(ConfigError, match="HVCONNECT_API_CLAIM_DAYS"):
+            load_config({"HVCONNECT_API_CLAIM_DAYS": bad})
+    path.write_text("[api]\nclaim_days = 0\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"api\.claim_days"):
+        load_config({"HVCONNECT_CONFIG": str(path)})

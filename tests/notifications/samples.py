@@ -103,6 +103,9 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "apply/already_submitted": {},
     "status/none": {},
     "status/not_found": {"number": "HV-2026-999999"},
+    "start/claimed": {"number": "HV-2026-000001", "again": False, "owed": True},
+    "start/claim_refused": {"reason": "expired"},
+    "staff/customer_claimed": {"app": SampleApp()},
     "status/list": {"applications": [SampleApp(), SampleApp(stage="plan")]},
     "status/card": {
         "app": SampleApp(),

@@ -44,4 +44,4 @@ def test_the_question_buttons_answer_their_question() -> None:
 def test_data_of_another_kind_or_release_is_not_a_survey_answer() -> None:
     for data in ("sv:7:overall:5", "1:sv:7:overall", "1:sv:7:nonsense:5", CalledBack(7).encode()):
         assert decode_as(data, SurveyAnswer) is None
-    assert decode_as("1:ow:7:business_licence", SendOwed) is None  # never owed
+    assert decode_as("1:ow:7:supply_plan", SendOwed) is None  # never owed

@@ -1,4 +1,5 @@
-"""The documents a customer may owe are exactly those the form lets them promise for later."""
+"""The documents a customer may owe: in the chat, those the form lets them promise for
+later; an application typed in for them (no files at all) owes every document of the form."""
 
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ class Item:
     kind: str
 
 
-def test_the_owed_documents_are_the_ones_that_may_be_promised() -> None:
-    assert {str(d) for d in OwedDocument} == {d.kind for d in DOCUMENTS if not d.essential}
+def test_every_document_of_the_form_may_be_owed() -> None:
+    assert {str(d) for d in OwedDocument} == {d.kind for d in DOCUMENTS}
 
 
 def test_an_owed_item_names_its_document_and_back() -> None:
@@ -21,7 +22,7 @@ def test_an_owed_item_names_its_document_and_back() -> None:
         assert document.owed_kind == f"document:{document.value}"
         assert OwedDocument.of_owed(document.owed_kind) is document
     # Other owed items, and documents no release promises, stand for no document.
-    for kind in ("pick:slot", "document:business_licence", "document:", "site_proof"):
+    for kind in ("pick:slot", "document:supply_plan", "document:", "site_proof"):
         assert OwedDocument.of_owed(kind) is None
 
 
