@@ -29,7 +29,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy process storage notifications services reports flows bot sandbox benchmarks tools
+	$(BIN)/mypy process storage notifications services reports flows api bot sandbox benchmarks tools
 	$(BIN)/lint-imports
 	$(BIN)/python -m tools.wallclock
 	$(BIN)/python -m tools.readme_figures --check
