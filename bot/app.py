@@ -18,6 +18,8 @@ from telegram.error import InvalidToken, TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 from telegram.request import BaseRequest, HTTPXRequest
 
+from api.app import build_api
+from api.server import ApiServer
 from bot.backup_job import SWEEP_NAME as BACKUP_SWEEP
 from bot.backup_job import DailyBackup
 from bot.config.settings import TELEGRAM_API_URL, Config, Webhook, clock_of
@@ -56,6 +58,7 @@ from storage.workflow import WorkflowRepo
 log = logging.getLogger("hvconnect")
 BotApplication = Application[Any, Any, Any, Any, Any, Any]
 WEBHOOK_KEY = "hvconnect.webhook"
+API_KEY = "hvconnect.api"
 
 
 async def build_application(
@@ -147,6 +150,11 @@ async def build_application(
     # Conversation states reach the disk after every update, not on PTB's timer.
     application.add_handler(write_through_handler(), group=WRITE_THROUGH_GROUP)
     application.add_error_handler(on_error)
+    if config.api.enabled:
+        # The same services, clock and database as the chat, on the same event loop.
+        assert config.api.host is not None
+        api = build_api(svc.context, clock, config.api, districts=config.districts)
+        application.bot_data[API_KEY] = ApiServer(api, config.api.host, config.api.port)
     return application
 
 
@@ -162,6 +170,9 @@ async def start(
     await sender.bot.initialize()
     await sender.start()
     await services_of(application).scheduler.start()
+    api = api_server(application)
+    if api is not None:
+        await api.start()
     if webhook is not None:
         server = WebhookServer(application, webhook)
         await server.start()
@@ -229,6 +240,10 @@ async def wait_for_bot_api(
 async def stop(application: BotApplication) -> None:
     """Stop polling, handlers and the outbox sender, then close the database, in that order."""
     svc = services_of(application)
+    # First, so that no API call starts a transaction on a database about to close.
+    api = application.bot_data.pop(API_KEY, None)
+    if isinstance(api, ApiServer):
+        await api.stop()
     server = application.bot_data.pop(WEBHOOK_KEY, None)
     if isinstance(server, WebhookServer):
         await server.stop()
@@ -243,6 +258,12 @@ async def stop(application: BotApplication) -> None:
     await application.shutdown()
     await svc.sender.bot.shutdown()
     await svc.db.close()
+
+
+def api_server(application: BotApplication) -> ApiServer | None:
+    """The integration API's server, when HVCONNECT_API_LISTEN is set."""
+    server = application.bot_data.get(API_KEY)
+    return server if isinstance(server, ApiServer) else None
 
 
 async def publish_commands(application: BotApplication) -> None:
@@ -318,6 +339,7 @@ services_of = services
 
 __all__ = [
     "StartupFailure",
+    "api_server",
     "build_application",
     "publish_commands",
     "services",

@@ -31,6 +31,8 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from api.settings import ApiSettings
+from bot.config.api import api_listen, api_table
 from bot.config.security import Backups as Backups
 from bot.config.security import Webhook as Webhook
 from bot.config.security import backups, secret_keys, webhook
@@ -88,6 +90,8 @@ class Config:
     districts: tuple[str, ...] = DEFAULT_DISTRICTS
     reminders: Reminders = field(default_factory=Reminders)
     max_document_mb: int = 20
+    # The integration API: off unless HVCONNECT_API_LISTEN names an address.
+    api: ApiSettings = field(default_factory=ApiSettings)
     # Tests and rehearsals only: the bot's clock runs this far from the real one, so that a
     # test which fixes its date and the bot process it starts agree on "now".
     clock_offset: timedelta = timedelta(0)
@@ -126,6 +130,7 @@ def load_config(environ: Mapping[str, str] | None = None) -> Config:
         secret_key=secret_key,
         old_secret_keys=old_keys,
         webhook=webhook(env),
+        api=api_listen(env),
         locale=locale,
         tz=tz,
         clock_offset=_clock_offset(_get(env, "HVCONNECT_CLOCK_OFFSET")),
@@ -224,7 +229,7 @@ def _apply_file(config: Config, path: Path) -> Config:
         raise ConfigError(f"HVCONNECT_CONFIG: no such file {str(path)!r}") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"HVCONNECT_CONFIG: {path} is not valid TOML ({exc})") from None
-    known = {"stages", "legacy", "calendar", "districts", "reminders", "documents", "backup"}
+    known = {"stages", "legacy", "calendar", "districts", "reminders", "documents", "backup", "api"}
     unknown = sorted(set(data) - known)
     if unknown:
         raise ConfigError(
@@ -253,6 +258,7 @@ def _apply_file(config: Config, path: Path) -> Config:
         districts=_districts(data.get("districts", list(DEFAULT_DISTRICTS))),
         reminders=_reminders(_table(data, "reminders")),
         max_document_mb=_whole(_table(data, "documents"), "documents.max_mb", 20, 1, 2000),
+        api=api_table(config.api, _table(data, "api")),
     )
 
 
