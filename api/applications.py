@@ -228,7 +228,6 @@ def router(deps: ApiDeps) -> APIRouter:
 
     @routes.get("/applications", responses=errors, summary="Applications, a page at a time")
     async def list_applications(
-        caller: Annotated[Caller, reader],
         status: Annotated[str | None, Query(description="active, done or withdrawn")] = None,
         stage: Annotated[Stage | None, Query()] = None,
         district: Annotated[str | None, Query(max_length=30)] = None,
@@ -236,6 +235,7 @@ def router(deps: ApiDeps) -> APIRouter:
         updated_since: Annotated[datetime | None, Query()] = None,
         cursor: Annotated[str | None, Query(max_length=200)] = None,
         limit: Annotated[int, Query(ge=1, le=200)] = 50,
+        caller: Caller = reader,
     ) -> ApplicationPage:
         """Ordered by a fixed key that only grows: a client that follows ``next_cursor``
         reads every application once, whatever is written meanwhile."""
@@ -266,8 +266,8 @@ def router(deps: ApiDeps) -> APIRouter:
     )
     async def get_application(
         request: Request,
-        caller: Annotated[Caller, reader],
         number: Annotated[str, Path(pattern=NUMBER_PATTERN)],
+        caller: Caller = reader,
     ) -> CardOut:
         card = await application_card(deps.ctx.db, number.strip().upper())
         if card is None:

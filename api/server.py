@@ -29,7 +29,7 @@ class _QuietServer(uvicorn.Server):
 
 class ApiServer:
     def __init__(self, app: FastAPI, host: str, port: int) -> None:
-        self._app = app
+        self.app = app
         config = uvicorn.Config(
             app,
             host=host,
@@ -65,7 +65,7 @@ class ApiServer:
 
     async def stop(self) -> None:
         """Wake the long polls, let calls in progress finish, and close."""
-        await deps_of(self._app).watch.close()
+        await deps_of(self.app).watch.close()
         if self._task is None:
             return
         self._server.should_exit = True
