@@ -4,16 +4,19 @@ HVCONNECT_API_LISTEN, a real HTTP client on a real socket, a real SQLite file.""
 from __future__ import annotations
 
 import asyncio
+import io
 from datetime import timedelta
 from pathlib import Path
 
 from api.settings import ApiSettings
 from bot.app import api_server
+from bot.cli.audit_print import print_audit
 from process.clock import ManualClock
 from sandbox.emulator import BotApiEmulator
+from storage.audit import audit_trail
 from storage.events import append_event
 from tests.e2e.api_harness import Api, api_of, copy_application
-from tests.e2e.harness import BotRunner
+from tests.e2e.harness import SHANGHAI, BotRunner
 from tests.e2e.staff_seed import seed_application
 
 PROBLEM = "application/problem+json"
@@ -104,6 +107,12 @@ async def test_every_call_is_in_the_audit_trail_with_the_clients_name(api_client
         ("marketing", "GET", f"/v1/applications/{filed.number}", 200, filed.id),
         ("marketing", "GET", "/v1/stats", 403, None),
     ]
+    trail = await audit_trail(api_client.svc.db, filed.number)
+    assert trail is not None
+    printed = io.StringIO()
+    print_audit(trail, SHANGHAI, printed)
+    assert "integration API calls (1)" in printed.getvalue()
+    assert f"marketing: GET /v1/applications/{filed.number} -> 200" in printed.getvalue()
 
 
 async def test_stats_give_what_the_command_line_gives(api_client: Api) -> None:
