@@ -19,6 +19,7 @@ from api.cursor import decode_cursor, encode_cursor
 from api.deps import ApiDeps
 from api.events import EventOut, event_out
 from api.masking import mask_code, mask_name, mask_phone, mask_text
+from api.params import MOMENT, moment
 from api.problems import Kind, ProblemError, documented
 from process.deadlines import Pause, stage_clock, used_working_days
 from process.stages import Stage
@@ -232,7 +233,7 @@ def router(deps: ApiDeps) -> APIRouter:
         stage: Annotated[Stage | None, Query()] = None,
         district: Annotated[str | None, Query(max_length=30)] = None,
         holder: Annotated[int | None, Query(ge=1, description="a staff member's user id")] = None,
-        updated_since: Annotated[datetime | None, Query()] = None,
+        updated_since: Annotated[str | None, Query(max_length=40, json_schema_extra=MOMENT)] = None,
         cursor: Annotated[str | None, Query(max_length=200)] = None,
         limit: Annotated[int, Query(ge=1, le=200)] = 50,
         caller: Caller = reader,
@@ -243,14 +244,9 @@ def router(deps: ApiDeps) -> APIRouter:
             raise ProblemError(
                 Kind.INVALID, f"status: expected one of {', '.join(STATUSES)}", field="status"
             )
-        if updated_since is not None and updated_since.tzinfo is None:
-            raise ProblemError(
-                Kind.INVALID,
-                "updated_since: expected a time with its zone, e.g. 2026-11-27T10:00:00+08:00",
-                field="updated_since",
-            )
+        since = moment(updated_since, "updated_since")
         after = decode_cursor(cursor)
-        where = ApplicationFilter(status, stage, district, holder, updated_since)
+        where = ApplicationFilter(status, stage, district, holder, since)
         found = await application_page(deps.ctx.db, where, after, limit + 1)
         page, more = found[:limit], len(found) > limit
         return ApplicationPage(

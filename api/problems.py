@@ -89,11 +89,11 @@ def problem_response(
 
 def documented(*kinds: Kind) -> dict[int | str, dict[str, Any]]:
     """The ``responses`` of a route: these problems, as the OpenAPI document shows them."""
+    schema = Problem.model_json_schema()
     return {
         STATUS_AND_TITLE[kind][0]: {
             "description": STATUS_AND_TITLE[kind][1],
-            "model": Problem,
-            "content": {MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+            "content": {MEDIA_TYPE: {"schema": schema}},
         }
         for kind in kinds
     }
@@ -125,7 +125,9 @@ def install(app: FastAPI) -> None:
             404: Kind.NOT_FOUND,
             405: Kind.METHOD_NOT_ALLOWED,
         }.get(exc.status_code, Kind.BAD_REQUEST)
-        return problem_response(kind, str(exc.detail))
+        # A 405 keeps Starlette's Allow header (RFC 9110 requires it).
+        headers = None if exc.headers is None else dict(exc.headers)
+        return problem_response(kind, str(exc.detail), headers=headers)
 
     async def on_crash(request: Request, exc: Exception) -> JSONResponse:
         log.exception("API call %s %s failed", request.method, request.url.path, exc_info=exc)

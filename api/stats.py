@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Query
 
 from api.auth import Scope
 from api.deps import ApiDeps
+from api.params import DAY, day
 from api.problems import Kind, ProblemError, documented
 from process.metrics_period import Period, PeriodError, year_of
 from reports.figures import build_report, report_json
@@ -26,12 +27,17 @@ def router(deps: ApiDeps) -> APIRouter:
 
     @routes.get("/stats", responses=errors, dependencies=[reader], summary="A period's figures")
     async def stats(
-        first: Annotated[date | None, Query(alias="from", description="first day")] = None,
-        last: Annotated[date | None, Query(alias="to", description="last day")] = None,
+        first_day: Annotated[
+            str | None, Query(alias="from", max_length=10, json_schema_extra=DAY)
+        ] = None,
+        last_day: Annotated[
+            str | None, Query(alias="to", max_length=10, json_schema_extra=DAY)
+        ] = None,
         district: Annotated[str | None, Query(max_length=30)] = None,
     ) -> dict[str, Any]:
-        for name, day in (("from", first), ("to", last)):
-            if day is not None and not EARLIEST <= day <= LATEST:
+        first, last = day(first_day, "from"), day(last_day, "to")
+        for name, given in (("from", first), ("to", last)):
+            if given is not None and not EARLIEST <= given <= LATEST:
                 raise ProblemError(
                     Kind.INVALID, f"{name}: expected a day from {EARLIEST} to {LATEST}", field=name
                 )
