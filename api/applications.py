@@ -2,8 +2,9 @@
 
 Clients see every application (no district reach, unlike staff); personal data is masked
 unless the client holds ``pii:read`` (:mod:`api.masking`). The writes (creating an
-application on a customer's behalf, recording a stage action) belong here too, as routes
-that call their services.
+application on a customer's behalf, recording a stage action) are routes of their own that
+call their services, each behind ``Scope.APPLICATIONS_WRITE``; a stale version is
+``Kind.CONFLICT`` (409).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, Field
 
 from api.auth import Caller, Scope
-from api.cursor import decode_cursor, encode_cursor
+from api.cursor import SQLITE_MAX, decode_cursor, encode_cursor
 from api.deps import ApiDeps
 from api.events import EventOut, event_out
 from api.masking import mask_code, mask_name, mask_phone, mask_text
@@ -232,7 +233,9 @@ def router(deps: ApiDeps) -> APIRouter:
         status: Annotated[str | None, Query(description="active, done or withdrawn")] = None,
         stage: Annotated[Stage | None, Query()] = None,
         district: Annotated[str | None, Query(max_length=30)] = None,
-        holder: Annotated[int | None, Query(ge=1, description="a staff member's user id")] = None,
+        holder: Annotated[
+            int | None, Query(ge=1, le=SQLITE_MAX, description="a staff member's user id")
+        ] = None,
         updated_since: Annotated[str | None, Query(max_length=40, json_schema_extra=MOMENT)] = None,
         cursor: Annotated[str | None, Query(max_length=200)] = None,
         limit: Annotated[int, Query(ge=1, le=200)] = 50,

@@ -13,6 +13,8 @@ import json
 
 from api.problems import Kind, ProblemError
 
+SQLITE_MAX = 2**63 - 1  # the largest id SQLite stores; beyond it a query would fail
+
 
 def encode_cursor(last_id: int) -> str:
     raw = json.dumps({"after": last_id}, separators=(",", ":")).encode()
@@ -28,7 +30,7 @@ def decode_cursor(cursor: str | None, field: str = "cursor") -> int:
         after = json.loads(raw)["after"]
     except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError):
         after = None
-    if isinstance(after, bool) or not isinstance(after, int) or after < 0:
+    if isinstance(after, bool) or not isinstance(after, int) or not 0 <= after <= SQLITE_MAX:
         raise ProblemError(
             Kind.BAD_REQUEST, f"{field}: not a cursor this API gave out", field=field
         )

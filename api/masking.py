@@ -11,9 +11,9 @@ def mask_phone(phone: str) -> str:
 
 
 def mask_name(name: str) -> str:
-    if not name:
-        return name
-    return name[0] + "*" * max(1, len(name) - 1)
+    if len(name) < 2:
+        return "*" * len(name)  # one character shown would be the whole name
+    return name[0] + "*" * (len(name) - 1)
 
 
 def mask_code(code: str) -> str:

@@ -31,6 +31,7 @@ class Kind(StrEnum):
     FORBIDDEN = "forbidden"
     NOT_FOUND = "not-found"
     METHOD_NOT_ALLOWED = "method-not-allowed"
+    CONFLICT = "conflict"  # a write naming a version the application has moved past
     RATE_LIMITED = "rate-limited"
     INTERNAL = "internal"
 
@@ -46,6 +47,7 @@ STATUS_AND_TITLE: dict[Kind, tuple[int, str]] = {
     Kind.FORBIDDEN: (403, "The key lacks the scope this call needs"),
     Kind.NOT_FOUND: (404, "No such resource"),
     Kind.METHOD_NOT_ALLOWED: (405, "Method not allowed here"),
+    Kind.CONFLICT: (409, "The application has changed since the version given"),
     Kind.RATE_LIMITED: (429, "Too many calls; wait and try again"),
     Kind.INTERNAL: (500, "The server failed; the operator has the details"),
 }

@@ -45,17 +45,23 @@ class ApiServer:
 
     async def start(self) -> None:
         """Listen; raises OSError if the address cannot be had."""
-        self._task = asyncio.create_task(self._server.serve())
+        self._task = asyncio.create_task(self._serve())
         while not self._server.started:
             if self._task.done():
                 break
             await asyncio.sleep(0.01)
         if self._task.done():
-            try:
-                self._task.result()
-            except SystemExit:  # uvicorn ends this way when it cannot bind
-                raise ApiListenError(f"cannot listen on {self._where}") from None
+            task, self._task = self._task, None
+            task.result()  # raises ApiListenError
             raise ApiListenError(f"the server on {self._where} stopped as it started")
+
+    async def _serve(self) -> None:
+        try:
+            await self._server.serve()
+        except SystemExit:
+            # uvicorn exits this way when it cannot bind; caught here, inside the task,
+            # because asyncio would carry a SystemExit out of the event loop.
+            raise ApiListenError(f"cannot listen on {self._where}") from None
 
     @property
     def port(self) -> int:

@@ -161,8 +161,12 @@ async def build_application(
 async def start(
     application: BotApplication, *, poll_timeout: int = 10, webhook: Webhook | None = None
 ) -> None:
-    """Initialise, publish the command menus, start the outbox sender and long polling (or,
-    with ``webhook``, the webhook server)."""
+    """Start the integration API if configured (first: a taken port ends the start before
+    anything else runs), initialise, publish the command menus, start the outbox sender and
+    long polling (or, with ``webhook``, the webhook server)."""
+    api = api_server(application)
+    if api is not None:
+        await api.start()
     await application.initialize()
     await publish_commands(application)
     await application.start()
@@ -170,9 +174,6 @@ async def start(
     await sender.bot.initialize()
     await sender.start()
     await services_of(application).scheduler.start()
-    api = api_server(application)
-    if api is not None:
-        await api.start()
     if webhook is not None:
         server = WebhookServer(application, webhook)
         await server.start()

@@ -7,11 +7,16 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import httpx
 
+from api.settings import ApiSettings
 from bot.app import api_server, services_of
 from flows.deps import Services
+from process.clock import ManualClock
+from sandbox.emulator import BotApiEmulator
 from storage.api_clients import ApiClientsRepo
 from storage.db import run
 from tests.e2e.harness import BotRunner
@@ -66,3 +71,21 @@ async def copy_application(svc: Services, number: str, copies: int) -> None:
             """,
             (copies, number),
         )
+
+
+@asynccontextmanager
+async def api_of_new(
+    emulator: BotApiEmulator, db_path: Path, clock: ManualClock, **settings: Any
+) -> AsyncIterator[tuple[Api, int]]:
+    """A bot of its own with the API on a free port: the API and the port it took."""
+    api_settings = ApiSettings(host="127.0.0.1", port=0, **settings)
+    runner = BotRunner(emulator, db_path, clock, api=api_settings)
+    await runner.start()
+    try:
+        async with api_of(runner) as api:
+            assert runner.app is not None
+            server = api_server(runner.app)
+            assert server is not None
+            yield api, server.port
+    finally:
+        await runner.stop()

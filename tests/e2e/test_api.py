@@ -8,14 +8,19 @@ import io
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
+from api.app import deps_of
+from api.server import ApiListenError
 from api.settings import ApiSettings
 from bot.app import api_server
 from bot.cli.audit_print import print_audit
 from process.clock import ManualClock
 from sandbox.emulator import BotApiEmulator
+from storage.api_clients import ApiClientsRepo
 from storage.audit import audit_trail
 from storage.events import append_event
-from tests.e2e.api_harness import Api, api_of, copy_application
+from tests.e2e.api_harness import Api, api_of, api_of_new, copy_application
 from tests.e2e.harness import SHANGHAI, BotRunner
 from tests.e2e.staff_seed import seed_application
 
@@ -88,8 +93,6 @@ async def test_errors_are_problems_with_a_stable_type(api_client: Api) -> None:
 async def test_a_revoked_key_is_refused(api_client: Api) -> None:
     key = await api_client.key("old")
     assert (await api_client.get("/v1/applications", key)).status_code == 200
-    from storage.api_clients import ApiClientsRepo
-
     assert await ApiClientsRepo(api_client.svc.db).revoke("old", api_client.svc.clock.now())
     assert (await api_client.get("/v1/applications", key)).status_code == 401
 
@@ -211,8 +214,6 @@ async def test_the_long_poll_wakes_when_an_event_is_appended(api_client: Api) ->
     assert api_client.runner.app is not None
     server = api_server(api_client.runner.app)
     assert server is not None
-    from api.app import deps_of
-
     await deps_of(server.app).watch.waiting.wait()
     await svc.events.record(
         application_id=filed.id,
@@ -249,3 +250,29 @@ async def test_a_client_over_its_rate_waits_as_told(
             assert (await api.get("/v1/applications", key)).status_code == 200
     finally:
         await runner.stop()
+
+
+async def test_stopping_the_bot_answers_a_waiting_long_poll(api_bot: BotRunner) -> None:
+    async with api_of(api_bot) as api:
+        key = await api.key("feed", "events:read")
+        waiting = asyncio.create_task(api.get("/v1/events", key, wait=30))
+        assert api_bot.app is not None
+        server = api_server(api_bot.app)
+        assert server is not None
+        await deps_of(server.app).watch.waiting.wait()
+        await api_bot.stop()
+        answer = await waiting
+        assert answer.status_code == 200
+        assert answer.json()["items"] == []
+
+
+async def test_a_taken_port_stops_the_start_with_the_variable_named(
+    emulator: BotApiEmulator, tmp_path: Path, clock: ManualClock
+) -> None:
+    async with api_of_new(emulator, tmp_path / "one.db", clock) as (first, port):
+        taken = ApiSettings(host="127.0.0.1", port=port)
+        second = BotRunner(emulator, tmp_path / "two.db", clock, api=taken)
+        with pytest.raises(ApiListenError, match=f"127.0.0.1:{port}"):
+            await second.start()
+        await second.stop()
+        assert (await first.get("/v1/events", None)).status_code == 401
