@@ -15,13 +15,14 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, Field
 
-from api.auth import Caller, Scope
+from api.auth import Caller
 from api.cursor import SQLITE_MAX, decode_cursor, encode_cursor
 from api.deps import ApiDeps
 from api.events import EventOut, event_out
 from api.masking import mask_code, mask_name, mask_phone, mask_text
 from api.params import MOMENT, moment
 from api.problems import Kind, ProblemError, documented
+from api.scopes import Scope
 from process.deadlines import Pause, stage_clock, used_working_days
 from process.stages import Stage
 from storage.api_reads import ApplicationFilter, Card, application_card, application_page

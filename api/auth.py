@@ -13,22 +13,14 @@ import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.problems import Kind, ProblemError
+from api.scopes import Scope
 from process.clock import Clock
 from storage.api_clients import ApiClient, ApiClientsRepo
-
-
-class Scope(StrEnum):
-    APPLICATIONS_READ = "applications:read"
-    APPLICATIONS_WRITE = "applications:write"
-    EVENTS_READ = "events:read"
-    STATS_READ = "stats:read"
-    PII_READ = "pii:read"  # personal data in clear; others see it masked
 
 
 @dataclass

@@ -18,10 +18,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
-from api.auth import Scope
 from api.cursor import decode_cursor, encode_cursor
 from api.deps import ApiDeps
 from api.problems import Kind, documented
+from api.scopes import Scope
 from storage.api_reads import events_after
 from storage.models import Event
 

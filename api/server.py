@@ -15,10 +15,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from api.app import deps_of
-
-
-class ApiListenError(OSError):
-    """The API's address cannot be listened on (taken, or not this machine's)."""
+from api.settings import ApiListenError
 
 
 class _QuietServer(uvicorn.Server):

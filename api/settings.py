@@ -1,4 +1,6 @@
-"""What a deployment may change about the integration API; read by bot/config."""
+"""What a deployment may change about the integration API (read by bot/config), and the
+error its address may give: light on purpose, so that the command line and the bot's
+configuration need not load the web framework."""
 
 from __future__ import annotations
 
@@ -19,3 +21,7 @@ class ApiSettings:
     @property
     def enabled(self) -> bool:
         return self.host is not None
+
+
+class ApiListenError(OSError):
+    """The API's address cannot be listened on (taken, or not this machine's)."""

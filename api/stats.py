@@ -8,10 +8,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
-from api.auth import Scope
 from api.deps import ApiDeps
 from api.params import DAY, day
 from api.problems import Kind, ProblemError, documented
+from api.scopes import Scope
 from process.metrics_period import Period, PeriodError, year_of
 from reports.figures import build_report, report_json
 from storage.stats import StatsRepo

@@ -11,15 +11,13 @@ import asyncio
 import contextlib
 import logging
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from telegram import Bot, BotCommandScopeAllPrivateChats
 from telegram.error import InvalidToken, TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 from telegram.request import BaseRequest, HTTPXRequest
 
-from api.app import build_api
-from api.server import ApiServer
 from bot.backup_job import SWEEP_NAME as BACKUP_SWEEP
 from bot.backup_job import DailyBackup
 from bot.config.settings import TELEGRAM_API_URL, Config, Webhook, clock_of
@@ -54,6 +52,9 @@ from storage.survey import SurveyRepo
 from storage.threads import ThreadsRepo
 from storage.users import UsersRepo
 from storage.workflow import WorkflowRepo
+
+if TYPE_CHECKING:
+    from api.server import ApiServer
 
 log = logging.getLogger("hvconnect")
 BotApplication = Application[Any, Any, Any, Any, Any, Any]
@@ -151,6 +152,11 @@ async def build_application(
     application.add_handler(write_through_handler(), group=WRITE_THROUGH_GROUP)
     application.add_error_handler(on_error)
     if config.api.enabled:
+        # Imported only here: FastAPI and uvicorn take half a second to load, which every
+        # shell command and a bot without the API would otherwise pay.
+        from api.app import build_api
+        from api.server import ApiServer
+
         # The same services, clock and database as the chat, on the same event loop.
         assert config.api.host is not None
         api = build_api(svc.context, clock, config.api, districts=config.districts)
@@ -242,8 +248,8 @@ async def stop(application: BotApplication) -> None:
     """Stop polling, handlers and the outbox sender, then close the database, in that order."""
     svc = services_of(application)
     # First, so that no API call starts a transaction on a database about to close.
-    api = application.bot_data.pop(API_KEY, None)
-    if isinstance(api, ApiServer):
+    api = cast("ApiServer | None", application.bot_data.pop(API_KEY, None))
+    if api is not None:
         await api.stop()
     server = application.bot_data.pop(WEBHOOK_KEY, None)
     if isinstance(server, WebhookServer):
@@ -263,8 +269,7 @@ async def stop(application: BotApplication) -> None:
 
 def api_server(application: BotApplication) -> ApiServer | None:
     """The integration API's server, when HVCONNECT_API_LISTEN is set."""
-    server = application.bot_data.get(API_KEY)
-    return server if isinstance(server, ApiServer) else None
+    return cast("ApiServer | None", application.bot_data.get(API_KEY))
 
 
 async def publish_commands(application: BotApplication) -> None:

@@ -13,7 +13,7 @@ import asyncio
 import re
 import sys
 
-from api.auth import Scope
+from api.scopes import Scope
 from bot.cli.staff import table
 from bot.config.settings import Config, clock_of
 from bot.secure_db import field_cipher

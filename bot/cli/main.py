@@ -19,7 +19,7 @@ from collections.abc import Sequence
 
 from telegram.error import TelegramError
 
-from api.server import ApiListenError
+from api.settings import ApiListenError
 from bot.app import StartupFailure, build_application, start, stop, wait_for_bot_api
 from bot.cli import api_client as cli_api_client
 from bot.cli import backup as cli_backup

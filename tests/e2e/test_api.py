@@ -11,8 +11,7 @@ from pathlib import Path
 import pytest
 
 from api.app import deps_of
-from api.server import ApiListenError
-from api.settings import ApiSettings
+from api.settings import ApiListenError, ApiSettings
 from bot.app import api_server
 from bot.cli.audit_print import print_audit
 from process.clock import ManualClock
