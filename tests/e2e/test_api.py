@@ -72,6 +72,8 @@ async def test_errors_are_problems_with_a_stable_type(api_client: Api) -> None:
         (await api_client.get("/v1/applications/HV-2026-999999", key), 404, "not-found"),
         (await api_client.get("/v1/applications", key, limit=0), 422, "invalid"),
         (await api_client.get("/v1/applications", key, stage="nowhere"), 422, "invalid"),
+        (await api_client.get("/v1/applications", key, status="lost"), 422, "invalid"),
+        (await api_client.get("/v1/applications", key, updated_since="0.5"), 422, "invalid"),
         (await api_client.get("/v1/applications", key, cursor="!!"), 400, "bad-request"),
         (await api_client.get("/v1/events", events_only, wait=31), 422, "invalid"),
         (await api_client.get("/v1/stats", key, to="2020-01-01"), 422, "invalid"),
