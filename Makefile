@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint format bench bench-check clean
+.PHONY: run test lint format openapi bench bench-check clean
 
 $(STAMP): pyproject.toml
 	@$(PY) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "hvconnect needs Python 3.11 or newer")'
@@ -29,7 +29,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy process storage notifications services reports flows bot sandbox benchmarks tools
+	$(BIN)/mypy process storage notifications services reports flows api bot sandbox benchmarks tools
 	$(BIN)/lint-imports
 	$(BIN)/python -m tools.wallclock
 	$(BIN)/python -m tools.readme_figures --check
@@ -37,6 +37,11 @@ lint: $(STAMP)
 format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# The integration API's OpenAPI document, docs/openapi.json, regenerated from the code (a
+# test fails while the committed one differs).
+openapi: $(STAMP)
+	$(BIN)/python -m api.openapi
 
 BENCH_STAMP := $(VENV)/.bench-stamp
 

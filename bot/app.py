@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from telegram import Bot, BotCommandScopeAllPrivateChats
 from telegram.error import InvalidToken, TelegramError
@@ -54,11 +54,15 @@ from storage.threads import ThreadsRepo
 from storage.users import UsersRepo
 from storage.workflow import WorkflowRepo
 
+if TYPE_CHECKING:
+    from api.server import ApiServer
+
 log = logging.getLogger("hvconnect")
 BotApplication = Application[Any, Any, Any, Any, Any, Any]
 WEBHOOK_KEY = "hvconnect.webhook"
 # The outgoing webhooks' worker (notifications/webhooks/), beside the handlers' services.
 WEBHOOK_WORKER_KEY = "hvconnect.webhook_worker"
+API_KEY = "hvconnect.api"
 
 
 async def build_application(
@@ -160,14 +164,28 @@ async def build_application(
     # Conversation states reach the disk after every update, not on PTB's timer.
     application.add_handler(write_through_handler(), group=WRITE_THROUGH_GROUP)
     application.add_error_handler(on_error)
+    if config.api.enabled:
+        # Imported only here: FastAPI and uvicorn take half a second to load, which every
+        # shell command and a bot without the API would otherwise pay.
+        from api.app import build_api
+        from api.server import ApiServer
+
+        # The same services, clock and database as the chat, on the same event loop.
+        assert config.api.host is not None
+        api = build_api(svc.context, clock, config.api, districts=config.districts)
+        application.bot_data[API_KEY] = ApiServer(api, config.api.host, config.api.port)
     return application
 
 
 async def start(
     application: BotApplication, *, poll_timeout: int = 10, webhook: Webhook | None = None
 ) -> None:
-    """Initialise, publish the command menus, start the outbox sender and long polling (or,
-    with ``webhook``, the webhook server)."""
+    """Start the integration API if configured (first: a taken port ends the start before
+    anything else runs), initialise, publish the command menus, start the outbox sender and
+    long polling (or, with ``webhook``, the webhook server)."""
+    api = api_server(application)
+    if api is not None:
+        await api.start()
     await application.initialize()
     await publish_commands(application)
     await application.start()
@@ -244,6 +262,10 @@ async def stop(application: BotApplication) -> None:
     """Stop polling, handlers, the outbox sender and the webhook worker, then close the
     database, in that order."""
     svc = services_of(application)
+    # First, so that no API call starts a transaction on a database about to close.
+    api = cast("ApiServer | None", application.bot_data.pop(API_KEY, None))
+    if api is not None:
+        await api.stop()
     server = application.bot_data.pop(WEBHOOK_KEY, None)
     if isinstance(server, WebhookServer):
         await server.stop()
@@ -265,6 +287,11 @@ def webhook_worker(application: BotApplication) -> WebhookWorker:
     found = application.bot_data[WEBHOOK_WORKER_KEY]
     assert isinstance(found, WebhookWorker)
     return found
+
+
+def api_server(application: BotApplication) -> ApiServer | None:
+    """The integration API's server, when HVCONNECT_API_LISTEN is set."""
+    return cast("ApiServer | None", application.bot_data.get(API_KEY))
 
 
 async def publish_commands(application: BotApplication) -> None:
@@ -340,6 +367,7 @@ services_of = services
 
 __all__ = [
     "StartupFailure",
+    "api_server",
     "build_application",
     "publish_commands",
     "services",

@@ -9,8 +9,9 @@ a second to load, which every start of the bot and every shell command would oth
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, tzinfo
+from typing import Any
 
 from notifications.render import Texts
 from process.calendar import WorkingCalendar
@@ -138,3 +139,16 @@ def export_csv(report: Report, *, calendar: WorkingCalendar, limits: TimeLimits,
     from reports.export import ExportRows, csv_text
 
     return csv_text(ExportRows(report.data, [], calendar=calendar, limits=limits, tz=tz))
+
+
+def report_json(report: Report) -> dict[str, Any]:
+    """Every figure of the report as plain JSON values (None where nothing was counted):
+    what ``hvconnect stats --json`` prints and ``GET /v1/stats`` answers."""
+    return {
+        "period": {"from": report.period.first.isoformat(), "to": report.period.last.isoformat()},
+        "district": report.scope,
+        "summary": asdict(report.summary),
+        "by_district": {name: asdict(s) for name, s in report.by_district},
+        "by_customer_manager": {name: asdict(s) for name, s in report.by_manager},
+        "satisfaction_by_month": [asdict(m) for m in report.months],
+    }

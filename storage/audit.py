@@ -1,4 +1,5 @@
-"""An application's whole record for an auditor: the history, the thread, the documents.
+"""An application's whole record for an auditor: the history, the thread, the documents,
+and which integration API clients read it.
 
 Every staff action writes an event in the same transaction as the change it makes, so the
 event log is the audit trail. This module reads it back for one application together with
@@ -8,10 +9,12 @@ relayed messages (opened: the auditor holds the key) and the documents.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 
 import aiosqlite
 
+from storage.codec import time_from_db
 from storage.db import Database, fetch_all, fetch_one
 from storage.models import Application, Document, Event
 from storage.rows import (
@@ -33,12 +36,24 @@ class Actor:
 
 
 @dataclass(frozen=True, slots=True)
+class ApiRead:
+    """A call of the integration API about the application (storage/api_clients.py)."""
+
+    client: str
+    method: str
+    path: str
+    status: int
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class AuditTrail:
     application: Application
     events: list[Event]
     messages: list[ThreadMessage]
     documents: list[Document]
     actors: dict[int, Actor]
+    api_calls: list[ApiRead] = field(default_factory=list)
 
 
 async def audit_trail(db: Database, number: str) -> AuditTrail | None:
@@ -80,7 +95,17 @@ async def audit_trail(db: Database, number: str) -> AuditTrail | None:
         ids |= {m.sender_id for m in messages}
         ids |= {d.uploaded_by for d in documents if d.uploaded_by is not None}
         actors = await _actors(conn, sorted(ids))
-    return AuditTrail(application, events, messages, documents, actors)
+        calls = [
+            ApiRead(r["name"], r["method"], r["path"], r["status"], time_from_db(r["created_at"]))
+            for r in await fetch_all(
+                conn,
+                "SELECT c.name, k.method, k.path, k.status, k.created_at "
+                "FROM api_calls k JOIN api_clients c ON c.id = k.client_id "
+                "WHERE k.application_id = ? ORDER BY k.id",
+                (application.id,),
+            )
+        ]
+    return AuditTrail(application, events, messages, documents, actors, calls)
 
 
 async def _actors(conn: aiosqlite.Connection, ids: list[int]) -> dict[int, Actor]:

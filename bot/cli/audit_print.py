@@ -72,6 +72,13 @@ def print_audit(trail: AuditTrail, tz: tzinfo, out: TextIO) -> None:
             file=out,
         )
 
+    print(f"\nintegration API calls ({len(trail.api_calls)})", file=out)
+    for call in trail.api_calls:
+        print(
+            f"  {when(call.at)}  {call.client}: {call.method} {call.path} -> {call.status}",
+            file=out,
+        )
+
 
 def _who(actor: Actor | None, user_id: int) -> str:
     if actor is None or actor.name is None:

@@ -19,7 +19,9 @@ from collections.abc import Sequence
 
 from telegram.error import TelegramError
 
+from api.settings import ApiListenError
 from bot.app import StartupFailure, build_application, start, stop, wait_for_bot_api
+from bot.cli import api_client as cli_api_client
 from bot.cli import backup as cli_backup
 from bot.cli import erase as cli_erase
 from bot.cli import outbox as cli_outbox
@@ -48,6 +50,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     cli_stats.add_parsers(commands)
     cli_erase.add_parser(commands)
     cli_webhooks.add_parser(commands)
+    cli_api_client.add_parser(commands)
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -73,6 +76,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cli_erase.run(args, config)
     if args.command == cli_webhooks.COMMAND:
         return cli_webhooks.run(args, config)
+    if args.command == cli_api_client.COMMAND:
+        return cli_api_client.run(args, config)
     if config.token is None:
         return _run_sandbox(config)
     return asyncio.run(_run(config))
@@ -132,6 +137,10 @@ async def _serve(config: Config) -> int:
         loop.add_signal_handler(sig, stopping.set)
     if config.webhook is not None and (busy := port_taken(config.webhook)) is not None:
         return _fail(busy)
+    if config.api.host is not None and (
+        busy := port_taken(config.api.host, config.api.port, "HVCONNECT_API_LISTEN")
+    ):
+        return _fail(busy)
     try:
         application = await build_application(config)
     except ConfigError as exc:
@@ -147,6 +156,8 @@ async def _serve(config: Config) -> int:
         await stopping.wait()
     except StartupFailure as exc:
         return _fail(str(exc))
+    except ApiListenError as exc:  # its port, taken between the check and the bind
+        return _fail(f"HVCONNECT_API_LISTEN: {exc}")
     except OSError as exc:  # the webhook's port, taken between the check and the bind
         return _fail(f"HVCONNECT_WEBHOOK_LISTEN: cannot listen: {exc}")
     except TelegramError as exc:
@@ -158,18 +169,22 @@ async def _serve(config: Config) -> int:
     return 0
 
 
-def port_taken(settings: Webhook) -> str | None:
-    """Why the webhook cannot listen where configured, or None if it can: checked before
-    anything else so that a taken port ends the process at once."""
+def port_taken(
+    where: Webhook | str, port: int = 0, variable: str = "HVCONNECT_WEBHOOK_LISTEN"
+) -> str | None:
+    """Why the webhook (or the API, at ``where``:``port``) cannot listen where configured,
+    or None if it can: checked before anything else so that a taken port ends the process
+    at once."""
+    if isinstance(where, Webhook):
+        host, port = where.host, where.port
+    else:
+        host = where
     try:
-        with socket.socket(socket.AF_INET6 if ":" in settings.host else socket.AF_INET) as probe:
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
             probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            probe.bind((settings.host, settings.port))
+            probe.bind((host, port))
     except OSError as exc:
-        return (
-            f"HVCONNECT_WEBHOOK_LISTEN: cannot listen on {settings.host}:{settings.port} "
-            f"({exc.strerror or exc})"
-        )
+        return f"{variable}: cannot listen on {host}:{port} ({exc.strerror or exc})"
     return None
 
 

@@ -112,7 +112,7 @@ async def _list(repo: StaffRepo) -> int:
         )
         for m in members
     ]
-    print("\n".join(_table(rows)))
+    print("\n".join(table(rows)))
     return 0
 
 
@@ -166,7 +166,7 @@ def display_width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
 
 
-def _table(rows: Sequence[Sequence[str]]) -> list[str]:
+def table(rows: Sequence[Sequence[str]]) -> list[str]:
     widths = [max(display_width(row[i]) for row in rows) for i in range(len(rows[0]))]
     return [
         "  ".join(

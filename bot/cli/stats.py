@@ -13,10 +13,8 @@ import argparse
 import asyncio
 import json
 import sys
-from dataclasses import asdict
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
 
 from bot.cli.staff import display_width
 from bot.config.settings import Config, clock_of
@@ -24,7 +22,7 @@ from bot.secure_db import field_cipher
 from process.calendar import WorkingCalendar
 from process.metrics_period import Period, PeriodError, year_of
 from process.metrics_summary import StageFigures, Summary
-from reports.figures import Report, build_report, export_csv, export_workbook
+from reports.figures import Report, build_report, export_csv, export_workbook, report_json
 from storage.db import Database
 from storage.migrate import migrate
 from storage.sealing.crypto import SealedWithoutKey
@@ -139,18 +137,6 @@ def _day(option: str, text: str | None) -> date | None:
 def _fail(message: str, status: int = 2) -> int:
     print(f"hvconnect: {message}", file=sys.stderr)
     return status
-
-
-def report_json(report: Report) -> dict[str, Any]:
-    """Every figure of the report as plain JSON values (None where nothing was counted)."""
-    return {
-        "period": {"from": report.period.first.isoformat(), "to": report.period.last.isoformat()},
-        "district": report.scope,
-        "summary": asdict(report.summary),
-        "by_district": {name: asdict(s) for name, s in report.by_district},
-        "by_customer_manager": {name: asdict(s) for name, s in report.by_manager},
-        "satisfaction_by_month": [asdict(m) for m in report.months],
-    }
 
 
 def report_lines(report: Report) -> list[str]:

@@ -31,6 +31,8 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from api.settings import ApiSettings
+from bot.config.api import api_listen, api_table
 from bot.config.security import Backups as Backups
 from bot.config.security import Webhook as Webhook
 from bot.config.security import backups, secret_keys, webhook
@@ -93,6 +95,8 @@ class Config:
     # How many days the one-time link that hands an application typed in for a customer
     # (95598, the service hall) over to their Telegram chat stays valid.
     claim_days: int = 14
+    # The integration API: off unless HVCONNECT_API_LISTEN names an address.
+    api: ApiSettings = field(default_factory=ApiSettings)
     # Tests and rehearsals only: the bot's clock runs this far from the real one, so that a
     # test which fixes its date and the bot process it starts agree on "now".
     clock_offset: timedelta = timedelta(0)
@@ -131,6 +135,7 @@ def load_config(environ: Mapping[str, str] | None = None) -> Config:
         secret_key=secret_key,
         old_secret_keys=old_keys,
         webhook=webhook(env),
+        api=api_listen(env),
         locale=locale,
         tz=tz,
         clock_offset=_clock_offset(_get(env, "HVCONNECT_CLOCK_OFFSET")),
@@ -283,6 +288,7 @@ def _apply_file(config: Config, path: Path) -> Config:
             _table(data, "outgoing_webhooks"), "outgoing_webhooks.max_attempts", 10, 1, 100
         ),
         claim_days=_whole(_table(data, "api"), "api.claim_days", config.claim_days, 1, 365),
+        api=api_table(config.api, _table(data, "api")),
     )
 
 

@@ -74,6 +74,9 @@ def test_hvconnect_token_wins_over_telegram_bot_token() -> None:
         ({"HVCONNECT_CLOCK_OFFSET": "3 days"}, "HVCONNECT_CLOCK_OFFSET"),
         ({"HVCONNECT_CLOCK_OFFSET": "nan"}, "HVCONNECT_CLOCK_OFFSET"),
         ({"HVCONNECT_CLOCK_OFFSET": "1e300"}, "HVCONNECT_CLOCK_OFFSET"),
+        ({"HVCONNECT_API_LISTEN": "8080"}, "HVCONNECT_API_LISTEN"),
+        ({"HVCONNECT_API_LISTEN": "127.0.0.1:http"}, "HVCONNECT_API_LISTEN"),
+        ({"HVCONNECT_API_LISTEN": "127.0.0.1:70000"}, "HVCONNECT_API_LISTEN"),
     ],
 )
 def test_bad_values_name_the_variable(env: dict[str, str], named: str) -> None:
@@ -139,6 +142,8 @@ max_mb = 10
         "[reminders]\nstaff_hours_start = '18:00'\nstaff_hours_end = '08:00'\n",
         "[reminders]\nstaff_hours_start = '09:00'\n",  # after the 08:30 digest
         "[unknown]\nx = 1\n",
+        "[api]\nrate_per_second = 0\n",
+        "[api]\nburst = 'many'\n",
         "this is not toml",
     ],
 )
@@ -167,3 +172,13 @@ def test_the_claim_links_lifetime(tmp_path: Path) -> None:
     path.write_text("[api]\nclaim_days = 0\n", encoding="utf-8")
     with pytest.raises(ConfigError, match=r"api\.claim_days"):
         load_config({"HVCONNECT_CONFIG": str(path)})
+
+
+def test_the_api_is_off_unless_an_address_is_given(tmp_path: Path) -> None:
+    assert not load_config({}).api.enabled
+    config = load_config({"HVCONNECT_API_LISTEN": "[::1]:8080"})
+    assert (config.api.host, config.api.port) == ("::1", 8080)
+    path = tmp_path / "api.toml"
+    path.write_text("[api]\nrate_per_second = 2.5\nburst = 7\n", encoding="utf-8")
+    tuned = load_config({"HVCONNECT_API_LISTEN": "0.0.0.0:9000", "HVCONNECT_CONFIG": str(path)})
+    assert (tuned.api.host, tuned.api.rate_per_second, tuned.api.burst) == ("0.0.0.0", 2.5, 7)

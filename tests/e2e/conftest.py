@@ -5,9 +5,11 @@ from pathlib import Path
 
 import pytest
 
+from api.settings import ApiSettings
 from process.clock import ManualClock
 from sandbox.emulator import BotApiEmulator
 from sandbox.limits import RateLimits
+from tests.e2e.api_harness import Api, api_of
 from tests.e2e.harness import BotRunner, shanghai
 
 
@@ -34,3 +36,23 @@ async def bot(
         yield runner
     finally:
         await runner.stop()
+
+
+@pytest.fixture
+async def api_bot(
+    emulator: BotApiEmulator, tmp_path: Path, clock: ManualClock
+) -> AsyncIterator[BotRunner]:
+    """The bot with its integration API on a free port (HVCONNECT_API_LISTEN=127.0.0.1:0)."""
+    settings = ApiSettings(host="127.0.0.1", port=0, burst=100_000, feed_poll_seconds=0.05)
+    runner = BotRunner(emulator, tmp_path / "hv.db", clock, api=settings)
+    await runner.start()
+    try:
+        yield runner
+    finally:
+        await runner.stop()
+
+
+@pytest.fixture
+async def api_client(api_bot: BotRunner) -> AsyncIterator[Api]:
+    async with api_of(api_bot) as api:
+        yield api
