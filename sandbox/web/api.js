@@ -37,11 +37,15 @@ const Notice = {
   },
 
   /** An in-page dialog (window.alert/confirm would block the page and its tests). */
-  ask(text, { cancellable = true } = {}) {
+  ask(text, { cancellable = true, okText = "OK", danger = false } = {}) {
     const modal = document.getElementById("modal");
     document.getElementById("modal-text").textContent = text;
     const cancel = document.getElementById("modal-cancel");
     cancel.hidden = !cancellable;
+    const ok = document.getElementById("modal-ok");
+    ok.textContent = okText;
+    // What cannot be undone is drawn red, as Telegram draws "Delete".
+    ok.classList.toggle("danger", danger);
     modal.hidden = false;
     return new Promise((resolve) => {
       const finish = (answer) => {

@@ -27,6 +27,7 @@ const App = {
     stream.onmessage = (event) => App.onSnapshot(JSON.parse(event.data));
     const wanted = Number(location.hash.slice(1));
     if (wanted) App.active = wanted;
+    App._clearMessages(); // the hint must speak of the chat in the address, not of picking one
     App._drawChatHeader();
   },
 
@@ -92,7 +93,9 @@ const App = {
     const hint = document.createElement("p");
     hint.className = "empty";
     hint.id = "empty-hint";
-    hint.textContent = I18n.t(App.active === null ? "pickPersona" : "noMessages");
+    hint.dataset.i18n = App.active === null ? "pickPersona" : "noMessages";
+    hint.setAttribute("data-testid", "empty-hint");
+    hint.textContent = I18n.t(hint.dataset.i18n);
     list.appendChild(hint);
     document.getElementById("reply-keyboard").hidden = true;
     document.getElementById("keyboard-toggle").hidden = true;

@@ -47,6 +47,21 @@ const Clock = {
     return Clock._format(unixSeconds * 1000, { hour: "2-digit", minute: "2-digit" });
   },
 
+  /** When a chat last changed, as Telegram's chat list says it: the time today, the
+   * weekday within a week, the date before that (all by the bot's clock, which may run ahead). */
+  whenOf(unixSeconds) {
+    const millis = unixSeconds * 1000;
+    const day = (m) => Clock._format(m, { year: "numeric", month: "2-digit", day: "2-digit" });
+    const now = Clock.nowMillis();
+    if (day(millis) === day(now)) return Clock.timeOf(unixSeconds);
+    if (now - millis < 6 * 24 * 3600 * 1000 && millis < now) {
+      const weekday = Clock._format(millis, { weekday: "short" });
+      const index = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"].indexOf(weekday);
+      return index >= 0 ? I18n.t("weekdays")[index] : weekday;
+    }
+    return Clock._format(millis, { month: "2-digit", day: "2-digit" }).split("/").reverse().join("-");
+  },
+
   _format(millis, options) {
     const tz = Clock.view ? Clock.view.tz : "Asia/Shanghai";
     try {

@@ -27,12 +27,21 @@ const Messages = {
     } else if (view.other) {
       const text = document.createElement("div");
       text.className = "text";
+      text.dataset.i18n = "unsupported";
       text.textContent = I18n.t("unsupported");
       bubble.appendChild(text);
     }
     const meta = document.createElement("div");
     meta.className = "meta";
-    meta.textContent = (view.edited ? `${I18n.t("edited")} ` : "") + actions.time(view.date);
+    if (view.edited) {
+      // Marked for I18n.apply, so that switching the page's language changes it too.
+      const edited = document.createElement("span");
+      edited.dataset.i18n = "edited";
+      edited.setAttribute("data-testid", "edited");
+      edited.textContent = I18n.t("edited");
+      meta.append(edited, " ");
+    }
+    meta.append(actions.time(view.date));
     bubble.appendChild(meta);
     wrapper.appendChild(bubble);
 
@@ -76,7 +85,10 @@ const Messages = {
   _contact(contact) {
     const line = document.createElement("div");
     line.className = "text";
-    line.textContent = `📱 ${contact.phone_number} · ${I18n.t("shared")}`;
+    const shared = document.createElement("span");
+    shared.dataset.i18n = "shared";
+    shared.textContent = I18n.t("shared");
+    line.append(`📱 ${contact.phone_number} · `, shared);
     return line;
   },
 

@@ -30,6 +30,13 @@ const Personas = {
       role.className = "persona-role";
       role.textContent = I18n.t(`role_${persona.role}`);
       line.append(name, role);
+      if (persona.date) {
+        const when = document.createElement("span");
+        when.className = "persona-time";
+        when.setAttribute("data-testid", "persona-time");
+        when.textContent = Clock.whenOf(persona.date);
+        line.appendChild(when);
+      }
       const sub = document.createElement("div");
       sub.className = persona.note ? "persona-note" : "persona-sub";
       sub.textContent = persona.note || persona.preview || "";
@@ -62,7 +69,7 @@ const Personas = {
       }
     });
     document.getElementById("reset").addEventListener("click", async () => {
-      if (!(await Notice.ask(I18n.t("resetConfirm")))) return;
+      if (!(await Notice.ask(I18n.t("resetConfirm"), { okText: I18n.t("resetOk"), danger: true }))) return;
       const button = document.getElementById("reset");
       button.disabled = true;
       try {
