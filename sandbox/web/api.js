@@ -36,7 +36,11 @@ const Notice = {
     Notice._timer = setTimeout(() => { toast.hidden = true; }, 3500);
   },
 
-  /** An in-page dialog (window.alert/confirm would block the page and its tests). */
+  /**
+   * An in-page dialog (window.alert/confirm would block the page and its tests). It takes
+   * the focus, keeps Tab inside, answers Escape as Cancel, and gives the focus back to
+   * whatever had it.
+   */
   ask(text, { cancellable = true, okText = "OK", danger = false } = {}) {
     const modal = document.getElementById("modal");
     document.getElementById("modal-text").textContent = text;
@@ -46,16 +50,34 @@ const Notice = {
     ok.textContent = okText;
     // What cannot be undone is drawn red, as Telegram draws "Delete".
     ok.classList.toggle("danger", danger);
+    const before = document.activeElement;
     modal.hidden = false;
+    // A destructive answer is never the one a stray Enter gives.
+    (cancellable && danger ? cancel : ok).focus();
     return new Promise((resolve) => {
       const finish = (answer) => {
         modal.hidden = true;
-        document.getElementById("modal-ok").onclick = null;
+        ok.onclick = null;
         cancel.onclick = null;
+        modal.onkeydown = null;
+        if (before && before.isConnected && typeof before.focus === "function") before.focus();
         resolve(answer);
       };
-      document.getElementById("modal-ok").onclick = () => finish(true);
+      ok.onclick = () => finish(true);
       cancel.onclick = () => finish(false);
+      modal.onkeydown = (event) => {
+        if (event.key === "Escape") {
+          event.preventDefault();
+          event.stopPropagation();
+          finish(!cancellable);
+        } else if (event.key === "Tab") {
+          const buttons = [cancel, ok].filter((b) => !b.hidden);
+          const index = buttons.indexOf(document.activeElement);
+          const next = (index + (event.shiftKey ? -1 : 1) + buttons.length) % buttons.length;
+          event.preventDefault();
+          buttons[next].focus();
+        }
+      };
     });
   },
 };

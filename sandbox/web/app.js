@@ -20,6 +20,7 @@ const App = {
     I18n.apply(document);
     App._bindComposer();
     Personas.bind();
+    Clock.onShow = () => App.drawPersonas();
     Clock.init();
     Clock.load();
     App._languageButton();
@@ -28,6 +29,8 @@ const App = {
     const wanted = Number(location.hash.slice(1));
     if (wanted) App.active = wanted;
     App._clearMessages(); // the hint must speak of the chat in the address, not of picking one
+    App._showChatOnPhone(App.active !== null);
+    App._bindKeyboard();
     App._drawChatHeader();
   },
 
@@ -71,16 +74,88 @@ const App = {
     App.seenSeq = 0;
     App.keyboardOpen = false;
     history.replaceState(null, "", userId === null ? location.pathname : `#${userId}`);
+    App._showChatOnPhone(userId !== null);
     App._clearMessages();
     App._drawChatHeader();
     App.drawPersonas();
-    document.getElementById("command-menu").hidden = true;
+    App._toggleMenu(false);
     if (userId !== null) App.loadChat();
+  },
+
+  /** On a phone the page shows the list of chats or one chat, as Telegram does. */
+  _showChatOnPhone(open) {
+    document.body.classList.toggle("chat-open", open);
+  },
+
+  _toggleMenu(open) {
+    document.getElementById("command-menu").hidden = !open;
+    document.getElementById("menu-button").setAttribute("aria-expanded", String(open));
+  },
+
+  _togglePanel(open) {
+    document.body.classList.toggle("panel-open", open);
+    document.getElementById("panel-toggle").setAttribute("aria-expanded", String(open));
+  },
+
+  /**
+   * Keys: Escape closes what is open (menu, sandbox panel, the chat on a phone); the inline
+   * buttons of all messages are one Tab stop (the newest keyboard's first button), and the
+   * arrow keys move among them, so that Tab does not walk every old message's buttons.
+   */
+  _bindKeyboard() {
+    document.addEventListener("keydown", (event) => {
+      if (event.key !== "Escape" || !document.getElementById("modal").hidden) return;
+      if (!document.getElementById("command-menu").hidden) {
+        App._toggleMenu(false);
+        document.getElementById("menu-button").focus();
+      } else if (document.body.classList.contains("panel-open")) {
+        App._togglePanel(false);
+        document.getElementById("panel-toggle").focus();
+      }
+    });
+    const list = document.getElementById("messages");
+    list.addEventListener("keydown", (event) => {
+      const keys = { ArrowDown: 1, ArrowRight: 1, ArrowUp: -1, ArrowLeft: -1, Home: "first", End: "last" };
+      if (!(event.key in keys)) return;
+      const buttons = App._inlineButtons();
+      const index = buttons.indexOf(document.activeElement);
+      if (index < 0) return;
+      event.preventDefault();
+      const step = keys[event.key];
+      const next = step === "first" ? 0 : step === "last" ? buttons.length - 1
+        : Math.min(buttons.length - 1, Math.max(0, index + step));
+      App._rove(buttons[next]);
+      buttons[next].focus();
+    });
+    list.addEventListener("focusin", (event) => {
+      if (event.target.matches(".inline-row > *")) App._rove(event.target);
+    });
+  },
+
+  _inlineButtons() {
+    return Array.from(document.querySelectorAll("#messages .inline-row > :is(button:not(:disabled), a)"));
+  },
+
+  /** Make `target` (or else the newest keyboard's first button) the one Tab stop. */
+  _rove(target) {
+    const buttons = App._inlineButtons();
+    if (!buttons.length) return;
+    let stop = target;
+    if (!stop) {
+      const keyboards = document.querySelectorAll("#messages .inline-keyboard");
+      const newest = keyboards[keyboards.length - 1];
+      stop = buttons.find((b) => newest && newest.contains(b)) || buttons[buttons.length - 1];
+    }
+    for (const button of buttons) button.tabIndex = button === stop ? 0 : -1;
   },
 
   _drawChatHeader() {
     const persona = App._persona(App.active);
     document.getElementById("chat").classList.toggle("disabled", !persona);
+    // Disabled for real, not only drawn faint: out of the Tab order and announced as such.
+    document.querySelectorAll("#composer :is(button, textarea)").forEach((control) => {
+      control.disabled = !persona;
+    });
     document.querySelector("[data-testid=chat-title]").textContent = persona ? persona.name : "";
     document.querySelector("[data-testid=chat-subtitle]").textContent = persona
       ? `${I18n.t(`role_${persona.role}`)} · id ${persona.user_id}${persona.note ? ` · ${persona.note}` : ""}`
@@ -143,6 +218,8 @@ const App = {
     }
     const hint = document.getElementById("empty-hint");
     if (hint) hint.hidden = list.querySelector("[data-message-id]") !== null;
+    const focused = document.activeElement;
+    App._rove(list.contains(focused) && focused.matches(".inline-row > *") ? focused : null);
     if (nearBottom || App.mark === 0) list.scrollTop = list.scrollHeight;
   },
 
@@ -168,10 +245,15 @@ const App = {
     }
     toggle.hidden = false;
     area.hidden = keyboard.hidden && !App.keyboardOpen;
+    toggle.setAttribute("aria-expanded", String(!area.hidden));
   },
 
   _drawCommands(commands) {
     const menu = document.getElementById("command-menu");
+    // Redrawn only when the list changed, so that an open menu keeps the key focus.
+    const drawn = JSON.stringify(commands);
+    if (menu.dataset.drawn === drawn) return;
+    menu.dataset.drawn = drawn;
     menu.replaceChildren();
     for (const command of commands) {
       const button = document.createElement("button");
@@ -183,7 +265,11 @@ const App = {
       const description = document.createElement("span");
       description.textContent = command.description;
       button.append(name, description);
-      button.addEventListener("click", () => { menu.hidden = true; App.sendText(`/${command.command}`); });
+      button.addEventListener("click", () => {
+        App._toggleMenu(false);
+        document.getElementById("text-input").focus();
+        App.sendText(`/${command.command}`);
+      });
       menu.appendChild(button);
     }
     document.getElementById("menu-button").hidden = commands.length === 0;
@@ -250,7 +336,22 @@ const App = {
       event.preventDefault();
       const text = input.value;
       input.value = "";
+      App._fitInput();
       App.sendText(text);
+    });
+    // The box grows with its text, up to its CSS max-height, as Telegram's does.
+    input.addEventListener("input", App._fitInput);
+    document.getElementById("attach").addEventListener("click", () => {
+      document.getElementById("file-input").click();
+    });
+    document.getElementById("back").addEventListener("click", () => {
+      const left = App.active;
+      App.select(null);
+      const item = document.querySelector(`[data-testid=persona][data-user-id="${left}"] button`);
+      if (item) item.focus();
+    });
+    document.getElementById("panel-toggle").addEventListener("click", () => {
+      App._togglePanel(!document.body.classList.contains("panel-open"));
     });
     input.addEventListener("keydown", (event) => {
       if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
@@ -266,13 +367,24 @@ const App = {
     });
     document.getElementById("menu-button").addEventListener("click", () => {
       const menu = document.getElementById("command-menu");
-      menu.hidden = !menu.hidden;
+      App._toggleMenu(menu.hidden);
+      if (!menu.hidden) {
+        const first = menu.querySelector("button");
+        if (first) first.focus();
+      }
     });
-    document.getElementById("keyboard-toggle").addEventListener("click", () => {
+    document.getElementById("keyboard-toggle").addEventListener("click", (event) => {
       const area = document.getElementById("reply-keyboard");
       area.hidden = !area.hidden;
       App.keyboardOpen = !area.hidden;
+      event.currentTarget.setAttribute("aria-expanded", String(!area.hidden));
     });
+  },
+
+  _fitInput() {
+    const input = document.getElementById("text-input");
+    input.style.height = "auto";
+    input.style.height = `${input.scrollHeight + 2}px`;
   },
 
   _languageButton() {

@@ -30,10 +30,13 @@ const Clock = {
     }
   },
 
+  onShow: null, // told when a new view came: times drawn elsewhere depend on "today"
+
   show(view) {
     Clock.view = view;
     Clock.fetchedAt = performance.now();
     Clock.draw();
+    if (Clock.onShow) Clock.onShow();
   },
 
   /** The bot's current moment in milliseconds since the epoch. */

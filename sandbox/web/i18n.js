@@ -35,6 +35,15 @@ const WORDS = {
     role_project_manager: "项目经理",
     role_supervisor: "班长/主管",
     role_admin: "管理员",
+    sandboxMenu: "时钟与沙盒设置",
+    unread: "条未读",
+    clock: "沙盒时钟",
+    chats: "对话列表",
+    customerLanguage: "客户语言",
+    back: "返回对话列表",
+    messages: "消息",
+    messageLabel: "消息",
+    keyboard: "显示或隐藏键盘",
     weekdays: ["周一", "周二", "周三", "周四", "周五", "周六", "周日"],
   },
   en: {
@@ -70,6 +79,15 @@ const WORDS = {
     role_project_manager: "project manager",
     role_supervisor: "supervisor",
     role_admin: "admin",
+    sandboxMenu: "Clock and sandbox settings",
+    unread: "unread",
+    clock: "Sandbox clock",
+    chats: "Chats",
+    customerLanguage: "Customer's language",
+    back: "Back to the chats",
+    messages: "Messages",
+    messageLabel: "Message",
+    keyboard: "Show or hide the keyboard",
     weekdays: ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"],
   },
 };
@@ -89,6 +107,9 @@ const I18n = {
       el.placeholder = I18n.t(el.dataset.i18nPlaceholder);
     });
     root.querySelectorAll("[data-i18n-title]").forEach((el) => { el.title = I18n.t(el.dataset.i18nTitle); });
+    root.querySelectorAll("[data-i18n-label]").forEach((el) => {
+      el.setAttribute("aria-label", I18n.t(el.dataset.i18nLabel));
+    });
     document.documentElement.lang = I18n.lang === "zh" ? "zh-CN" : "en";
   },
 

@@ -116,6 +116,7 @@ const Messages = {
         }
         element.textContent = button.text;
         element.setAttribute("data-testid", "inline-button");
+        element.tabIndex = -1; // one Tab stop for all of them: App._rove picks it
         line.appendChild(element);
       }
       keyboard.appendChild(line);

@@ -87,6 +87,6 @@ async def test_a_reloaded_chat_keeps_its_hint_and_the_list_shows_times_and_reset
     ok = page.get_by_test_id("modal-ok")
     await expect(ok).to_have_text("全部删除")
     await expect(ok).to_have_class("danger")
-    await expect(ok).to_have_css("background-color", "rgb(217, 63, 63)")
+    await expect(ok).to_have_css("background-color", "rgb(198, 40, 40)")
     await page.get_by_test_id("modal-cancel").click()
     await expect(page.get_by_test_id("modal")).to_be_hidden()
