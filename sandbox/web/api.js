@@ -11,7 +11,17 @@ const Api = {
       options.headers["Content-Type"] = "application/json";
       options.body = JSON.stringify(body);
     }
-    const response = await fetch(path, options);
+    let response;
+    try {
+      response = await fetch(path, options);
+    } catch (_) {
+      // The server is away (stopped, restarting): say so in the page's language, not the
+      // browser's "Failed to fetch"; the live stream reconnects by itself.
+      App.setOnline(false);
+      const error = new Error(I18n.t("offlineAction"));
+      error.status = 0;
+      throw error;
+    }
     let payload = null;
     try { payload = await response.json(); } catch (_) { payload = null; }
     if (!response.ok) {
@@ -78,6 +88,43 @@ const Notice = {
           buttons[next].focus();
         }
       };
+    });
+  },
+};
+
+/** A photo full-size over the page, as Telegram opens one; Escape or a click closes it. */
+const Viewer = {
+  _opener: null,
+
+  open(source, opener) {
+    const viewer = document.getElementById("viewer");
+    document.getElementById("viewer-image").src = source;
+    document.getElementById("viewer-download").href = source;
+    Viewer._opener = opener || document.activeElement;
+    viewer.hidden = false;
+    document.getElementById("viewer-close").focus();
+  },
+
+  close() {
+    document.getElementById("viewer").hidden = true;
+    if (Viewer._opener && Viewer._opener.isConnected) Viewer._opener.focus();
+  },
+
+  bind() {
+    const viewer = document.getElementById("viewer");
+    viewer.addEventListener("click", (event) => {
+      if (event.target === viewer || event.target.id === "viewer-image") Viewer.close();
+    });
+    document.getElementById("viewer-close").addEventListener("click", Viewer.close);
+    viewer.addEventListener("keydown", (event) => {
+      if (event.key === "Escape") { event.stopPropagation(); Viewer.close(); }
+      if (event.key === "Tab") {
+        // Two controls: keep the focus inside while the photo is open.
+        const controls = [document.getElementById("viewer-download"), document.getElementById("viewer-close")];
+        const index = controls.indexOf(document.activeElement);
+        event.preventDefault();
+        controls[(index + 1) % controls.length].focus();
+      }
     });
   },
 };

@@ -19,13 +19,13 @@ const App = {
   init() {
     I18n.apply(document);
     App._bindComposer();
+    Viewer.bind();
     Personas.bind();
     Clock.onShow = () => App.drawPersonas();
     Clock.init();
     Clock.load();
     App._languageButton();
-    const stream = new EventSource("/api/events");
-    stream.onmessage = (event) => App.onSnapshot(JSON.parse(event.data));
+    App._connect();
     const wanted = Number(location.hash.slice(1));
     if (wanted) App.active = wanted;
     App._clearMessages(); // the hint must speak of the chat in the address, not of picking one
@@ -35,6 +35,35 @@ const App = {
   },
 
   // -- live snapshots -----------------------------------------------------------------
+
+  online: true,
+
+  /** The live stream; while the server is away the page says so, and the browser retries. */
+  _connect() {
+    const stream = new EventSource("/api/events");
+    stream.onmessage = (event) => App.onSnapshot(JSON.parse(event.data));
+    stream.onopen = () => App.setOnline(true);
+    stream.onerror = () => {
+      App.setOnline(false);
+      // An answer other than the stream (a proxy's error page) stops EventSource's own retries.
+      if (stream.readyState === EventSource.CLOSED) setTimeout(App._connect, 2000);
+    };
+  },
+
+  setOnline(online) {
+    if (online === App.online) return;
+    App.online = online;
+    document.getElementById("connection").hidden = online;
+    document.body.classList.toggle("offline", !online);
+    if (online) {
+      // Whatever happened meanwhile (a restart, the bot's replies) is fetched afresh.
+      App.mark = 0;
+      App.seenSeq = 0;
+      App._clearMessages();
+      Clock.load();
+      if (App.active !== null) App.loadChat();
+    }
+  },
 
   onSnapshot(snapshot) {
     const reset = App.generation !== null && snapshot.generation !== App.generation;
@@ -76,6 +105,7 @@ const App = {
     history.replaceState(null, "", userId === null ? location.pathname : `#${userId}`);
     App._showChatOnPhone(userId !== null);
     App._clearMessages();
+    App._clearJump();
     App._drawChatHeader();
     App.drawPersonas();
     App._toggleMenu(false);
@@ -114,6 +144,16 @@ const App = {
       }
     });
     const list = document.getElementById("messages");
+    list.addEventListener("scroll", () => {
+      // Scrolled up by more than a screen: offer the way back down; at the bottom, all seen.
+      const far = list.scrollHeight - list.scrollTop - list.clientHeight > list.clientHeight;
+      if (App._nearBottom()) App._clearJump();
+      else if (far) document.getElementById("jump").hidden = false;
+    });
+    document.getElementById("jump").addEventListener("click", () => {
+      App._jumpToNewest();
+      document.getElementById("text-input").focus();
+    });
     list.addEventListener("keydown", (event) => {
       const keys = { ArrowDown: 1, ArrowRight: 1, ArrowUp: -1, ArrowLeft: -1, Home: "first", End: "last" };
       if (!(event.key in keys)) return;
@@ -199,10 +239,19 @@ const App = {
     return undefined;
   },
 
+  _nearBottom() {
+    const list = document.getElementById("messages");
+    return list.scrollHeight - list.scrollTop - list.clientHeight < 80;
+  },
+
   _upsert(views) {
     const list = document.getElementById("messages");
-    const nearBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 80;
-    const actions = { press: App.press, command: (text) => App.sendText(text), time: Clock.timeOf };
+    const nearBottom = App._nearBottom();
+    const newest = Math.max(0, ...Array.from(list.querySelectorAll("[data-message-id]"),
+      (node) => Number(node.dataset.messageId)));
+    const actions = {
+      press: App.press, command: (text) => App.sendText(text), time: Clock.timeOf, view: Viewer.open,
+    };
     for (const view of views) {
       const old = list.querySelector(`[data-message-id="${view.message_id}"]`);
       if (view.deleted) { if (old) old.remove(); continue; }
@@ -218,9 +267,67 @@ const App = {
     }
     const hint = document.getElementById("empty-hint");
     if (hint) hint.hidden = list.querySelector("[data-message-id]") !== null;
+    App._drawDays();
+    if (!nearBottom && App.mark !== 0) {
+      // Out of sight: mark where the unseen ones begin and count them on the jump button.
+      const unseen = views.filter((v) => !v.deleted && v.message_id > newest);
+      if (unseen.length) App._markUnseen(unseen[0].message_id, unseen.length);
+    }
     const focused = document.activeElement;
     App._rove(list.contains(focused) && focused.matches(".inline-row > *") ? focused : null);
     if (nearBottom || App.mark === 0) list.scrollTop = list.scrollHeight;
+  },
+
+  /** A date line wherever the day changes, as Telegram draws one: the clock jumps days. */
+  _drawDays() {
+    const list = document.getElementById("messages");
+    list.querySelectorAll(".day").forEach((line) => line.remove());
+    let previous = null;
+    for (const node of list.querySelectorAll("[data-message-id]")) {
+      const day = Clock.dayOf(Number(node.dataset.date));
+      if (day.key !== previous) {
+        const line = document.createElement("div");
+        line.className = "day";
+        line.setAttribute("data-testid", "day");
+        line.setAttribute("role", "separator");
+        line.textContent = day.label;
+        list.insertBefore(line, node);
+        previous = day.key;
+      }
+    }
+  },
+
+  _markUnseen(firstId, count) {
+    const list = document.getElementById("messages");
+    if (!list.querySelector(".unseen")) {
+      const first = list.querySelector(`[data-message-id="${firstId}"]`);
+      const marker = document.createElement("div");
+      marker.className = "unseen";
+      marker.setAttribute("data-testid", "new-marker");
+      marker.dataset.i18n = "newMessages";
+      marker.textContent = I18n.t("newMessages");
+      if (first) list.insertBefore(marker, first);
+    }
+    const jump = document.getElementById("jump");
+    const badge = jump.querySelector(".jump-count");
+    const total = Number(badge.textContent || 0) + count;
+    badge.textContent = String(total);
+    badge.hidden = false;
+    jump.hidden = false;
+  },
+
+  _jumpToNewest() {
+    const list = document.getElementById("messages");
+    list.scrollTop = list.scrollHeight;
+    App._clearJump();
+  },
+
+  _clearJump() {
+    const jump = document.getElementById("jump");
+    jump.hidden = true;
+    const badge = jump.querySelector(".jump-count");
+    badge.textContent = "";
+    badge.hidden = true;
   },
 
   _drawKeyboard(keyboard) {
@@ -397,6 +504,7 @@ const App = {
       label();
       App.drawPersonas();
       App._drawChatHeader();
+      App._drawDays();
       Clock.draw();
     });
   },

@@ -10,11 +10,12 @@ const Messages = {
     const wrapper = document.createElement("div");
     wrapper.className = `message ${view.from_bot ? "bot" : "own"}`;
     wrapper.dataset.messageId = String(view.message_id);
+    wrapper.dataset.date = String(view.date);
     wrapper.setAttribute("data-testid", view.from_bot ? "bot-message" : "own-message");
 
     const bubble = document.createElement("div");
     bubble.className = "bubble";
-    if (view.photo) bubble.appendChild(Messages._photo(view.photo));
+    if (view.photo) bubble.appendChild(Messages._photo(view.photo, actions));
     if (view.document) bubble.appendChild(Messages._file(view.document));
     if (view.contact) bubble.appendChild(Messages._contact(view.contact));
     const body = view.text !== null && view.text !== undefined ? view.text : view.caption;
@@ -51,14 +52,23 @@ const Messages = {
     return wrapper;
   },
 
-  _photo(photo) {
+  _photo(photo, actions) {
+    const source = `/api/files/${encodeURIComponent(photo.file_id)}`;
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "photo-button";
+    button.setAttribute("data-testid", "open-photo");
+    button.dataset.i18nLabel = "openPhoto";
+    button.setAttribute("aria-label", I18n.t("openPhoto"));
+    button.addEventListener("click", () => actions.view(source, button));
     const image = document.createElement("img");
     image.className = "photo";
-    image.alt = "photo";
+    image.alt = "";
     image.loading = "lazy";
-    image.src = `/api/files/${encodeURIComponent(photo.file_id)}`;
+    image.src = source;
     image.setAttribute("data-testid", "photo");
-    return image;
+    button.appendChild(image);
+    return button;
   },
 
   _file(document_) {

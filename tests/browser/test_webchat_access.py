@@ -12,6 +12,8 @@ require_browser()
 from playwright.async_api import Page, expect  # noqa: E402
 
 from tests.browser.access import (  # noqa: E402
+    DESKTOP,
+    PHONE,
     focus_ring_shows,
     focused_test_id,
     scrolls_sideways,
@@ -19,9 +21,6 @@ from tests.browser.access import (  # noqa: E402
     tab_to,
 )
 from tests.browser.chat_page import ChatPage  # noqa: E402
-
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1366, "height": 768}
 
 
 async def test_on_a_phone_the_list_and_the_chat_take_turns_and_the_clock_folds_away(
