@@ -10,15 +10,16 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 
 from bot.sandbox.run import SandboxRunner
 from tests.browser.browser_check import require_browser
 
 require_browser()
 
-from playwright.async_api import Page, expect  # noqa: E402
+from playwright.async_api import Page, ViewportSize, expect  # noqa: E402
 
-from tests.browser.access import DESKTOP  # noqa: E402
+from tests.browser.access import DESKTOP, PHONE  # noqa: E402
 from tests.browser.chat_page import ChatPage  # noqa: E402
 from tests.browser.test_webchat_walk import identity_card_png  # noqa: E402
 
@@ -95,10 +96,11 @@ async def test_a_reloaded_chat_keeps_its_hint_and_the_list_shows_times_and_reset
     await expect(page.get_by_test_id("modal")).to_be_hidden()
 
 
+@pytest.mark.parametrize("size", [PHONE, DESKTOP], ids=["phone", "desktop"])
 async def test_the_box_grows_days_are_marked_and_news_below_is_announced(
-    sandbox: SandboxRunner, page: Page, artifacts: Path
+    sandbox: SandboxRunner, page: Page, artifacts: Path, size: ViewportSize
 ) -> None:
-    await page.set_viewport_size(DESKTOP)
+    await page.set_viewport_size(size)
     chat = ChatPage(page)
     await chat.open(sandbox.url)
     await chat.add_customer("王芳")
@@ -117,9 +119,15 @@ async def test_the_box_grows_days_are_marked_and_news_below_is_announced(
     await chat.send("/start", "分享您的手机号")
     await expect(page.get_by_test_id("day")).to_have_count(1)
     await expect(page.get_by_test_id("day").first).to_have_text("2026-11-27 周五")
+    phone = size == PHONE
+    if phone:  # the clock panel is folded into the ⋯ menu
+        await page.get_by_test_id("panel-toggle").click()
     await expect(page.get_by_test_id("clock-offset")).to_be_hidden()
     await page.get_by_test_id("clock-workday").click()
     await expect(page.get_by_test_id("clock-offset")).to_have_text("已快进 3 天")
+    if phone:
+        await page.keyboard.press("Escape")
+        await expect(page.get_by_test_id("clock-workday")).to_be_hidden()
     await chat.send("/help", "/apply")
     await expect(page.get_by_test_id("day")).to_have_count(2)
     await expect(page.get_by_test_id("day").last).to_have_text("2026-11-30 周一")
@@ -135,15 +143,17 @@ async def test_the_box_grows_days_are_marked_and_news_below_is_announced(
     await expect(page.get_by_test_id("jump-count")).to_have_text("1")
     await expect(page.get_by_test_id("new-marker")).to_be_attached()
     await expect(chat.bot_messages.last).not_to_be_in_viewport()
-    await page.screenshot(path=artifacts / "jump.png")
+    await page.screenshot(path=artifacts / f"jump-{size['width']}.png")
     await page.get_by_test_id("jump").click()
     await expect(chat.bot_messages.last).to_be_in_viewport()
     await expect(page.get_by_test_id("jump")).to_be_hidden()
 
 
+@pytest.mark.parametrize("size", [PHONE, DESKTOP], ids=["phone", "desktop"])
 async def test_a_photo_opens_in_a_viewer(
-    sandbox: SandboxRunner, page: Page, tmp_path: Path
+    sandbox: SandboxRunner, page: Page, tmp_path: Path, size: ViewportSize
 ) -> None:
+    await page.set_viewport_size(size)
     chat = ChatPage(page)
     await chat.open(sandbox.url)
     await chat.add_customer("赵六")
@@ -160,7 +170,7 @@ async def test_a_photo_opens_in_a_viewer(
     image = page.get_by_test_id("viewer-image")
     await expect(image).to_have_js_property("complete", True)
     width = await image.evaluate("(e) => e.getBoundingClientRect().width")
-    assert width >= 540
+    assert width >= min(540, 0.9 * size["width"])  # full size, or the whole screen's width
     await page.keyboard.press("Escape")
     await expect(viewer).to_be_hidden()
     await expect(opener).to_be_focused()
