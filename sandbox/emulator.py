@@ -10,11 +10,13 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Collection, Sequence
+from pathlib import Path
 from types import TracebackType
 from typing import Any, TypedDict
 
 from aiohttp import web
 
+from sandbox.chat_store import ChatStore
 from sandbox.inbox import ChatInbox, wait_idle
 from sandbox.limits import RateLimits
 from sandbox.messages import SentMessage
@@ -47,7 +49,10 @@ class BotApiEmulator:
         strict_html: bool = False,
         callback_query_ttl: float = 15.0,
         fault_hold_seconds: float = 10.0,
+        chats_file: Path | None = None,
     ) -> None:
+        """``chats_file`` keeps the chats across restarts: an emulator on the same file
+        starts with every chat, file and user the last one had (until the file is deleted)."""
         self.token = token
         bot_id = token.split(":", 1)[0]
         self.bot_user: dict[str, Any] = {
@@ -69,6 +74,10 @@ class BotApiEmulator:
             strict_html=strict_html,
             callback_query_ttl=callback_query_ttl,
         )
+        self._store = ChatStore(chats_file) if chats_file is not None else None
+        if self._store is not None:
+            self._store.restore(self.state)
+            self.state.keep(self._store)
         self._users: dict[int, FakeUser] = {}
         self._server = BotApiServer(
             self.state,
@@ -95,6 +104,9 @@ class BotApiEmulator:
         return self.base_url
 
     async def stop(self) -> None:
+        """Stop serving; the chats file (if any) is closed, everything is already in it."""
+        if self._store is not None:
+            self._store.close()
         if self._runner is None:
             return
         # Release long polls and held faults so shutdown does not wait on them.
@@ -154,6 +166,8 @@ class BotApiEmulator:
         if language_code:
             info["language_code"] = language_code
         self.state.users[user_id] = info
+        if self.state.journal is not None:
+            self.state.journal.user_added(info)
         user = FakeUser(self.state, info, phone_number=phone_number)
         self._users[user_id] = user
         return user

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -76,6 +77,8 @@ class FileStore:
         self._by_id: dict[str, StoredFile] = {}
         self._by_path: dict[str, StoredFile] = {}
         self._counter = 0
+        # Told of every new file with its number, to keep it beyond this process.
+        self.on_add: Callable[[StoredFile, int], None] | None = None
 
     def add(
         self,
@@ -106,7 +109,15 @@ class FileStore:
         )
         self._by_id[stored.file_id] = stored
         self._by_path[stored.file_path] = stored
+        if self.on_add is not None:
+            self.on_add(stored, self._counter)
         return stored
+
+    def put(self, stored: StoredFile, number: int) -> None:
+        """Hold a file kept from an earlier run; new files are numbered after it."""
+        self._by_id[stored.file_id] = stored
+        self._by_path[stored.file_path] = stored
+        self._counter = max(self._counter, number)
 
     def add_photo(self, data: bytes, *, declared_size: int | None = None) -> list[StoredFile]:
         """A photo as Telegram stores it: a thumbnail and the full size, smallest first."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from sandbox.chats import ChatEvent, ChatState, EventKind
 from sandbox.errors import (
@@ -21,12 +21,24 @@ from sandbox.errors import (
     too_many_requests,
 )
 from sandbox.faults import FaultInjector
-from sandbox.files import FileStore
+from sandbox.files import FileStore, StoredFile
 from sandbox.limits import RateLimiter, RateLimits
 from sandbox.messages import SentMessage
 from sandbox.notify import ChangeSignal
 from sandbox.stats import SandboxStats
 from sandbox.updates import UpdateQueue
+
+
+class ChatJournal(Protocol):
+    """Where the chats are kept as they change (:class:`sandbox.chat_store.ChatStore`)."""
+
+    def message_changed(self, chat: ChatState, message: SentMessage, seq: int) -> None: ...
+
+    def chat_changed(self, chat: ChatState) -> None: ...
+
+    def file_added(self, stored: StoredFile, number: int) -> None: ...
+
+    def user_added(self, info: dict[str, Any]) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -91,6 +103,7 @@ class SandboxState:
         self.signal = ChangeSignal()
         self._chat_signals: dict[int, ChangeSignal] = {}
         self.activity = Activity()
+        self.journal: ChatJournal | None = None
         self._seq = 0
         self._callback_counter = 0
 
@@ -110,6 +123,19 @@ class SandboxState:
     def seq(self) -> int:
         return self._seq
 
+    def keep(self, journal: ChatJournal) -> None:
+        """Write every later change of chats, files and users through to ``journal``."""
+        self.journal = journal
+        self.files.on_add = journal.file_added
+
+    def continue_from(self, seq: int) -> None:
+        """Number changes on from ``seq``, after chats restored from a journal."""
+        self._seq = max(self._seq, seq)
+
+    def chat_changed(self, chat: ChatState) -> None:
+        if self.journal is not None:
+            self.journal.chat_changed(chat)
+
     def private_chat(self, user: dict[str, Any]) -> ChatState:
         chat = self.chats.get(user["id"])
         if chat is None:
@@ -119,6 +145,7 @@ class SandboxState:
                     info[key] = user[key]
             chat = ChatState(info)
             self.chats[chat.id] = chat
+            self.chat_changed(chat)
         return chat
 
     def add_chat(self, info: dict[str, Any]) -> ChatState:
@@ -126,6 +153,7 @@ class SandboxState:
         if chat is None:
             chat = ChatState(dict(info))
             self.chats[chat.id] = chat
+            self.chat_changed(chat)
         return chat
 
     def chat_for_bot(self, reference: int | str) -> ChatState:
@@ -159,6 +187,8 @@ class SandboxState:
     def record(self, chat: ChatState, kind: EventKind, message: SentMessage) -> None:
         self._seq += 1
         chat.events.append(ChatEvent(self._seq, kind, message))
+        if self.journal is not None:
+            self.journal.message_changed(chat, message, self._seq)
         self.chat_signal(chat.id).notify()
         self.signal.notify()
 

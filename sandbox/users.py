@@ -264,6 +264,7 @@ class FakeUser(ChatInbox):
         if chat.blocked == blocked:
             return
         chat.blocked = blocked
+        self._state.chat_changed(chat)
         old, new = ("member", "kicked") if blocked else ("kicked", "member")
         self._state.enqueue(
             {

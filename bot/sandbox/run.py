@@ -5,8 +5,12 @@ the Bot API base URL points at the embedded emulator, the database is the sandbo
 file, and the clock is an :class:`~process.clock.OffsetClock` the page can move forward.
 The emulator listens on a private port; the one address printed is the web chat's.
 
-"Reset sandbox" starts over: the bot stops, the sandbox database and the clock offset are
-deleted, a fresh emulator starts, the bot starts on an empty database, staff are seeded.
+The emulator keeps its chats (messages, edits, keyboards, files) in a file of its own beside
+the sandbox database, so stopping and starting again finds every conversation where it was.
+
+"Reset sandbox" starts over: the bot stops, the sandbox database, the emulator's chats and
+the clock offset are deleted, a fresh emulator starts, the bot starts on an empty database,
+staff are seeded.
 """
 
 from __future__ import annotations
@@ -103,6 +107,11 @@ class SandboxRunner:
         self._web: web.AppRunner | None = None
         self._lock = asyncio.Lock()
 
+    @property
+    def chats_path(self) -> Path:
+        """The emulator's chats, e.g. ``data/sandbox.chats.db`` beside ``data/sandbox.db``."""
+        return self.settings.db_path.with_suffix(".chats.db")
+
     # -- SandboxHost, for the page ----------------------------------------------------------
 
     @property
@@ -127,6 +136,7 @@ class SandboxRunner:
         async with self._lock:
             await self._stop_bot()
             delete_database(self.settings.db_path)
+            delete_database(self.chats_path)
             self.panel.forget()
             self.webchat.forget_everyone()
             await self._start_bot()
@@ -162,7 +172,9 @@ class SandboxRunner:
     async def _start_bot(self) -> None:
         # No flood control: a trainer clicking through a form should not wait on 429s.
         emulator = BotApiEmulator(
-            limits=RateLimits(enabled=False), wall_clock=lambda: self.clock.now().timestamp()
+            limits=RateLimits(enabled=False),
+            wall_clock=lambda: self.clock.now().timestamp(),
+            chats_file=self.chats_path,
         )
         await emulator.start()
         self._emulator = emulator
@@ -180,6 +192,7 @@ class SandboxRunner:
         await start(self.app, poll_timeout=POLL_TIMEOUT_SECONDS)
         db = services_of(self.app).db
         await seed_staff(self.webchat, db, self.clock)
+        self.webchat.restore_customers()
         await restore_customers(self.webchat, db)
         self.webchat.mark_all_read()
         self.webchat.changed(clock=True)

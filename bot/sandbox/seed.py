@@ -92,8 +92,8 @@ def _persona(seed: StaffSeed, note: str = "") -> Persona:
 async def restore_customers(webchat: WebChat, db: Database) -> None:
     """Bring back, as personas, the people an earlier run left in the sandbox database.
 
-    Their chat history is gone with the old emulator, but their applications are not:
-    ``/status`` shows them, and the bot can write to them again.
+    The emulator keeps the chats of those it knew; this also brings back anyone the bot
+    knows whose chat was not kept (an older sandbox), with their applications intact.
     """
     rows = await db.fetchall("SELECT user_id, first_name, locale FROM users ORDER BY user_id")
     for row in rows:

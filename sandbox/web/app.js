@@ -19,18 +19,51 @@ const App = {
   init() {
     I18n.apply(document);
     App._bindComposer();
+    Viewer.bind();
     Personas.bind();
+    Clock.onShow = () => App.drawPersonas();
     Clock.init();
     Clock.load();
     App._languageButton();
-    const stream = new EventSource("/api/events");
-    stream.onmessage = (event) => App.onSnapshot(JSON.parse(event.data));
+    App._connect();
     const wanted = Number(location.hash.slice(1));
     if (wanted) App.active = wanted;
+    App._clearMessages(); // the hint must speak of the chat in the address, not of picking one
+    App._showChatOnPhone(App.active !== null);
+    App._bindKeyboard();
     App._drawChatHeader();
   },
 
   // -- live snapshots -----------------------------------------------------------------
+
+  online: true,
+
+  /** The live stream; while the server is away the page says so, and the browser retries. */
+  _connect() {
+    const stream = new EventSource("/api/events");
+    stream.onmessage = (event) => App.onSnapshot(JSON.parse(event.data));
+    stream.onopen = () => App.setOnline(true);
+    stream.onerror = () => {
+      App.setOnline(false);
+      // An answer other than the stream (a proxy's error page) stops EventSource's own retries.
+      if (stream.readyState === EventSource.CLOSED) setTimeout(App._connect, 2000);
+    };
+  },
+
+  setOnline(online) {
+    if (online === App.online) return;
+    App.online = online;
+    document.getElementById("connection").hidden = online;
+    document.body.classList.toggle("offline", !online);
+    if (online) {
+      // Whatever happened meanwhile (a restart, the bot's replies) is fetched afresh.
+      App.mark = 0;
+      App.seenSeq = 0;
+      App._clearMessages();
+      Clock.load();
+      if (App.active !== null) App.loadChat();
+    }
+  },
 
   onSnapshot(snapshot) {
     const reset = App.generation !== null && snapshot.generation !== App.generation;
@@ -70,16 +103,99 @@ const App = {
     App.seenSeq = 0;
     App.keyboardOpen = false;
     history.replaceState(null, "", userId === null ? location.pathname : `#${userId}`);
+    App._showChatOnPhone(userId !== null);
     App._clearMessages();
+    App._clearJump();
     App._drawChatHeader();
     App.drawPersonas();
-    document.getElementById("command-menu").hidden = true;
+    App._toggleMenu(false);
     if (userId !== null) App.loadChat();
+  },
+
+  /** On a phone the page shows the list of chats or one chat, as Telegram does. */
+  _showChatOnPhone(open) {
+    document.body.classList.toggle("chat-open", open);
+  },
+
+  _toggleMenu(open) {
+    document.getElementById("command-menu").hidden = !open;
+    document.getElementById("menu-button").setAttribute("aria-expanded", String(open));
+  },
+
+  _togglePanel(open) {
+    document.body.classList.toggle("panel-open", open);
+    document.getElementById("panel-toggle").setAttribute("aria-expanded", String(open));
+  },
+
+  /**
+   * Keys: Escape closes what is open (menu, sandbox panel, the chat on a phone); the inline
+   * buttons of all messages are one Tab stop (the newest keyboard's first button), and the
+   * arrow keys move among them, so that Tab does not walk every old message's buttons.
+   */
+  _bindKeyboard() {
+    document.addEventListener("keydown", (event) => {
+      if (event.key !== "Escape" || !document.getElementById("modal").hidden) return;
+      if (!document.getElementById("command-menu").hidden) {
+        App._toggleMenu(false);
+        document.getElementById("menu-button").focus();
+      } else if (document.body.classList.contains("panel-open")) {
+        App._togglePanel(false);
+        document.getElementById("panel-toggle").focus();
+      }
+    });
+    const list = document.getElementById("messages");
+    list.addEventListener("scroll", () => {
+      // Scrolled up by more than a screen: offer the way back down; at the bottom, all seen.
+      const far = list.scrollHeight - list.scrollTop - list.clientHeight > list.clientHeight;
+      if (App._nearBottom()) App._clearJump();
+      else if (far) document.getElementById("jump").hidden = false;
+    });
+    document.getElementById("jump").addEventListener("click", () => {
+      App._jumpToNewest();
+      document.getElementById("text-input").focus();
+    });
+    list.addEventListener("keydown", (event) => {
+      const keys = { ArrowDown: 1, ArrowRight: 1, ArrowUp: -1, ArrowLeft: -1, Home: "first", End: "last" };
+      if (!(event.key in keys)) return;
+      const buttons = App._inlineButtons();
+      const index = buttons.indexOf(document.activeElement);
+      if (index < 0) return;
+      event.preventDefault();
+      const step = keys[event.key];
+      const next = step === "first" ? 0 : step === "last" ? buttons.length - 1
+        : Math.min(buttons.length - 1, Math.max(0, index + step));
+      App._rove(buttons[next]);
+      buttons[next].focus();
+    });
+    list.addEventListener("focusin", (event) => {
+      if (event.target.matches(".inline-row > *")) App._rove(event.target);
+    });
+  },
+
+  _inlineButtons() {
+    return Array.from(document.querySelectorAll("#messages .inline-row > :is(button:not(:disabled), a)"));
+  },
+
+  /** Make `target` (or else the newest keyboard's first button) the one Tab stop. */
+  _rove(target) {
+    const buttons = App._inlineButtons();
+    if (!buttons.length) return;
+    let stop = target;
+    if (!stop) {
+      const keyboards = document.querySelectorAll("#messages .inline-keyboard");
+      const newest = keyboards[keyboards.length - 1];
+      stop = buttons.find((b) => newest && newest.contains(b)) || buttons[buttons.length - 1];
+    }
+    for (const button of buttons) button.tabIndex = button === stop ? 0 : -1;
   },
 
   _drawChatHeader() {
     const persona = App._persona(App.active);
     document.getElementById("chat").classList.toggle("disabled", !persona);
+    // Disabled for real, not only drawn faint: out of the Tab order and announced as such.
+    document.querySelectorAll("#composer :is(button, textarea)").forEach((control) => {
+      control.disabled = !persona;
+    });
     document.querySelector("[data-testid=chat-title]").textContent = persona ? persona.name : "";
     document.querySelector("[data-testid=chat-subtitle]").textContent = persona
       ? `${I18n.t(`role_${persona.role}`)} · id ${persona.user_id}${persona.note ? ` · ${persona.note}` : ""}`
@@ -92,7 +208,9 @@ const App = {
     const hint = document.createElement("p");
     hint.className = "empty";
     hint.id = "empty-hint";
-    hint.textContent = I18n.t(App.active === null ? "pickPersona" : "noMessages");
+    hint.dataset.i18n = App.active === null ? "pickPersona" : "noMessages";
+    hint.setAttribute("data-testid", "empty-hint");
+    hint.textContent = I18n.t(hint.dataset.i18n);
     list.appendChild(hint);
     document.getElementById("reply-keyboard").hidden = true;
     document.getElementById("keyboard-toggle").hidden = true;
@@ -121,10 +239,19 @@ const App = {
     return undefined;
   },
 
+  _nearBottom() {
+    const list = document.getElementById("messages");
+    return list.scrollHeight - list.scrollTop - list.clientHeight < 80;
+  },
+
   _upsert(views) {
     const list = document.getElementById("messages");
-    const nearBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 80;
-    const actions = { press: App.press, command: (text) => App.sendText(text), time: Clock.timeOf };
+    const nearBottom = App._nearBottom();
+    const newest = Math.max(0, ...Array.from(list.querySelectorAll("[data-message-id]"),
+      (node) => Number(node.dataset.messageId)));
+    const actions = {
+      press: App.press, command: (text) => App.sendText(text), time: Clock.timeOf, view: Viewer.open,
+    };
     for (const view of views) {
       const old = list.querySelector(`[data-message-id="${view.message_id}"]`);
       if (view.deleted) { if (old) old.remove(); continue; }
@@ -140,7 +267,67 @@ const App = {
     }
     const hint = document.getElementById("empty-hint");
     if (hint) hint.hidden = list.querySelector("[data-message-id]") !== null;
+    App._drawDays();
+    if (!nearBottom && App.mark !== 0) {
+      // Out of sight: mark where the unseen ones begin and count them on the jump button.
+      const unseen = views.filter((v) => !v.deleted && v.message_id > newest);
+      if (unseen.length) App._markUnseen(unseen[0].message_id, unseen.length);
+    }
+    const focused = document.activeElement;
+    App._rove(list.contains(focused) && focused.matches(".inline-row > *") ? focused : null);
     if (nearBottom || App.mark === 0) list.scrollTop = list.scrollHeight;
+  },
+
+  /** A date line wherever the day changes, as Telegram draws one: the clock jumps days. */
+  _drawDays() {
+    const list = document.getElementById("messages");
+    list.querySelectorAll(".day").forEach((line) => line.remove());
+    let previous = null;
+    for (const node of list.querySelectorAll("[data-message-id]")) {
+      const day = Clock.dayOf(Number(node.dataset.date));
+      if (day.key !== previous) {
+        const line = document.createElement("div");
+        line.className = "day";
+        line.setAttribute("data-testid", "day");
+        line.setAttribute("role", "separator");
+        line.textContent = day.label;
+        list.insertBefore(line, node);
+        previous = day.key;
+      }
+    }
+  },
+
+  _markUnseen(firstId, count) {
+    const list = document.getElementById("messages");
+    if (!list.querySelector(".unseen")) {
+      const first = list.querySelector(`[data-message-id="${firstId}"]`);
+      const marker = document.createElement("div");
+      marker.className = "unseen";
+      marker.setAttribute("data-testid", "new-marker");
+      marker.dataset.i18n = "newMessages";
+      marker.textContent = I18n.t("newMessages");
+      if (first) list.insertBefore(marker, first);
+    }
+    const jump = document.getElementById("jump");
+    const badge = jump.querySelector(".jump-count");
+    const total = Number(badge.textContent || 0) + count;
+    badge.textContent = String(total);
+    badge.hidden = false;
+    jump.hidden = false;
+  },
+
+  _jumpToNewest() {
+    const list = document.getElementById("messages");
+    list.scrollTop = list.scrollHeight;
+    App._clearJump();
+  },
+
+  _clearJump() {
+    const jump = document.getElementById("jump");
+    jump.hidden = true;
+    const badge = jump.querySelector(".jump-count");
+    badge.textContent = "";
+    badge.hidden = true;
   },
 
   _drawKeyboard(keyboard) {
@@ -165,10 +352,15 @@ const App = {
     }
     toggle.hidden = false;
     area.hidden = keyboard.hidden && !App.keyboardOpen;
+    toggle.setAttribute("aria-expanded", String(!area.hidden));
   },
 
   _drawCommands(commands) {
     const menu = document.getElementById("command-menu");
+    // Redrawn only when the list changed, so that an open menu keeps the key focus.
+    const drawn = JSON.stringify(commands);
+    if (menu.dataset.drawn === drawn) return;
+    menu.dataset.drawn = drawn;
     menu.replaceChildren();
     for (const command of commands) {
       const button = document.createElement("button");
@@ -180,7 +372,11 @@ const App = {
       const description = document.createElement("span");
       description.textContent = command.description;
       button.append(name, description);
-      button.addEventListener("click", () => { menu.hidden = true; App.sendText(`/${command.command}`); });
+      button.addEventListener("click", () => {
+        App._toggleMenu(false);
+        document.getElementById("text-input").focus();
+        App.sendText(`/${command.command}`);
+      });
       menu.appendChild(button);
     }
     document.getElementById("menu-button").hidden = commands.length === 0;
@@ -247,7 +443,22 @@ const App = {
       event.preventDefault();
       const text = input.value;
       input.value = "";
+      App._fitInput();
       App.sendText(text);
+    });
+    // The box grows with its text, up to its CSS max-height, as Telegram's does.
+    input.addEventListener("input", App._fitInput);
+    document.getElementById("attach").addEventListener("click", () => {
+      document.getElementById("file-input").click();
+    });
+    document.getElementById("back").addEventListener("click", () => {
+      const left = App.active;
+      App.select(null);
+      const item = document.querySelector(`[data-testid=persona][data-user-id="${left}"] button`);
+      if (item) item.focus();
+    });
+    document.getElementById("panel-toggle").addEventListener("click", () => {
+      App._togglePanel(!document.body.classList.contains("panel-open"));
     });
     input.addEventListener("keydown", (event) => {
       if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
@@ -263,13 +474,24 @@ const App = {
     });
     document.getElementById("menu-button").addEventListener("click", () => {
       const menu = document.getElementById("command-menu");
-      menu.hidden = !menu.hidden;
+      App._toggleMenu(menu.hidden);
+      if (!menu.hidden) {
+        const first = menu.querySelector("button");
+        if (first) first.focus();
+      }
     });
-    document.getElementById("keyboard-toggle").addEventListener("click", () => {
+    document.getElementById("keyboard-toggle").addEventListener("click", (event) => {
       const area = document.getElementById("reply-keyboard");
       area.hidden = !area.hidden;
       App.keyboardOpen = !area.hidden;
+      event.currentTarget.setAttribute("aria-expanded", String(!area.hidden));
     });
+  },
+
+  _fitInput() {
+    const input = document.getElementById("text-input");
+    input.style.height = "auto";
+    input.style.height = `${input.scrollHeight + 2}px`;
   },
 
   _languageButton() {
@@ -282,6 +504,7 @@ const App = {
       label();
       App.drawPersonas();
       App._drawChatHeader();
+      App._drawDays();
       Clock.draw();
     });
   },

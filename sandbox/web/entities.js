@@ -5,14 +5,12 @@ code units, which is what JavaScript strings index by). Each entity becomes an e
 whose children are built the same way; text goes in through text nodes, never as markup
 strings, so nothing in a message can become an element. Only the safe subset Telegram has
 is drawn: bold, italic, underline, strikethrough, code, pre, links, blockquotes, spoilers.
+Commands and addresses are links only where the server says so (Telegram finds them in the
+whole plain text; "<b>2</b>/5" has no command in it, however it is split into pieces here).
 */
 "use strict";
 
 const SAFE_LINK = /^(https?:|mailto:)/i;
-// What Telegram finds in plain text by itself: /commands after a space, and web addresses.
-const AUTO_ENTITIES = /(^|[\s(（"“])(\/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]{3,32})?)(?![\w@/])|(https?:\/\/[^\s<>"“”)）]+)/g;
-// Inside these nothing more is detected: code stays code, a link stays one link.
-const NO_AUTO = new Set(["CODE", "PRE", "A"]);
 
 const Entities = {
   /** A fragment with `text` formatted by `entities`; `onCommand(cmd)` for /commands. */
@@ -22,11 +20,11 @@ const Entities = {
       .filter((e) => Number.isInteger(e.offset) && Number.isInteger(e.length) && e.length > 0
         && e.offset >= 0 && e.offset + e.length <= text.length)
       .sort((a, b) => a.offset - b.offset || b.length - a.length);
-    Entities._build(fragment, text, 0, text.length, usable, onCommand, false);
+    Entities._build(fragment, text, 0, text.length, usable, onCommand);
     return fragment;
   },
 
-  _build(parent, text, start, end, entities, onCommand, raw) {
+  _build(parent, text, start, end, entities, onCommand) {
     let position = start;
     let index = 0;
     while (index < entities.length) {
@@ -37,31 +35,14 @@ const Entities = {
       // Entities parsed from HTML nest; one that crosses a border is dropped, not guessed at.
       const inner = entities.slice(index + 1, next).filter((e) => e.offset + e.length <= entityEnd);
       if (entity.offset < position) { index = next; continue; }
-      if (entity.offset > position) Entities._text(parent, text.slice(position, entity.offset), onCommand, raw);
+      if (entity.offset > position) parent.appendChild(document.createTextNode(text.slice(position, entity.offset)));
       const element = Entities._element(entity, text.slice(entity.offset, entityEnd), onCommand);
-      const rawInside = raw || NO_AUTO.has(element.tagName) || element.className === "command";
-      Entities._build(element, text, entity.offset, entityEnd, inner, onCommand, rawInside);
+      Entities._build(element, text, entity.offset, entityEnd, inner, onCommand);
       parent.appendChild(element);
       position = entityEnd;
       index = next;
     }
-    if (position < end) Entities._text(parent, text.slice(position, end), onCommand, raw);
-  },
-
-  /** Plain text as text nodes, with the commands and addresses Telegram would detect. */
-  _text(parent, text, onCommand, raw) {
-    if (raw) { parent.appendChild(document.createTextNode(text)); return; }
-    let position = 0;
-    for (const match of text.matchAll(AUTO_ENTITIES)) {
-      const found = match[2] || match[3];
-      const start = match.index + (match[2] ? match[1].length : 0);
-      if (start > position) parent.appendChild(document.createTextNode(text.slice(position, start)));
-      const element = Entities._element({ type: match[2] ? "bot_command" : "url" }, found, onCommand);
-      element.textContent = found;
-      parent.appendChild(element);
-      position = start + found.length;
-    }
-    if (position < text.length) parent.appendChild(document.createTextNode(text.slice(position)));
+    if (position < end) parent.appendChild(document.createTextNode(text.slice(position, end)));
   },
 
   _element(entity, covered, onCommand) {

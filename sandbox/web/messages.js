@@ -10,11 +10,12 @@ const Messages = {
     const wrapper = document.createElement("div");
     wrapper.className = `message ${view.from_bot ? "bot" : "own"}`;
     wrapper.dataset.messageId = String(view.message_id);
+    wrapper.dataset.date = String(view.date);
     wrapper.setAttribute("data-testid", view.from_bot ? "bot-message" : "own-message");
 
     const bubble = document.createElement("div");
     bubble.className = "bubble";
-    if (view.photo) bubble.appendChild(Messages._photo(view.photo));
+    if (view.photo) bubble.appendChild(Messages._photo(view.photo, actions));
     if (view.document) bubble.appendChild(Messages._file(view.document));
     if (view.contact) bubble.appendChild(Messages._contact(view.contact));
     const body = view.text !== null && view.text !== undefined ? view.text : view.caption;
@@ -27,12 +28,21 @@ const Messages = {
     } else if (view.other) {
       const text = document.createElement("div");
       text.className = "text";
+      text.dataset.i18n = "unsupported";
       text.textContent = I18n.t("unsupported");
       bubble.appendChild(text);
     }
     const meta = document.createElement("div");
     meta.className = "meta";
-    meta.textContent = (view.edited ? `${I18n.t("edited")} ` : "") + actions.time(view.date);
+    if (view.edited) {
+      // Marked for I18n.apply, so that switching the page's language changes it too.
+      const edited = document.createElement("span");
+      edited.dataset.i18n = "edited";
+      edited.setAttribute("data-testid", "edited");
+      edited.textContent = I18n.t("edited");
+      meta.append(edited, " ");
+    }
+    meta.append(actions.time(view.date));
     bubble.appendChild(meta);
     wrapper.appendChild(bubble);
 
@@ -42,14 +52,23 @@ const Messages = {
     return wrapper;
   },
 
-  _photo(photo) {
+  _photo(photo, actions) {
+    const source = `/api/files/${encodeURIComponent(photo.file_id)}`;
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "photo-button";
+    button.setAttribute("data-testid", "open-photo");
+    button.dataset.i18nLabel = "openPhoto";
+    button.setAttribute("aria-label", I18n.t("openPhoto"));
+    button.addEventListener("click", () => actions.view(source, button));
     const image = document.createElement("img");
     image.className = "photo";
-    image.alt = "photo";
+    image.alt = "";
     image.loading = "lazy";
-    image.src = `/api/files/${encodeURIComponent(photo.file_id)}`;
+    image.src = source;
     image.setAttribute("data-testid", "photo");
-    return image;
+    button.appendChild(image);
+    return button;
   },
 
   _file(document_) {
@@ -76,7 +95,10 @@ const Messages = {
   _contact(contact) {
     const line = document.createElement("div");
     line.className = "text";
-    line.textContent = `📱 ${contact.phone_number} · ${I18n.t("shared")}`;
+    const shared = document.createElement("span");
+    shared.dataset.i18n = "shared";
+    shared.textContent = I18n.t("shared");
+    line.append(`📱 ${contact.phone_number} · `, shared);
     return line;
   },
 
@@ -104,6 +126,7 @@ const Messages = {
         }
         element.textContent = button.text;
         element.setAttribute("data-testid", "inline-button");
+        element.tabIndex = -1; // one Tab stop for all of them: App._rove picks it
         line.appendChild(element);
       }
       keyboard.appendChild(line);

@@ -14,9 +14,16 @@ const Personas = {
       item.className = `persona${persona.user_id === active ? " active" : ""}`;
       item.dataset.userId = String(persona.user_id);
       item.setAttribute("data-testid", "persona");
-      item.addEventListener("click", () => onSelect(persona.user_id));
+      // A button inside the item: reachable with Tab, pressed with Enter or Space.
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "persona-button";
+      button.setAttribute("data-testid", "persona-button");
+      if (persona.user_id === active) button.setAttribute("aria-current", "true");
+      button.addEventListener("click", () => onSelect(persona.user_id));
       const avatar = document.createElement("span");
       avatar.className = "avatar";
+      avatar.setAttribute("aria-hidden", "true");
       avatar.style.background = AVATAR_COLOURS[persona.user_id % AVATAR_COLOURS.length];
       avatar.textContent = Array.from(persona.name)[0] || "?";
       const body = document.createElement("div");
@@ -30,19 +37,28 @@ const Personas = {
       role.className = "persona-role";
       role.textContent = I18n.t(`role_${persona.role}`);
       line.append(name, role);
+      if (persona.date) {
+        const when = document.createElement("span");
+        when.className = "persona-time";
+        when.setAttribute("data-testid", "persona-time");
+        when.textContent = Clock.whenOf(persona.date);
+        line.appendChild(when);
+      }
       const sub = document.createElement("div");
       sub.className = persona.note ? "persona-note" : "persona-sub";
       sub.textContent = persona.note || persona.preview || "";
       body.append(line, sub);
-      item.append(avatar, body);
+      button.append(avatar, body);
       const unread = persona.user_id === active ? 0 : persona.unread;
       if (unread > 0) {
         const badge = document.createElement("span");
         badge.className = "unread";
         badge.setAttribute("data-testid", "unread");
         badge.textContent = String(unread);
-        item.appendChild(badge);
+        badge.setAttribute("aria-label", `${unread} ${I18n.t("unread")}`);
+        button.appendChild(badge);
       }
+      item.appendChild(button);
       (persona.role === "customer" ? lists.customers : lists.staff).appendChild(item);
     }
   },
@@ -62,7 +78,7 @@ const Personas = {
       }
     });
     document.getElementById("reset").addEventListener("click", async () => {
-      if (!(await Notice.ask(I18n.t("resetConfirm")))) return;
+      if (!(await Notice.ask(I18n.t("resetConfirm"), { okText: I18n.t("resetOk"), danger: true }))) return;
       const button = document.getElementById("reset");
       button.disabled = true;
       try {

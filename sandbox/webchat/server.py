@@ -101,6 +101,16 @@ class WebChat:
             phone_number=mobile_for(persona.user_id),
         )
 
+    def restore_customers(self) -> None:
+        """The customers the emulator kept from an earlier run come back as personas."""
+        for user_id, info in sorted(self.host.emulator.state.users.items()):
+            if user_id < FIRST_CUSTOMER_ID or user_id in self._personas:
+                continue
+            name = str(info.get("first_name") or "").strip()[:MAX_NAME_CHARS] or f"#{user_id}"
+            code = str(info.get("language_code") or "")
+            language = next((k for k, v in LANGUAGES.items() if v == code), "zh")
+            self.add_persona(Persona(user_id, name, CUSTOMER, language))
+
     def next_customer_id(self) -> int:
         taken = [p.user_id + 1 for p in self._personas.values() if p.user_id >= FIRST_CUSTOMER_ID]
         return max([FIRST_CUSTOMER_ID, *taken])

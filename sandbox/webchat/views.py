@@ -14,6 +14,7 @@ from typing import Any
 from sandbox.chats import ChatState
 from sandbox.emulator import BotApiEmulator
 from sandbox.messages import SentMessage
+from sandbox.webchat.detected import with_detected
 
 CUSTOMER = "customer"
 LANGUAGES = {"zh": "zh-hans", "en": "en"}  # the page's choice -> Telegram's language_code
@@ -104,9 +105,9 @@ def message_view(message: SentMessage) -> dict[str, Any]:
         "edited": message.edit_date is not None,
         "deleted": message.deleted,
         "text": message.text,
-        "entities": message.entities,
+        "entities": with_detected(message.text, message.entities),
         "caption": message.caption,
-        "caption_entities": message.caption_entities,
+        "caption_entities": with_detected(message.caption, message.caption_entities),
         "buttons": _inline_rows(message.reply_markup),
         "document": _document(message.document),
         "photo": _largest_photo(message.photo),
