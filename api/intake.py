@@ -15,7 +15,7 @@ application the key filed). Keys are the client's own: two clients never collide
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Request, Response
@@ -167,6 +167,6 @@ def _created(filed: Filed, bot: str, request: Request, response: Response) -> Cr
         step=application.step,
         version=application.version,
         claim_link=f"https://t.me/{bot}?start={filed.claim_code}",
-        claim_expires_at=filed.claim_expires_at,
+        claim_expires_at=filed.claim_expires_at.astimezone(UTC),
         customer_manager=filed.manager_name,
     )
