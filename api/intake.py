@@ -32,18 +32,20 @@ MAX_KEY = 200
 MAX_TEXT = 500
 
 
-def _text(description: str, example: str) -> Any:
+# A number or its text: a client's JSON may hold either.
+TextOrNumber = Annotated[str, Field(max_length=MAX_TEXT)] | Annotated[int, Field(ge=0, le=10**9)]
+
+
+def _text(description: str, example: str, *, limited: bool = True) -> Any:
+    if not limited:  # the type carries the limits
+        return Field(description=description, examples=[example])
     return Field(max_length=MAX_TEXT, description=description, examples=[example])
 
 
-def _choice(name: str, description: str) -> Any:
+def _choice(name: str, description: str, *, limited: bool = True) -> Any:
     choices = FIELDS_BY_NAME[name].choices
     listed = ", ".join(f"`{c}`" for c in choices)
-    return Field(
-        max_length=MAX_TEXT,
-        description=f"{description}: one of {listed}",
-        examples=[str(choices[0])],
-    )
+    return _text(f"{description}: one of {listed}", str(choices[0]), limited=limited)
 
 
 class IntakeIn(BaseModel):
@@ -62,8 +64,8 @@ class IntakeIn(BaseModel):
     site_address: str = _text("where the connection is wanted", "汉中市汉台区天汉大道 88 号")
     district: str = _text("one of the districts the deployment serves", "汉台区")
     usage_category: str = _choice("usage_category", "what the power is for")
-    voltage_kv: str = _choice("voltage_kv", "the supply voltage in kV")
-    capacity_kva: str = _text("the capacity applied for, in kVA", "1250")
+    voltage_kv: TextOrNumber = _choice("voltage_kv", "the supply voltage in kV", limited=False)
+    capacity_kva: TextOrNumber = _text("the capacity applied for, in kVA", "1250", limited=False)
     supply_mode: str = _choice("supply_mode", "single or dual supply")
     important_load: str = _choice("important_load", "whether the load is an important one")
     grid_works: str = _choice("grid_works", "who builds the works on the grid side")
@@ -72,7 +74,8 @@ class IntakeIn(BaseModel):
     contact_mobile: str = _text("the contact's mobile number", "13800138000")
 
     def form(self) -> IntakeForm:
-        return IntakeForm(**self.model_dump())
+        answers = self.model_dump()
+        return IntakeForm(**{name: str(value) for name, value in answers.items()})
 
 
 class CreatedOut(BaseModel):

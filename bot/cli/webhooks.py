@@ -2,9 +2,9 @@
 
 The operator's side of the outgoing webhooks (README, "Outgoing webhooks"). Every
 subcommand opens the configured database and migrates it first. ``add`` subscribes only an
-existing, unrevoked API client, and prints the signing secret once: only its sealed form is kept, so a lost secret means a new subscription.
-``replay`` queues deliveries again; the running bot picks them up at its next look at the
-queue (a few seconds).
+existing, unrevoked API client, and prints the signing secret once: only its sealed form is
+kept, so a lost secret means a new subscription. ``replay`` queues deliveries again; the
+running bot picks them up at its next look at the queue (a few seconds).
 """
 
 from __future__ import annotations

@@ -104,6 +104,13 @@ async def test_bad_requests_to_create_are_problems_naming_what_is_wrong(
     rows = await api_client.runner.query("SELECT number FROM applications")
     assert len(rows) == 1
 
+    # Numbers may come as JSON numbers.
+    numeric = BODY | {"voltage_kv": 10, "capacity_kva": 2500}
+    filed = await api_client.post(
+        "/v1/applications", key, numeric, headers={"Idempotency-Key": "call-4"}
+    )
+    assert filed.status_code == 201, filed.text
+
 
 async def test_an_api_action_tells_the_customer_as_the_button_would(
     emulator: BotApiEmulator, api_client: Api
