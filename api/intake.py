@@ -97,7 +97,14 @@ def router(deps: ApiDeps) -> APIRouter:
     writer = Depends(deps.gate.require(Scope.APPLICATIONS_WRITE))
     errors = documented(Kind.BAD_REQUEST, Kind.UNAUTHORIZED, Kind.FORBIDDEN, Kind.INVALID)
     errors |= documented(Kind.KEY_REUSED, Kind.RATE_LIMITED, Kind.UNAVAILABLE)
-    errors |= {200: {"description": "a repeat of a request already answered: the same body"}}
+    errors |= {
+        200: {
+            "model": CreatedOut,
+            "description": "a repeat of a request already answered (same key, same body): "
+            "the first answer again",
+        },
+        201: {"description": "filed"},
+    }
 
     @routes.post(
         "/applications",
