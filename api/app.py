@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI, Request, Response
 
-from api import applications, events, problems, stats
+from api import actions, applications, events, intake, problems, stats
 from api.auth import Gate, RateLimiter
 from api.deps import ApiDeps
 from api.feed_watch import EventWatch
@@ -37,6 +37,7 @@ def build_api(
     settings: ApiSettings,
     *,
     districts: tuple[str, ...] = (),
+    bot_username: Callable[[], str | None] = lambda: None,
 ) -> FastAPI:
     deps = ApiDeps(
         ctx=ctx,
@@ -47,6 +48,7 @@ def build_api(
             ApiClientsRepo(ctx.db), RateLimiter(clock, settings.rate_per_second, settings.burst)
         ),
         watch=EventWatch(ctx.db, settings.feed_poll_seconds),
+        bot_username=bot_username,
     )
     app = FastAPI(
         title=TITLE,
@@ -58,7 +60,7 @@ def build_api(
     )
     app.state.deps = deps
     problems.install(app)
-    for module in (applications, events, stats):
+    for module in (applications, intake, actions, events, stats):
         app.include_router(module.router(deps), prefix=PREFIX)
     app.middleware("http")(_audited(deps))
     return app

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from api.auth import Gate
@@ -19,3 +20,6 @@ class ApiDeps:
     districts: tuple[str, ...]
     gate: Gate
     watch: EventWatch
+    # The bot's Telegram username, for claim links; None until the bot has introduced itself
+    # to Telegram (the API starts first, see bot.app.start).
+    bot_username: Callable[[], str | None]

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any, cast
 
 from telegram import Bot, BotCommandScopeAllPrivateChats
@@ -172,7 +173,13 @@ async def build_application(
 
         # The same services, clock and database as the chat, on the same event loop.
         assert config.api.host is not None
-        api = build_api(svc.context, clock, config.api, districts=config.districts)
+        api = build_api(
+            svc.context,
+            clock,
+            config.api,
+            districts=config.districts,
+            bot_username=partial(_bot_username, application),
+        )
         application.bot_data[API_KEY] = ApiServer(api, config.api.host, config.api.port)
     return application
 
@@ -287,6 +294,16 @@ def webhook_worker(application: BotApplication) -> WebhookWorker:
     found = application.bot_data[WEBHOOK_WORKER_KEY]
     assert isinstance(found, WebhookWorker)
     return found
+
+
+def _bot_username(application: BotApplication) -> str | None:
+    """The bot's Telegram username, for the API's claim links: known once ``initialize()``
+    has asked Telegram who the bot is, which happens just after the API starts."""
+    try:
+        username: str = application.bot.username
+    except RuntimeError:
+        return None
+    return username
 
 
 def api_server(application: BotApplication) -> ApiServer | None:

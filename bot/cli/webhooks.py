@@ -1,10 +1,10 @@
 """``hvconnect webhooks``: subscribe a URL to events, list, remove, and send again.
 
 The operator's side of the outgoing webhooks (README, "Outgoing webhooks"). Every
-subcommand opens the configured database and migrates it first. ``add`` prints the signing
-secret once: only its sealed form is kept, so a lost secret means a new subscription.
-``replay`` queues deliveries again; the running bot picks them up at its next look at the
-queue (a few seconds).
+subcommand opens the configured database and migrates it first. ``add`` subscribes only an
+existing, unrevoked API client, and prints the signing secret once: only its sealed form is
+kept, so a lost secret means a new subscription. ``replay`` queues deliveries again; the
+running bot picks them up at its next look at the queue (a few seconds).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from datetime import datetime
 from bot.config.settings import Config, clock_of
 from bot.secure_db import field_cipher
 from notifications.webhooks.subscribing import BadSubscription, parse_kinds, subscribe
+from storage.api_clients import ApiClientsRepo
 from storage.db import Database
 from storage.migrate import migrate
 from storage.webhooks import WebhooksRepo
@@ -55,7 +56,7 @@ async def _run(args: argparse.Namespace, config: Config) -> int:
         await migrate(db, now)
         repo = WebhooksRepo(db)
         if args.webhooks_command == "add":
-            return await _add(repo, args, now)
+            return await _add(repo, ApiClientsRepo(db), args, now)
         if args.webhooks_command == "list":
             return await _list(repo, config)
         if args.webhooks_command == "remove":
@@ -68,7 +69,22 @@ async def _run(args: argparse.Namespace, config: Config) -> int:
         await db.close()
 
 
-async def _add(repo: WebhooksRepo, args: argparse.Namespace, now: datetime) -> int:
+async def _add(
+    repo: WebhooksRepo, clients: ApiClientsRepo, args: argparse.Namespace, now: datetime
+) -> int:
+    # Subscriptions name their client without a foreign key (a revoked client's history
+    # stays readable); so the name is checked here, where a typo would otherwise subscribe
+    # a URL for nobody.
+    name = args.client.strip()
+    client = next((c for c in await clients.list_all() if c.name == name), None)
+    if client is None or not client.active:
+        state = "does not exist" if client is None else "has been revoked"
+        print(
+            f"hvconnect webhooks add: --client: the API client {name!r} {state} "
+            "(see hvconnect api-client list)",
+            file=sys.stderr,
+        )
+        return 2
     try:
         made = await subscribe(
             repo,

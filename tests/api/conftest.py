@@ -51,7 +51,15 @@ def running_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApi
                 await seed_application(svc, customer_id=8002, district="南郑区")
                 _, key = await ApiClientsRepo(svc.db).create(
                     "fuzzer",
-                    frozenset({"applications:read", "events:read", "stats:read", "pii:read"}),
+                    frozenset(
+                        {
+                            "applications:read",
+                            "applications:write",
+                            "events:read",
+                            "stats:read",
+                            "pii:read",
+                        }
+                    ),
                     clock.now(),
                 )
                 server = api_server(runner.app)

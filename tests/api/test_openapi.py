@@ -21,11 +21,19 @@ def test_the_document_is_openapi_3_1_with_bearer_keys_and_problems() -> None:
     assert set(document["paths"]) == {
         "/v1/applications",
         "/v1/applications/{number}",
+        "/v1/applications/{number}/actions",
         "/v1/events",
         "/v1/stats",
     }
     assert document["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
     for path in document["paths"].values():
-        responses = path["get"]["responses"]
-        for status in ("401", "403", "422", "429"):
-            assert "application/problem+json" in responses[status]["content"]
+        for operation in path.values():
+            responses = operation["responses"]
+            for status in ("401", "403", "422", "429"):
+                assert "application/problem+json" in responses[status]["content"]
+    create = document["paths"]["/v1/applications"]["post"]
+    [key] = [p for p in create["parameters"] if p["name"] == "Idempotency-Key"]
+    assert key["in"] == "header" and key["required"] is True
+    assert {"201", "200", "409"} <= set(create["responses"])
+    act = document["paths"]["/v1/applications/{number}/actions"]["post"]
+    assert {"404", "409"} <= set(act["responses"])

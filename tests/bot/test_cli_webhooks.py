@@ -62,6 +62,7 @@ def test_add_prints_a_secret_the_receiver_verifies_with_and_keeps_it_sealed(
     db_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     receiver = Receiver()
+    _client("marketing", capsys)
 
     async def go() -> str:
         await receiver.start()
@@ -99,6 +100,11 @@ def test_add_prints_a_secret_the_receiver_verifies_with_and_keeps_it_sealed(
     assert secret.encode() not in db_path.read_bytes()
 
 
+def _client(name: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["api-client", "create", "--name", name, "--scopes", "events:read"]) == 0
+    capsys.readouterr()
+
+
 def main_in_thread(argv: list[str]) -> int:
     """``main`` runs its own event loop, so from inside one it runs in a thread."""
     with ThreadPoolExecutor(1) as pool:
@@ -116,6 +122,7 @@ def main_in_thread(argv: list[str]) -> int:
 def test_add_refuses_bad_input_with_one_line(
     db_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], complaint: str
 ) -> None:
+    _client("marketing", capsys)
     assert main(["webhooks", "add", "--client", "marketing", *args]) == 2
     captured = capsys.readouterr()
     assert complaint in captured.err and captured.out == ""
@@ -124,6 +131,7 @@ def test_add_refuses_bad_input_with_one_line(
 def test_list_remove_and_replay(db_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["webhooks", "list"]) == 0
     assert "No webhook subscriptions" in capsys.readouterr().out
+    _client("hotline", capsys)
     assert main(["webhooks", "add", "--client", "hotline", "--url", "https://x.example/h"]) == 0
     capsys.readouterr()
 
@@ -159,6 +167,22 @@ def test_list_remove_and_replay(db_path: Path, capsys: pytest.CaptureFixture[str
     assert "no active subscription 1" in capsys.readouterr().err
     with sqlite3.connect(db_path) as raw:
         assert raw.execute("SELECT active FROM webhook_subscriptions").fetchall() == [(0,)]
+
+
+def test_add_refuses_a_client_that_does_not_exist_or_is_revoked(
+    db_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    hook = ["--url", "https://x.example/h"]
+    assert main(["webhooks", "add", "--client", "nobody", *hook]) == 2
+    assert "'nobody' does not exist" in capsys.readouterr().err
+    _client("hotline", capsys)
+    assert main(["api-client", "revoke", "hotline"]) == 0
+    capsys.readouterr()
+    assert main(["webhooks", "add", "--client", "hotline", *hook]) == 2
+    captured = capsys.readouterr()
+    assert "'hotline' has been revoked" in captured.err and captured.out == ""
+    with sqlite3.connect(db_path) as raw:
+        assert raw.execute("SELECT COUNT(*) FROM webhook_subscriptions").fetchall() == [(0,)]
 
 
 def test_the_configuration_file_sets_when_a_delivery_is_given_up(tmp_path: Path) -> None:

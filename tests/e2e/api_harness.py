@@ -44,6 +44,12 @@ class Api:
         headers = {} if key is None else {"Authorization": f"Bearer {key}"}
         return await self.http.get(path, headers=headers, params=params)  # type: ignore[arg-type]
 
+    async def post(
+        self, path: str, key: str | None, body: object, headers: dict[str, str] | None = None
+    ) -> httpx.Response:
+        sent = ({} if key is None else {"Authorization": f"Bearer {key}"}) | (headers or {})
+        return await self.http.post(path, headers=sent, json=body)
+
 
 @asynccontextmanager
 async def api_of(runner: BotRunner) -> AsyncIterator[Api]:
