@@ -314,15 +314,19 @@ def _why(m: Measured, startup_s: float) -> str:
         f"column, {m.reseal_s:.2f} s here) runs once, at the first start after the upgrade, "
         "and is recorded as done in `storage_facts` (migration 0009), so later starts do "
         "not grow with the data.",
-        "- **`/queue` of 500 open applications** (ms per call, medians): the 500 in deadline "
-        f"order {parts.get('order', 0):.1f} (the deadlines the reminder sweep stored, read "
-        "with the applications; only stages changed since its last run are counted), the 40 "
-        f"lines shown with their full stage clocks {parts.get('shown', 0):.1f}; the rest is "
-        "the message. A supervisor's queue reads the open applications of the district the "
-        "same way.",
-        "- **`/find`** by part of a name reads the pair index (migration 0008) and stays "
-        "flat; what is left is the command's own work (the staff list, twenty results with "
-        "their sealed fields opened, the message).",
+        "- **`/queue` of 500 open applications** (ms per call, medians): ordering them "
+        f"{parts.get('order', 0):.1f} (one query: the deadlines the reminder sweep stored, "
+        "ordered, cut to the 40 shown and counted, overdue included, in the database, found "
+        "through indexes that carry the number, migration 0014; only stages changed since "
+        "the sweep's last run are counted in Python), the 40 lines shown with their full "
+        f"stage clocks {parts.get('shown', 0):.1f}; the rest is the message. A supervisor's "
+        "queue reads the open applications of the district the same way, so it grows with "
+        "the district.",
+        "- **`/find`** by part of a name starts from the pair of characters fewest names "
+        "hold (exact counts kept beside the pair index, migrations 0008 and 0014) and reads "
+        "an application only when it holds every other pair typed, so it stays flat; what is "
+        "left is the command's own work (the staff list, twenty results with their sealed "
+        "fields opened, the message).",
         "- **p99 against p50**: with 100 calls a run, p99 is the second-slowest call; on this "
         "two-core machine one slow call is enough to set it, which is why p99 varies much "
         "more than p50 from run to run.",
