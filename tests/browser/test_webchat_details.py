@@ -19,7 +19,7 @@ require_browser()
 
 from playwright.async_api import Page, ViewportSize, expect  # noqa: E402
 
-from tests.browser.access import DESKTOP, PHONE  # noqa: E402
+from tests.browser.access import DESKTOP, PHONE, serious_violations  # noqa: E402
 from tests.browser.chat_page import ChatPage  # noqa: E402
 from tests.browser.test_webchat_walk import identity_card_png  # noqa: E402
 
@@ -143,6 +143,9 @@ async def test_the_box_grows_days_are_marked_and_news_below_is_announced(
     await expect(page.get_by_test_id("jump-count")).to_have_text("1")
     await expect(page.get_by_test_id("new-marker")).to_be_attached()
     await expect(chat.bot_messages.last).not_to_be_in_viewport()
+    # With its count showing, the button's name still holds what it shows.
+    await expect(page.get_by_role("button", name="跳到最新消息 1")).to_be_visible()
+    assert await serious_violations(page) == []
     await page.screenshot(path=artifacts / f"jump-{size['width']}.png")
     await page.get_by_test_id("jump").click()
     await expect(chat.bot_messages.last).to_be_in_viewport()
