@@ -151,22 +151,7 @@ async def add_claim_code(
 
 
 async def claim_code_in(conn: aiosqlite.Connection, code_hash: str) -> ClaimCode | None:
-    row = await fetch_one(
-        conn,
-        """
-        SELECT application_id, expires_at, claimed_at, claimed_by
-        FROM claim_codes WHERE code_hash = ?
-        """,
-        (code_hash,),
-    )
-    if row is None:
-        return None
-    return ClaimCode(
-        application_id=row["application_id"],
-        expires_at=time_from_db(row["expires_at"]),
-        claimed_at=optional_time_from_db(row["claimed_at"]),
-        claimed_by=row["claimed_by"],
-    )
+    return await _claim_code_where(conn, "code_hash", code_hash)
 
 
 async def hand_over(
@@ -195,13 +180,18 @@ async def hand_over(
 
 async def claim_code_of(conn: aiosqlite.Connection, application_id: int) -> ClaimCode | None:
     """The claim code made with ``application_id`` (its hash and dates, never the code)."""
+    return await _claim_code_where(conn, "application_id", application_id)
+
+
+async def _claim_code_where(
+    conn: aiosqlite.Connection, column: str, value: object
+) -> ClaimCode | None:
+    # ``column`` is one of the two names above, never a caller's text.
     row = await fetch_one(
         conn,
-        """
-        SELECT application_id, expires_at, claimed_at, claimed_by
-        FROM claim_codes WHERE application_id = ?
-        """,
-        (application_id,),
+        "SELECT application_id, expires_at, claimed_at, claimed_by "
+        f"FROM claim_codes WHERE {column} = ?",
+        (value,),
     )
     if row is None:
         return None
