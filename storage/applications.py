@@ -9,7 +9,9 @@ instead of filing a duplicate.
 
 from __future__ import annotations
 
+import sqlite3
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import date, datetime
 
 import aiosqlite
@@ -17,7 +19,7 @@ import aiosqlite
 from process.numbers import format_application_number
 from process.stages import Stage
 from storage.codec import date_to_db, plain, time_to_db
-from storage.db import Database, fetch_all, fetch_one, insert, run
+from storage.db import Database, fetch_all, fetch_one, in_thread, insert, run
 from storage.drafts import load_draft
 from storage.errors import DraftMissing
 from storage.events import append_event
@@ -291,16 +293,22 @@ async def pauses_by_visit(
     connection: aiosqlite.Connection, visit_ids: list[int]
 ) -> defaultdict[int, list[PauseRow]]:
     """The clock pauses of each of ``visit_ids``, oldest first (an empty list for none)."""
+    return await in_thread(connection, lambda db: pauses_of_visits(db, visit_ids))
+
+
+def pauses_of_visits(
+    db: sqlite3.Connection, visit_ids: Sequence[int]
+) -> defaultdict[int, list[PauseRow]]:
+    """:func:`pauses_by_visit` on SQLite's own thread, for reads made there in one trip."""
     grouped: defaultdict[int, list[PauseRow]] = defaultdict(list)
     if not visit_ids:
         return grouped
     placeholders = ", ".join("?" * len(visit_ids))
-    rows = await fetch_all(
-        connection,
+    rows = db.execute(
         f"SELECT {PAUSE_COLUMNS} FROM clock_pauses "
         f"WHERE stage_visit_id IN ({placeholders}) ORDER BY id",
-        visit_ids,
-    )
+        tuple(visit_ids),
+    ).fetchall()
     for row in rows:
         grouped[row["stage_visit_id"]].append(pause_from_row(row))
     return grouped

@@ -21,7 +21,7 @@ import aiosqlite
 
 from process.roles import Role
 from storage.codec import time_to_db
-from storage.db import Database, fetch_one, run
+from storage.db import Database, fetch_one, in_thread, run
 from storage.errors import UnknownUser
 from storage.models import Application
 from storage.staff.assign import overseers_of
@@ -51,9 +51,9 @@ from storage.staff.models import (
 )
 from storage.staff.queue import (
     find_applications,
-    queue_for,
-    queue_items_by_id,
-    queue_page_for,
+    queue_in,
+    queue_items_in,
+    queue_page_in,
 )
 
 OPEN_COUNTS_SQL = """
@@ -133,19 +133,22 @@ class StaffRepo:
             member = await member_in(conn, user_id)
             if member is None:
                 return []
-            return await queue_for(conn, member)
+            return await in_thread(conn, lambda db: queue_in(db, member))
 
     async def queue_page(
         self, member: Staff, *, late_before: date, first: int | None = None
     ) -> QueuePage:
         """The member's open applications as far as showing the first ``first`` lines needs
-        (:func:`storage.staff.queue.queue_page_for`)."""
-        async with self._db.snapshot() as conn:
-            return await queue_page_for(conn, member, late_before=late_before, first=first)
+        (:func:`storage.staff.queue.queue_page_in`)."""
+        return await self._db.in_one_trip(
+            lambda db: queue_page_in(db, member, late_before=late_before, first=first),
+            write=False,
+        )
 
     async def queue_items(self, application_ids: Sequence[int]) -> list[QueueItem]:
-        async with self._db.snapshot() as conn:
-            return await queue_items_by_id(conn, application_ids)
+        return await self._db.in_one_trip(
+            lambda db: queue_items_in(db, application_ids), write=False
+        )
 
     async def find(
         self, text: str, *, limit: int = 20, member: Staff | None = None

@@ -10,6 +10,7 @@ mobile number or a unified social credit code.
 from __future__ import annotations
 
 import json
+import sqlite3
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ import aiosqlite
 from process.numbers import parse_application_number
 from process.roles import Reach, reach_of
 from process.validators import ValidationError, validate_mobile, validate_uscc
-from storage.applications import pauses_by_visit
+from storage.applications import pauses_of_visits
 from storage.codec import date_to_db, optional_date_from_db, optional_time_from_db
 from storage.db import fetch_all
 from storage.models import Application
@@ -141,18 +142,26 @@ _HEADS = _QueueQueries.of(_HEAD_SELECT)
 # Only the first ``first`` known heads in deadline order leave the database (with every head
 # still to be counted, which may belong among them), with the size of the whole queue and how
 # many of its known deadlines are overdue: a queue of 500 is ordered and counted where it
-# lies. The order is the queue's (flows/staff/queue.py ``_by_deadline``): earliest deadline
-# first, none last, then by number; ISO dates sort as the days do.
+# lies. The heads are read once (materialised) and counted once; only the known ones are
+# sorted, and only as far as the page (a window over every head sorted and counted all of
+# them three times over, half again as slow). The order is the queue's (flows/staff/queue.py
+# ``_by_deadline``): earliest deadline first, none last, then by number; ISO dates sort as the
+# days do.
 _PAGE = """
-    SELECT id, number, known, due_on, total, late FROM (
-        SELECT id, number, known, due_on,
-            ROW_NUMBER() OVER (
-                PARTITION BY known ORDER BY due_on IS NULL, due_on, number) AS place,
-            COUNT(*) OVER () AS total,
-            SUM(CASE WHEN known = 1 AND due_on < ? THEN 1 ELSE 0 END) OVER () AS late
-        FROM ({heads}))
-    WHERE known = 0 OR place <= ?
-    ORDER BY known DESC, place
+    WITH heads AS MATERIALIZED ({heads}),
+         counted AS (
+             SELECT COUNT(*) AS total,
+                    COALESCE(SUM(CASE WHEN known = 1 AND due_on < ? THEN 1 ELSE 0 END), 0)
+                        AS late
+             FROM heads)
+    SELECT h.id, h.number, h.known, h.due_on, c.total, c.late
+    FROM heads h, counted c WHERE h.known = 0
+    UNION ALL
+    SELECT * FROM (
+        SELECT h.id, h.number, h.known, h.due_on, c.total, c.late
+        FROM heads h, counted c WHERE h.known = 1
+        ORDER BY h.due_on IS NULL, h.due_on, h.number
+        LIMIT ?)
 """
 _PAGES = _QueueQueries(
     held=_PAGE.format(heads=_HEADS.held),
@@ -161,25 +170,21 @@ _PAGES = _QueueQueries(
 )
 
 
-async def queue_page_for(
-    conn: aiosqlite.Connection, member: Staff, *, late_before: date, first: int | None
+def queue_page_in(
+    db: sqlite3.Connection, member: Staff, *, late_before: date, first: int | None
 ) -> QueuePage:
     """``member``'s open applications: the ``first`` with known deadlines in deadline order
     (all of them if None), every one still to be counted, the size of the whole queue, and
     how many known deadlines fall before ``late_before`` (overdue, by
-    :func:`process.deadlines.late_if_due_before`)."""
+    :func:`process.deadlines.late_if_due_before`).
+
+    Run on SQLite's own thread (:meth:`storage.db.Database.in_one_trip`): a queue is read in
+    one trip there and back, not one for each statement."""
     if not member.active:
         return QueuePage([], 0, 0)
-    reach = reach_of(member.role, member.district)
-    scope: tuple[object, ...]
-    if reach is Reach.EVERY:
-        sql, scope = _PAGES.every, ()
-    elif reach is Reach.DISTRICT:
-        sql, scope = _PAGES.district, (member.district,)
-    else:
-        sql, scope = _PAGES.held, (member.user_id, member.user_id)
+    sql, scope = _queries_for(member, _PAGES)
     shown = _EVERY_ROW if first is None else first
-    rows = await fetch_all(conn, sql, (date_to_db(late_before), *scope, shown))
+    rows = db.execute(sql, (*scope, date_to_db(late_before), shown)).fetchall()
     if not rows:
         return QueuePage([], 0, 0)
     heads = [
@@ -189,42 +194,38 @@ async def queue_page_for(
     return QueuePage(heads, int(rows[0]["total"]), int(rows[0]["late"]))
 
 
-async def _rows_of(
-    conn: aiosqlite.Connection, member: Staff, queries: _QueueQueries
-) -> list[aiosqlite.Row]:
-    """The rows of ``queries`` for ``member``: an overseer's district (or every district),
-    anyone else's applications held as customer or project manager."""
+def _queries_for(member: Staff, queries: _QueueQueries) -> tuple[str, tuple[object, ...]]:
+    """The query of ``queries`` for ``member``, with its parameters: an overseer's district
+    (or every district), anyone else's applications held as customer or project manager."""
     reach = reach_of(member.role, member.district)
     if reach is Reach.EVERY:
-        return await fetch_all(conn, queries.every)
+        return queries.every, ()
     if reach is Reach.DISTRICT:
-        return await fetch_all(conn, queries.district, (member.district,))
-    return await fetch_all(conn, queries.held, (member.user_id, member.user_id))
+        return queries.district, (member.district,)
+    return queries.held, (member.user_id, member.user_id)
 
 
-async def queue_items_by_id(conn: aiosqlite.Connection, ids: Sequence[int]) -> list[QueueItem]:
-    """The full queue items of open applications ``ids`` (in id order)."""
-    rows = []
+def queue_items_in(db: sqlite3.Connection, ids: Sequence[int]) -> list[QueueItem]:
+    """The full queue items of open applications ``ids`` (in id order), on SQLite's thread."""
+    rows: list[sqlite3.Row] = []
     for start in range(0, len(ids), _IDS_PER_QUERY):
-        chunk = ids[start : start + _IDS_PER_QUERY]
-        rows += await fetch_all(
-            conn,
-            f"{_QUEUE_SELECT} WHERE a.id IN ({', '.join('?' * len(chunk))})",
-            chunk,
-        )
-    return await _items(conn, rows)
+        chunk = tuple(ids[start : start + _IDS_PER_QUERY])
+        rows += db.execute(
+            f"{_QUEUE_SELECT} WHERE a.id IN ({', '.join('?' * len(chunk))})", chunk
+        ).fetchall()
+    return _items(db, rows)
 
 
-async def queue_for(conn: aiosqlite.Connection, member: Staff) -> list[QueueItem]:
+def queue_in(db: sqlite3.Connection, member: Staff) -> list[QueueItem]:
     """``member``'s open applications; an overseer's are those of their district (or all)."""
     if not member.active:
         return []
-    rows = await _rows_of(conn, member, _QUEUE)
-    return await _items(conn, rows)
+    sql, scope = _queries_for(member, _QUEUE)
+    return _items(db, db.execute(sql, scope).fetchall())
 
 
-async def _items(conn: aiosqlite.Connection, rows: Sequence[aiosqlite.Row]) -> list[QueueItem]:
-    pauses = await pauses_by_visit(conn, [row["visit_id"] for row in rows if row["visit_id"]])
+def _items(db: sqlite3.Connection, rows: Sequence[sqlite3.Row]) -> list[QueueItem]:
+    pauses = pauses_of_visits(db, [row["visit_id"] for row in rows if row["visit_id"]])
     return [
         QueueItem(
             application_id=row["id"],
