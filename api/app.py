@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI, Request, Response
 
-from api import actions, applications, events, intake, problems, stats
+from api import actions, applications, events, intake, problems, stats, webhooks
 from api.auth import Gate, RateLimiter
 from api.deps import ApiDeps
 from api.feed_watch import EventWatch
@@ -60,7 +60,7 @@ def build_api(
     )
     app.state.deps = deps
     problems.install(app)
-    for module in (applications, intake, actions, events, stats):
+    for module in (applications, intake, actions, events, stats, webhooks):
         app.include_router(module.router(deps), prefix=PREFIX)
     app.middleware("http")(_audited(deps))
     return app
