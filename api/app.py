@@ -16,6 +16,7 @@ from api.auth import Gate, RateLimiter
 from api.deps import ApiDeps
 from api.feed_watch import EventWatch
 from api.settings import ApiSettings
+from api.turns import TakingTurns
 from process.clock import Clock
 from services.context import ServiceContext
 from storage.api_clients import ApiClient, ApiClientsRepo
@@ -63,6 +64,8 @@ def build_api(
     for module in (applications, intake, actions, events, stats, webhooks):
         app.include_router(module.router(deps), prefix=PREFIX)
     app.middleware("http")(_audited(deps))
+    # Added last, so outermost: a call waits for its turn before it is even authenticated.
+    app.add_middleware(TakingTurns, at_once=settings.calls_at_once)
     return app
 
 

@@ -364,6 +364,9 @@ def describe(report: Report, m: Measured) -> None:
     section.text(
         f"Meanwhile the clients read {Spread.of(r.rate for r in beside).show(0)} cards a second "
         f"(p99 {Spread.of(r.p99 for r in beside).show(2, 'ms')}). The API and the chat share "
-        "one event loop and one database connection, so they share the process's one core in "
-        "turns: neither is starved, each is slowed by the other's share."
+        "one event loop and one database connection. The API serves one call at a time "
+        "(`api/turns.py`): calls served side by side would answer no sooner, since the "
+        "database and the loop take one thing at a time, but each would put its callbacks "
+        "between the chat's in every round of the loop, and the chat would get a smaller "
+        "share the more clients call."
     )
