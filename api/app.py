@@ -11,11 +11,12 @@ from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI, Request, Response
 
-from api import actions, applications, events, intake, problems, stats
+from api import actions, applications, events, intake, problems, stats, webhooks
 from api.auth import Gate, RateLimiter
 from api.deps import ApiDeps
 from api.feed_watch import EventWatch
 from api.settings import ApiSettings
+from api.turns import TakingTurns
 from process.clock import Clock
 from services.context import ServiceContext
 from storage.api_clients import ApiClient, ApiClientsRepo
@@ -60,9 +61,11 @@ def build_api(
     )
     app.state.deps = deps
     problems.install(app)
-    for module in (applications, intake, actions, events, stats):
+    for module in (applications, intake, actions, events, stats, webhooks):
         app.include_router(module.router(deps), prefix=PREFIX)
     app.middleware("http")(_audited(deps))
+    # Added last, so outermost: a call waits for its turn before it is even authenticated.
+    app.add_middleware(TakingTurns, at_once=settings.calls_at_once)
     return app
 
 

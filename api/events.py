@@ -15,13 +15,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
 from api.cursor import decode_cursor, encode_cursor
 from api.deps import ApiDeps
 from api.problems import Kind, documented
 from api.scopes import Scope
+from api.turns import aside
 from storage.api_reads import events_after
 from storage.models import Event
 
@@ -63,6 +64,7 @@ def router(deps: ApiDeps) -> APIRouter:
 
     @routes.get("/events", responses=errors, dependencies=[reader], summary="The event feed")
     async def list_events(
+        request: Request,
         after: Annotated[
             str | None, Query(max_length=200, description="a `next_cursor`; none: the start")
         ] = None,
@@ -75,7 +77,8 @@ def router(deps: ApiDeps) -> APIRouter:
         last = decode_cursor(after, "after")
         found = await events_after(deps.ctx.db, last, limit)
         if not found and wait:
-            await deps.watch.wait_past(last, wait)
+            async with aside(request):  # other calls go on while this one waits
+                await deps.watch.wait_past(last, wait)
             found = await events_after(deps.ctx.db, last, limit)
         return EventPage(
             items=[event_out(f.event, f.number) for f in found],

@@ -12,3 +12,4 @@ class Scope(StrEnum):
     EVENTS_READ = "events:read"
     STATS_READ = "stats:read"
     PII_READ = "pii:read"  # personal data in clear; others see it masked
+    WEBHOOKS_MANAGE = "webhooks:manage"  # the client's own webhook subscriptions

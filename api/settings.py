@@ -17,6 +17,9 @@ class ApiSettings:
     burst: int = 20
     # The feed's long poll re-reads the newest event id this often while anyone waits.
     feed_poll_seconds: float = 0.5
+    # Calls served at a time; the rest wait their turn, so that the chat keeps its pace
+    # (api/turns.py says why one).
+    calls_at_once: int = 1
 
     @property
     def enabled(self) -> bool:

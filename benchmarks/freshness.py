@@ -55,6 +55,15 @@ _SWEEP_DATA = ("benchmarks/sweep_data.py", "benchmarks/sweep_runs.py")
 
 #: Per benchmark (``bench_NAME``), the files its figures depend on.
 PATHS: Mapping[str, tuple[str, ...]] = {
+    "api": (
+        *_WHOLE_BOT,
+        "api/",
+        *_CONVERSATION,
+        "benchmarks/datagen.py",
+        "benchmarks/dataset_probe.py",
+        "benchmarks/api_load.py",
+        "benchmarks/bench_api.py",
+    ),
     "calendar": (
         "process/calendar.py",
         "process/holidays.py",

@@ -3,7 +3,7 @@
 A delivery row is written by the database in the transaction that appends its event
 (the ``events_to_webhooks`` trigger of the migration), so nothing here writes one for a new
 event; this module reads the queue, claims a subscription's head and records outcomes, and
-manages subscriptions for the command line.
+manages subscriptions for the command line and the API.
 
 Order: a subscription's deliveries go out in event id order, one at a time. Its head is the
 open row (neither delivered nor dead) with the lowest event id, and only the head is sent;
@@ -126,10 +126,17 @@ class WebhooksRepo:
                 ),
             )
 
-    async def subscriptions(self, *, active_only: bool = False) -> list[Subscription]:
-        where = "WHERE active = 1" if active_only else ""
+    async def subscriptions(
+        self, *, active_only: bool = False, client_name: str | None = None
+    ) -> list[Subscription]:
+        """Every subscription by id, or the active ones, or (``client_name``) one client's."""
+        conditions = ["active = 1"] if active_only else []
+        if client_name is not None:
+            conditions.append("client_name = :client")
+        where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
         rows = await self._db.fetchall(
-            f"SELECT {_SUBSCRIPTION_COLUMNS} FROM webhook_subscriptions {where} ORDER BY id"
+            f"SELECT {_SUBSCRIPTION_COLUMNS} FROM webhook_subscriptions {where} ORDER BY id",
+            {"client": client_name},
         )
         return [_subscription(row) for row in rows]
 

@@ -58,6 +58,7 @@ def running_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApi
                             "events:read",
                             "stats:read",
                             "pii:read",
+                            "webhooks:manage",
                         }
                     ),
                     clock.now(),

@@ -24,6 +24,9 @@ def test_the_document_is_openapi_3_1_with_bearer_keys_and_problems() -> None:
         "/v1/applications/{number}/actions",
         "/v1/events",
         "/v1/stats",
+        "/v1/webhooks",
+        "/v1/webhooks/{subscription_id}",
+        "/v1/webhooks/{subscription_id}/replay",
     }
     assert document["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
     for path in document["paths"].values():

@@ -216,6 +216,10 @@ async def test_the_long_poll_wakes_when_an_event_is_appended(api_client: Api) ->
     server = api_server(api_client.runner.app)
     assert server is not None
     await deps_of(server.app).watch.waiting.wait()
+    # Calls take turns, but one waiting steps aside: others are answered meanwhile.
+    meanwhile = await api_client.get("/v1/events", key, after=caught_up)
+    assert meanwhile.status_code == 200 and meanwhile.json()["items"] == []
+    assert not waiting.done()
     await svc.events.record(
         application_id=filed.id,
         actor_id=None,

@@ -7,10 +7,16 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+from pathlib import Path
+from typing import Any
 
+from api.settings import ApiSettings
+from process.clock import ManualClock
 from process.roles import Role
 from sandbox.emulator import BotApiEmulator
-from tests.e2e.api_harness import Api
+from sandbox.params import Params
+from sandbox.state import SandboxState
+from tests.e2e.api_harness import Api, api_of
 from tests.e2e.customer import Customer
 from tests.e2e.harness import BotRunner
 from tests.e2e.staffing import enrol
@@ -218,3 +224,48 @@ async def test_a_button_pressed_after_an_api_action_is_answered_as_stale(
     assert answer.show_alert
     rows = await api_bot.query("SELECT data FROM events WHERE kind = 'accept'")
     assert [json.loads(r["data"])["via"] for r in rows] == ["marketing"]
+
+
+async def test_filing_before_the_bot_knows_its_username_is_a_503_then_succeeds(
+    emulator: BotApiEmulator, tmp_path: Path, clock: ManualClock
+) -> None:
+    """The API listens before the bot has asked Telegram who it is (bot.app.start): a
+    filing then has no claim link to give and is answered 503 with Retry-After, and the
+    very same request succeeds once the bot's getMe has been answered."""
+    handlers = emulator._server._handlers
+    name, get_me = handlers["getme"]
+    asked, answer = asyncio.Event(), asyncio.Event()
+
+    async def held_get_me(state: SandboxState, params: Params) -> Any:
+        asked.set()
+        await answer.wait()
+        return await get_me(state, params)
+
+    handlers["getme"] = (name, held_get_me)
+    settings = ApiSettings(host="127.0.0.1", port=0, burst=100_000)
+    runner = BotRunner(emulator, tmp_path / "hv.db", clock, api=settings)
+    starting = asyncio.create_task(runner.start())
+    try:
+        await asyncio.wait_for(asked.wait(), 60)  # the API is listening: it starts first
+        async with api_of(runner) as api:
+            key = await api.key("hotline", WRITER)
+            early = await api.post("/v1/applications", key, BODY, headers={"Idempotency-Key": "k"})
+            assert early.status_code == 503, early.text
+            assert early.headers["content-type"] == PROBLEM
+            assert early.headers["retry-after"] == "1"
+            problem = early.json()
+            assert problem["type"] == "urn:hvconnect:problem:unavailable"
+            assert problem["status"] == 503 and "starting" in problem["detail"]
+            assert await runner.query("SELECT number FROM applications") == []
+
+            answer.set()
+            await starting
+            later = await api.post("/v1/applications", key, BODY, headers={"Idempotency-Key": "k"})
+            assert later.status_code == 201, later.text
+            assert str(later.json()["claim_link"]).startswith("https://t.me/hvconnect_bot?start=")
+    finally:
+        answer.set()
+        handlers["getme"] = (name, get_me)
+        if not starting.done():
+            await starting
+        await runner.stop()
