@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
 
@@ -66,6 +68,21 @@ async def open_bot_database(config: Config, now: datetime) -> Database:
         await db.close()
         raise
     return db
+
+
+@asynccontextmanager
+async def operator_database(config: Config, now: datetime) -> AsyncIterator[Database]:
+    """The database for an operator's command beside the bot (staff, stats, API clients,
+    webhooks): opened with the key when one is configured, migrated, closed when done.
+
+    Unlike :func:`open_bot_database` it needs no key and seals nothing: these commands may
+    run where the key is not kept, and never write personal data."""
+    db = await Database.open(config.db_path, cipher=field_cipher(config))
+    try:
+        await migrate(db, now)
+        yield db
+    finally:
+        await db.close()
 
 
 def sandbox_key(path: Path) -> str:

@@ -16,10 +16,8 @@ import sys
 from api.scopes import Scope
 from bot.cli.staff import table
 from bot.config.settings import Config, clock_of
-from bot.secure_db import field_cipher
+from bot.secure_db import operator_database
 from storage.api_clients import ApiClientsRepo, ClientNameTaken
-from storage.db import Database
-from storage.migrate import migrate
 
 COMMAND = "api-client"
 NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,39}$")
@@ -56,9 +54,7 @@ def run(args: argparse.Namespace, config: Config) -> int:
 
 async def _run(args: argparse.Namespace, config: Config, scopes: frozenset[str]) -> int:
     now = clock_of(config).now()
-    db = await Database.open(config.db_path, cipher=field_cipher(config))
-    try:
-        await migrate(db, now)
+    async with operator_database(config, now) as db:
         repo = ApiClientsRepo(db)
         if args.api_client_command == "create":
             try:
@@ -93,8 +89,6 @@ async def _run(args: argparse.Namespace, config: Config, scopes: frozenset[str])
             return _fail(f"no active client named {args.name}", status=1)
         print(f"Revoked {args.name}: its key is refused from its next call.")
         return 0
-    finally:
-        await db.close()
 
 
 def _fail(message: str, status: int = 2) -> int:

@@ -17,7 +17,7 @@ from datetime import datetime
 
 from bot.app import staff_hours_of
 from bot.config.settings import Config, clock_of
-from bot.secure_db import field_cipher
+from bot.secure_db import operator_database
 from notifications.outbox import Outbox
 from notifications.render import Texts
 from process.calendar import WorkingCalendar
@@ -26,7 +26,6 @@ from process.validators import ValidationError, validate_person_name
 from services.context import ServiceContext
 from services.staff import DisableRefusal, disable
 from storage.db import Database
-from storage.migrate import migrate
 from storage.outbox import OutboxRepo
 from storage.staff.members import INVITE_LIFETIME, StaffRepo
 
@@ -55,17 +54,13 @@ def run(args: argparse.Namespace, config: Config) -> int:
 
 async def _run(args: argparse.Namespace, config: Config) -> int:
     now = clock_of(config).now()
-    db = await Database.open(config.db_path, cipher=field_cipher(config))
-    try:
-        await migrate(db, now)
+    async with operator_database(config, now) as db:
         repo = StaffRepo(db)
         if args.staff_command == "invite":
             return await _invite(repo, args, config, now)
         if args.staff_command == "list":
             return await _list(repo)
         return await _disable(db, repo, args.user_id, config, now)
-    finally:
-        await db.close()
 
 
 async def _invite(repo: StaffRepo, args: argparse.Namespace, config: Config, now: datetime) -> int:

@@ -18,13 +18,11 @@ from pathlib import Path
 
 from bot.cli.staff import display_width
 from bot.config.settings import Config, clock_of
-from bot.secure_db import field_cipher
+from bot.secure_db import operator_database
 from process.calendar import WorkingCalendar
 from process.metrics_period import Period, PeriodError, year_of
 from process.metrics_summary import StageFigures, Summary
 from reports.figures import Report, build_report, export_csv, export_workbook, report_json
-from storage.db import Database
-from storage.migrate import migrate
 from storage.sealing.crypto import SealedWithoutKey
 from storage.stats import StatsRepo
 
@@ -71,9 +69,7 @@ async def _run(args: argparse.Namespace, config: Config, period: Period, now: da
         extra_workdays=config.extra_workdays,
         confirmed_years=config.confirmed_years,
     )
-    db = await Database.open(config.db_path, cipher=field_cipher(config))
-    try:
-        await migrate(db, now)
+    async with operator_database(config, now) as db:
         stats = StatsRepo(db)
         report = await build_report(
             stats,
@@ -104,8 +100,6 @@ async def _run(args: argparse.Namespace, config: Config, period: Period, now: da
                     report, events, calendar=calendar, limits=config.limits, tz=config.tz
                 )
             )
-    finally:
-        await db.close()
     print(
         f"hvconnect: wrote {len(report.data.applications)} application(s) submitted in "
         f"{period.label} to {args.out}"

@@ -15,11 +15,9 @@ import sys
 from datetime import datetime
 
 from bot.config.settings import Config, clock_of
-from bot.secure_db import field_cipher
+from bot.secure_db import operator_database
 from notifications.webhooks.subscribing import BadSubscription, parse_kinds, subscribe
 from storage.api_clients import ApiClientsRepo
-from storage.db import Database
-from storage.migrate import migrate
 from storage.webhooks import WebhooksRepo
 
 COMMAND = "webhooks"
@@ -51,9 +49,7 @@ def run(args: argparse.Namespace, config: Config) -> int:
 
 async def _run(args: argparse.Namespace, config: Config) -> int:
     now = clock_of(config).now()
-    db = await Database.open(config.db_path, cipher=field_cipher(config))
-    try:
-        await migrate(db, now)
+    async with operator_database(config, now) as db:
         repo = WebhooksRepo(db)
         if args.webhooks_command == "add":
             return await _add(repo, ApiClientsRepo(db), args, now)
@@ -65,8 +61,6 @@ async def _run(args: argparse.Namespace, config: Config) -> int:
             print(f"Subscription {args.id} removed; nothing more is sent to it.")
             return 0
         return await _replay(repo, args, now)
-    finally:
-        await db.close()
 
 
 async def _add(
