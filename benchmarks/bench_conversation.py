@@ -56,8 +56,9 @@ async def _run(report: Report, sizes: Sizes) -> None:
         "the floor is that bot committing one transaction per update before it answers. "
         "hvconnect runs exactly as `build_application()` builds it for production: SQLite "
         "with `synchronous=FULL`, every answer written at once, conversation state persisted "
-        "on every step, personal data sealed, the outbox sender running, and "
-        "python-telegram-bot's `AIORateLimiter`. A customer manager is "
+        "on every step, personal data sealed, the outbox sender running, and its rate "
+        "limiter (`notifications/pacing.py`: messages sent, 30 a second overall, in one "
+        "budget with the outbox). A customer manager is "
         "enrolled, so every submission is assigned and announced through the outbox as in "
         "production."
     )

@@ -126,7 +126,7 @@ async def in_process(
         "(WAL, `synchronous=FULL`) before it answers: the least a bot that keeps every answer "
         "safe does per step. *As built* is one run of "
         f"{capped} customers walking {len(built_moves)} steps, with the rate limiter the bot "
-        "runs with (python-telegram-bot's `AIORateLimiter`)."
+        "runs with (`notifications/pacing.py` `PacedReplies`)."
     )
     section.table(
         ("bot", "updates/s", "p50 ms", "p99 ms", "ratio to echo (goal ≥ 50%)", "ratio to floor"),
@@ -166,14 +166,14 @@ async def in_process(
         "conversation's state; the state's commit does not wait for the disk itself but "
         f"rides on the next one that does, hence {ours.fsyncs:.2f} fsyncs in "
         f"{ours.commits:.2f} commits. Each answer is sealed with AES-GCM and each reply "
-        "rendered from a Jinja template. *As built*, python-telegram-bot's `AIORateLimiter` "
-        "holds every call that names a chat (messages sent and edits; answers to button "
-        "presses and file look-ups name none) to 30 a second across all chats, Telegram's "
-        "overall limit. It does not pace a private chat to one message a second; the outbox "
-        "sender does, for what it sends (`notifications/pacing.py`). A customer here answers "
-        "the instant the bot replies, far faster than anyone types, so the 30 a second, not "
-        "the bot's work, sets the as-built figures: the echo bot keeps to no limit at all, "
-        "and no bot that keeps to Telegram's does better than 30 counted calls a second."
+        "rendered from a Jinja template. *As built*, the bot's rate limiter "
+        "(`notifications/pacing.py`) holds the messages it sends (not the answers to button "
+        "presses, edits or reads, which Telegram does not count) to 30 a second across all "
+        "chats, Telegram's overall limit, in one budget with the outbox sender. A customer "
+        "here answers the instant the bot replies, far faster than anyone types, so the 30 a "
+        "second, not the bot's work, sets the as-built figures once several customers walk at "
+        "once: the echo bot keeps to no limit at all, and no bot that keeps to Telegram's "
+        "sends more than 30 messages a second."
     )
     section.text("Where hvconnect's time goes (without the rate limiter), under pyinstrument:")
     section.code(profile)

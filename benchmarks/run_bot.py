@@ -114,7 +114,7 @@ async def _serve(args: argparse.Namespace) -> int:
 def lift_flood_limiter(application: Any) -> None:
     """Take the rate limiter off the application's bot.
 
-    It keeps the bot's calls that name a chat to Telegram's 30 a second overall, which
+    It keeps the messages the bot sends to Telegram's 30 a second overall, which
     benchmark customers who answer at once run into within the first second; without it,
     what is left is the bot's own cost. build_application has no switch for it, so the
     benchmark lifts it here, before the bot is initialised.

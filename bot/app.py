@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from telegram import Bot, BotCommandScopeAllPrivateChats
 from telegram.error import InvalidToken, TelegramError
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
+from telegram.ext import Application, ApplicationBuilder
 from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.backup_job import SWEEP_NAME as BACKUP_SWEEP
@@ -33,6 +33,7 @@ from flows.register import command_menus, register_handlers
 from flows.reminder_buttons import reminder_buttons
 from flows.staff.enrol import bootstrap_known_admins
 from notifications.outbox import Outbox
+from notifications.pacing import PacedReplies, Pacer
 from notifications.quiet_hours import QuietHours, StaffHours, staff_send_at
 from notifications.reminders.context import ReminderPolicy, SweepContext
 from notifications.reminders.scheduler import Scheduler
@@ -91,10 +92,14 @@ async def build_application(
     def staff_may_read_at(now: datetime) -> datetime | None:
         return staff_send_at(now, calendar, staff_hours, config.tz)
 
+    # One budget for everything the process sends to Telegram: the outbox's messages and the
+    # chat's direct replies (notifications.pacing).
+    pacer = Pacer()
     sender = OutboxSender(
         db,
         outbox_bot(config.token, config.api_url, request),
         clock,
+        pacer=pacer,
         on_unreachable=tell_holders_when_unreachable(db, outbox, clock, staff_may_read_at),
         on_dead=_log_dead,
     )
@@ -146,7 +151,7 @@ async def build_application(
         .token(config.token)
         .concurrent_updates(False)
         .persistence(SqlitePersistence(db, clock=clock))
-        .rate_limiter(AIORateLimiter(max_retries=3))
+        .rate_limiter(PacedReplies(pacer))
     )
     if config.api_url:
         builder = builder.base_url(f"{config.api_url}/bot").base_file_url(
@@ -323,10 +328,11 @@ async def publish_commands(application: BotApplication) -> None:
 
 
 def outbox_bot(token: str, api_url: str | None, request: BaseRequest | None = None) -> Bot:
-    """The outbox sender's own Bot, without the application's AIORateLimiter.
+    """The outbox sender's own Bot, without the application's rate limiter.
 
-    That limiter sleeps through flood control inside the call and holds every other request
-    meanwhile; the sender must see a 429 itself to pause only the chat concerned.
+    The sender paces itself with the same :class:`~notifications.pacing.Pacer` and must see
+    a 429 itself, to pause only the chat concerned and keep the row for later, rather than
+    have the call slept through and retried inside it.
     """
     request = request or HTTPXRequest(connection_pool_size=1)
     if api_url:

@@ -28,7 +28,7 @@ from telegram import Bot
 from telegram.error import RetryAfter, TelegramError
 
 from notifications.delivery import Outcome, classify, deliver, describe, retry_after_seconds
-from notifications.pacing import Pacer
+from notifications.pacing import GLOBAL_PER_SECOND, GROUP_INTERVAL, PRIVATE_CHAT_INTERVAL, Pacer
 from process.clock import Clock
 from storage.db import Database
 from storage.errors import UnknownUser
@@ -54,9 +54,9 @@ class OutboxSender:
         bot: Bot,
         clock: Clock,
         *,
-        global_per_second: int = 30,
-        per_chat_interval: float = 1.0,
-        per_group_interval: float = 3.0,
+        global_per_second: int = GLOBAL_PER_SECOND,
+        per_chat_interval: float = PRIVATE_CHAT_INTERVAL,
+        per_group_interval: float = GROUP_INTERVAL,
         max_attempts: int = 8,
         base_backoff: float = 1.0,
         max_backoff: float = 300.0,
@@ -64,6 +64,7 @@ class OutboxSender:
         on_unreachable: UnreachableHook | None = None,
         on_dead: DeadHook | None = None,
         rng: random.Random | None = None,
+        pacer: Pacer | None = None,
     ) -> None:
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
@@ -88,6 +89,8 @@ class OutboxSender:
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        # The process's pacer when the chat's replies share it (bot.app); else one of its own.
+        self._shared_pacer = pacer
         self._pacer: Pacer | None = None
 
     @property
@@ -108,7 +111,7 @@ class OutboxSender:
                 "%d outbox message(s) were in flight at the last stop; sending again", requeued
             )
         loop = asyncio.get_running_loop()
-        self._pacer = Pacer(
+        self._pacer = self._shared_pacer or Pacer(
             global_per_second=self._global_per_second,
             per_chat_interval=self._per_chat_interval,
             per_group_interval=self._per_group_interval,
@@ -193,16 +196,19 @@ class OutboxSender:
     # -- one message ----------------------------------------------------------------------
 
     async def _send(self, row: OutboxRow, pacer: Pacer) -> None:
+        # The slot is taken before the claim's await: the chat's replies share the pacer, and
+        # one sent meanwhile would otherwise take the slot this message was found to have.
+        counted = pacer.record_send(row.chat_id)
         if not await self._repo.claim(row.id, self._clock.now()):
+            pacer.forget(counted)
             return
-        pacer.record_send(row.chat_id)
         try:
             message_id = await deliver(self._bot, row)
         except Exception as error:  # every failure is recorded on the row; none stops the loop
-            pacer.record_answered(row.chat_id)
+            pacer.record_answered(row.chat_id, counted)
             await asyncio.shield(self._failed(row, error, pacer))
             return
-        pacer.record_answered(row.chat_id)
+        pacer.record_answered(row.chat_id, counted)
         # Shielded: once Telegram has the message, a stop must not lose the record of it.
         await asyncio.shield(
             self._repo.mark_sent(row.id, telegram_message_id=message_id, now=self._clock.now())

@@ -64,13 +64,12 @@ def test_a_message_counts_from_its_answer_so_a_slow_call_cannot_bunch_the_next_s
     # waits until the 1st's answer is a second old, however late that answer came.
     ticks = Ticks()
     p = pacer(ticks)
-    p.record_send(0)
+    first = p.record_send(0)
     ticks.now += 0.25  # a slow round trip
-    p.record_answered(0)
+    p.record_answered(0, first)
     assert p.chat_wait(0) == pytest.approx(1.0)
     for chat in range(1, 30):
-        p.record_send(chat)
-        p.record_answered(chat)
+        p.record_answered(chat, p.record_send(chat))
     ticks.now = 100.0 + 1.0  # a second after the 1st was sent, not after it was answered
     assert p.global_wait() == pytest.approx(0.26)
     ticks.now = 100.0 + 1.26
@@ -123,3 +122,22 @@ def test_nonsense_settings_are_refused() -> None:
         pacer(Ticks(), global_per_second=0)
     with pytest.raises(ValueError):
         pacer(Ticks(), per_chat_interval=-1)
+
+
+def test_calls_in_flight_together_are_each_counted_from_their_own_answer() -> None:
+    # The outbox and a reply may be in flight at once and answered in either order: the one
+    # answered last must not leave the window from its send.
+    ticks = Ticks()
+    p = pacer(ticks)
+    slow = p.record_send(1)
+    quick = p.record_send(2)
+    ticks.now += 0.05
+    p.record_answered(2, quick)
+    ticks.now += 0.45  # the slow call's answer comes back half a second after it was sent
+    p.record_answered(1, slow)
+    for chat in range(3, 31):
+        p.record_answered(chat, p.record_send(chat))
+    ticks.now = 100.0 + 1.02  # both were sent more than a window ago, but the slow one
+    assert p.global_wait() > 0  # was answered only 0.52 s ago
+    ticks.now = 100.0 + 0.5 + 1.01
+    assert p.global_wait() == 0.0
