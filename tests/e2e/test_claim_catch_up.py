@@ -80,6 +80,10 @@ async def test_staff_write_before_the_claim_are_told_and_the_customer_reads_it_a
         assert number in text_of(asked)
         held = await manager.say(text)
         assert "客户尚未打开" in text_of(held) and "打开链接后会收到这条消息" in text_of(held)
+    await manager.user.press_raw(alert.message_id, ReplyPress(application.id).encode())
+    await manager.settle()
+    held = await manager.upload_pdf("checklist.pdf", caption="所需资料清单")
+    assert "客户尚未打开" in text_of(held)
     assert await bot.query("SELECT id FROM outbox WHERE user_id < 0") == []
 
     # The customer opens the link: the card first, then each reply, in order, answerable.
@@ -87,11 +91,14 @@ async def test_staff_write_before_the_claim_are_told_and_the_customer_reads_it_a
     card = await alice.say(f"/start {code}")
     card = next(m for m in alice.user.messages() if "办理环节" in (m.text or ""))
     second = await alice.user.wait_for(lambda m: "核对后即可安排现场勘查" in (m.text or ""))
-    replies = [m for m in _after(alice, card) if "王经理回复" in (m.text or "")]
-    assert [text_of(m).splitlines()[1] for m in replies] == [
+    checklist = await alice.user.wait_for(lambda m: m.document is not None)
+    replies = [m for m in _after(alice, card) if "王经理回复" in (m.text or m.caption or "")]
+    assert [(m.text or m.caption or "").splitlines()[1] for m in replies] == [
         "请带营业执照原件到营业厅核对",
         "核对后即可安排现场勘查",
+        "所需资料清单",
     ]
+    assert replies[-1].message_id == checklist.message_id
     assert all("↩️ 回复" in m.buttons for m in replies)
 
     # Opening the link again shows the card again and repeats nothing.
