@@ -3,7 +3,9 @@
 
 The link is ``https://t.me/<bot>?start=<code>``; Telegram sends ``/start <code>``. The claim
 service (:mod:`services.claims`) decides; this shows what came of it: the application's
-card, as ``/status NUMBER`` shows it (with the buttons for the documents still owed), or why
+card, as ``/status NUMBER`` shows it (with the buttons of everything that waits for the
+customer: documents still owed, site survey times, a plan or contract to confirm), then what
+the customer could not be sent before the claim (:func:`services.claims.catch_up`), or why
 the link did nothing.
 """
 
@@ -15,7 +17,7 @@ from telegram.ext import ContextTypes
 from flows.common import current_user, say
 from flows.deps import services
 from flows.status import show_card
-from services.claims import Claimed, claim
+from services.claims import Claimed, catch_up, claim
 
 
 async def open_claim_link(update: Update, context: ContextTypes.DEFAULT_TYPE, code: str) -> None:
@@ -34,3 +36,10 @@ async def open_claim_link(update: Update, context: ContextTypes.DEFAULT_TYPE, co
         owed=bool(outcome.owed),
     )
     await show_card(update, context, outcome.application)
+    # After the card, so that staff's replies and the survey read below it in the chat.
+    await catch_up(
+        svc.context,
+        application_id=outcome.application.id,
+        customer_id=user.user_id,
+        now=svc.clock.now(),
+    )

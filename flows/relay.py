@@ -4,7 +4,9 @@ through the bot (一口对外) — never from a personal account.
 The customer's message goes to the assigned customer manager, or to the district's
 supervisors while nobody is assigned, with a reply button; the reply comes back to the
 customer with a button to answer again. Both directions are stored in the application's
-thread and go out through the outbox (:func:`services.relay.relay`).
+thread and go out through the outbox (:func:`services.relay.relay`). A reply to a customer
+who has not opened the claim link of an application typed in for them is kept, and the
+member of staff is told it waits for the customer to open the link.
 
 What people write is kept as they wrote it (emoji, ``<``, links with query strings, any
 script) and escaped where it is shown; only what cannot be stored or shown is refused, and
@@ -145,6 +147,9 @@ async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str 
     await stop_waiting(svc.context, user.user_id)
     if isinstance(outcome, RelayRefusal):  # lost their reach since the check above
         await say(update, context, "wf/refused", reason="not_yours")
+        return ConversationHandler.END
+    if outcome.held:
+        await say(update, context, "relay/held", number=application.number)
         return ConversationHandler.END
     await say(
         update,

@@ -6,6 +6,12 @@ A customer's message goes to whoever hears about the application
 it has none); a reply from staff goes to the customer. Either way the message is kept in
 the application's thread, written as an event, and queued through the outbox with a button
 to answer, all in one transaction.
+
+A customer who has not opened the claim link of an application typed in for them (see
+:mod:`services.claims`) has no chat yet: a reply from staff is kept in the thread and
+``held`` says so, for the flow to tell the member of staff plainly. When the customer claims
+the application, :func:`services.claims.catch_up` passes the held replies on through
+:func:`queue_to_customer`, under the keys a reply written after the claim would have had.
 """
 
 from __future__ import annotations
@@ -14,16 +20,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+import aiosqlite
+
 from notifications.buttons import relay_reply_markup
 from process.roles import in_reach
 from services.context import ServiceContext
 from storage.applications import application_in
 from storage.events import append_event
-from storage.models import Application
+from storage.intake import is_placeholder
+from storage.models import Application, User
 from storage.staff.audience import audience_of
 from storage.staff.members import member_in
 from storage.staff.models import Staff
-from storage.threads import add_message
+from storage.threads import ThreadMessage, add_message
 from storage.users import user_in
 
 
@@ -50,6 +59,8 @@ class Relayed:
     application: Application
     thread_message_id: int
     queued: int  # messages queued; 0 when nobody could be written to
+    # A reply to a customer who has not claimed the application yet: kept for them until then.
+    held: bool = False
 
 
 def may_write(
@@ -80,7 +91,6 @@ async def relay(
             direction, user_id=sender_id, member=member, application=application
         ):
             return RelayRefusal.NOT_YOURS
-        sender = await user_in(conn, sender_id)
         role = (
             member.role.value
             if direction is Direction.TO_CUSTOMER and member is not None
@@ -108,41 +118,100 @@ async def relay(
             data={"thread_message": message_id},
         )
         if direction is Direction.TO_CUSTOMER:
-            recipient_ids = [application.customer_id]
+            customer = await user_in(conn, application.customer_id)
+            assert customer is not None  # applications.customer_id references a user
+            if is_placeholder(customer.user_id):
+                return Relayed(application, message_id, 0, held=True)
+            written = ThreadMessage(
+                message_id,
+                application.id,
+                sender_id,
+                role,
+                content.text,
+                content.file_id,
+                content.file_kind,
+                now,
+            )
+            queued = int(
+                await queue_to_customer(
+                    ctx, conn, application=application, recipient=customer, message=written, now=now
+                )
+            )
         else:
-            heard = await audience_of(
-                conn,
-                application,
-                project_manager_too=False,
-            )
-            recipient_ids = [m.user_id for m in heard]
-        manager = await member_in(conn, application.customer_manager_id)
-        queued = 0
-        for recipient_id in recipient_ids:
-            recipient = await user_in(conn, recipient_id)
-            if recipient is None:
-                continue
-            to_customer = recipient.user_id == application.customer_id
-            queued += await ctx.outbox.message(
-                conn,
-                key=f"thread:{message_id}:{recipient.user_id}",
-                recipient=recipient,
-                template="relay/to_customer" if to_customer else "relay/to_staff",
-                now=now,
-                # A customer's message reaches staff in their working hours.
-                not_before=None if to_customer else ctx.staff_send_at(now),
-                application_id=application.id,
-                reply_markup=relay_reply_markup(
-                    ctx.texts, recipient.locale, application.id, to_customer=to_customer
-                ),
-                document_file_id=content.file_id if content.file_kind == "document" else None,
-                photo_file_id=content.file_id if content.file_kind == "photo" else None,
-                params={
-                    "app": application,
-                    "text": content.text,
-                    "sender": (sender.first_name if sender else None) or "",
-                    "manager": manager.name if manager else None,
-                },
-            )
+            queued = await _queue_to_staff(ctx, conn, application, message_id, content, now)
     ctx.outbox.wake()
     return Relayed(application, message_id, queued)
+
+
+async def queue_to_customer(
+    ctx: ServiceContext,
+    conn: aiosqlite.Connection,
+    *,
+    application: Application,
+    recipient: User,
+    message: ThreadMessage,
+    now: datetime,
+) -> bool:
+    """Queue ``message`` of the thread for the customer ``recipient``, with the button to
+    answer; False when it was queued for them before (the key is the thread message's)."""
+    sender = await user_in(conn, message.sender_id)
+    manager = await member_in(conn, application.customer_manager_id)
+    return await ctx.outbox.message(
+        conn,
+        key=f"thread:{message.id}:{recipient.user_id}",
+        recipient=recipient,
+        template="relay/to_customer",
+        now=now,
+        application_id=application.id,
+        reply_markup=relay_reply_markup(
+            ctx.texts, recipient.locale, application.id, to_customer=True
+        ),
+        document_file_id=message.file_id if message.file_kind == "document" else None,
+        photo_file_id=message.file_id if message.file_kind == "photo" else None,
+        params={
+            "app": application,
+            "text": message.text,
+            "sender": (sender.first_name if sender else None) or "",
+            "manager": manager.name if manager else None,
+        },
+    )
+
+
+async def _queue_to_staff(
+    ctx: ServiceContext,
+    conn: aiosqlite.Connection,
+    application: Application,
+    message_id: int,
+    content: Content,
+    now: datetime,
+) -> int:
+    """Queue the customer's message for whoever hears about the application."""
+    sender = await user_in(conn, application.customer_id)
+    manager = await member_in(conn, application.customer_manager_id)
+    queued = 0
+    for heard in await audience_of(conn, application, project_manager_too=False):
+        recipient = await user_in(conn, heard.user_id)
+        if recipient is None:
+            continue
+        queued += await ctx.outbox.message(
+            conn,
+            key=f"thread:{message_id}:{recipient.user_id}",
+            recipient=recipient,
+            template="relay/to_staff",
+            now=now,
+            # A customer's message reaches staff in their working hours.
+            not_before=ctx.staff_send_at(now),
+            application_id=application.id,
+            reply_markup=relay_reply_markup(
+                ctx.texts, recipient.locale, application.id, to_customer=False
+            ),
+            document_file_id=content.file_id if content.file_kind == "document" else None,
+            photo_file_id=content.file_id if content.file_kind == "photo" else None,
+            params={
+                "app": application,
+                "text": content.text,
+                "sender": (sender.first_name if sender else None) or "",
+                "manager": manager.name if manager else None,
+            },
+        )
+    return queued

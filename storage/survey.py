@@ -177,6 +177,29 @@ async def invite(
     return changed == 1
 
 
+async def hand_over_survey(
+    conn: aiosqlite.Connection,
+    *,
+    application_id: int,
+    placeholder_id: int,
+    customer_id: int,
+    now: datetime,
+) -> bool:
+    """Give the survey the sweep opened for the stand-in customer of an unclaimed application
+    to the customer who claimed it, as if invited ``now``: the stand-in was sent nothing, so
+    its reminders and its closing count from today. False when there is no such survey still
+    unanswered (none was opened, or it was answered)."""
+    stamp = time_to_db(now)
+    changed = await run(
+        conn,
+        "UPDATE survey_responses SET customer_id = ?, invited_at = ?, reminders_sent = 0, "
+        "closed_at = NULL, updated_at = ? "
+        "WHERE application_id = ? AND customer_id = ? AND submitted_at IS NULL",
+        (customer_id, stamp, stamp, application_id, placeholder_id),
+    )
+    return changed == 1
+
+
 async def mark_reminded(conn: aiosqlite.Connection, survey_id: int, count: int) -> None:
     """Record that reminder number ``count`` went out (counts only go up)."""
     await run(

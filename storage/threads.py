@@ -12,7 +12,7 @@ from datetime import datetime
 import aiosqlite
 
 from storage.codec import time_from_db, time_to_db
-from storage.db import Database, insert
+from storage.db import Database, fetch_all, insert
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +66,23 @@ async def add_message(
         """,
         (application_id, sender_id, sender_role, text, file_id, file_kind, time_to_db(now)),
     )
+
+
+async def staff_messages_until(
+    connection: aiosqlite.Connection, application_id: int, until: datetime
+) -> list[ThreadMessage]:
+    """What staff wrote in the thread up to ``until``, oldest first, read inside the caller's
+    transaction."""
+    rows = await fetch_all(
+        connection,
+        f"""
+        SELECT {THREAD_MESSAGE_COLUMNS} FROM thread_messages
+        WHERE application_id = ? AND sender_role != 'customer' AND created_at <= ?
+        ORDER BY id
+        """,
+        (application_id, time_to_db(until)),
+    )
+    return [thread_message_from_row(r) for r in rows]
 
 
 class ThreadsRepo:

@@ -131,6 +131,7 @@ WORKFLOW_SAMPLES: dict[str, dict[str, Any]] = {
     "relay/choose": {},
     "relay/compose": {"number": "HV-2026-000001", "to_customer": False, "manager": "王经理"},
     "relay/sent": {"number": "HV-2026-000001", "to_customer": True},
+    "relay/held": {"number": "HV-2026-000001"},
     "relay/invalid": {"error": "too <long>"},
     "relay/expect": {},
     "relay/to_staff": {
