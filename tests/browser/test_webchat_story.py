@@ -1,4 +1,4 @@
-""""Play the story": one application played by the page itself, from /apply to the survey.
+"""The sandbox page playing the story by itself: one application from /apply to the survey.
 
 The player drives the real bot through the page, so these runs are smoke tests of the whole
 process too; every wait ends on a signal the page gives (the caption bar's state and step),
@@ -75,7 +75,7 @@ async def test_the_story_plays_to_the_survey_in_english_on_a_desktop(
     story = page.get_by_test_id("story")
     await expect(story).to_have_attribute("data-state", "done", timeout=WHOLE_STORY_MS)
     await expect(page.get_by_test_id("story-caption")).to_contain_text("satisfaction survey")
-    await expect(chat.bot_messages.last).to_contain_text("满意")  # the customer's chat is open
+    await expect(chat.bot_messages.last).to_contain_text("感谢您的评价")  # the customer's chat
     await every_stage_in_its_chat(page, sandbox)
     assert await serious_violations(page) == []
     await page.get_by_test_id("story-close").click()
