@@ -22,6 +22,7 @@ const Player = {
   vars: {},
   shift: 0, // extra days added to {workday+N} after the bot refused a date
   stepsAllowed: 0, // Step while paused lets exactly this many steps run
+  held: false,
   _wake: null,
   _seen: {}, // user id -> newest bot message id before the running step acted
   days: null, // the latest "used X/Y working days" read from the bot's messages, by stage
@@ -54,7 +55,13 @@ const Player = {
       while (Player.index < STORY.length) {
         await Player._gate();
         Player.draw();
-        await Player._run(STORY[Player.index]);
+        try {
+          await Player._run(STORY[Player.index]);
+        } catch (error) {
+          // A refused call (the server's own words) is told with the step it stopped.
+          if (!error.fromStory) error.message = Player._errorText(STORY[Player.index], error.message);
+          throw error;
+        }
         Player.index += 1;
         Player.draw();
         if (Player.index < STORY.length) await Player._sleep(PAUSE_MS);
@@ -75,7 +82,7 @@ const Player = {
 
   /** While paused: run exactly one more step, then stay paused. */
   step() {
-    if (Player.state !== "paused") return;
+    if (Player.state !== "paused" || !Player.held) return;
     Player.stepsAllowed += 1;
     Player._release();
   },
@@ -96,13 +103,20 @@ const Player = {
 
   /** Wait here while paused, unless Step allowed one more. */
   async _gate() {
-    const bar = document.getElementById("story");
     while (Player.state === "paused") {
       if (Player.stepsAllowed > 0) { Player.stepsAllowed -= 1; break; }
-      bar.dataset.held = "true"; // a signal for whoever waits on the pause (the tests do)
+      Player._hold(true);
       await new Promise((resolve) => { Player._wake = resolve; });
     }
-    bar.dataset.held = "false";
+    Player._hold(false);
+  },
+
+  /** Held at the gate (paused between steps): Step is offered only then. The attribute is
+   * a signal for whoever waits on the pause (the browser tests do). */
+  _hold(held) {
+    Player.held = held;
+    document.getElementById("story").dataset.held = String(held);
+    document.getElementById("story-step").disabled = !held;
   },
 
   /** A pause that scales with the speed and ends early on Step or Resume. */
@@ -127,7 +141,11 @@ const Player = {
       const found = await Player._waitFor(who, Player._fill(text), Player._seen[Player._user(who)] || 0,
         step.retry ? { user, text: step.retry, after: Player._seen[user] || 0 } : null);
       if (found.retry) {
-        if (attempt >= RETRIES) throw new Error(Player._failText(step, text));
+        if (attempt >= RETRIES) {
+          const error = new Error(Player._failText(step, text));
+          error.fromStory = true;
+          throw error;
+        }
         Player.shift += 1;
         await Player._remember();
         continue;
@@ -282,7 +300,9 @@ const Player = {
       try { value = await check(); } catch (_) { value = null; } // offline: try again
       if (value) return value;
       if (performance.now() - started > ANSWER_CEILING_MS) {
-        throw new Error(Player._failText(STORY[Player.index], awaited, who));
+        const error = new Error(Player._failText(STORY[Player.index], awaited, who));
+        error.fromStory = true;
+        throw error;
       }
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     }
@@ -296,6 +316,13 @@ const Player = {
       .replace("{chat}", chat)
       .replace("{text}", awaited)
       .replace("{seconds}", String(ANSWER_CEILING_MS / 1000));
+  },
+
+  _errorText(step, message) {
+    return I18n.t("storyError")
+      .replace("{n}", String(Player.index + 1))
+      .replace("{caption}", step.caption[I18n.lang] || step.caption.zh)
+      .replace("{error}", message);
   },
 
   /** The working days used of the stage's limit, as the staff's newest card or reminder
@@ -381,7 +408,7 @@ const Player = {
     pause.disabled = !running;
     pause.textContent = I18n.t(Player.state === "paused" ? "storyResume" : "storyPause");
     pause.setAttribute("aria-pressed", String(Player.state === "paused"));
-    document.getElementById("story-step").disabled = Player.state !== "paused";
+    document.getElementById("story-step").disabled = !(Player.state === "paused" && Player.held);
     document.getElementById("story-close").hidden = running;
     document.getElementById("story-play").disabled = running;
   },
