@@ -51,8 +51,10 @@ async def play(page: Page, speed: str) -> None:
     await page.get_by_test_id("story-play").click()
     await expect(page.get_by_test_id("story")).to_be_visible()
     await expect(page.get_by_test_id("story-pause")).to_be_focused()  # the keyboard goes on
+    await page.keyboard.press("Tab")  # Step is disabled while playing: on to Speed
+    await expect(page.get_by_test_id("story-speed")).to_be_focused()
     await page.get_by_test_id("story-speed").select_option(speed)
-    await page.keyboard.press("Shift+Tab")  # Step is disabled while playing: back to Pause
+    await page.keyboard.press("Shift+Tab")
     await expect(page.get_by_test_id("story-pause")).to_be_focused()
 
 
