@@ -18,7 +18,8 @@ const RETRIES = 7; // a date that falls on a holiday moves on, at most a week
 const Player = {
   state: "idle", // idle | playing | paused | failed | done
   speed: 1,
-  index: 0,
+  index: 0, // steps done
+  shown: 0, // the step the caption tells: the one running, or the last one run while waiting
   vars: {},
   shift: 0, // extra days added to {workday+N} after the bot refused a date
   stepsAllowed: 0, // Step while paused lets exactly this many steps run
@@ -43,6 +44,7 @@ const Player = {
     if (Player.state === "playing" || Player.state === "paused") return;
     Player.state = "playing";
     Player.index = 0;
+    Player.shown = 0;
     Player.vars = {};
     Player.shift = 0;
     Player.days = null;
@@ -54,6 +56,7 @@ const Player = {
     try {
       while (Player.index < STORY.length) {
         await Player._gate();
+        Player.shown = Player.index;
         Player.draw();
         try {
           await Player._run(STORY[Player.index]);
@@ -311,7 +314,7 @@ const Player = {
   _failText(step, awaited, who = null) {
     const chat = who ? I18n.t(`storyWho_${who}`) : I18n.t(`storyWho_${step.who}`);
     return I18n.t("storyFailed")
-      .replace("{n}", String(Player.index + 1))
+      .replace("{n}", String(Player.shown + 1))
       .replace("{caption}", step.caption[I18n.lang] || step.caption.zh)
       .replace("{chat}", chat)
       .replace("{text}", awaited)
@@ -320,7 +323,7 @@ const Player = {
 
   _errorText(step, message) {
     return I18n.t("storyError")
-      .replace("{n}", String(Player.index + 1))
+      .replace("{n}", String(Player.shown + 1))
       .replace("{caption}", step.caption[I18n.lang] || step.caption.zh)
       .replace("{error}", message);
   },
@@ -370,7 +373,7 @@ const Player = {
 
   draw() {
     const bar = document.getElementById("story");
-    const step = STORY[Math.min(Player.index, STORY.length - 1)];
+    const step = STORY[Math.min(Player.shown, STORY.length - 1)];
     bar.dataset.state = Player.state;
     bar.dataset.step = String(Player.index);
     bar.dataset.stage = String(step.stage);
@@ -400,7 +403,7 @@ const Player = {
         : I18n.t("storyLimit").replace("{limit}", String(stage.limit));
     }
     document.getElementById("story-days").textContent = clock;
-    document.getElementById("story-count").textContent = `${Math.min(Player.index + 1, STORY.length)}/${STORY.length}`;
+    document.getElementById("story-count").textContent = `${Player.shown + 1}/${STORY.length}`;
     bar.classList.toggle("failed", Player.state === "failed");
     document.getElementById("story-caption").setAttribute("role", Player.state === "failed" ? "alert" : "status");
     const running = Player.state === "playing" || Player.state === "paused";

@@ -22,6 +22,7 @@ from tests.browser.chat_page import ChatPage  # noqa: E402
 
 WHOLE_STORY_MS = 15 * 60 * 1000  # a ceiling for the whole played story, not a measure
 STAGE_3 = "[data-testid=story][data-stage='3']"
+DUE_DATE_JUMP = 33  # the step (from 0) that moves the clock to the supply plan's due date
 
 
 async def bot_texts(page: Page, sandbox: SandboxRunner, role: str) -> list[str]:
@@ -69,13 +70,32 @@ async def test_the_story_plays_to_the_survey_in_english_on_a_desktop(
 
     await play(page, "4")
     await expect(page.get_by_test_id("story-pause")).to_have_text("Pause")
-    await expect(page.locator(STAGE_3)).to_be_attached(timeout=WHOLE_STORY_MS)
-    await expect(page.get_by_test_id("story-days")).to_contain_text("working days")
-    assert await serious_violations(page) == []  # audited while it plays
+    story = page.get_by_test_id("story")
+    # Held just after the clock jumped to the supply plan's due date: the manager's reminder.
+    await expect(story).to_have_attribute(
+        "data-step", str(DUE_DATE_JUMP - 2), timeout=WHOLE_STORY_MS
+    )
+    await page.get_by_test_id("story-pause").click()
+    await expect(story).to_have_attribute("data-held", "true")
+    done = int(await story.get_attribute("data-step") or "0")
+    while done <= DUE_DATE_JUMP:  # one step at a time, up to the jump itself
+        await page.get_by_test_id("story-step").click()
+        done += 1
+        await expect(story).to_have_attribute("data-step", str(done))
+        await expect(story).to_have_attribute("data-held", "true")
+    await expect(page.get_by_test_id("chat-title")).to_have_text("王敏")
+    await expect(chat.bot_messages.last).to_contain_text("今天到期")
+    await expect(page.get_by_test_id("story-days")).to_have_text(
+        "10 of 10 working days used in this stage"
+    )
+    assert await serious_violations(page) == []  # audited mid-story
     assert not await scrolls_sideways(page)
     await page.screenshot(path=artifacts / "story-desktop.png")  # docs/sandbox-story.png
+    await page.get_by_test_id("story-pause").click()
+    await expect(page.locator(STAGE_3)).to_be_attached(timeout=WHOLE_STORY_MS)
+    assert await serious_violations(page) == []  # audited while it plays
+    await expect(page.get_by_test_id("story-days")).to_contain_text("working days")
 
-    story = page.get_by_test_id("story")
     await expect(story).to_have_attribute("data-state", "done", timeout=WHOLE_STORY_MS)
     await expect(page.get_by_test_id("story-caption")).to_contain_text("satisfaction survey")
     await expect(chat.bot_messages.last).to_contain_text("感谢您的评价")  # the customer's chat
