@@ -9,7 +9,6 @@ step whose answer does not come within the ceiling stops the story and says whic
 "use strict";
 
 const PDF_BYTES = "%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n";
-const ANSWER_CEILING_MS = 90 * 1000; // generous: a loaded machine, the bot's outbox pacing
 const POLL_MS = 250;
 const PAUSE_MS = 1800; // between steps at 1×: time to read the caption and the reply
 const TYPING_MS = 45; // per character at 1×
@@ -17,6 +16,7 @@ const RETRIES = 7; // a date that falls on a holiday moves on, at most a week
 
 const Player = {
   state: "idle", // idle | playing | paused | failed | done
+  ceilingMs: 90 * 1000, // for the bot's answer: generous (a loaded machine, the outbox's pacing)
   speed: 1,
   index: 0, // steps done
   shown: 0, // the step the caption tells: the one running, or the last one run while waiting
@@ -302,7 +302,7 @@ const Player = {
       let value = null;
       try { value = await check(); } catch (_) { value = null; } // offline: try again
       if (value) return value;
-      if (performance.now() - started > ANSWER_CEILING_MS) {
+      if (performance.now() - started > Player.ceilingMs) {
         const error = new Error(Player._failText(STORY[Player.index], awaited, who));
         error.fromStory = true;
         throw error;
@@ -318,7 +318,7 @@ const Player = {
       .replace("{caption}", step.caption[I18n.lang] || step.caption.zh)
       .replace("{chat}", chat)
       .replace("{text}", awaited)
-      .replace("{seconds}", String(ANSWER_CEILING_MS / 1000));
+      .replace("{seconds}", String(Player.ceilingMs / 1000));
   },
 
   _errorText(step, message) {

@@ -144,3 +144,26 @@ async def test_on_a_phone_pause_holds_the_story_and_step_runs_exactly_one(
     await expect(story).to_have_attribute("data-state", "done", timeout=WHOLE_STORY_MS)
     await expect(page.get_by_test_id("story-caption")).to_contain_text("满意度调查")
     await every_stage_in_its_chat(page, sandbox)
+
+
+async def test_a_bot_that_does_not_answer_stops_the_story_saying_which_step(
+    sandbox: SandboxRunner, page: Page
+) -> None:
+    chat = ChatPage(page)
+    await chat.open(sandbox.url)
+    # The page's ceiling for an answer, shortened: what is tested is what the page says.
+    await page.evaluate("Player.ceilingMs = 3000")
+    await play(page, "4")
+    story = page.get_by_test_id("story")
+    await expect(story).to_have_attribute("data-step", "2")  # /start and the phone answered
+    await sandbox._stop_bot()  # the emulator and the page stay up; nobody answers
+
+    await expect(story).to_have_attribute("data-state", "failed", timeout=WHOLE_STORY_MS)
+    caption = page.get_by_role("alert")
+    await expect(caption).to_contain_text("演示在第")
+    await expect(caption).to_contain_text("在客户的对话中等待")
+    await expect(caption).to_contain_text("3 秒")
+    await expect(page.get_by_test_id("story-pause")).to_be_disabled()
+    assert await serious_violations(page) == []
+    await page.get_by_test_id("story-close").click()
+    await expect(story).to_be_hidden()
