@@ -227,8 +227,14 @@ const Player = {
     const label = Player._fill(step.button);
     const message = await Player._until(async () => {
       const chat = await Api.get(`/api/chats/${user}?after=0`);
-      return chat.messages.slice().reverse().find((m) => m.from_bot && m.buttons.some((row, index) =>
+      const carrying = chat.messages.slice().reverse().filter((m) => m.from_bot && m.buttons.some((row, index) =>
         row.some((b) => b.text === label) || (step.row !== undefined && index === step.row && row.length)));
+      // Staff see other applications too (an earlier story's, say): the newest message that
+      // carries the button, unless it names another application than this story's.
+      const number = Player.vars.number;
+      const other = (m) => /HV-\d{4}-\d{6}/.test(Player._says(m)) && !Player._says(m).includes(number);
+      if (!number || !carrying.length || !other(carrying[0])) return carrying[0];
+      return carrying.find((m) => !other(m));
     }, label);
     const element = await Player._until(() => {
       const node = document.querySelector(`#messages [data-message-id="${message.message_id}"]`);
