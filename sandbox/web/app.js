@@ -21,6 +21,7 @@ const App = {
     App._bindComposer();
     Viewer.bind();
     Personas.bind();
+    Player.init();
     Clock.onShow = () => App.drawPersonas();
     Clock.init();
     Clock.load();
@@ -506,6 +507,7 @@ const App = {
       App._drawChatHeader();
       App._drawDays();
       Clock.draw();
+      Player.draw();
     });
   },
 };

@@ -28,6 +28,8 @@ WEB_FILES = (
     "i18n.js",
     "messages.js",
     "personas.js",
+    "story.js",
+    "player.js",
     "style.css",
 )
 
