@@ -95,12 +95,15 @@ class Pacer:
             wait = max(wait, self._recent[0].at + self._window - now)
         return wait
 
-    def record_send(self, chat_id: int) -> Counted:
-        """Count one call to Telegram for ``chat_id``, made now; the handle is for
-        :meth:`record_answered`."""
+    def record_send(self, chat_id: int | None) -> Counted:
+        """Count one call to Telegram, made now, in the overall window and, for the outbox's
+        ``chat_id``, in that chat's interval (None: the overall window only, as for the
+        chat's replies); the handle is for :meth:`record_answered`."""
         now = self._clock()
         counted = Counted(now)
         self._recent.append(counted)
+        if chat_id is None:
+            return counted
         interval = self._group_interval if chat_id < 0 else self._chat_interval
         self._chat_ready[chat_id] = max(self._chat_ready.get(chat_id, 0.0), now + interval)
         if len(self._chat_ready) > _PRUNE_ABOVE:
@@ -112,8 +115,9 @@ class Pacer:
         if counted in self._recent:
             self._recent.remove(counted)
 
-    def record_answered(self, chat_id: int, counted: Counted) -> None:
-        """The call ``counted`` for ``chat_id`` has been answered (or has failed) now.
+    def record_answered(self, chat_id: int | None, counted: Counted) -> None:
+        """The call ``counted`` (for ``chat_id``, as it was recorded) has been answered (or
+        has failed) now.
 
         Telegram received it no later than now, so the overall window and the chat's
         interval are counted from here rather than from the send. The outbox and the chat's
@@ -121,6 +125,8 @@ class Pacer:
         """
         now = self._clock()
         counted.at = max(counted.at, now)
+        if chat_id is None:
+            return
         interval = self._group_interval if chat_id < 0 else self._chat_interval
         self._chat_ready[chat_id] = max(self._chat_ready.get(chat_id, 0.0), now + interval)
 
@@ -180,14 +186,14 @@ class PacedReplies(BaseRateLimiter[None]):
     """The chat's direct replies, counted in the process's one :class:`Pacer`.
 
     A message sent waits only for the overall rate, which it shares with the outbox sender,
-    so the two together stay within Telegram's 30 a second; it is counted for its chat, so
-    the outbox's next message to that chat keeps its interval after it. A reply is not held
-    to the one-a-second of a private chat before it goes: it answers what the user has just
-    done, Telegram lets a chat have a short burst, and holding a reply a second would make
-    every second message of a step wait. Telegram's word is final: after a 429 the chat (or,
-    when several chats are flooded, the bot) waits as long as it says, replies and outbox
-    alike, and the call is made again, up to ``max_retries`` times. Everything else (answers
-    to button presses, edits, reads) is not counted and never waits.
+    so the two together stay within Telegram's 30 a second. It is not held to the
+    one-a-second of a private chat, nor does it hold the outbox's next message to that chat
+    back: a reply answers what the user has just done, and Telegram lets a chat have a short
+    burst (a reply and the outbox's message about the same step arrive together, as a person
+    would expect). Telegram's word is final: after a 429 the chat (or, when several chats are
+    flooded, the bot) waits as long as it says, replies and outbox alike, and the call is made
+    again, up to ``max_retries`` times. Everything else (answers to button presses, edits,
+    reads) is not counted and never waits.
     """
 
     def __init__(
@@ -222,7 +228,7 @@ class PacedReplies(BaseRateLimiter[None]):
             if chat_id is not None:
                 while (wait := max(self._pacer.global_wait(), self._pacer.flood_wait(chat_id))) > 0:
                     await self._sleep(wait)
-                counted = self._pacer.record_send(chat_id)
+                counted = self._pacer.record_send(None)
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as error:
@@ -236,7 +242,7 @@ class PacedReplies(BaseRateLimiter[None]):
                     await self._sleep(seconds)
             finally:
                 if chat_id is not None:
-                    self._pacer.record_answered(chat_id, counted)
+                    self._pacer.record_answered(None, counted)
 
 
 def _chat_of(data: dict[str, Any]) -> int | None:
