@@ -21,6 +21,8 @@ const Player = {
   index: 0, // steps done
   shown: 0, // the step the caption tells: the one running, or the last one run while waiting
   vars: {},
+  lang: null, // the language the running story is played in, fixed when it starts
+  steps: [], // the story's steps in that language (story.js)
   shift: 0, // extra days added to {workday+N} after the bot refused a date
   stepsAllowed: 0, // Step while paused lets exactly this many steps run
   held: false,
@@ -43,6 +45,8 @@ const Player = {
   async play() {
     if (Player.state === "playing" || Player.state === "paused") return;
     Player.state = "playing";
+    Player.lang = I18n.lang;
+    Player.steps = storySteps(Player.lang);
     Player.index = 0;
     Player.shown = 0;
     Player.vars = {};
@@ -54,20 +58,20 @@ const Player = {
     Player.draw();
     document.getElementById("story-pause").focus();
     try {
-      while (Player.index < STORY.length) {
+      while (Player.index < Player._list().length) {
         await Player._gate();
         Player.shown = Player.index;
         Player.draw();
         try {
-          await Player._run(STORY[Player.index]);
+          await Player._run(Player._list()[Player.index]);
         } catch (error) {
           // A refused call (the server's own words) is told with the step it stopped.
-          if (!error.fromStory) error.message = Player._errorText(STORY[Player.index], error.message);
+          if (!error.fromStory) error.message = Player._errorText(Player._list()[Player.index], error.message);
           throw error;
         }
         Player.index += 1;
         Player.draw();
-        if (Player.index < STORY.length) await Player._sleep(PAUSE_MS);
+        if (Player.index < Player._list().length) await Player._sleep(PAUSE_MS);
       }
       Player.state = "done";
     } catch (error) {
@@ -93,9 +97,20 @@ const Player = {
   close() {
     if (Player.state === "playing" || Player.state === "paused") return;
     Player.state = "idle";
+    Player.lang = null; // the next story follows the page's language again
     document.getElementById("story").hidden = true;
     document.getElementById("story-play").focus();
     Player.draw();
+  },
+
+  /** The steps played (or, before a story, the ones Play would play in the page's language). */
+  _list() {
+    return Player.lang ? Player.steps : storySteps(I18n.lang);
+  },
+
+  /** A step's text in the story's language, with {number} and {workday+N} filled in. */
+  _text(value) {
+    return Player._fill(inLanguage(value, Player.lang || I18n.lang));
   },
 
   _release() {
@@ -133,7 +148,7 @@ const Player = {
   // -- one step ------------------------------------------------------------------------------
 
   async _run(step) {
-    if (step.after) await Player._waitFor(step.after[0], Player._fill(step.after[1]), 0);
+    if (step.after) await Player._waitFor(step.after[0], Player._text(step.after[1]), 0);
     if (step.do === "add") { await Player._addCustomer(step); return; }
     const user = Player._user(step.who);
     await Player._remember();
@@ -141,11 +156,11 @@ const Player = {
       await Player._act(step, user);
       if (!step.expect) { await Player._readDays(); return; }
       const [who, text] = step.expect;
-      const found = await Player._waitFor(who, Player._fill(text), Player._seen[Player._user(who)] || 0,
-        step.retry ? { user, text: step.retry, after: Player._seen[user] || 0 } : null);
+      const found = await Player._waitFor(who, Player._text(text), Player._seen[Player._user(who)] || 0,
+        step.retry ? { user, text: Player._text(step.retry), after: Player._seen[user] || 0 } : null);
       if (found.retry) {
         if (attempt >= RETRIES) {
-          const error = new Error(Player._failText(step, text));
+          const error = new Error(Player._failText(step, Player._text(text)));
           error.fromStory = true;
           throw error;
         }
@@ -171,17 +186,18 @@ const Player = {
       return;
     }
     await Player._open(user);
-    if (step.do === "type") await Player._type(Player._fill(step.text));
-    else if (step.do === "tap") await Player._tap(step.button);
+    if (step.do === "type") await Player._type(Player._text(step.text));
+    else if (step.do === "tap") await Player._tap(Player._text(step.button));
     else if (step.do === "press") await Player._press(user, step);
-    else if (step.do === "upload") await Player._upload(step.file);
+    else if (step.do === "upload") await Player._upload(Player._text(step.file));
   },
 
   async _addCustomer(step) {
     const form = document.getElementById("add-customer");
     const before = new Set(App.personas.map((p) => p.user_id));
     form.name.value = step.name[I18n.lang] || step.name.zh;
-    form.language.value = "zh"; // the story's lines are the Chinese customer's
+    // His phone speaks Chinese; the English story has him choose English in the chat (/lang).
+    form.language.value = "zh";
     form.requestSubmit();
     await Player._until(() => {
       const added = App.personas.find((p) => !before.has(p.user_id) && p.role === "customer");
@@ -224,7 +240,7 @@ const Player = {
 
   /** The button in the newest message that carries it, clicked in the page. */
   async _press(user, step) {
-    const label = Player._fill(step.button);
+    const label = Player._text(step.button);
     const message = await Player._until(async () => {
       const chat = await Api.get(`/api/chats/${user}?after=0`);
       const carrying = chat.messages.slice().reverse().filter((m) => m.from_bot && m.buttons.some((row, index) =>
@@ -309,7 +325,7 @@ const Player = {
       try { value = await check(); } catch (_) { value = null; } // offline: try again
       if (value) return value;
       if (performance.now() - started > Player.ceilingMs) {
-        const error = new Error(Player._failText(STORY[Player.index], awaited, who));
+        const error = new Error(Player._failText(Player._list()[Player.index], awaited, who));
         error.fromStory = true;
         throw error;
       }
@@ -337,17 +353,22 @@ const Player = {
   /** The working days used of the stage's limit, as the staff's newest card or reminder
    * about that stage says it (the bot's own count; the page does not redo the calendar). */
   async _readDays() {
-    const step = STORY[Player.index];
+    const step = Player._list()[Player.index];
     const stage = step && STAGES[step.stage - 1];
     if (!stage) return;
+    const lang = Player.lang || I18n.lang;
     let newest = null;
     for (const who of ["manager", "project"]) {
       try {
         const chat = await Api.get(`/api/chats/${Player._user(who)}?after=0`);
         for (const message of chat.messages) {
           const text = message.text || "";
-          const match = /(?:用时|已用) (\d+)\/(\d+) 个工作日/.exec(text);
-          if (match && text.includes(stage.zh) && (!newest || message.date >= newest.date)) {
+          // The card's "用时 3/10 个工作日" | "3/10 working days", the reminder's
+          // "已用 3/10 个工作日" | "3 of 10 working days used".
+          const match = lang === "en"
+            ? /(\d+)(?:\/| of )(\d+) working days/.exec(text)
+            : /(?:用时|已用) (\d+)\/(\d+) 个工作日/.exec(text);
+          if (match && text.includes(stage[lang]) && (!newest || message.date >= newest.date)) {
             newest = { date: message.date, used: Number(match[1]), limit: Number(match[2]) };
           }
         }
@@ -379,7 +400,7 @@ const Player = {
 
   draw() {
     const bar = document.getElementById("story");
-    const step = STORY[Math.min(Player.shown, STORY.length - 1)];
+    const step = Player._list()[Math.min(Player.shown, Player._list().length - 1)];
     bar.dataset.state = Player.state;
     bar.dataset.step = String(Player.index);
     bar.dataset.stage = String(step.stage);
@@ -409,7 +430,7 @@ const Player = {
         : I18n.t("storyLimit").replace("{limit}", String(stage.limit));
     }
     document.getElementById("story-days").textContent = clock;
-    document.getElementById("story-count").textContent = `${Player.shown + 1}/${STORY.length}`;
+    document.getElementById("story-count").textContent = `${Player.shown + 1}/${Player._list().length}`;
     bar.classList.toggle("failed", Player.state === "failed");
     document.getElementById("story-caption").setAttribute("role", Player.state === "failed" ? "alert" : "status");
     const running = Player.state === "playing" || Player.state === "paused";

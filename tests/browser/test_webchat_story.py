@@ -22,7 +22,8 @@ from tests.browser.chat_page import ChatPage  # noqa: E402
 
 WHOLE_STORY_MS = 15 * 60 * 1000  # a ceiling for the whole played story, not a measure
 STAGE_3 = "[data-testid=story][data-stage='3']"
-DUE_DATE_JUMP = 33  # the step (from 0) that moves the clock to the supply plan's due date
+# The step (from 0) that moves the clock to the supply plan's due date, in the steps played.
+DUE_DATE_JUMP = "Player._list().findIndex((step) => step.step === 'deadline')"
 
 
 async def bot_texts(page: Page, sandbox: SandboxRunner, role: str) -> list[str]:
@@ -34,6 +35,7 @@ async def bot_texts(page: Page, sandbox: SandboxRunner, role: str) -> list[str]:
 
 
 async def every_stage_in_its_chat(page: Page, sandbox: SandboxRunner) -> None:
+    """The bot's Chinese messages of each stage, each in the chat it belongs to."""
     customer = "\n".join(await bot_texts(page, sandbox, "customer"))
     for said in ("申请编号", "已受理", "选择现场勘查时间", "供电方案已答复", "一次性告知"):
         assert said in customer, said
@@ -46,6 +48,34 @@ async def every_stage_in_its_chat(page: Page, sandbox: SandboxRunner) -> None:
     project = "\n".join(await bot_texts(page, sandbox, "project_manager"))
     assert "指派为" in project and "客户：提交设计文件" in project
     assert "超期督办" in "\n".join(await bot_texts(page, sandbox, "supervisor"))
+
+
+async def every_stage_in_its_chat_in_english(page: Page, sandbox: SandboxRunner) -> None:
+    """The bot's English messages of each stage, each in its chat, and none in Chinese: the
+    story's people chose English in their chats."""
+    customer = await bot_texts(page, sandbox, "customer")
+    told = "\n".join(customer)
+    for said in ("Application submitted", "has been accepted", "choose a site-survey time"):
+        assert said in told, said
+    for said in ("The supply plan for", "told once", "Confirm the contract is signed"):
+        assert said in told, said
+    for said in ("are set for", "is energized", "Satisfaction survey", "Thank you for your"):
+        assert said in told, said
+    manager = "\n".join(await bot_texts(page, sandbox, "customer_manager"))
+    for said in ("New application", "being checked", "Due today", "Overdue by"):
+        assert said in manager, said
+    assert "Customer: Confirm the contract is signed" in manager
+    assert "Due today" not in told and "Overdue applications" not in manager
+    project = "\n".join(await bot_texts(page, sandbox, "project_manager"))
+    assert "made you the project manager" in project and "Customer: Submit the design" in project
+    assert "Overdue applications" in "\n".join(await bot_texts(page, sandbox, "supervisor"))
+    # From his choice of English on, nothing the customer is sent is Chinese but data: the
+    # company's name he typed, the district's code, the staff's names.
+    chose = next(i for i, t in enumerate(customer) if "The bot now speaks English" in t)
+    for text in customer[chose:]:
+        for data in ("汉中市天汉机械制造有限公司", "汉台区", "王敏", "李强", "陈静"):
+            text = text.replace(data, "")
+        assert not any("\u4e00" <= c <= "\u9fff" for c in text), text
 
 
 async def play(page: Page, speed: str) -> None:
@@ -71,20 +101,19 @@ async def test_the_story_plays_to_the_survey_in_english_on_a_desktop(
     await play(page, "4")
     await expect(page.get_by_test_id("story-pause")).to_have_text("Pause")
     story = page.get_by_test_id("story")
+    jump = await page.evaluate(DUE_DATE_JUMP)
     # Held just after the clock jumped to the supply plan's due date: the manager's reminder.
-    await expect(story).to_have_attribute(
-        "data-step", str(DUE_DATE_JUMP - 2), timeout=WHOLE_STORY_MS
-    )
+    await expect(story).to_have_attribute("data-step", str(jump - 2), timeout=WHOLE_STORY_MS)
     await page.get_by_test_id("story-pause").click()
     await expect(story).to_have_attribute("data-held", "true")
     done = int(await story.get_attribute("data-step") or "0")
-    while done <= DUE_DATE_JUMP:  # one step at a time, up to the jump itself
+    while done <= jump:  # one step at a time, up to the jump itself
         await page.get_by_test_id("story-step").click()
         done += 1
         await expect(story).to_have_attribute("data-step", str(done))
         await expect(story).to_have_attribute("data-held", "true")
     await expect(page.get_by_test_id("chat-title")).to_have_text("王敏")
-    await expect(chat.bot_messages.last).to_contain_text("今天到期")
+    await expect(chat.bot_messages.last).to_contain_text("Due today")
     await expect(page.get_by_test_id("story-days")).to_have_text(
         "10 of 10 working days used in this stage"
     )
@@ -98,8 +127,8 @@ async def test_the_story_plays_to_the_survey_in_english_on_a_desktop(
 
     await expect(story).to_have_attribute("data-state", "done", timeout=WHOLE_STORY_MS)
     await expect(page.get_by_test_id("story-caption")).to_contain_text("satisfaction survey")
-    await expect(chat.bot_messages.last).to_contain_text("感谢您的评价")  # the customer's chat
-    await every_stage_in_its_chat(page, sandbox)
+    await expect(chat.bot_messages.last).to_contain_text("Thank you for your feedback")
+    await every_stage_in_its_chat_in_english(page, sandbox)
     assert await serious_violations(page) == []
     await page.get_by_test_id("story-close").click()
     await expect(story).to_be_hidden()
