@@ -6,7 +6,7 @@ supervisors while nobody is assigned, with a reply button; the reply comes back 
 customer with a button to answer again. Both directions are stored in the application's
 thread and go out through the outbox (:func:`services.relay.relay`). A reply to a customer
 who has not opened the claim link of an application typed in for them is kept, and the
-member of staff is told it waits for the customer to open the link.
+member of staff is told so before writing and again once it is kept.
 
 What people write is kept as they wrote it (emoji, ``<``, links with query strings, any
 script) and escaped where it is shown; only what cannot be stored or shown is refused, and
@@ -42,7 +42,14 @@ from notifications.callback_data import decode_as, pattern
 from process.validators import ValidationError
 from process.workflow_inputs import parse_note
 from services.pending import stop_waiting, wait_for_input
-from services.relay import Content, Direction, RelayRefusal, may_write, relay
+from services.relay import (
+    Content,
+    Direction,
+    RelayRefusal,
+    held_until_claimed,
+    may_write,
+    relay,
+)
 from storage.models import Application, User
 
 CONVERSATION_NAME = "relay"
@@ -200,6 +207,7 @@ async def _start(
         number=application.number,
         to_customer=action == "reply",
         manager=manager.name if manager else None,
+        unclaimed=action == "reply" and held_until_claimed(application),
     )
     return COMPOSE
 
