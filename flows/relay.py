@@ -3,10 +3,13 @@ through the bot (一口对外) — never from a personal account.
 
 The customer's message goes to the assigned customer manager, or to the district's
 supervisors while nobody is assigned, with a reply button; the reply comes back to the
-customer with a button to answer again. Both directions are stored in the application's
-thread and go out through the outbox (:func:`services.relay.relay`). A reply to a customer
-who has not opened the claim link of an application typed in for them is kept, and the
-member of staff is told it waits for the customer to open the link.
+customer with a button to answer again. A member of staff who may answer the customer may
+also write first, from the application's card (:class:`WritePress`): the same message, the
+same way, since an application typed in for a customer has no message of theirs to answer.
+Both directions are stored in the application's thread and go out through the outbox
+(:func:`services.relay.relay`). A message to a customer who has not opened the claim link
+of an application typed in for them is kept, and the member of staff is told so before
+writing and again once it is kept.
 
 What people write is kept as they wrote it (emoji, ``<``, links with query strings, any
 script) and escaped where it is shown; only what cannot be stored or shown is refused, and
@@ -17,6 +20,7 @@ its type says (:func:`flows.files.content_problem`).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from telegram import Message, Update
@@ -36,18 +40,33 @@ from flows.conversations import cancel_command, conversation, forget_pending
 from flows.deps import Services, services
 from flows.files import FILE, content_problem
 from flows.given_up import answer_outside_flows
-from flows.staff.access import may_see
 from notifications.buttons import ContactPress, ReplyPress
-from notifications.callback_data import decode_as, pattern
+from notifications.callback_data import Press, decode_as, pattern, press
 from process.validators import ValidationError
 from process.workflow_inputs import parse_note
 from services.pending import stop_waiting, wait_for_input
-from services.relay import Content, Direction, RelayRefusal, may_write, relay
+from services.relay import (
+    Content,
+    Direction,
+    RelayRefusal,
+    held_until_claimed,
+    may_write,
+    relay,
+)
 from storage.models import Application, User
 
 CONVERSATION_NAME = "relay"
 COMPOSE = "relay:compose"
 MAX_MESSAGE = 2000
+
+
+@press("wr")
+@dataclass(frozen=True)
+class WritePress(Press):
+    """A member of staff writes first to the customer of ``application_id``, from its card
+    (:func:`flows.workflow.buttons.staff_actions_markup`); answered like a reply."""
+
+    application_id: int
 
 
 async def contact_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int:
@@ -75,8 +94,8 @@ async def on_contact_button(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     assert query is not None and query.data is not None
     svc = services(context)
     user = await current_user(update, context)
-    press = decode_as(query.data, ContactPress)
-    application = await svc.applications.get(press.application_id) if press else None
+    pressed = decode_as(query.data, ContactPress)
+    application = await svc.applications.get(pressed.application_id) if pressed else None
     if application is None or application.customer_id != user.user_id:
         await answer_button(query, svc.texts.label(user.locale, "toast.expired"), alert=True)
         return ConversationHandler.END
@@ -87,11 +106,39 @@ async def on_contact_button(update: Update, context: ContextTypes.DEFAULT_TYPE) 
 async def on_reply_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int:
     query = update.callback_query
     assert query is not None and query.data is not None
+    pressed = decode_as(query.data, ReplyPress)
+    return await _to_customer(update, context, pressed.application_id if pressed else None)
+
+
+async def on_write_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int:
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    pressed = decode_as(query.data, WritePress)
+    return await _to_customer(update, context, pressed.application_id if pressed else None)
+
+
+async def may_write_to_customer(svc: Services, user: User, application: Application) -> bool:
+    """Whether ``user`` may write to the customer of ``application`` now (their staff row
+    read fresh): who sees the card's write button, and who may press it or a reply."""
+    return may_write(
+        Direction.TO_CUSTOMER,
+        user_id=user.user_id,
+        member=await svc.staff.get(user.user_id),
+        application=application,
+    )
+
+
+async def _to_customer(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, application_id: int | None
+) -> str | int:
+    """A reply or a first message to the customer: refused like a stale button to anyone
+    who may not write to them (or for an application that is not there)."""
+    query = update.callback_query
+    assert query is not None
     svc = services(context)
     user = await current_user(update, context)
-    press = decode_as(query.data, ReplyPress)
-    application = await svc.applications.get(press.application_id) if press else None
-    if application is None or not await may_see(svc, user, application):
+    application = await svc.applications.get(application_id) if application_id else None
+    if application is None or not await may_write_to_customer(svc, user, application):
         await answer_button(query, svc.texts.label(user.locale, "toast.expired"), alert=True)
         return ConversationHandler.END
     await answer_button(query)
@@ -200,6 +247,7 @@ async def _start(
         number=application.number,
         to_customer=action == "reply",
         manager=manager.name if manager else None,
+        unclaimed=action == "reply" and held_until_claimed(application),
     )
     return COMPOSE
 
@@ -225,6 +273,7 @@ def build_relay_conversation() -> ConversationHandler[Any]:
             CommandHandler("contact", contact_command, filters=filters.ChatType.PRIVATE),
             CallbackQueryHandler(on_contact_button, pattern=pattern(ContactPress)),
             CallbackQueryHandler(on_reply_button, pattern=pattern(ReplyPress)),
+            CallbackQueryHandler(on_write_button, pattern=pattern(WritePress)),
         ],
         states={COMPOSE: compose},
         fallbacks=[cancel_command(forget_message)],

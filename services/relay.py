@@ -74,6 +74,12 @@ def may_write(
     return in_reach(member, application)
 
 
+def held_until_claimed(application: Application) -> bool:
+    """Whether a message to the customer of ``application`` waits for them to open its
+    claim link: it was typed in for them and nobody has claimed it in Telegram yet."""
+    return is_placeholder(application.customer_id)
+
+
 async def relay(
     ctx: ServiceContext,
     *,
@@ -120,7 +126,7 @@ async def relay(
         if direction is Direction.TO_CUSTOMER:
             customer = await user_in(conn, application.customer_id)
             assert customer is not None  # applications.customer_id references a user
-            if is_placeholder(customer.user_id):
+            if held_until_claimed(application):
                 return Relayed(application, message_id, 0, held=True)
             written = ThreadMessage(
                 message_id,

@@ -3,7 +3,8 @@ documents button, the answer to "energized before the scheduled day?" and "all f
 sent" for an action's documents.
 
 The buttons that also travel in notices and reminders (a stage action, opening the card)
-are in :mod:`notifications.buttons`.
+are in :mod:`notifications.buttons`; writing to the customer is the relay's
+(:class:`flows.relay.WritePress`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from flows.files import FilesDone
 from flows.keyboards import button, rows
+from flows.relay import WritePress
 from notifications.buttons import HolderChange, ManagePress, OpenCardPress, stage_action_button
 from notifications.callback_data import Press, press
 from notifications.render import Texts
@@ -60,6 +62,7 @@ def staff_actions_markup(
     *,
     can_attach_project: bool,
     can_reassign: bool,
+    can_write_to_customer: bool,
     document_count: int,
 ) -> InlineKeyboardMarkup:
     buttons = [
@@ -68,6 +71,9 @@ def staff_actions_markup(
     extra: list[InlineKeyboardButton] = []
     if document_count:
         extra.append(button(texts.label(locale, "btn.documents"), DocumentsPress(app.id).encode()))
+    # The relay's press (flows/relay.py answers it as it does a reply).
+    if can_write_to_customer:
+        extra.append(button(texts.label(locale, "btn.write_customer"), WritePress(app.id).encode()))
     # The management flow's presses (that flow reads this shape).
     if can_attach_project:
         extra.append(

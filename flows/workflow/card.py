@@ -16,6 +16,7 @@ from telegram.ext import ContextTypes
 
 from flows.common import answer_button, current_user, say
 from flows.deps import Services, services
+from flows.relay import may_write_to_customer
 from flows.status import card_context
 from flows.workflow.buttons import DocumentsPress, staff_actions_markup
 from notifications.buttons import OpenCardPress
@@ -142,6 +143,7 @@ async def _show(
         card.actions,
         can_attach_project=card.can_attach_project,
         can_reassign=card.can_reassign,
+        can_write_to_customer=await may_write_to_customer(svc, user, card.application),
         document_count=len(card.documents),
     )
     await say(

@@ -13,7 +13,6 @@ import dataclasses
 
 import pytest
 
-from notifications.buttons import ReplyPress
 from process.roles import Role
 from process.workflow import Step
 from sandbox.emulator import BotApiEmulator
@@ -69,19 +68,17 @@ async def test_staff_write_before_the_claim_are_told_and_the_customer_reads_it_a
     alert = await manager.user.wait_for(
         lambda m: number in (m.text or "") and "新申请" in (m.text or "")
     )
-    application = await svc_of(bot).applications.get_by_number(number)
-    assert application is not None
 
-    # The manager answers the application (the reply button of its thread) before the
-    # customer has a chat: told plainly that it waits for the customer to open the link.
+    # The manager writes from the application's card before the customer has a chat: told
+    # plainly, before and after writing, that it waits for the customer to open the link.
+    card = await manager.press(alert, "打开申请")
     for text in ("请带营业执照原件到营业厅核对", "核对后即可安排现场勘查"):
-        await manager.user.press_raw(alert.message_id, ReplyPress(application.id).encode())
-        asked = await manager.settle()
+        asked = await manager.press(card, "✉️ 联系客户")
         assert number in text_of(asked)
+        assert "客户尚未打开" in text_of(asked) and "打开链接后会收到" in text_of(asked)
         held = await manager.say(text)
         assert "客户尚未打开" in text_of(held) and "打开链接后会收到这条消息" in text_of(held)
-    await manager.user.press_raw(alert.message_id, ReplyPress(application.id).encode())
-    await manager.settle()
+    await manager.press(card, "✉️ 联系客户")
     held = await manager.upload_pdf("checklist.pdf", caption="所需资料清单")
     assert "客户尚未打开" in text_of(held)
     assert await bot.query("SELECT id FROM outbox WHERE user_id < 0") == []

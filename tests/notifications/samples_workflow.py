@@ -129,7 +129,12 @@ WORKFLOW_SAMPLES: dict[str, dict[str, Any]] = {
     "owed/to_staff": {"app": APP, "kind": "equipment_list", "count": 2},
     "relay/no_application": {},
     "relay/choose": {},
-    "relay/compose": {"number": "HV-2026-000001", "to_customer": False, "manager": "王经理"},
+    "relay/compose": {
+        "number": "HV-2026-000001",
+        "to_customer": False,
+        "manager": "王经理",
+        "unclaimed": False,
+    },
     "relay/sent": {"number": "HV-2026-000001", "to_customer": True},
     "relay/held": {"number": "HV-2026-000001"},
     "relay/invalid": {"error": "too <long>"},
