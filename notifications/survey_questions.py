@@ -8,14 +8,19 @@ checks both against the stored survey before saving anything.
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
+import aiosqlite
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from notifications.buttons import SurveyAnswer
 from notifications.render import Texts
 from process.metrics import COMMENT, QUESTIONS, RECOMMEND, Question, allowed_values
-from storage.models import Application
+from storage.models import Application, User
+
+if TYPE_CHECKING:
+    from notifications.outbox import Outbox
 
 TOTAL = len(QUESTIONS) + 1  # the scores, then the comment
 
@@ -61,3 +66,33 @@ def question_params(
         "closes_on": None,
         **extra,
     }
+
+
+async def queue_invitation(
+    conn: aiosqlite.Connection,
+    outbox: Outbox,
+    texts: Texts,
+    *,
+    application: Application,
+    recipient: User,
+    manager: str | None,
+    now: datetime,
+    not_before: datetime | None = None,
+) -> bool:
+    """Queue the survey's first question for ``recipient`` inside the caller's transaction,
+    under the one key an invitation has (``survey:invite:<application>``), so that whoever
+    invites (the sweep, or a claim of a completed application) it is sent once. False when
+    it was queued before."""
+    first = QUESTIONS[0]
+    return await outbox.message(
+        conn,
+        key=f"survey:invite:{application.id}",
+        recipient=recipient,
+        template="survey/question",
+        now=now,
+        application_id=application.id,
+        reply_markup=question_markup(texts, recipient.locale, application.id, first),
+        not_before=not_before,
+        kind="survey.invite",
+        params=question_params(application, first, mode="invite", manager=manager),
+    )

@@ -44,9 +44,8 @@ from enum import StrEnum
 import aiosqlite
 
 from notifications.buttons import open_card_markup
-from notifications.survey_questions import question_markup, question_params
+from notifications.survey_questions import queue_invitation
 from process.form import OwedDocument, owed_documents
-from process.metrics import QUESTIONS
 from services.context import ServiceContext
 from services.relay import queue_to_customer
 from storage.applications import application_in
@@ -211,19 +210,14 @@ async def _invite_to_survey(
     ):
         return False
     manager = await staff_in(conn, application.customer_manager_id)
-    first = QUESTIONS[0]
-    return await ctx.outbox.message(
+    return await queue_invitation(
         conn,
-        key=f"survey:invite:{application.id}",
+        ctx.outbox,
+        ctx.texts,
+        application=application,
         recipient=recipient,
-        template="survey/question",
+        manager=None if manager is None else manager.name,
         now=now,
-        application_id=application.id,
-        reply_markup=question_markup(ctx.texts, recipient.locale, application.id, first),
-        kind="survey.invite",
-        params=question_params(
-            application, first, mode="invite", manager=None if manager is None else manager.name
-        ),
     )
 
 

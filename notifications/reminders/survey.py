@@ -25,7 +25,7 @@ from notifications.outbox import Outbox
 from notifications.quiet_hours import QuietHours, StaffHours, customer_send_at, staff_send_at
 from notifications.render import Texts
 from notifications.survey_alert import needs_alert, queue_low_score_alert
-from notifications.survey_questions import question_markup, question_params
+from notifications.survey_questions import question_markup, question_params, queue_invitation
 from process.calendar import WorkingCalendar
 from storage.db import Database
 from storage.models import Application
@@ -132,24 +132,15 @@ class SurveySweep:
                 now=now,
             ):
                 return 0
-            await self._outbox.message(
+            await queue_invitation(
                 conn,
-                key=f"survey:invite:{application.id}",
+                self._outbox,
+                self._texts,
+                application=application,
                 recipient=recipient,
-                template="survey/question",
+                manager=await self._manager_name_in(conn, application),
                 now=now,
-                application_id=application.id,
-                reply_markup=question_markup(
-                    self._texts, recipient.locale, application.id, "overall"
-                ),
                 not_before=send_at if send_at > now else None,
-                kind="survey.invite",
-                params=question_params(
-                    application,
-                    "overall",
-                    mode="invite",
-                    manager=await self._manager_name_in(conn, application),
-                ),
             )
         return 1
 
