@@ -48,11 +48,18 @@ from storage.applications import ApplicationsRepo
 from storage.drafts import DraftsRepo
 from storage.events import EventsRepo
 from storage.outbox import OutboxRepo, OutboxRow
-from storage.persistence import WRITE_THROUGH_GROUP, SqlitePersistence, write_through_handler
+from storage.persistence import (
+    BEGIN_UPDATE_GROUP,
+    WRITE_THROUGH_GROUP,
+    SqlitePersistence,
+    begin_update_handler,
+    write_through_handler,
+)
 from storage.staff.members import StaffRepo
 from storage.stats import StatsRepo
 from storage.survey import SurveyRepo
 from storage.threads import ThreadsRepo
+from storage.units import forget_old_updates
 from storage.users import UsersRepo
 from storage.workflow import WorkflowRepo
 
@@ -142,6 +149,7 @@ async def build_application(
     )
     register_reminders(svc, config)
     svc.scheduler.register(SURVEY_SWEEP, survey_sweep(svc, config))
+    svc.scheduler.register(HANDLED_UPDATES_SWEEP, forget_old_updates(db))
     if config.backups.directory is not None:
         svc.scheduler.register(
             BACKUP_SWEEP, DailyBackup(config.db_path, config.backups, db.cipher, config.tz)
@@ -166,9 +174,12 @@ async def build_application(
     application = builder.build()
     application.bot_data[SERVICES_KEY] = svc
     application.bot_data[WEBHOOK_WORKER_KEY] = webhooks
+    # Each update is handled once, and what it changed, its id and its conversation's state
+    # commit together (storage.units); states reach the disk after every update, not on
+    # PTB's timer.
+    application.add_handler(begin_update_handler(db, clock), group=BEGIN_UPDATE_GROUP)
     register_handlers(application)
-    # Conversation states reach the disk after every update, not on PTB's timer.
-    application.add_handler(write_through_handler(), group=WRITE_THROUGH_GROUP)
+    application.add_handler(write_through_handler(db), group=WRITE_THROUGH_GROUP)
     application.add_error_handler(on_error)
     if config.api.enabled:
         # Imported only here: FastAPI and uvicorn take half a second to load, which every
@@ -383,6 +394,9 @@ def register_reminders(svc: Services, config: Config) -> None:
     for name, sweep in default_sweeps(context):
         svc.scheduler.register(name, sweep)
 
+
+# The scheduler's name for dropping the ids of long-handled updates (storage.units).
+HANDLED_UPDATES_SWEEP = "handled-updates"
 
 # The bot's start-up, the sandbox and tests reach the services of an application by this name.
 services_of = services

@@ -8,6 +8,7 @@ Telegram keeps them; a poll with nothing to return sleeps until an update arrive
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -25,7 +26,18 @@ DEFAULT_ALLOWED = frozenset(
     }
 )  # fmt: skip
 MAX_LIMIT = 100
-FIRST_UPDATE_ID = 700_000_001
+# Telegram numbers a bot's updates upwards across its whole life, and a bot may remember
+# the ids it handled (hvconnect does, to handle a redelivered update once). An emulator that
+# started again at a fixed number would replay ids the bot has seen: it starts instead from
+# the milliseconds since this epoch, above any id an earlier run handed out unless that run
+# gave out more than a thousand updates a second.
+_NUMBERING_EPOCH = 1_767_225_600  # 2026-01-01 00:00 UTC
+
+
+def first_update_id() -> int:
+    return 700_000_001 + int((time.time() - _NUMBERING_EPOCH) * 1000)
+
+
 _CONFLICT = (
     "terminated by other getUpdates request; make sure that only one bot instance is running"
 )
@@ -40,7 +52,7 @@ class UpdateQueue:
 
     def __init__(self) -> None:
         self._pending: list[dict[str, Any]] = []
-        self._next_id = FIRST_UPDATE_ID
+        self._next_id = first_update_id()
         self._allowed: frozenset[str] = DEFAULT_ALLOWED
         self._signal = ChangeSignal()
         self._poll_generation = 0

@@ -31,6 +31,7 @@ import aiosqlite
 from storage.errors import NestedTransaction
 from storage.sealing.columns import install
 from storage.sealing.crypto import FieldCipher
+from storage.units import Rider, carried, current_unit, riders_for_this_write
 
 Params = Sequence[object] | Mapping[str, object]
 T = TypeVar("T")
@@ -121,13 +122,16 @@ class Database:
     @asynccontextmanager
     async def _transaction(self, begin: str) -> AsyncIterator[aiosqlite.Connection]:
         self._refuse_nesting()
+        writing = begin == "BEGIN IMMEDIATE"
         async with self._lock:
             self._transaction_owner = asyncio.current_task()
             try:
                 await run(self._connection, begin)
                 try:
                     yield self._connection
-                    await run(self._connection, "COMMIT")
+                    # The update's riders (storage.units) go in the same trip as the COMMIT.
+                    riders = riders_for_this_write() if writing else ()
+                    await in_thread(self._connection, lambda db: _commit(db, riders, None))
                 except BaseException:
                     # Shielded so that a second cancellation cannot leave the transaction
                     # open for the next coroutine that takes the lock.
@@ -135,6 +139,7 @@ class Database:
                     raise
             finally:
                 self._transaction_owner = None
+        carried(riders)
 
     async def _rollback(self) -> None:
         # SQLite rolls some failures back by itself (e.g. a full disk); a second ROLLBACK
@@ -170,8 +175,11 @@ class Database:
         """
         self._refuse_nesting()
         begin = "BEGIN IMMEDIATE" if write else "BEGIN DEFERRED"
+        riders = riders_for_this_write() if write else ()
         async with self._lock:
-            return await in_thread(self._connection, lambda db: _whole(db, begin, work))
+            result = await in_thread(self._connection, lambda db: _whole(db, begin, work, riders))
+        carried(riders)
+        return result
 
     async def execute_alone(self, sql: str, params: Params = ()) -> int:
         """Run one write statement in a transaction of its own, in one trip to SQLite's thread.
@@ -180,8 +188,31 @@ class Database:
         survives a power cut as soon as this returns.
         """
         self._refuse_nesting()
+        riders = riders_for_this_write()
         async with self._lock:
-            return await in_thread(self._connection, lambda db: _alone(db, sql, params))
+            changed = await in_thread(self._connection, lambda db: _alone(db, sql, params, riders))
+        carried(riders)
+        return changed
+
+    async def settle(self) -> None:
+        """Commit the running update's bookkeeping that none of its writes carried.
+
+        An update that changed nothing (a look at ``/status``) still leaves its id behind.
+        That commit does not wait for the disk (``synchronous=NORMAL`` for it alone): it holds
+        nothing anybody typed, survives a crash of the process as every commit in WAL mode
+        does, and the next ordinary commit makes it as durable as the rest. Losing it to a
+        power cut means a read answered twice, never a change made twice.
+        """
+        unit = current_unit()
+        if unit is None or not unit.owned_here():
+            return
+        riders = unit.bookkeeping()
+        if not riders:
+            return
+        self._refuse_nesting()
+        async with self._lock:
+            await in_thread(self._connection, lambda db: _settle(db, riders))
+        carried(riders)
 
     def _refuse_nesting(self) -> None:
         owner = self._transaction_owner
@@ -239,11 +270,16 @@ async def in_thread(connection: aiosqlite.Connection, work: Callable[[sqlite3.Co
     return await queue(work, connection._conn)
 
 
-def _whole(db: sqlite3.Connection, begin: str, work: Callable[[sqlite3.Connection], T]) -> T:
+def _whole(
+    db: sqlite3.Connection,
+    begin: str,
+    work: Callable[[sqlite3.Connection], T],
+    riders: tuple[Rider, ...],
+) -> T:
     db.execute(begin)
     try:
         result = work(db)
-        db.execute("COMMIT")
+        _commit(db, riders, result)
     except BaseException:
         if db.in_transaction:
             db.execute("ROLLBACK")
@@ -251,16 +287,38 @@ def _whole(db: sqlite3.Connection, begin: str, work: Callable[[sqlite3.Connectio
     return result
 
 
-def _alone(db: sqlite3.Connection, sql: str, params: Params) -> int:
+def _alone(db: sqlite3.Connection, sql: str, params: Params, riders: tuple[Rider, ...]) -> int:
     db.execute("BEGIN IMMEDIATE")
     try:
         changed = db.execute(sql, params).rowcount
-        db.execute("COMMIT")
+        _commit(db, riders, None)
     except BaseException:
         if db.in_transaction:
             db.execute("ROLLBACK")
         raise
     return changed
+
+
+def _commit(db: sqlite3.Connection, riders: tuple[Rider, ...], produced: object) -> None:
+    """The riders' statements, then COMMIT, on the connection's thread (the caller rolls
+    back if either raises)."""
+    for rider in riders:
+        rider.write(db, produced)
+    db.execute("COMMIT")
+
+
+def _settle(db: sqlite3.Connection, riders: tuple[Rider, ...]) -> None:
+    db.execute("PRAGMA synchronous = NORMAL")
+    try:
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            _commit(db, riders, None)
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+    finally:
+        db.execute("PRAGMA synchronous = FULL")
 
 
 async def _forget_nothing_in_clear(connection: aiosqlite.Connection) -> None:

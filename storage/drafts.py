@@ -113,6 +113,13 @@ class DraftsRepo:
             )
             return await _must_load(connection, user_id)
 
+    async def defer(self, user_id: int, kind: str, now: datetime) -> Draft:
+        """Promise ``kind`` for later (告知承诺): its files so far dropped and the kind
+        marked deferred, in one transaction (one commit for the step); returns the draft."""
+        if not kind:
+            raise ValueError("a deferred document needs a kind")
+        return await self._db.in_one_trip(lambda db: _defer(db, user_id, kind, now))
+
     async def delete(self, user_id: int) -> None:
         """Forget the draft and its files (they were never part of an application)."""
         await self._db.execute("DELETE FROM drafts WHERE user_id = ?", (user_id,))
@@ -210,6 +217,20 @@ def _add_file(db: sqlite3.Connection, user_id: int, doc: DocumentInput, now: dat
     db.execute(
         "UPDATE drafts SET deferred = ?, updated_at = ? WHERE user_id = ?",
         (json_to_db(sorted(draft.deferred - {doc.kind})), stamp, user_id),
+    )
+    found = _draft(db, user_id)
+    assert found is not None  # read in this transaction just above
+    return found
+
+
+def _defer(db: sqlite3.Connection, user_id: int, kind: str, now: datetime) -> Draft:
+    """Files of ``kind`` dropped and the kind promised, on SQLite's thread (one trip)."""
+    stamp = time_to_db(now)
+    draft = _draft_or_new(db, user_id, stamp)
+    db.execute("DELETE FROM draft_documents WHERE user_id = ? AND kind = ?", (user_id, kind))
+    db.execute(
+        "UPDATE drafts SET deferred = ?, updated_at = ? WHERE user_id = ?",
+        (json_to_db(sorted(draft.deferred | {kind})), stamp, user_id),
     )
     found = _draft(db, user_id)
     assert found is not None  # read in this transaction just above

@@ -10,29 +10,54 @@ it runs on a timer and at shutdown. Register :func:`write_through_handler` in th
 handler group to run it after every update as well, so that a state is on disk before the
 next update is read.
 
-A state is written after the handler's own transaction, which holds what the customer
-sent and was on disk before the reply went, in a transaction of its own that also waits for
-the disk (:meth:`Database.execute_alone`, one trip to SQLite's thread). Letting it ride on
-the next commit instead would save about a tenth of a millisecond per step and leave a
-state one step behind after a power cut, which in a document step files the next file
-under the previous document's kind; not worth it. A crash between the two commits leaves
-the state one step behind, which the flows meet (see ``flows.apply.fields``).
+A state rides on the handler's own transaction when the handler says, before it writes,
+which state its write leads to (:meth:`SqlitePersistence.stage`, a rider of
+:mod:`storage.units`): the answer and the question now on the screen commit together, one
+commit that waits for the disk instead of two. The persistence remembers which state is on
+disk for each conversation, so PTB's call after the update finds nothing left to write. A
+handler that stages nothing (or whose outcome differs from what it staged) is covered the old
+way: the state is written after the handler's transaction, in one of its own that also waits
+for the disk (:meth:`Database.execute_alone`, one trip to SQLite's thread). A crash between
+those two commits leaves the state one step behind, which the flows meet (see
+``flows.apply.fields``).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import MutableMapping
+import logging
+import sqlite3
+from collections.abc import Callable, MutableMapping
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from telegram import Update
-from telegram.ext import BasePersistence, CallbackContext, PersistenceInput, TypeHandler
+from telegram.ext import (
+    ApplicationHandlerStop,
+    BasePersistence,
+    CallbackContext,
+    PersistenceInput,
+    TypeHandler,
+)
 
 from process.clock import Clock, SystemClock
 from storage.codec import json_to_db, time_to_db
 from storage.db import Database
+from storage.units import (
+    HandledUpdate,
+    Rider,
+    begin_unit,
+    carried_by,
+    end_unit,
+    highest_handled,
+    was_handled,
+)
 
-# Later than any group the bot's own handlers use, so it sees each update last.
+_log = logging.getLogger(__name__)
+
+# Earlier and later than any group the bot's own handlers use: the unit of each update is
+# opened before them and closed after them.
+BEGIN_UPDATE_GROUP = -1_000_000
 WRITE_THROUGH_GROUP = 1_000_000
 DEFAULT_UPDATE_INTERVAL_S = 5.0
 
@@ -63,33 +88,49 @@ class SqlitePersistence(BasePersistence[Data, Data, Data]):
         )
         self._db = db
         self._clock: Clock = clock if clock is not None else SystemClock()
+        # The state on disk for each (name, stored key), None for none: what PTB hands over
+        # after an update is written only when it differs. Only this class writes the table.
+        self._on_disk: dict[tuple[str, str], str | None] = {}
 
     async def get_conversations(self, name: str) -> ConversationDict:
         rows = await self._db.fetchall(
             "SELECT key, state FROM conversations WHERE name = ?", (name,)
         )
+        for row in rows:
+            self._on_disk[(name, row["key"])] = row["state"]
         return {_key_from_db(row["key"]): row["state"] for row in rows}
 
     async def update_conversation(
         self, name: str, key: ConversationKey, new_state: object | None
     ) -> None:
         stored_key = json_to_db(list(key))
-        if new_state is None:
-            await self._db.execute_alone(
-                "DELETE FROM conversations WHERE name = ? AND key = ?", (name, stored_key)
-            )
-            return
-        if not isinstance(new_state, str):
+        if new_state is not None and not isinstance(new_state, str):
             # A state read back as text must equal the state the handler returned.
             raise TypeError(f"conversation states must be strings, got {new_state!r}")
-        await self._db.execute_alone(
-            """
-            INSERT INTO conversations (name, key, state, updated_at) VALUES (?, ?, ?, ?)
-            ON CONFLICT (name, key) DO UPDATE SET
-                state = excluded.state, updated_at = excluded.updated_at
-            """,
-            (name, stored_key, new_state, time_to_db(self._clock.now())),
-        )
+        if (name, stored_key) in self._on_disk and self._on_disk[(name, stored_key)] == new_state:
+            return  # committed with the handler's own write (see stage)
+        if new_state is None:
+            await self._db.execute_alone(_FORGET_STATE, (name, stored_key))
+        else:
+            await self._db.execute_alone(
+                _WRITE_STATE, (name, stored_key, new_state, time_to_db(self._clock.now()))
+            )
+        self._on_disk[(name, stored_key)] = new_state
+
+    def stage(
+        self, name: str, key: ConversationKey, state_of: Callable[[object], str | None]
+    ) -> Rider:
+        """A rider that writes the state the handler's next write leads to, with that write.
+
+        ``state_of`` is given what the write's work produced (the draft after an answer) and
+        returns the state, or None when it cannot tell (then nothing rides and the state is
+        written after the handler as before). Use it as ``with carried_by(rider): ...``
+        around the one call that writes; :func:`staged` does both.
+        """
+        return _StateRider(self, name, json_to_db(list(key)), state_of)
+
+    def _stored(self, name: str, stored_key: str, state: str) -> None:
+        self._on_disk[(name, stored_key)] = state
 
     async def flush(self) -> None:
         """Nothing to do: every change is already committed."""
@@ -136,14 +177,99 @@ class SqlitePersistence(BasePersistence[Data, Data, Data]):
         return None
 
 
-def write_through_handler() -> TypeHandler[Update, AnyContext, None]:
-    """A handler that saves changed conversation states after each update.
+_WRITE_STATE = """
+    INSERT INTO conversations (name, key, state, updated_at) VALUES (?, ?, ?, ?)
+    ON CONFLICT (name, key) DO UPDATE SET
+        state = excluded.state, updated_at = excluded.updated_at
+"""
+_FORGET_STATE = "DELETE FROM conversations WHERE name = ? AND key = ?"
 
-    Add it with ``application.add_handler(write_through_handler(), group=WRITE_THROUGH_GROUP)``.
+
+class _StateRider:
+    """A conversation's next state, written inside the transaction of the write it follows."""
+
+    def __init__(
+        self,
+        persistence: SqlitePersistence,
+        name: str,
+        stored_key: str,
+        state_of: Callable[[object], str | None],
+    ) -> None:
+        self._persistence = persistence
+        self._name = name
+        self._stored_key = stored_key
+        self._state_of = state_of
+        self._written: str | None = None
+        self._stamp = time_to_db(persistence._clock.now())
+
+    def write(self, db: sqlite3.Connection, produced: object) -> None:
+        state = self._state_of(produced)
+        if state is None:
+            return
+        db.execute(_WRITE_STATE, (self._name, self._stored_key, state, self._stamp))
+        self._written = state
+
+    def committed(self) -> None:
+        if self._written is not None:
+            self._persistence._stored(self._name, self._stored_key, self._written)
+
+
+def staged(
+    context: AnyContext, update: Update, name: str, state_of: Callable[[object], str | None]
+) -> AbstractContextManager[None]:
+    """Within this block, the next write carries conversation ``name``'s next state.
+
+    For the conversations built by ``flows.conversations`` (keyed by chat and user). Without
+    this bot's persistence (a test application) it does nothing.
+    """
+    persistence = context.application.persistence
+    chat, user = update.effective_chat, update.effective_user
+    if not isinstance(persistence, SqlitePersistence) or chat is None or user is None:
+        return nullcontext()
+    return carried_by(persistence.stage(name, (chat.id, user.id), state_of))
+
+
+def begin_update_handler(db: Database, clock: Clock) -> TypeHandler[Update, AnyContext, None]:
+    """The first handler of every update: skip one handled before, else open its unit.
+
+    Add it with ``application.add_handler(begin_update_handler(db, clock),
+    group=BEGIN_UPDATE_GROUP)``. The update's id then rides on its first write
+    (:mod:`storage.units`), and :func:`write_through_handler` closes the unit.
+
+    Telegram numbers updates upwards, so an id above every id this database has recorded
+    (read once) and above every id this process has begun is new without asking the
+    database: only a lower one, a redelivery, costs a look-up. That holds while one process
+    uses the database, which the run lock makes sure of (storage.run_lock).
+    """
+    high_water: list[int] = []
+
+    async def begin(update: Update, context: AnyContext) -> None:
+        unit = begin_unit(update.update_id)
+        if not high_water:
+            high_water.append(await highest_handled(db))
+        if update.update_id <= high_water[0] and await was_handled(db, update.update_id):
+            end_unit()
+            _log.info("update %s was handled before: not handled again", update.update_id)
+            raise ApplicationHandlerStop
+        high_water[0] = max(high_water[0], update.update_id)
+        unit.keep(HandledUpdate(update.update_id, time_to_db(clock.now())))
+
+    return TypeHandler(Update, begin)
+
+
+def write_through_handler(db: Database) -> TypeHandler[Update, AnyContext, None]:
+    """The last handler of every update: changed conversation states saved, the unit closed.
+
+    Add it with ``application.add_handler(write_through_handler(db),
+    group=WRITE_THROUGH_GROUP)``.
     """
 
     async def save_states(update: Update, context: AnyContext) -> None:
-        await context.application.update_persistence()
+        try:
+            await context.application.update_persistence()
+            await db.settle()
+        finally:
+            end_unit()
 
     return TypeHandler(Update, save_states)
 

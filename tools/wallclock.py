@@ -76,6 +76,10 @@ ALLOWED: Mapping[str, str] = {
         "the Bot API emulator dates messages and updates in real Unix time, as Telegram "
         "does; it stands for Telegram, not the bot (whose sandbox clock it is handed apart)"
     ),
+    "sandbox/updates.py": (
+        "the emulator numbers updates upwards across its restarts, as Telegram does across "
+        "a bot's life, from the real time it starts; it stands for Telegram, not the bot"
+    ),
     "benchmarks/": (
         "measurements, not the bot: BENCHMARKS.md is stamped with the real date of a run, "
         "and the recorded Bot API answers are dated as Telegram dates them"

@@ -25,6 +25,7 @@ from flows.apply.buttons import Resume, ResumePress, SummaryAction, SummaryPress
 from flows.apply.documents import document_handlers
 from flows.apply.fields import field_handlers, stale_button
 from flows.apply.steps import (
+    CONVERSATION_NAME,
     RESUME,
     SUMMARY,
     advance,
@@ -48,8 +49,6 @@ from process.form import (
 from services.submission import SubmitRefusal
 from services.submission import submit as submit_application
 from storage.models import User
-
-CONVERSATION_NAME = "apply"
 
 
 async def start_apply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:

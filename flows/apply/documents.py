@@ -20,7 +20,10 @@ from flows.apply.steps import (
     ask_document,
     document_buttons,
     first_file_of,
+    saving,
     show_summary,
+    then_summary,
+    then_where_next,
 )
 from flows.common import answer_button, current_user, drop_buttons, say
 from flows.deps import Services, services
@@ -129,9 +132,8 @@ def document_handlers(kind: str, *, editing: bool) -> list[BaseHandler[Update, A
         user = await current_user(update, context)
         await answer_button(query)
         await drop_buttons(query)
-        now = svc.clock.now()
-        await svc.drafts.remove_documents(user.user_id, kind, now)
-        draft = await svc.drafts.set_deferred(user.user_id, kind, True, now)
+        with saving(update, context, then_summary if editing else then_where_next):
+            draft = await svc.drafts.defer(user.user_id, kind, svc.clock.now())
         await say(update, context, "apply/deferred_noted", kind=kind)
         return await _after(update, context, draft)
 

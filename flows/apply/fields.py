@@ -19,7 +19,10 @@ from flows.apply.steps import (
     ask_field,
     choices_for,
     field_state,
+    saving,
     show_summary,
+    then_summary,
+    then_where_next,
 )
 from flows.common import ANSWER, answer_button, current_user, say
 from flows.deps import services
@@ -38,7 +41,8 @@ def field_handlers(field: FormField, *, editing: bool) -> list[BaseHandler[Updat
     async def save(update: Update, context: ContextTypes.DEFAULT_TYPE, value: Any) -> str:
         svc = services(context)
         user = await current_user(update, context)
-        draft = await svc.drafts.set_field(user.user_id, field.name, value, svc.clock.now())
+        with saving(update, context, then_summary if editing else then_where_next):
+            draft = await svc.drafts.set_field(user.user_id, field.name, value, svc.clock.now())
         if editing:
             await show_summary(update, context, draft)
             return SUMMARY

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Any
 
 from telegram import InlineKeyboardMarkup, Update
@@ -29,7 +31,9 @@ from process.form import (
 )
 from process.workflow_inputs import examples
 from storage.models import Draft
+from storage.persistence import staged
 
+CONVERSATION_NAME = "apply"
 SUMMARY = "summary"
 RESUME = "resume"
 
@@ -80,6 +84,40 @@ def first_file_of(draft: Draft | None, kind: str) -> str:
 def _short_hash(content: object) -> str:
     text = json.dumps(content, sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(text.encode()).hexdigest()[:10]
+
+
+def where_next(draft: Draft) -> str:
+    """The state :func:`advance` leads to from ``draft``: the first unanswered question, the
+    first document neither given nor promised, or the summary."""
+    field = next_missing_field(draft.fields)
+    if field is not None:
+        return field_state(field.name, editing=False)
+    spec = next_missing_document(provided_kinds(draft), draft.deferred)
+    if spec is not None:
+        return document_state(spec.kind, editing=False)
+    return SUMMARY
+
+
+def then_where_next(produced: object) -> str | None:
+    """For :func:`saving`: the state after a write that produced the draft, if it did."""
+    return where_next(produced) if isinstance(produced, Draft) else None
+
+
+def then_summary(produced: object) -> str:
+    """For :func:`saving` while editing from the summary: it is shown again after the save."""
+    return SUMMARY
+
+
+def saving(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, state_of: Callable[[object], str | None]
+) -> AbstractContextManager[None]:
+    """Around the one call that saves a step: the form's next state commits with it.
+
+    ``state_of`` gets what the save produced (the draft) and names the state the handler
+    will return after it, so the answer and the question then on the screen are on disk
+    together (storage.units); the handler must return exactly that state.
+    """
+    return staged(context, update, CONVERSATION_NAME, state_of)
 
 
 async def advance(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Draft) -> str:

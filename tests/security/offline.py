@@ -21,6 +21,9 @@ from tests.e2e.harness import shanghai
 from tests.keys import TEST_SECRET_KEY
 
 TOKEN = "123456:OFFLINE"
+# One numbering for every bot of the test run, as Telegram numbers a bot's updates upwards:
+# a bot opened again on the same database must not see an update id it already handled.
+_UPDATE_IDS = itertools.count(1)
 
 
 @dataclass
@@ -29,7 +32,7 @@ class OfflineBot:
     request: RecordingRequest
     clock: ManualClock
     errors: list[BaseException] = field(default_factory=list)
-    _update_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    _update_ids: itertools.count[int] = field(default_factory=lambda: _UPDATE_IDS)
     _message_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     @property

@@ -81,7 +81,7 @@ def _build(db: Database, questionnaire: Questionnaire, *, write_through: bool = 
     )
     application.add_handler(questionnaire.handler())
     if write_through:
-        application.add_handler(write_through_handler(), group=WRITE_THROUGH_GROUP)
+        application.add_handler(write_through_handler(db), group=WRITE_THROUGH_GROUP)
     return application
 
 

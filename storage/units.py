@@ -1,0 +1,207 @@
+"""One Telegram update, one transaction: what else commits with the change an update makes.
+
+Handling an update changes the database (an answer, a submitted application, outbox rows)
+and leaves bookkeeping behind: the update's id, so a second delivery of it is recognised,
+and the conversation's next state, so a restart resumes where the customer stood. Written
+one after the other, each is a commit that waits for the disk, and a crash between them
+leaves them disagreeing. Here they *ride* on the update's own write instead: the handler's
+transaction carries them, and the database runs them just before its ``COMMIT``
+(:mod:`storage.db`), so the change, the id and the state are on disk together or not at all.
+
+The unit lives in a context variable of the task handling the update. Only that task's
+writes carry its riders: a background task started during the update (the outbox sender
+woken by it) inherits the variable but is not the unit's owner, and must not commit half of
+an update it knows nothing of.
+
+Two kinds of rider:
+
+* **bookkeeping** (the update's id) rides on the first write of the update, whichever it
+  is; if the update wrote nothing, :meth:`storage.db.Database.settle` commits it alone at the
+  end, without waiting for the disk (it records nothing anybody typed).
+* **attached** riders (a conversation's next state) ride only on the one write made inside
+  :func:`carried_by` - the write whose outcome they describe. A state staged for an answer
+  that then fails validation must not be committed by some other write of the update.
+
+A rider is given what the transaction's work produced (``in_one_trip`` returns it: the
+draft after an answer, say), so a state that depends on the saved answer is derived from
+it inside the same transaction.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Protocol
+
+from storage.codec import time_to_db
+
+if TYPE_CHECKING:
+    from storage.db import Database
+
+
+class Rider(Protocol):
+    """Statements that commit together with a write they do not belong to."""
+
+    def write(self, db: sqlite3.Connection, produced: object) -> None:
+        """Run on the database's thread, inside the transaction, just before ``COMMIT``.
+
+        ``produced`` is what the transaction's work returned (``None`` for a transaction
+        block, whose result the database never sees).
+        """
+
+    def committed(self) -> None:
+        """Called on the event loop once the transaction carrying it has committed."""
+
+
+class UpdateUnit:
+    """The riders of one update, owned by the task that handles it."""
+
+    def __init__(self, update_id: int | None, owner: asyncio.Task[object] | None) -> None:
+        self.update_id = update_id
+        self._owner = owner
+        self._bookkeeping: list[Rider] = []
+        self._attached: list[Rider] = []
+
+    def keep(self, rider: Rider) -> None:
+        """Carry ``rider`` on the update's first write (or settle it at the end)."""
+        self._bookkeeping.append(rider)
+
+    def owned_here(self) -> bool:
+        """Whether the running task is the one handling this update."""
+        return self._owner is None or self._owner is asyncio.current_task()
+
+    def pending(self) -> tuple[Rider, ...]:
+        """What the write being made now must carry (nothing for another task's write)."""
+        if not self.owned_here():
+            return ()
+        return (*self._bookkeeping, *self._attached)
+
+    def bookkeeping(self) -> tuple[Rider, ...]:
+        return tuple(self._bookkeeping)
+
+    def carried(self, riders: tuple[Rider, ...]) -> None:
+        """``riders`` committed: drop them and tell each."""
+        for rider in riders:
+            if rider in self._bookkeeping:
+                self._bookkeeping.remove(rider)
+            if rider in self._attached:
+                self._attached.remove(rider)
+            rider.committed()
+
+    @contextmanager
+    def attached(self, rider: Rider) -> Iterator[None]:
+        """Carry ``rider`` on a write made inside this block only."""
+        self._attached.append(rider)
+        try:
+            yield
+        finally:
+            # Not carried (the block wrote nothing, or its write failed): forgotten, so no
+            # later write of the update commits a state that describes another outcome.
+            if rider in self._attached:
+                self._attached.remove(rider)
+
+
+_current: ContextVar[UpdateUnit | None] = ContextVar("hvconnect_update_unit", default=None)
+
+
+def begin_unit(update_id: int | None) -> UpdateUnit:
+    """Start the unit of the update the current task is about to handle."""
+    unit = UpdateUnit(update_id, asyncio.current_task())
+    _current.set(unit)
+    return unit
+
+
+def end_unit() -> None:
+    """The update is handled: later writes of this task belong to no update."""
+    _current.set(None)
+
+
+def current_unit() -> UpdateUnit | None:
+    return _current.get()
+
+
+def riders_for_this_write() -> tuple[Rider, ...]:
+    unit = _current.get()
+    return () if unit is None else unit.pending()
+
+
+def carried(riders: tuple[Rider, ...]) -> None:
+    unit = _current.get()
+    if unit is not None and riders:
+        unit.carried(riders)
+
+
+@contextmanager
+def carried_by(rider: Rider) -> Iterator[None]:
+    """Commit ``rider`` with the write made inside this block, and with no other.
+
+    Outside an update (a test calling a flow's helper, a job) it does nothing and the rider
+    is never written: the caller's fallback (the persistence's own write) covers it.
+    """
+    unit = _current.get()
+    if unit is None or not unit.owned_here():
+        yield
+        return
+    with unit.attached(rider):
+        yield
+
+
+class HandledUpdate:
+    """The bookkeeping rider of every update: its id, so a second delivery is skipped."""
+
+    def __init__(self, update_id: int, handled_at: str) -> None:
+        self._row = (update_id, handled_at)
+
+    def write(self, db: sqlite3.Connection, produced: object) -> None:
+        db.execute(
+            "INSERT INTO processed_updates (update_id, handled_at) VALUES (?, ?) "
+            "ON CONFLICT (update_id) DO NOTHING",
+            self._row,
+        )
+
+    def committed(self) -> None:
+        return None
+
+
+async def was_handled(db: Database, update_id: int) -> bool:
+    """Whether an update with this id was handled and its changes committed."""
+    row = await db.fetchone("SELECT 1 FROM processed_updates WHERE update_id = ?", (update_id,))
+    return row is not None
+
+
+async def highest_handled(db: Database) -> int:
+    """The highest update id recorded as handled (0 for none)."""
+    row = await db.fetchone("SELECT COALESCE(MAX(update_id), 0) FROM processed_updates")
+    return 0 if row is None else int(row[0])
+
+
+# Telegram redelivers an update for a day at most; three leave room for a long outage.
+KEEP_HANDLED = timedelta(days=3)
+
+
+async def forget_handled_before(db: Database, before: datetime) -> int:
+    """Drop the ids of updates handled before ``before``; returns how many."""
+    return await db.execute(
+        "DELETE FROM processed_updates WHERE handled_at < ?", (time_to_db(before),)
+    )
+
+
+def forget_old_updates(db: Database) -> Callable[[datetime], Awaitable[int]]:
+    """A sweep for the scheduler: ids older than :data:`KEEP_HANDLED` dropped, once an hour.
+
+    Returns 0 like every sweep that queues no message.
+    """
+    last: list[datetime] = []
+
+    async def sweep(now: datetime) -> int:
+        if last and now - last[0] < timedelta(hours=1):
+            return 0
+        await forget_handled_before(db, now - KEEP_HANDLED)
+        last[:] = [now]
+        return 0
+
+    return sweep
