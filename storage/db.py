@@ -28,6 +28,7 @@ from typing import TypeVar, cast
 
 import aiosqlite
 
+from storage.dialect import is_postgresql
 from storage.errors import NestedTransaction
 from storage.sealing.columns import install
 from storage.sealing.crypto import FieldCipher
@@ -65,6 +66,8 @@ class Database:
         stored as given, which only tests and tools that hold no personal data may do.
         """
         location = str(path)
+        if is_postgresql(location):
+            return cls(await _open_postgresql(location, cipher), location, cipher)
         if location != MEMORY:
             Path(location).parent.mkdir(parents=True, exist_ok=True)
         # isolation_level=None stops the sqlite3 module from issuing its own implicit BEGINs;
@@ -88,6 +91,11 @@ class Database:
     @property
     def path(self) -> str:
         return self._path
+
+    @property
+    def dialect(self) -> str:
+        """``"postgresql"`` or ``"sqlite"``: which SQL the few dialect-aware steps speak."""
+        return "postgresql" if is_postgresql(self._path) else "sqlite"
 
     @property
     def cipher(self) -> FieldCipher | None:
@@ -261,6 +269,23 @@ def _alone(db: sqlite3.Connection, sql: str, params: Params) -> int:
             db.execute("ROLLBACK")
         raise
     return changed
+
+
+async def _open_postgresql(url: str, cipher: FieldCipher | None) -> aiosqlite.Connection:
+    """A PostgreSQL connection with the surface of an aiosqlite one (storage/postgres.py).
+
+    Imported here, not at the top, so that psycopg is needed only where PostgreSQL is used.
+    """
+    from storage.postgres import AsyncConnection
+
+    connection = await AsyncConnection.connect(url, cipher)
+    try:
+        if cipher is None:
+            await _forget_nothing_in_clear(cast(aiosqlite.Connection, connection))
+    except BaseException:
+        await connection.close()
+        raise
+    return cast(aiosqlite.Connection, connection)
 
 
 async def _forget_nothing_in_clear(connection: aiosqlite.Connection) -> None:
