@@ -9,7 +9,7 @@ statement is translated once (the result is cached) by :func:`translate`. What i
   ``hv_lookups(?)``, which on SQLite are user functions of the connection
   (:mod:`storage.sealing.columns`): here the plan applies them in Python to the bound value
   of the placeholder they wrap, so the cipher never leaves the process;
-* ``INSERT OR IGNORE`` (``ON CONFLICT DO NOTHING``), ``x IS ?`` (``IS NOT DISTINCT FROM``),
+* ``INSERT OR IGNORE`` (``ON CONFLICT DO NOTHING``), ``a IS b`` (``IS NOT DISTINCT FROM``),
   ``LIKE`` (SQLite's ignores ASCII case: ``ILIKE``), ``json_each(...)`` (a table of
   ``key``/``value`` rows from ``json_array_elements_text``), ``max(a, b)``/``min(a, b)`` of
   several arguments (``GREATEST``/``LEAST``);
@@ -18,6 +18,7 @@ statement is translated once (the result is cached) by :func:`translate`. What i
 * ``BEGIN IMMEDIATE`` takes one advisory lock for the whole database, so writers queue one at
   a time exactly as on SQLite, which the repositories' read-then-write steps rely on;
   ``BEGIN DEFERRED`` is a REPEATABLE READ snapshot, as SQLite's read transaction is;
+* ``INDEXED BY`` hints are dropped, and a subquery in FROM gets the name PostgreSQL wants;
 * ``PRAGMA user_version`` reads (and, written, records) the newest row of
   ``schema_migrations``; other PRAGMAs are SQLite's own business and are refused.
 
@@ -227,6 +228,10 @@ _NOT_AN_ALIAS = frozenset(
 )  # fmt: skip
 
 
+# What may follow IS (NOT) in PostgreSQL; SQLite's ``a IS b`` compares any two values.
+_IS_KEYWORDS = frozenset({"NULL", "TRUE", "FALSE", "UNKNOWN", "DISTINCT", "NOT", "JSON"})
+
+
 def _words(*texts: str) -> list[_Token]:
     return [_Token("raw", text) for text in texts]
 
@@ -274,7 +279,7 @@ def translate(sql: str) -> Statement:
         elif word == "IS" and after is not None:
             negated = tokens[after].upper == "NOT"
             operand = _code(tokens, after + 1) if negated else after
-            if operand is not None and tokens[operand].kind == "param":
+            if operand is not None and tokens[operand].upper not in _IS_KEYWORDS:
                 replacement = "IS DISTINCT FROM" if negated else "IS NOT DISTINCT FROM"
                 tokens[index : operand] = [*_words(replacement), _Token("space", " ")]
                 continue
@@ -285,6 +290,12 @@ def translate(sql: str) -> Statement:
                 token.text = "GREATEST" if word == "MAX" else "LEAST"
         elif word == "JSON_EACH" and after is not None and tokens[after].text == "(":
             _json_each(tokens, index, after)
+            continue
+        elif word == "INDEXED" and after is not None and tokens[after].upper == "BY":
+            # SQLite's index hint; PostgreSQL's planner takes none.
+            name_at = _code(tokens, after + 1)
+            assert name_at is not None
+            del tokens[index : name_at + 1]
             continue
         elif word in ("FROM", "JOIN") and after is not None and tokens[after].text == "(":
             _name_subquery(tokens, after)

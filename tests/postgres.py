@@ -26,6 +26,8 @@ from pathlib import Path
 
 import pytest
 
+from storage.db import Database
+
 POSTGRESQL = "postgresql"
 ENV_VAR = "HVCONNECT_TEST_DB"
 # Debian installs the server programs here; PATH is tried first.
@@ -65,6 +67,18 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if marker is not None:
             why = marker.args[0] if marker.args else "about SQLite itself"
             item.add_marker(pytest.mark.skip(reason=f"SQLite only: {why}"))
+
+
+async def table_names(db: Database) -> set[str]:
+    """The tables of ``db``, from SQLite's catalogue or PostgreSQL's."""
+    if db.dialect == POSTGRESQL:
+        rows = await db.fetchall(
+            "SELECT table_name AS name FROM information_schema.tables "
+            "WHERE table_schema = current_schema()"
+        )
+    else:
+        rows = await db.fetchall("SELECT name FROM sqlite_master WHERE type = 'table'")
+    return {str(row["name"]) for row in rows}
 
 
 class NoPostgreSQL(RuntimeError):

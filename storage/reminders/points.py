@@ -289,7 +289,10 @@ class Holder:
 
 
 # How many rows are at each point today, each row's point as point_at() names it.
-_COUNTS = ", ".join(f"SUM(point = '{name}') AS {name}" for name in POINTS)
+# CASE, not SUM(point = ...): PostgreSQL sums no booleans.
+_COUNTS = ", ".join(
+    f"SUM(CASE WHEN point = '{name}' THEN 1 ELSE 0 END) AS {name}" for name in POINTS
+)
 # Held rows counted per customer manager and per project manager along their indexes (in
 # their order, so without sorting), the rest per district.
 _GROUPS = {
