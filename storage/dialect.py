@@ -53,7 +53,9 @@ IDENTITY_TABLES: frozenset[str] = frozenset(
 
 # Any number will do as long as every process of the deployment uses the same one.
 WRITE_LOCK_KEY = 0x6876_636F  # "hvco"
-BEGIN_WRITE = f"BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})"
+BEGIN_WRITE = (
+    f"BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})"
+)
 BEGIN_READ = "BEGIN ISOLATION LEVEL REPEATABLE READ"
 USER_VERSION = "PRAGMA user_version"
 
@@ -86,7 +88,9 @@ class Statement:
     # True when this layer added ``RETURNING id`` to answer ``lastrowid``.
     returns_id: bool = False
 
-    def values(self, params: Sequence[object] | Mapping[str, object], cipher: FieldCipher | None) -> list[object] | None:
+    def values(
+        self, params: Sequence[object] | Mapping[str, object], cipher: FieldCipher | None
+    ) -> list[object] | None:
         if not self.bound:
             return None  # no %s in the text: psycopg then leaves a literal % alone
         values: list[object] = []
@@ -281,7 +285,7 @@ def translate(sql: str) -> Statement:
             operand = _code(tokens, after + 1) if negated else after
             if operand is not None and tokens[operand].upper not in _IS_KEYWORDS:
                 replacement = "IS DISTINCT FROM" if negated else "IS NOT DISTINCT FROM"
-                tokens[index : operand] = [*_words(replacement), _Token("space", " ")]
+                tokens[index:operand] = [*_words(replacement), _Token("space", " ")]
                 continue
         elif word in ("HV_SEAL", "HV_SEAL_JSON", "HV_LOOKUP", "HV_LOOKUPS"):
             _bind_seal(tokens, index)

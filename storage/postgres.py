@@ -33,6 +33,7 @@ import asyncio
 import sqlite3
 from collections.abc import Callable, Coroutine, Generator, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from decimal import Decimal
 from functools import partial
 from typing import Any, TypeVar
@@ -256,13 +257,11 @@ def _translated(sql: str) -> Statement:
         raise sqlite3.OperationalError(str(error)) from error
 
 
-class _as_sqlite_errors:  # noqa: N801 - used as a with-statement, like contextlib's helpers
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, _: Any) -> bool:
-        if error is None or not isinstance(error, psycopg.Error):
-            return False
+@contextmanager
+def _as_sqlite_errors() -> Iterator[None]:
+    try:
+        yield
+    except psycopg.Error as error:
         raise _sqlite_error(error) from error
 
 
@@ -302,9 +301,7 @@ class AsyncConnection:
         def connect() -> Connection:
             # Autocommit: like SQLite's isolation_level=None, the storage layer issues its own
             # BEGIN and COMMIT (storage/db.py).
-            connection = psycopg.connect(
-                url, autocommit=True, cursor_factory=psycopg.ClientCursor
-            )
+            connection = psycopg.connect(url, autocommit=True, cursor_factory=psycopg.ClientCursor)
             return Connection(connection, cipher)
 
         try:

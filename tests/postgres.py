@@ -31,7 +31,11 @@ from storage.db import Database
 POSTGRESQL = "postgresql"
 ENV_VAR = "HVCONNECT_TEST_DB"
 # Debian installs the server programs here; PATH is tried first.
-_BIN_DIRS = ("/usr/lib/postgresql/15/bin", "/usr/lib/postgresql/16/bin", "/usr/lib/postgresql/17/bin")
+_BIN_DIRS = (
+    "/usr/lib/postgresql/15/bin",
+    "/usr/lib/postgresql/16/bin",
+    "/usr/lib/postgresql/17/bin",
+)
 _TEMPLATE = "hv_template"
 
 

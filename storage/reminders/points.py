@@ -194,7 +194,8 @@ async def remember_told(
     await run(
         conn,
         f"""UPDATE reminder_watch SET reminded = COALESCE({mark_at(":last", ":last")}, reminded)
-             WHERE kind = 'stage' AND subject_id IN (SELECT value FROM json_each(:ids))
+             WHERE kind = 'stage'
+               AND subject_id IN (SELECT CAST(value AS INTEGER) FROM json_each(:ids))
                AND deadline_on IS NOT NULL AND dated_on < :last""",
         {"last": date_to_db(last), "ids": json.dumps(list(visit_ids))},
     )
