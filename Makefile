@@ -30,12 +30,13 @@ $(PG_STAMP): $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,postgresql]'
 	@touch $(PG_STAMP)
 
-# The storage tests again on PostgreSQL: a throwaway server (initdb and pg_ctl, as the
-# postgres user when run as root) in a temporary folder, a fresh database for each test
-# (tests/postgres.py). Needs the PostgreSQL server programs (Debian: postgresql).
+# The storage tests (and the outbox's) again on PostgreSQL: a throwaway server (initdb and
+# pg_ctl, as the postgres user when run as root) in a temporary folder, a fresh database for
+# each test (tests/postgres.py). Needs the PostgreSQL server programs (Debian: postgresql).
 test-pg: $(PG_STAMP)
 	HVCONNECT_TEST_DB=postgresql $(BIN)/python -m pytest -n $(WORKERS) --dist worksteal \
-		tests/storage $(ARGS)
+		tests/storage tests/notifications/test_outbox_repo.py \
+		tests/notifications/test_outbox_facade.py $(ARGS)
 
 # Style, types, the direction of imports (the contracts in pyproject.toml) and the one clock
 # (README, "Lint and CI"). Quick: CI runs it before the suite.

@@ -242,3 +242,12 @@ def empty_postgres_url(postgres_server: TestServer) -> Iterator[str]:
         yield postgres_server.url(name)
     finally:
         postgres_server.drop_database(name)
+
+
+@pytest.fixture
+def database_location(request: pytest.FixtureRequest, tmp_path: Path) -> str | Path:
+    """A database for a test outside tests/storage: a SQLite file in the test's folder, or
+    (HVCONNECT_TEST_DB=postgresql) a migrated PostgreSQL database of its own."""
+    if on_postgresql(request.config):
+        return str(request.getfixturevalue("postgres_url"))
+    return tmp_path / "hv.db"
