@@ -214,9 +214,21 @@ def _migrate_template(server: TestServer) -> None:
 
 
 @pytest.fixture(scope="session")
-def postgres_server() -> Iterator[TestServer]:
-    """The session's server, with a migrated template database to copy."""
-    server = start_server()
+def postgres_server(pytestconfig: pytest.Config) -> Iterator[TestServer]:
+    """The session's server, with a migrated template database to copy.
+
+    Started only when a test asks for it. Where it cannot start (no PostgreSQL installed, no
+    psycopg), the SQLite run skips the few tests of PostgreSQL itself; a run that asked for
+    PostgreSQL fails, saying why.
+    """
+    try:
+        import psycopg  # noqa: F401 - only to find out whether it is installed
+
+        server = start_server()
+    except (ImportError, NoPostgreSQL) as error:
+        if on_postgresql(pytestconfig):
+            raise
+        pytest.skip(f"no PostgreSQL test server: {error}")
     try:
         _migrate_template(server)
         yield server

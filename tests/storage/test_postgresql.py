@@ -1,10 +1,12 @@
 """PostgreSQL itself: its migrations, its schema beside SQLite's, and what the adapter must
-get right that SQLite does by itself. Run with HVCONNECT_TEST_DB=postgresql (make test-pg)."""
+get right that SQLite does by itself. These run in `make test` too, on a throwaway server
+(tests/postgres.py), and are skipped where PostgreSQL is not installed."""
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -14,14 +16,25 @@ from storage.dialect import IDENTITY_TABLES
 from storage.migrate import POSTGRESQL_BASELINE, POSTGRESQL_MIGRATIONS, migrate, schema_version
 from storage.users import UsersRepo
 from tests.keys import make_test_cipher
-from tests.postgres import on_postgresql
-from tests.storage.samples import NOW
+from tests.storage.samples import CUSTOMER_ID, NOW
 
 
-@pytest.fixture(autouse=True)
-def _only_on_postgresql(request: pytest.FixtureRequest) -> None:
-    if not on_postgresql(request.config):
-        pytest.skip("runs with HVCONNECT_TEST_DB=postgresql (make test-pg)")
+@pytest.fixture
+async def pg(postgres_url: str) -> AsyncIterator[Database]:
+    database = await Database.open(postgres_url, cipher=make_test_cipher())
+    try:
+        yield database
+    finally:
+        await database.close()
+
+
+@pytest.fixture
+async def pg_customer(pg: Database) -> int:
+    user = await UsersRepo(pg).touch(
+        user_id=CUSTOMER_ID, chat_id=CUSTOMER_ID, first_name="王", username="wang",
+        default_locale="zh", now=NOW,
+    )  # fmt: skip
+    return user.user_id
 
 
 async def _columns(db: Database) -> dict[str, list[str]]:
@@ -81,18 +94,18 @@ async def test_two_processes_starting_together_migrate_once(empty_postgres_url: 
         await second.close()
 
 
-async def test_the_identity_tables_are_those_the_dialect_knows(db: Database) -> None:
-    rows = await db.fetchall(
+async def test_the_identity_tables_are_those_the_dialect_knows(pg: Database) -> None:
+    rows = await pg.fetchall(
         "SELECT table_name AS t FROM information_schema.columns "
         "WHERE table_schema = current_schema() AND column_name = 'id' AND is_identity = 'YES'"
     )
     assert {str(row["t"]) for row in rows} == IDENTITY_TABLES
 
 
-async def test_an_insert_gives_its_own_row_id_not_a_triggers(db: Database) -> None:
+async def test_an_insert_gives_its_own_row_id_not_a_triggers(pg: Database) -> None:
     event_sql = "INSERT INTO events (actor_role, kind, created_at) VALUES ('system', 'x', ?)"
     stamp = ("2026-11-27T01:48:00+00:00",)
-    async with db.transaction() as conn:
+    async with pg.transaction() as conn:
         earlier = [await insert(conn, event_sql, stamp) for _ in range(3)]
         await insert(
             conn,
@@ -103,30 +116,32 @@ async def test_an_insert_gives_its_own_row_id_not_a_triggers(db: Database) -> No
         # This event's trigger makes the first webhook delivery: lastval() would give its id.
         event = await insert(conn, event_sql, stamp)
     assert earlier == [1, 2, 3] and event == 4
-    row = await db.fetchone("SELECT id, event_id FROM webhook_deliveries")
+    row = await pg.fetchone("SELECT id, event_id FROM webhook_deliveries")
     assert row is not None and (row["id"], row["event_id"]) == (1, 4)
 
 
-async def test_violations_read_as_sqlite_words_them(db: Database, customer: int) -> None:
+async def test_violations_read_as_sqlite_words_them(pg: Database, pg_customer: int) -> None:
     with pytest.raises(sqlite3.IntegrityError, match="UNIQUE constraint failed"):
-        await db.execute(
+        await pg.execute(
             "INSERT INTO staff (user_id, name, role, created_at, updated_at) "
             "VALUES (?, 'a', 'admin', 'x', 'x'), (?, 'b', 'admin', 'x', 'x')",
-            (customer, customer),
+            (pg_customer, pg_customer),
         )
-    await db.execute(
+    await pg.execute(
         "INSERT INTO events (actor_role, kind, created_at) VALUES ('system', 'x', 'x')"
     )
     with pytest.raises(sqlite3.IntegrityError, match="events are append-only"):
-        await db.execute("DELETE FROM events")
+        await pg.execute("DELETE FROM events")
     with pytest.raises(sqlite3.OperationalError, match="no such table"):
-        await db.fetchall("SELECT * FROM no_such_table")
+        await pg.fetchall("SELECT * FROM no_such_table")
 
 
-async def test_personal_data_is_sealed_at_rest(db: Database, customer: int) -> None:
-    raw = await db.fetchone("SELECT first_name AS stored FROM users WHERE user_id = ?", (customer,))
+async def test_personal_data_is_sealed_at_rest(pg: Database, pg_customer: int) -> None:
+    raw = await pg.fetchone(
+        "SELECT first_name AS stored FROM users WHERE user_id = ?", (pg_customer,)
+    )
     assert raw is not None and str(raw["stored"]).startswith("hv1:")
-    user = await UsersRepo(db).get(customer)
+    user = await UsersRepo(pg).get(pg_customer)
     assert user is not None and user.first_name == "王"
 
 
