@@ -18,7 +18,8 @@ statement is translated once (the result is cached) by :func:`translate`. What i
 * ``BEGIN IMMEDIATE`` takes one advisory lock for the whole database, so writers queue one at
   a time exactly as on SQLite, which the repositories' read-then-write steps rely on;
   ``BEGIN DEFERRED`` is a REPEATABLE READ snapshot, as SQLite's read transaction is;
-* ``INDEXED BY`` hints are dropped, and a subquery in FROM gets the name PostgreSQL wants;
+* ``INDEXED BY`` hints are dropped, ``CROSS JOIN ... ON`` is an inner join, and a subquery
+  in FROM gets the name PostgreSQL wants;
 * ``PRAGMA user_version`` reads (and, written, records) the newest row of
   ``schema_migrations``; other PRAGMAs are SQLite's own business and are refused.
 
@@ -303,7 +304,16 @@ def translate(sql: str) -> Statement:
             continue
         elif word in ("FROM", "JOIN") and after is not None and tokens[after].text == "(":
             _name_subquery(tokens, after)
-        elif word in ("GLOB", "STRFTIME", "JULIANDAY", "IIF", "TOTAL", "GROUP_CONCAT"):
+        elif word == "CROSS" and after is not None and tokens[after].upper == "JOIN":
+            if _joined_on(tokens, after):
+                # SQLite's CROSS JOIN ... ON fixes the join order; PostgreSQL wants no ON after
+                # CROSS JOIN, and an inner join is what it means.
+                token.text = "INNER"
+        elif (
+            word in ("GLOB", "STRFTIME", "JULIANDAY", "IIF", "TOTAL", "GROUP_CONCAT")
+            and after is not None
+            and tokens[after].text == "("
+        ):
             raise Untranslatable(f"{token.text}() is SQLite's own: write it for both databases")
         index += 1
     bound = tuple(t.bound for t in tokens if t.kind == "param" and t.bound is not None)
@@ -319,6 +329,24 @@ def translate(sql: str) -> Statement:
     if returns_id:
         text += " RETURNING id"
     return Statement(text, bound, returns_id=returns_id)
+
+
+def _joined_on(tokens: list[_Token], join: int) -> bool:
+    """Whether the table joined at ``join`` is joined ON a condition."""
+    depth = 0
+    for token in tokens[join + 1 :]:
+        if token.text == "(":
+            depth += 1
+        elif token.text == ")":
+            depth -= 1
+            if depth < 0:
+                return False
+        elif depth == 0 and token.kind == "word":
+            if token.upper == "ON":
+                return True
+            if token.upper in _NOT_AN_ALIAS - {"ON"}:
+                return False
+    return False
 
 
 def _name_subquery(tokens: list[_Token], opening: int) -> None:

@@ -263,3 +263,28 @@ def database_location(request: pytest.FixtureRequest, tmp_path: Path) -> str | P
     if on_postgresql(request.config):
         return str(request.getfixturevalue("postgres_url"))
     return tmp_path / "hv.db"
+
+
+# The server of a run that asked for PostgreSQL, for the rigs that make their own database
+# (tests/notifications/sweep_rig.py, webhook_rig.py) from the test's folder alone.
+_RUNNING: list[TestServer] = []
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _server_for_rigs(request: pytest.FixtureRequest) -> None:
+    if on_postgresql(request.config):
+        _RUNNING.append(request.getfixturevalue("postgres_server"))
+
+
+def database_in(folder: Path, name: str) -> str | Path:
+    """A new database for a rig: a file in ``folder``, or a migrated PostgreSQL database."""
+    if not _RUNNING:
+        return folder / name
+    server = _RUNNING[0]
+    return server.url(server.new_database())
+
+
+def forget_database(location: str | Path) -> None:
+    """Drop a PostgreSQL database made by :func:`database_in` (a file goes with its folder)."""
+    if _RUNNING and isinstance(location, str):
+        _RUNNING[0].drop_database(location.rsplit("/", 1)[1].split("?", 1)[0])

@@ -131,3 +131,13 @@ def test_sqlite_only_functions_are_refused() -> None:
 def test_a_url_chooses_postgresql() -> None:
     assert is_postgresql("postgresql://hv@db/hvconnect")
     assert not is_postgresql("data/hvconnect.db")
+
+
+def test_a_cross_join_on_a_condition_is_an_inner_join() -> None:
+    sql = translate("SELECT 1 FROM u CROSS JOIN a ON a.u = u.id WHERE u.x").sql
+    assert sql == "SELECT 1 FROM u INNER JOIN a ON a.u = u.id WHERE u.x"
+    assert translate("SELECT 1 FROM u CROSS JOIN a WHERE a.u = u.id").sql.count("CROSS") == 1
+
+
+def test_a_column_named_like_a_sqlite_function_is_a_column() -> None:
+    assert translate("SELECT COUNT(*) AS total FROM t").sql == "SELECT COUNT(*) AS total FROM t"
