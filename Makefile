@@ -30,14 +30,14 @@ $(PG_STAMP): $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,postgresql]'
 	@touch $(PG_STAMP)
 
-# The storage tests, and those of the outbox, the reminder sweeps, webhooks and the workflow
-# service, again on PostgreSQL: a throwaway server (initdb and pg_ctl, as the postgres user
+# The storage and service tests, and those of the outbox, the reminder sweeps and webhooks,
+# again on PostgreSQL: a throwaway server (initdb and pg_ctl, as the postgres user
 # when run as root) in a temporary folder, a fresh database for each test (tests/postgres.py).
 # Needs the PostgreSQL server programs (Debian: postgresql).
 PG_TESTS := tests/storage tests/notifications/test_outbox_repo.py \
 	tests/notifications/test_outbox_facade.py tests/notifications/test_escalation_holders.py \
 	tests/notifications/test_queue_deadlines.py tests/notifications/test_sweep_*.py \
-	tests/notifications/test_webhooks.py tests/services/test_workflow_service.py
+	tests/notifications/test_webhooks.py tests/services
 test-pg: $(PG_STAMP)
 	HVCONNECT_TEST_DB=postgresql $(BIN)/python -m pytest -n $(WORKERS) --dist worksteal \
 		$(PG_TESTS) $(ARGS)
