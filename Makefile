@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint format openapi bench bench-check clean
+.PHONY: run test test-pg lint format openapi bench bench-check clean
 
 $(STAMP): pyproject.toml
 	@$(PY) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "hvconnect needs Python 3.11 or newer")'
@@ -23,6 +23,24 @@ WORKERS ?= 4
 test: $(STAMP)
 	$(BIN)/python -m pytest -n $(WORKERS) --dist worksteal \
 		--cov=process --cov=storage --cov-report=term --cov-fail-under=90 $(ARGS)
+
+PG_STAMP := $(VENV)/.postgresql-stamp
+
+$(PG_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,postgresql]'
+	@touch $(PG_STAMP)
+
+# The storage and service tests, and those of the outbox, the reminder sweeps and webhooks,
+# again on PostgreSQL: a throwaway server (initdb and pg_ctl, as the postgres user
+# when run as root) in a temporary folder, a fresh database for each test (tests/postgres.py).
+# Needs the PostgreSQL server programs (Debian: postgresql).
+PG_TESTS := tests/storage tests/notifications/test_outbox_repo.py \
+	tests/notifications/test_outbox_facade.py tests/notifications/test_escalation_holders.py \
+	tests/notifications/test_queue_deadlines.py tests/notifications/test_sweep_*.py \
+	tests/notifications/test_webhooks.py tests/services
+test-pg: $(PG_STAMP)
+	HVCONNECT_TEST_DB=postgresql $(BIN)/python -m pytest -n $(WORKERS) --dist worksteal \
+		$(PG_TESTS) $(ARGS)
 
 # Style, types, the direction of imports (the contracts in pyproject.toml) and the one clock
 # (README, "Lint and CI"). Quick: CI runs it before the suite.

@@ -218,7 +218,7 @@ async def _next_sequence(connection: aiosqlite.Connection, year: int) -> int:
         connection,
         """
         INSERT INTO application_counters (year, last_seq) VALUES (?, 1)
-        ON CONFLICT (year) DO UPDATE SET last_seq = last_seq + 1
+        ON CONFLICT (year) DO UPDATE SET last_seq = application_counters.last_seq + 1
         RETURNING last_seq
         """,
         (year,),

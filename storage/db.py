@@ -28,6 +28,7 @@ from typing import TypeVar, cast
 
 import aiosqlite
 
+from storage.dialect import is_postgresql
 from storage.errors import NestedTransaction
 from storage.sealing.columns import install
 from storage.sealing.crypto import FieldCipher
@@ -66,6 +67,8 @@ class Database:
         stored as given, which only tests and tools that hold no personal data may do.
         """
         location = str(path)
+        if is_postgresql(location):
+            return cls(await _open_postgresql(location, cipher), location, cipher)
         if location != MEMORY:
             Path(location).parent.mkdir(parents=True, exist_ok=True)
         # isolation_level=None stops the sqlite3 module from issuing its own implicit BEGINs;
@@ -89,6 +92,11 @@ class Database:
     @property
     def path(self) -> str:
         return self._path
+
+    @property
+    def dialect(self) -> str:
+        """``"postgresql"`` or ``"sqlite"``: which SQL the few dialect-aware steps speak."""
+        return "postgresql" if is_postgresql(self._path) else "sqlite"
 
     @property
     def cipher(self) -> FieldCipher | None:
@@ -211,7 +219,10 @@ class Database:
             return
         self._refuse_nesting()
         async with self._lock:
-            await in_thread(self._connection, lambda db: _settle(db, riders))
+            if self.dialect == "postgresql":
+                await in_thread(self._connection, lambda db: _settle_postgresql(db, riders))
+            else:
+                await in_thread(self._connection, lambda db: _settle(db, riders))
         carried(riders)
 
     def _refuse_nesting(self) -> None:
@@ -307,6 +318,19 @@ def _commit(db: sqlite3.Connection, riders: tuple[Rider, ...], produced: object)
     db.execute("COMMIT")
 
 
+def _settle_postgresql(db: sqlite3.Connection, riders: tuple[Rider, ...]) -> None:
+    # PostgreSQL's word for the same: this transaction's commit does not wait for the WAL's
+    # flush; a crash of the server may lose it, never corrupt anything.
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        db.execute("SET LOCAL synchronous_commit = off")
+        _commit(db, riders, None)
+    except BaseException:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        raise
+
+
 def _settle(db: sqlite3.Connection, riders: tuple[Rider, ...]) -> None:
     db.execute("PRAGMA synchronous = NORMAL")
     try:
@@ -319,6 +343,23 @@ def _settle(db: sqlite3.Connection, riders: tuple[Rider, ...]) -> None:
             raise
     finally:
         db.execute("PRAGMA synchronous = FULL")
+
+
+async def _open_postgresql(url: str, cipher: FieldCipher | None) -> aiosqlite.Connection:
+    """A PostgreSQL connection with the surface of an aiosqlite one (storage/postgres.py).
+
+    Imported here, not at the top, so that psycopg is needed only where PostgreSQL is used.
+    """
+    from storage.postgres import AsyncConnection
+
+    connection = await AsyncConnection.connect(url, cipher)
+    try:
+        if cipher is None:
+            await _forget_nothing_in_clear(cast(aiosqlite.Connection, connection))
+    except BaseException:
+        await connection.close()
+        raise
+    return cast(aiosqlite.Connection, connection)
 
 
 async def _forget_nothing_in_clear(connection: aiosqlite.Connection) -> None:

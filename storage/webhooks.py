@@ -160,9 +160,10 @@ class WebhooksRepo:
         rows = await self._db.fetchall(
             """
             SELECT subscription_id,
-                   SUM(delivered_at IS NULL AND dead_at IS NULL) AS waiting,
-                   SUM(delivered_at IS NOT NULL) AS delivered,
-                   SUM(dead_at IS NOT NULL) AS dead
+                   SUM(CASE WHEN delivered_at IS NULL AND dead_at IS NULL THEN 1 ELSE 0 END)
+                       AS waiting,
+                   SUM(CASE WHEN delivered_at IS NOT NULL THEN 1 ELSE 0 END) AS delivered,
+                   SUM(CASE WHEN dead_at IS NOT NULL THEN 1 ELSE 0 END) AS dead
             FROM webhook_deliveries GROUP BY subscription_id
             """
         )

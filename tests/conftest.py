@@ -11,6 +11,9 @@ from __future__ import annotations
 
 from hypothesis import HealthCheck, settings
 
+# The PostgreSQL test server and the --db option (HVCONNECT_TEST_DB=postgresql).
+pytest_plugins = ["tests.postgres"]
+
 settings.register_profile(
     "hvconnect",
     deadline=None,

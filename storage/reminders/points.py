@@ -194,7 +194,8 @@ async def remember_told(
     await run(
         conn,
         f"""UPDATE reminder_watch SET reminded = COALESCE({mark_at(":last", ":last")}, reminded)
-             WHERE kind = 'stage' AND subject_id IN (SELECT value FROM json_each(:ids))
+             WHERE kind = 'stage'
+               AND subject_id IN (SELECT CAST(value AS INTEGER) FROM json_each(:ids))
                AND deadline_on IS NOT NULL AND dated_on < :last""",
         {"last": date_to_db(last), "ids": json.dumps(list(visit_ids))},
     )
@@ -289,7 +290,10 @@ class Holder:
 
 
 # How many rows are at each point today, each row's point as point_at() names it.
-_COUNTS = ", ".join(f"SUM(point = '{name}') AS {name}" for name in POINTS)
+# CASE, not SUM(point = ...): PostgreSQL sums no booleans.
+_COUNTS = ", ".join(
+    f"SUM(CASE WHEN point = '{name}' THEN 1 ELSE 0 END) AS {name}" for name in POINTS
+)
 # Held rows counted per customer manager and per project manager along their indexes (in
 # their order, so without sorting), the rest per district.
 _GROUPS = {

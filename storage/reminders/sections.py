@@ -35,7 +35,7 @@ _SECTIONS = {
     """,
     "due_today": _STAGE_ROWS.format(state="running", when="due_on = :today"),
     "overdue": _STAGE_ROWS.format(state="running", when=overdue_sql("due_on")),
-    "paused": _STAGE_ROWS.format(state="paused", when="1"),
+    "paused": _STAGE_ROWS.format(state="paused", when="TRUE"),
 }
 DIGEST_SECTIONS: tuple[str, ...] = tuple(_SECTIONS)
 

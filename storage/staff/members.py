@@ -193,7 +193,7 @@ async def make_admin(
         ON CONFLICT (user_id) DO UPDATE SET
             role = 'admin', active = 1, disabled_at = NULL,
             updated_at = excluded.updated_at
-        WHERE role != 'admin' OR active = 0
+        WHERE staff.role != 'admin' OR staff.active = 0
         """,
         (user_id, name, stamp, stamp),
     )

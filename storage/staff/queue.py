@@ -248,13 +248,14 @@ def _items(db: sqlite3.Connection, rows: Sequence[sqlite3.Row]) -> list[QueueIte
 def _scope(member: Staff | None) -> tuple[str, tuple[object, ...]]:
     """The condition on ``applications`` that keeps a search to ``member``'s reach
     (:func:`process.roles.reach_of`); None is the shell's and the tests' unscoped search."""
+    # TRUE and FALSE, not 1 and 0: PostgreSQL wants a boolean after AND; SQLite takes both.
     if member is None:
-        return "1", ()
+        return "TRUE", ()
     if not member.active:
-        return "0", ()
+        return "FALSE", ()
     reach = reach_of(member.role, member.district)
     if reach is Reach.EVERY:
-        return "1", ()
+        return "TRUE", ()
     if reach is Reach.DISTRICT:
         return "district = ?", (member.district,)
     return "(customer_manager_id = ? OR project_manager_id = ?)", (member.user_id, member.user_id)

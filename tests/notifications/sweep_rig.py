@@ -35,6 +35,7 @@ from storage.models import Application
 from storage.outbox import OutboxRepo
 from storage.workflow import transition
 from tests.keys import make_test_cipher
+from tests.postgres import database_in, forget_database
 from tests.storage.samples import new_application
 from tests.storage.staff_samples import add_user, enrol
 from tests.storage_steps import file_draft_in
@@ -227,10 +228,12 @@ class SweepRig:
 async def sweep_rig(
     tmp_path: Path, start: datetime, policy: ReminderPolicy | None = None
 ) -> AsyncIterator[SweepRig]:
-    db = await Database.open(tmp_path / "sweeps.db", cipher=make_test_cipher())
+    location = database_in(tmp_path, "sweeps.db")
+    db = await Database.open(location, cipher=make_test_cipher())
     clock = ManualClock(start)
     await migrate(db, clock.now())
     try:
         yield SweepRig(db, clock, policy or ReminderPolicy())
     finally:
         await db.close()
+        forget_database(location)

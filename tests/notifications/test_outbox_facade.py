@@ -31,8 +31,8 @@ class Nudges:
 
 
 @pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = await Database.open(tmp_path / "hv.db")
+async def db(database_location: str | Path) -> AsyncIterator[Database]:
+    database = await Database.open(database_location)
     await migrate(database, NOW)
     try:
         yield database

@@ -20,8 +20,8 @@ NOW = datetime(2026, 11, 27, 9, 48, tzinfo=SHANGHAI)
 
 
 @pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = await Database.open(tmp_path / "hv.db")
+async def db(database_location: str | Path) -> AsyncIterator[Database]:
+    database = await Database.open(database_location)
     await migrate(database, NOW)
     try:
         yield database

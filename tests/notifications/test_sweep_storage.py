@@ -90,6 +90,7 @@ async def test_a_changed_calendar_has_every_row_looked_at_again(tmp_path: Path) 
         assert {r[2] for r in await _rows(rig.db)} == {LOOK_NOW}
 
 
+@pytest.mark.sqlite_only("reads SQLite's EXPLAIN QUERY PLAN")
 async def test_the_reads_made_every_minute_use_their_indexes(tmp_path: Path) -> None:
     async with sweep_rig(tmp_path, at(2026, 12, 1, 9)) as rig:
         await rig.submit(CUSTOMER)

@@ -28,6 +28,7 @@ from storage.events import append_event
 from storage.migrate import migrate
 from storage.webhooks import WebhooksRepo
 from tests.keys import make_test_cipher
+from tests.postgres import database_in, forget_database
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 START = datetime(2026, 11, 27, 10, 0, tzinfo=SHANGHAI)
@@ -159,7 +160,8 @@ async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
     clock = ManualClock(START)
     receiver = Receiver()
     await receiver.start()
-    db = await Database.open(tmp_path / "hooks.db", cipher=make_test_cipher())
+    location = database_in(tmp_path, "hooks.db")
+    db = await Database.open(location, cipher=make_test_cipher())
     await migrate(db, clock.now())
     built = Rig(db, clock, receiver, WebhooksRepo(db))
     try:
@@ -168,4 +170,5 @@ async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
         for worker in built.workers:
             await worker.stop(timeout=WAIT_CEILING)
         await db.close()
+        forget_database(location)
         await receiver.stop()

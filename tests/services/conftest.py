@@ -12,10 +12,10 @@ from process.limits import TimeLimits
 from services.context import ServiceContext
 from storage.db import Database
 from storage.outbox import OutboxRepo
-from tests.storage.conftest import db, db_path
+from tests.storage.conftest import db, db_location, db_path
 from tests.storage.samples import SHANGHAI
 
-__all__ = ["context", "db", "db_path"]
+__all__ = ["context", "db", "db_location", "db_path"]
 
 
 @pytest.fixture

@@ -43,8 +43,8 @@ MANAGER, OTHER_DISTRICT, PROJECT, SUPERVISOR = 2001, 2004, 2002, 2003
 
 
 @pytest.fixture
-async def ctx(tmp_path: Path) -> AsyncIterator[ServiceContext]:
-    db = await Database.open(tmp_path / "hv.db", cipher=make_test_cipher())
+async def ctx(database_location: str | Path) -> AsyncIterator[ServiceContext]:
+    db = await Database.open(database_location, cipher=make_test_cipher())
     await migrate(db, NOW)
     texts = Texts("zh_CN")
     try:

@@ -26,6 +26,7 @@ from storage.persistence import (
     SqlitePersistence,
     write_through_handler,
 )
+from tests.postgres import table_names
 from tests.storage.samples import NOW
 
 USER_ID = 4242
@@ -222,7 +223,4 @@ async def test_only_conversations_are_persisted(db: Database) -> None:
         persistence.flush(),
     ):
         await call
-    tables = await db.fetchall(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE '%data%'"
-    )
-    assert tables == []
+    assert [name for name in await table_names(db) if "data" in name] == []

@@ -16,9 +16,11 @@ from storage.migrate import (
     Migration,
     load_migrations,
     migrate,
+    migrations_for,
     schema_version,
     split_statements,
 )
+from tests.postgres import table_names
 from tests.storage.samples import NOW
 
 EXPECTED_TABLES = {
@@ -45,8 +47,7 @@ async def test_a_new_database_gets_every_migration_once(db_path: Path) -> None:
         assert await migrate(db, NOW) == []
         assert await schema_version(db) == LATEST_VERSION
 
-        tables = {row["name"] for row in await db.fetchall("SELECT name FROM sqlite_master")}
-        assert EXPECTED_TABLES <= tables
+        assert EXPECTED_TABLES <= await table_names(db)
         recorded = await db.fetchall("SELECT version, name, applied_at FROM schema_migrations")
         assert (recorded[0]["version"], recorded[0]["name"]) == (1, "initial")
         assert recorded[0]["applied_at"] == "2026-11-27T01:48:00+00:00"
@@ -69,36 +70,39 @@ async def test_migrating_again_after_a_restart_changes_nothing(db_path: Path) ->
 
 
 async def test_a_database_from_a_newer_release_is_refused(db: Database) -> None:
-    await db.execute(f"PRAGMA user_version = {LATEST_VERSION + 1}")
+    latest = migrations_for(db)[-1].version
+    await db.execute(f"PRAGMA user_version = {latest + 1}")
     with pytest.raises(SchemaTooNew) as refused:
         await migrate(db, NOW)
-    assert refused.value.database_version == LATEST_VERSION + 1
-    assert refused.value.code_version == LATEST_VERSION
+    assert refused.value.database_version == latest + 1
+    assert refused.value.code_version == latest
     assert "newer release" in str(refused.value)
 
 
 async def test_a_failing_migration_leaves_the_previous_version(db: Database) -> None:
+    chain = migrations_for(db)
+    latest = chain[-1].version
     broken = Migration(
-        LATEST_VERSION + 1,
+        latest + 1,
         "broken",
         "CREATE TABLE half_done (id INTEGER PRIMARY KEY);\nINSERT INTO no_such_table VALUES (1);",
     )
     with pytest.raises(sqlite3.OperationalError):
-        await migrate(db, NOW, (*MIGRATIONS, broken))
-    assert await schema_version(db) == LATEST_VERSION
-    assert await db.fetchone("SELECT name FROM sqlite_master WHERE name = 'half_done'") is None
+        await migrate(db, NOW, (*chain, broken))
+    assert await schema_version(db) == latest
+    assert "half_done" not in await table_names(db)
     assert (
-        await db.fetchone(
-            "SELECT 1 FROM schema_migrations WHERE version = ?", (LATEST_VERSION + 1,)
-        )
+        await db.fetchone("SELECT 1 FROM schema_migrations WHERE version = ?", (latest + 1,))
         is None
     )
 
 
 async def test_a_later_migration_is_applied_on_top(db: Database) -> None:
-    extra = Migration(LATEST_VERSION + 1, "extra", "ALTER TABLE users ADD COLUMN nickname TEXT;")
-    assert await migrate(db, NOW, (*MIGRATIONS, extra)) == [LATEST_VERSION + 1]
-    assert await schema_version(db) == LATEST_VERSION + 1
+    chain = migrations_for(db)
+    latest = chain[-1].version
+    extra = Migration(latest + 1, "extra", "ALTER TABLE users ADD COLUMN nickname TEXT;")
+    assert await migrate(db, NOW, (*chain, extra)) == [latest + 1]
+    assert await schema_version(db) == latest + 1
     # The shipped code now sees a database newer than itself.
     with pytest.raises(SchemaTooNew):
         await migrate(db, NOW)

@@ -96,6 +96,7 @@ async def test_applications_from_before_the_index_are_indexed_by_the_migration(
         await database.close()
 
 
+@pytest.mark.sqlite_only("reads SQLite's EXPLAIN QUERY PLAN")
 async def test_the_search_reads_the_pair_index_not_the_table(db: Database) -> None:
     plan = await db.fetchall(
         "EXPLAIN QUERY PLAN " + FIND_BY_NAME_PAIR_SQL.format(scope="1"),

@@ -154,12 +154,12 @@ async def test_two_people_racing_with_one_code_enrol_exactly_one(db: Database) -
     assert row["n"] == 1
 
 
-async def test_the_race_holds_across_processes(db: Database, db_path: Path) -> None:
-    """Two connections to one file, as two bot processes would have."""
+async def test_the_race_holds_across_processes(db: Database, db_location: str | Path) -> None:
+    """Two connections to one database, as two bot processes would have."""
     code = await _invite(StaffRepo(db))
     await add_user(db, 2001)
     await add_user(db, 2002)
-    other = await Database.open(db_path)
+    other = await Database.open(db_location)
     try:
         results = await asyncio.gather(
             redeem_in(db, code, user_id=2001, now=NOW),

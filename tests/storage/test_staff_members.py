@@ -194,6 +194,7 @@ async def _plan(db: Database, sql: str, params: tuple[object, ...]) -> str:
     return " | ".join(row["detail"] for row in rows)
 
 
+@pytest.mark.sqlite_only("reads SQLite's EXPLAIN QUERY PLAN")
 @pytest.mark.parametrize(
     ("sql", "params", "indexes"),
     [

@@ -75,6 +75,7 @@ async def test_the_schema_refuses_impossible_answers(db: Database) -> None:
         )
 
 
+@pytest.mark.sqlite_only("reads SQLite's EXPLAIN QUERY PLAN")
 async def test_the_sweeps_lookups_use_their_indexes(db: Database) -> None:
     from storage.survey import ENERGIZED_SQL, WAITING_SQL
 

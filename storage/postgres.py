@@ -1,0 +1,334 @@
+"""A PostgreSQL connection that the storage layer can use as it uses SQLite's.
+
+The repositories reach the database in two ways (:mod:`storage.db`): statement by statement
+through async helpers, and — on the hot paths — a *synchronous* function ``work(db)`` shipped
+whole to the connection's thread and run there in one trip (BEGIN, its statements, COMMIT).
+PostgreSQL gets the same model so that there is one set of repositories, not two:
+
+* one psycopg 3 connection (its synchronous API) lives on a thread of its own, as aiosqlite
+  keeps its sqlite3 connection on one; :class:`AsyncConnection` gives it the part of
+  aiosqlite's surface that :func:`storage.db.in_thread` relies on (``_execute``, ``_conn``,
+  ``close``, ``executemany``, ``in_transaction``);
+* :class:`Connection` gives the psycopg connection the part of ``sqlite3.Connection`` our
+  work functions call: ``execute(sql, params)`` returning a cursor with ``fetchone``,
+  ``fetchall``, ``rowcount`` and ``lastrowid``, rows that index by position and by column
+  name like ``sqlite3.Row`` (sealed columns opened, as SQLite's row factory does), and
+  ``in_transaction``. Every statement goes through :func:`storage.dialect.translate`.
+
+psycopg's async API (or asyncpg) would make each statement its own await, and a one-trip
+work function could not run at all: it is plain synchronous code, written once for both
+databases, and one trip per transaction is the point of it.
+
+Values are bound on the client side (psycopg's ``ClientCursor``): a string goes as a quoted
+literal of no declared type, so PostgreSQL fits it to the column as SQLite's loose typing
+does, instead of refusing ``text = bigint``. Errors come out as the ``sqlite3`` exception
+classes (IntegrityError for a violated constraint, OperationalError for a missing table or
+a lost connection), with SQLite's wording in front of PostgreSQL's message, so the
+repositories and the bot catch one set of exceptions whichever database they run on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Callable, Coroutine, Generator, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from decimal import Decimal
+from functools import partial
+from typing import Any, TypeVar
+
+import psycopg
+from psycopg import errors as pg_errors
+from psycopg.pq import TransactionStatus
+
+from storage.dialect import Statement, Untranslatable, translate
+from storage.sealing.columns import SEALED_NAMES, open_value
+from storage.sealing.crypto import FieldCipher
+
+T = TypeVar("T")
+Params = Sequence[object] | Mapping[str, object]
+
+# SQLite's words for each violated constraint, so that a message reads the same on both.
+_CONSTRAINT_WORDS = {
+    "23505": "UNIQUE constraint failed",
+    "23503": "FOREIGN KEY constraint failed",
+    "23514": "CHECK constraint failed",
+    "23502": "NOT NULL constraint failed",
+}
+
+
+class Row:
+    """A row like ``sqlite3.Row``: by position, by column name, ``keys()``, iteration."""
+
+    __slots__ = ("_names", "_values")
+
+    def __init__(self, names: tuple[str, ...], values: tuple[Any, ...]) -> None:
+        self._names = names
+        self._values = values
+
+    def keys(self) -> list[str]:
+        return list(self._names)
+
+    def __getitem__(self, key: int | str | slice) -> Any:
+        if isinstance(key, str):
+            try:
+                return self._values[self._names.index(key)]
+            except ValueError:
+                raise IndexError(f"No item with that key: {key!r}") from None
+        return self._values[key]
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Row):
+            return self._names == other._names and self._values == other._values
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash((self._names, self._values))
+
+    def __repr__(self) -> str:
+        return f"Row({dict(zip(self._names, self._values, strict=True))!r})"
+
+
+def _as_sqlite(value: Any) -> Any:
+    """A value read back as SQLite gives it: no booleans, and whole sums as int."""
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return value
+
+
+class Cursor:
+    """What ``sqlite3.Connection.execute`` returns, as far as our storage code reads it."""
+
+    def __init__(
+        self,
+        rows: list[tuple[Any, ...]] | None,
+        names: tuple[str, ...],
+        rowcount: int,
+        lastrowid: int | None,
+        cipher: FieldCipher | None,
+    ) -> None:
+        self._rows = rows or []
+        self._names = names
+        self._position = 0
+        self.rowcount = rowcount
+        self.lastrowid = lastrowid
+        self._sealed = [name in SEALED_NAMES for name in names]
+        self._cipher = cipher
+
+    @property
+    def description(self) -> tuple[tuple[str, None, None, None, None, None, None], ...]:
+        return tuple((name, None, None, None, None, None, None) for name in self._names)
+
+    def _row(self, values: tuple[Any, ...]) -> Row:
+        opened = tuple(
+            open_value(self._cipher, v) if sealed and isinstance(v, str) else _as_sqlite(v)
+            for sealed, v in zip(self._sealed, values, strict=True)
+        )
+        return Row(self._names, opened)
+
+    def fetchone(self) -> Row | None:
+        if self._position >= len(self._rows):
+            return None
+        self._position += 1
+        return self._row(self._rows[self._position - 1])
+
+    def fetchall(self) -> list[Row]:
+        rest = self._rows[self._position :]
+        self._position = len(self._rows)
+        return [self._row(values) for values in rest]
+
+    def __iter__(self) -> Iterator[Row]:
+        while (row := self.fetchone()) is not None:
+            yield row
+
+
+class AsyncCursor:
+    """aiosqlite's cursor over rows already fetched: what ``await connection.execute`` gives."""
+
+    def __init__(self, cursor: Cursor) -> None:
+        self._cursor = cursor
+        self.rowcount = cursor.rowcount
+        self.lastrowid = cursor.lastrowid
+
+    async def fetchone(self) -> Row | None:
+        return self._cursor.fetchone()
+
+    async def fetchall(self) -> list[Row]:
+        return self._cursor.fetchall()
+
+    async def close(self) -> None:
+        return None
+
+
+class _Executing:
+    def __init__(self, pending: Coroutine[Any, Any, Cursor]) -> None:
+        self._pending = pending
+
+    def __await__(self) -> Generator[Any, None, AsyncCursor]:
+        return self._wrapped().__await__()
+
+    async def _wrapped(self) -> AsyncCursor:
+        return AsyncCursor(await self._pending)
+
+    async def __aenter__(self) -> AsyncCursor:
+        return await self._wrapped()
+
+    async def __aexit__(self, *_: object) -> None:
+        return None
+
+
+class Connection:
+    """A psycopg connection with the part of ``sqlite3.Connection`` the repositories use.
+
+    It lives on one thread (see :class:`AsyncConnection`); nothing here is thread-safe.
+    """
+
+    def __init__(self, connection: psycopg.Connection[Any], cipher: FieldCipher | None) -> None:
+        self._connection = connection
+        self._cipher = cipher
+
+    @property
+    def in_transaction(self) -> bool:
+        return self._connection.info.transaction_status != TransactionStatus.IDLE
+
+    def execute(self, sql: str, params: Params = ()) -> Cursor:
+        statement = _translated(sql)
+        if statement.special == "user_version":
+            return self._user_version()
+        values = statement.values(params, self._cipher)
+        with _as_sqlite_errors(), self._connection.cursor() as cursor:
+            cursor.execute(statement.sql, values)
+            return self._result(cursor, statement)
+
+    def executemany(self, sql: str, rows: Sequence[Params]) -> Cursor:
+        statement = _translated(sql)
+        changed = 0
+        # One statement per row, all in the one trip to this thread; the rows of a batch are
+        # few hundred at most (a sweep's chunk), each a cheap INSERT or UPDATE.
+        with _as_sqlite_errors(), self._connection.cursor() as cursor:
+            for params in rows:
+                cursor.execute(statement.sql, statement.values(params, self._cipher))
+                changed += max(cursor.rowcount, 0)
+        return Cursor(None, (), changed, None, self._cipher)
+
+    def executescript(self, script: str) -> None:
+        """Run SQL text as it is, several statements at once (a migration file)."""
+        with _as_sqlite_errors():
+            self._connection.execute(script.encode("utf-8"))
+
+    def close(self) -> None:
+        self._connection.close()
+
+    def _result(self, cursor: psycopg.Cursor[Any], statement: Statement) -> Cursor:
+        names = tuple(column.name for column in cursor.description or ())
+        rows = cursor.fetchall() if cursor.description is not None else None
+        lastrowid = None
+        if statement.returns_id:
+            lastrowid = int(rows[-1][0]) if rows else None
+            rows, names = None, ()
+        return Cursor(rows, names, cursor.rowcount, lastrowid, self._cipher)
+
+    def _user_version(self) -> Cursor:
+        """``PRAGMA user_version``: the newest migration recorded (0 before the first)."""
+        with _as_sqlite_errors(), self._connection.cursor() as cursor:
+            cursor.execute("SELECT to_regclass('schema_migrations') IS NOT NULL")
+            found = cursor.fetchone()
+            version = 0
+            if found is not None and found[0]:
+                cursor.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations")
+                newest = cursor.fetchone()
+                version = int(newest[0]) if newest is not None else 0
+        return Cursor([(version,)], ("user_version",), -1, None, self._cipher)
+
+
+def _translated(sql: str) -> Statement:
+    try:
+        return translate(sql)
+    except Untranslatable as error:
+        raise sqlite3.OperationalError(str(error)) from error
+
+
+@contextmanager
+def _as_sqlite_errors() -> Iterator[None]:
+    try:
+        yield
+    except psycopg.Error as error:
+        raise _sqlite_error(error) from error
+
+
+def _sqlite_error(error: psycopg.Error) -> sqlite3.Error:
+    message = str(error).strip()
+    if isinstance(error, pg_errors.IntegrityError):
+        words = _CONSTRAINT_WORDS.get(error.sqlstate or "")
+        return sqlite3.IntegrityError(f"{words}: {message}" if words else message)
+    if isinstance(error, pg_errors.UndefinedTable):
+        return sqlite3.OperationalError(f"no such table: {message}")
+    if isinstance(error, pg_errors.UndefinedColumn):
+        return sqlite3.OperationalError(f"no such column: {message}")
+    if isinstance(error, pg_errors.SyntaxError):
+        return sqlite3.OperationalError(f"syntax error: {message}")
+    if isinstance(error, pg_errors.DataError):
+        return sqlite3.IntegrityError(message)
+    if isinstance(error, psycopg.OperationalError | pg_errors.ProgrammingError):
+        return sqlite3.OperationalError(message)
+    return sqlite3.DatabaseError(message)
+
+
+class AsyncConnection:
+    """The aiosqlite-like face of a :class:`Connection` kept on a thread of its own.
+
+    One worker thread runs every call in the order they were queued, which is what makes a
+    work function's statements a transaction nobody else's interleave with.
+    """
+
+    def __init__(self, executor: ThreadPoolExecutor, connection: Connection) -> None:
+        self._executor = executor
+        self._conn = connection
+
+    @classmethod
+    async def connect(cls, url: str, cipher: FieldCipher | None) -> AsyncConnection:
+        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hvconnect-postgresql")
+
+        def connect() -> Connection:
+            # Autocommit: like SQLite's isolation_level=None, the storage layer issues its own
+            # BEGIN and COMMIT (storage/db.py).
+            connection = psycopg.connect(url, autocommit=True, cursor_factory=psycopg.ClientCursor)
+            return Connection(connection, cipher)
+
+        try:
+            with _as_sqlite_errors():
+                connection = await asyncio.get_running_loop().run_in_executor(executor, connect)
+        except BaseException:
+            executor.shutdown(wait=False)
+            raise
+        return cls(executor, connection)
+
+    async def _execute(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, partial(fn, *args, **kwargs))
+
+    @property
+    def in_transaction(self) -> bool:
+        return self._conn.in_transaction
+
+    def execute(self, sql: str, params: Params = ()) -> _Executing:
+        """Awaited, or used as ``async with``, as aiosqlite's execute is."""
+        return _Executing(self._execute(self._conn.execute, sql, params))
+
+    async def executemany(self, sql: str, rows: Sequence[Params]) -> Cursor:
+        return await self._execute(self._conn.executemany, sql, list(rows))
+
+    async def close(self) -> None:
+        try:
+            await self._execute(self._conn.close)
+        finally:
+            self._executor.shutdown(wait=True)

@@ -1,0 +1,143 @@
+"""The translation of our SQLite SQL into PostgreSQL's (storage/dialect.py), without a server."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from storage.dialect import (
+    BEGIN_READ,
+    BEGIN_WRITE,
+    Bound,
+    Untranslatable,
+    is_postgresql,
+    translate,
+)
+from storage.sealing.columns import lookup_hashes, open_value
+from tests.keys import make_test_cipher
+
+
+def test_numbered_placeholders_pick_and_repeat_values() -> None:
+    statement = translate("SELECT ?, ?3, ?, ?1")
+    assert statement.sql == "SELECT %s, %s, %s, %s"
+    assert statement.values(("a", "b", "c", "d"), None) == ["a", "c", "d", "a"]
+
+
+def test_named_placeholders_take_a_mapping() -> None:
+    statement = translate("SELECT * FROM t WHERE a = :day OR b = :day AND c < :late")
+    assert statement.sql == "SELECT * FROM t WHERE a = %s OR b = %s AND c < %s"
+    assert statement.values({"day": "d", "late": 3}, None) == ["d", "d", 3]
+
+
+def test_booleans_are_bound_as_sqlite_stores_them() -> None:
+    assert translate("SELECT ?").values((True,), None) == [1]
+
+
+def test_sealing_functions_are_applied_to_the_bound_value_in_python() -> None:
+    cipher = make_test_cipher()
+    statement = translate("INSERT INTO notes (note, note_hash) VALUES (hv_seal(?1), hv_lookup(?1))")
+    assert statement.sql.startswith("INSERT INTO notes (note, note_hash) VALUES (%s, %s)")
+    sealed, hashed = statement.values(("a note",), cipher)  # type: ignore[misc]
+    assert open_value(cipher, str(sealed)) == "a note"
+    assert hashed == cipher.current.lookup_hash("a note")
+    lookups = translate("SELECT hv_lookups(?)").values(("138",), cipher)
+    assert lookups == [json.dumps(lookup_hashes(cipher, "138"))]
+
+
+def test_a_sealed_literal_becomes_a_bound_value() -> None:
+    statement = translate("UPDATE users SET phone = hv_seal('') WHERE user_id = ?")
+    assert statement.bound == (Bound(None, "hv_seal", ""), Bound(0))
+    assert statement.values((7,), None) == ["", 7]
+
+
+def test_a_literal_percent_is_escaped_only_when_values_are_bound() -> None:
+    assert translate("SELECT '100%' || ?").sql == "SELECT '100%%' || %s"
+    assert translate("SELECT '100%'").sql == "SELECT '100%'"
+
+
+def test_question_marks_inside_literals_and_comments_are_text() -> None:
+    statement = translate("SELECT 'why?' -- really?\n, ?")
+    assert statement.sql == "SELECT 'why?' -- really?\n, %s"
+    assert len(statement.bound) == 1
+
+
+def test_insert_or_ignore_becomes_on_conflict_do_nothing() -> None:
+    statement = translate("INSERT OR IGNORE INTO reminder_meta (name, value) VALUES (?, ?)")
+    assert statement.sql == (
+        "INSERT INTO reminder_meta (name, value) VALUES (%s, %s) ON CONFLICT DO NOTHING"
+    )
+
+
+def test_insert_or_replace_is_refused() -> None:
+    with pytest.raises(Untranslatable, match="ON CONFLICT"):
+        translate("INSERT OR REPLACE INTO reminder_meta (name, value) VALUES (?, ?)")
+
+
+def test_an_insert_into_a_table_with_an_identity_returns_its_id() -> None:
+    statement = translate("INSERT INTO events (kind) VALUES (?)")
+    assert statement.sql.endswith(" RETURNING id") and statement.returns_id
+    assert not translate("INSERT INTO users (user_id) VALUES (?)").returns_id
+    explicit = translate("INSERT INTO events (kind) VALUES (?) RETURNING id, kind")
+    assert not explicit.returns_id and explicit.sql.count("RETURNING") == 1
+
+
+def test_is_compares_any_two_values_as_sqlite_does() -> None:
+    assert translate("SELECT 1 WHERE a IS ? AND b IS NOT c AND d IS NULL").sql == (
+        "SELECT 1 WHERE a IS NOT DISTINCT FROM %s AND b IS DISTINCT FROM c AND d IS NULL"
+    )
+
+
+def test_like_ignores_case_as_sqlite_does() -> None:
+    assert translate("SELECT 1 WHERE a LIKE ? ESCAPE '\\'").sql == (
+        "SELECT 1 WHERE a ILIKE %s ESCAPE '\\'"
+    )
+
+
+def test_max_of_several_values_is_greatest() -> None:
+    sql = translate("SELECT MAX(a, ?), MIN(b, c), MAX(d) FROM t").sql
+    assert sql == "SELECT GREATEST(a, %s), LEAST(b, c), MAX(d) FROM t"
+
+
+def test_json_each_becomes_a_table_of_keys_and_values() -> None:
+    sql = translate("SELECT t.key, t.value FROM json_each(?) AS t").sql
+    assert "json_array_elements_text(CAST(%s AS json)) WITH ORDINALITY" in sql
+    assert sql.endswith(") AS t")
+    nested = translate("SELECT 1 WHERE x IN (SELECT value FROM json_each(hv_lookups(?)))")
+    assert nested.bound == (Bound(0, "hv_lookups"),)
+
+
+def test_index_hints_are_dropped_and_subqueries_named() -> None:
+    sql = translate("SELECT * FROM (SELECT a FROM t INDEXED BY t_by_a WHERE a = 1)").sql
+    sql = " ".join(sql.split())
+    assert "INDEXED" not in sql
+    assert sql.startswith("SELECT * FROM (SELECT a FROM t WHERE a = 1) AS hv_from_")
+
+
+def test_transactions_and_pragmas() -> None:
+    assert translate("BEGIN IMMEDIATE").sql == BEGIN_WRITE
+    assert translate("BEGIN DEFERRED").sql == BEGIN_READ
+    assert translate("PRAGMA user_version").special == "user_version"
+    assert "schema_migrations" in translate("PRAGMA user_version = 18").sql
+    with pytest.raises(Untranslatable):
+        translate("PRAGMA journal_mode = WAL")
+
+
+def test_sqlite_only_functions_are_refused() -> None:
+    with pytest.raises(Untranslatable):
+        translate("SELECT strftime('%s', 'now')")
+
+
+def test_a_url_chooses_postgresql() -> None:
+    assert is_postgresql("postgresql://hv@db/hvconnect")
+    assert not is_postgresql("data/hvconnect.db")
+
+
+def test_a_cross_join_on_a_condition_is_an_inner_join() -> None:
+    sql = translate("SELECT 1 FROM u CROSS JOIN a ON a.u = u.id WHERE u.x").sql
+    assert sql == "SELECT 1 FROM u INNER JOIN a ON a.u = u.id WHERE u.x"
+    assert translate("SELECT 1 FROM u CROSS JOIN a WHERE a.u = u.id").sql.count("CROSS") == 1
+
+
+def test_a_column_named_like_a_sqlite_function_is_a_column() -> None:
+    assert translate("SELECT COUNT(*) AS total FROM t").sql == "SELECT COUNT(*) AS total FROM t"

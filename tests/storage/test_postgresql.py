@@ -1,0 +1,163 @@
+"""PostgreSQL itself: its migrations, its schema beside SQLite's, and what the adapter must
+get right that SQLite does by itself. These run in `make test` too, on a throwaway server
+(tests/postgres.py), and are skipped where PostgreSQL is not installed."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from storage.db import Database, insert
+from storage.dialect import IDENTITY_TABLES
+from storage.migrate import POSTGRESQL_BASELINE, POSTGRESQL_MIGRATIONS, migrate, schema_version
+from storage.users import UsersRepo
+from tests.keys import make_test_cipher
+from tests.storage.samples import CUSTOMER_ID, NOW
+
+
+@pytest.fixture
+async def pg(postgres_url: str) -> AsyncIterator[Database]:
+    database = await Database.open(postgres_url, cipher=make_test_cipher())
+    try:
+        yield database
+    finally:
+        await database.close()
+
+
+@pytest.fixture
+async def pg_customer(pg: Database) -> int:
+    user = await UsersRepo(pg).touch(
+        user_id=CUSTOMER_ID, chat_id=CUSTOMER_ID, first_name="王", username="wang",
+        default_locale="zh", now=NOW,
+    )  # fmt: skip
+    return user.user_id
+
+
+async def _columns(db: Database) -> dict[str, list[str]]:
+    if db.dialect == "postgresql":
+        rows = await db.fetchall(
+            "SELECT table_name AS t, column_name AS c FROM information_schema.columns "
+            "WHERE table_schema = current_schema() ORDER BY table_name, ordinal_position"
+        )
+    else:
+        rows = await db.fetchall(
+            "SELECT m.name AS t, p.name AS c FROM sqlite_master AS m "
+            "JOIN pragma_table_info(m.name) AS p WHERE m.type = 'table' ORDER BY m.name, p.cid"
+        )
+    found: dict[str, list[str]] = {}
+    for row in rows:
+        found.setdefault(str(row["t"]), []).append(str(row["c"]))
+    return found
+
+
+async def test_a_fresh_database_gets_the_baseline_and_every_later_migration(
+    empty_postgres_url: str, tmp_path: Path
+) -> None:
+    db = await Database.open(empty_postgres_url)
+    sqlite = await Database.open(tmp_path / "same.db")
+    try:
+        assert await schema_version(db) == 0
+        versions = [m.version for m in POSTGRESQL_MIGRATIONS]
+        assert versions[0] == POSTGRESQL_BASELINE
+        assert await migrate(db, NOW) == versions
+        assert await migrate(db, NOW) == []
+        assert await schema_version(db) == versions[-1]
+        recorded = await db.fetchall("SELECT version, name, applied_at FROM schema_migrations")
+        assert (recorded[0]["version"], recorded[0]["name"]) == (17, "baseline")
+        assert recorded[0]["applied_at"] == "2026-11-27T01:48:00+00:00"
+
+        # The same tables as SQLite's, with the same columns in the same order.
+        await migrate(sqlite, NOW)
+        ours, theirs = await _columns(db), await _columns(sqlite)
+        assert set(theirs) <= set(ours)
+        for table, columns in theirs.items():
+            assert ours[table] == columns, table
+        # Tables PostgreSQL has ahead of this branch's SQLite chain.
+        assert set(ours) - set(theirs) <= {"processed_updates"}
+    finally:
+        await db.close()
+        await sqlite.close()
+
+
+async def test_two_processes_starting_together_migrate_once(empty_postgres_url: str) -> None:
+    first = await Database.open(empty_postgres_url)
+    second = await Database.open(empty_postgres_url)
+    try:
+        results = await asyncio.gather(migrate(first, NOW), migrate(second, NOW))
+        assert sorted(results[0] + results[1]) == [m.version for m in POSTGRESQL_MIGRATIONS]
+    finally:
+        await first.close()
+        await second.close()
+
+
+async def test_the_identity_tables_are_those_the_dialect_knows(pg: Database) -> None:
+    rows = await pg.fetchall(
+        "SELECT table_name AS t FROM information_schema.columns "
+        "WHERE table_schema = current_schema() AND column_name = 'id' AND is_identity = 'YES'"
+    )
+    assert {str(row["t"]) for row in rows} == IDENTITY_TABLES
+
+
+async def test_an_insert_gives_its_own_row_id_not_a_triggers(pg: Database) -> None:
+    event_sql = "INSERT INTO events (actor_role, kind, created_at) VALUES ('system', 'x', ?)"
+    stamp = ("2026-11-27T01:48:00+00:00",)
+    async with pg.transaction() as conn:
+        earlier = [await insert(conn, event_sql, stamp) for _ in range(3)]
+        await insert(
+            conn,
+            "INSERT INTO webhook_subscriptions (client_name, url, signing_secret, created_at) "
+            "VALUES ('crm', 'https://crm.example/hook', 's', ?)",
+            stamp,
+        )
+        # This event's trigger makes the first webhook delivery: lastval() would give its id.
+        event = await insert(conn, event_sql, stamp)
+    assert earlier == [1, 2, 3] and event == 4
+    row = await pg.fetchone("SELECT id, event_id FROM webhook_deliveries")
+    assert row is not None and (row["id"], row["event_id"]) == (1, 4)
+
+
+async def test_violations_read_as_sqlite_words_them(pg: Database, pg_customer: int) -> None:
+    with pytest.raises(sqlite3.IntegrityError, match="UNIQUE constraint failed"):
+        await pg.execute(
+            "INSERT INTO staff (user_id, name, role, created_at, updated_at) "
+            "VALUES (?, 'a', 'admin', 'x', 'x'), (?, 'b', 'admin', 'x', 'x')",
+            (pg_customer, pg_customer),
+        )
+    await pg.execute(
+        "INSERT INTO events (actor_role, kind, created_at) VALUES ('system', 'x', 'x')"
+    )
+    with pytest.raises(sqlite3.IntegrityError, match="events are append-only"):
+        await pg.execute("DELETE FROM events")
+    with pytest.raises(sqlite3.OperationalError, match="no such table"):
+        await pg.fetchall("SELECT * FROM no_such_table")
+
+
+async def test_personal_data_is_sealed_at_rest(pg: Database, pg_customer: int) -> None:
+    raw = await pg.fetchone(
+        "SELECT first_name AS stored FROM users WHERE user_id = ?", (pg_customer,)
+    )
+    assert raw is not None and str(raw["stored"]).startswith("hv1:")
+    user = await UsersRepo(pg).get(pg_customer)
+    assert user is not None and user.first_name == "王"
+
+
+async def test_a_wrong_address_fails_as_a_database_error() -> None:
+    with pytest.raises(sqlite3.OperationalError):
+        await Database.open("postgresql://nobody@/nowhere?host=/nonexistent", cipher=None)
+
+
+async def test_a_database_opened_without_a_key_forgets_nothing_in_clear(
+    postgres_url: str,
+) -> None:
+    keyed = await Database.open(postgres_url, cipher=make_test_cipher())
+    await keyed.execute("INSERT INTO storage_facts (name, value) VALUES ('nothing_in_clear', '1')")
+    await keyed.close()
+    unkeyed = await Database.open(postgres_url)
+    try:
+        assert await unkeyed.fetchone("SELECT 1 FROM storage_facts") is None
+    finally:
+        await unkeyed.close()
