@@ -35,6 +35,7 @@ from process.form import OwedDocument
 from services.owed import OwedRefusal, settle_owed_document
 from services.pending import stop_waiting, wait_for_input
 from storage.models import DocumentInput
+from storage.persistence import hand_back
 from storage.workflow import PendingInput
 
 CONVERSATION_NAME = "owed"
@@ -189,7 +190,7 @@ async def step_aside(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
                 kind=pending.action.removeprefix(PENDING_PREFIX),
                 count=count,
             )
-    await context.update_queue.put(update)
+    await hand_back(context, update)
     return ConversationHandler.END
 
 

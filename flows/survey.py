@@ -41,6 +41,7 @@ from process.validators import ValidationError
 from process.workflow_inputs import parse_note
 from services.survey import Outcome, answer_survey, submit_survey
 from storage.models import User
+from storage.persistence import hand_back
 from storage.survey import SurveyResponse, SurveyState
 
 CONVERSATION_NAME = "survey"
@@ -158,7 +159,7 @@ async def pause(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
 async def step_aside(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     """Another command while the survey waits: end the survey's turn and hand the command
     back to the bot, which now routes it as if no survey were open."""
-    await context.update_queue.put(update)
+    await hand_back(context, update)
     return ConversationHandler.END
 
 

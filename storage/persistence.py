@@ -58,6 +58,8 @@ _log = logging.getLogger(__name__)
 # Earlier and later than any group the bot's own handlers use: the unit of each update is
 # opened before them and closed after them.
 BEGIN_UPDATE_GROUP = -1_000_000
+# In bot_data: the ids of updates a conversation handed back to be routed again.
+REROUTED_KEY = "hvconnect.rerouted_updates"
 WRITE_THROUGH_GROUP = 1_000_000
 DEFAULT_UPDATE_INTERVAL_S = 5.0
 
@@ -245,16 +247,36 @@ def begin_update_handler(db: Database, clock: Clock) -> TypeHandler[Update, AnyC
 
     async def begin(update: Update, context: AnyContext) -> None:
         unit = begin_unit(update.update_id)
-        if not high_water:
-            high_water.append(await highest_handled(db))
-        if update.update_id <= high_water[0] and await was_handled(db, update.update_id):
+        rerouted: set[int] = context.bot_data.setdefault(REROUTED_KEY, set())
+        if update.update_id in rerouted:
+            rerouted.discard(update.update_id)  # handed back by a conversation: routed again
+        elif await _seen_before(update.update_id):
             end_unit()
             _log.info("update %s was handled before: not handled again", update.update_id)
             raise ApplicationHandlerStop
-        high_water[0] = max(high_water[0], update.update_id)
         unit.keep(HandledUpdate(update.update_id, time_to_db(clock.now())))
 
+    async def _seen_before(update_id: int) -> bool:
+        if not high_water:
+            high_water.append(await highest_handled(db))
+        if update_id <= high_water[0] and await was_handled(db, update_id):
+            return True
+        high_water[0] = max(high_water[0], update_id)
+        return False
+
     return TypeHandler(Update, begin)
+
+
+async def hand_back(context: AnyContext, update: Update) -> None:
+    """Route ``update`` through the bot's handlers once more: a conversation that steps
+    aside (a command while it waited) hands the update to whoever handles it outside.
+
+    The update's id is already on its way to ``processed_updates``; marked as handed back,
+    it is not taken for a redelivery and skipped.
+    """
+    rerouted: set[int] = context.bot_data.setdefault(REROUTED_KEY, set())
+    rerouted.add(update.update_id)
+    await context.update_queue.put(update)
 
 
 def write_through_handler(db: Database) -> TypeHandler[Update, AnyContext, None]:
