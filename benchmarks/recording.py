@@ -8,6 +8,7 @@ on the newest message the request recorded with that button, as a person would p
 
 from __future__ import annotations
 
+import itertools
 import time
 from typing import Any
 
@@ -17,6 +18,10 @@ from telegram.ext import Application
 from benchmarks.walk import FILES, Move
 from sandbox.recording import RecordingRequest
 from sandbox.users import command_entities
+
+# One numbering for every customer of the run, as Telegram numbers a bot's updates upwards:
+# the bot handles an update id once and takes a repeated one for a redelivery.
+_UPDATE_IDS = itertools.count(1)
 
 
 class InProcessCustomer:
@@ -38,11 +43,11 @@ class InProcessCustomer:
             "language_code": "zh-hans",
         }
         self.chat: dict[str, Any] = {"id": user_id, "type": "private", "first_name": "伟"}
-        self._update_id = user_id * 1000
+        self._update_id = 0
         self._message_id = 1_000_000
 
     def update_for(self, move: Move) -> Update:
-        self._update_id += 1
+        self._update_id = next(_UPDATE_IDS)
         if move.kind == "press":
             shown, data = self.request.button_message(self.chat["id"], move.value)
             query = {
