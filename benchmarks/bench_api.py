@@ -183,6 +183,9 @@ def _reads(rate: float, latencies: list[float]) -> Reads:
     return Reads(rate, latencies)
 
 
+RESULT_LINE_LIMIT = 64 * 1024 * 1024
+
+
 @dataclass(frozen=True)
 class Load:
     """:mod:`benchmarks.api_load` run against the bot's API."""
@@ -206,6 +209,9 @@ class Load:
             *self._command(seconds, events),
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
+            # The result is one JSON line holding every call's latency: a few seconds of a
+            # fast API are well over asyncio's default 64 KiB line.
+            limit=RESULT_LINE_LIMIT,
         )
         assert child.stdout is not None
         ready = await child.stdout.readline()
