@@ -253,6 +253,22 @@ async def test_a_form_whose_answers_land_on_alternate_instances_is_filled_and_su
         assert application.contact_mobile == ANSWERS["contact_mobile"]
 
 
+async def test_a_language_chosen_on_one_instance_is_spoken_by_the_other(
+    postgres_url: str,
+) -> None:
+    async with fleet(postgres_url) as (a, b):
+        await _registered_and_applying(a)
+        await b.feed(b.message(CUSTOMER, "/help"))  # B now holds the customer in memory
+        chinese = _sent(b)[-1]
+        await a.feed(a.message(CUSTOMER, "/lang en"))
+        await b.feed(b.message(CUSTOMER, "/help"))
+        english = _sent(b)[-1]
+        texts = b.svc.texts
+        assert chinese == texts.render("zh_CN", "help/customer")
+        assert english == texts.render("en", "help/customer")
+        assert a.errors == [] and b.errors == []
+
+
 # --- the webhook answers once the update is handled -----------------------------------
 
 
