@@ -20,6 +20,27 @@ way: the state is written after the handler's transaction, in one of its own tha
 for the disk (:meth:`Database.execute_alone`, one trip to SQLite's thread). A crash between
 those two commits leaves the state one step behind, which the flows meet (see
 ``flows.apply.fields``).
+
+On PostgreSQL several instances share the database, and the next update of a chat may land
+on any of them: :func:`begin_update_handler` takes the chat for the update's length
+(:mod:`storage.chat_lock`) and reads its conversation states again
+(:meth:`SqlitePersistence.refresh`). What else the bot keeps in memory between updates, and
+why it holds on a fleet:
+
+* the speaker's ``users`` row cached in ``user_data`` (their language, their phone): read
+  again on every update on PostgreSQL (``flows.common.load_user``);
+* staff roles and the draft: not cached, read from the database where they are used;
+* ``user_data`` marks that span two updates: the phone prompt that ``/start`` holds back
+  until a language is chosen (``flows.start``) is not repeated when the language press lands
+  on another instance (the form asks for a mobile number anyway); the name typed for a staff
+  invitation (``flows.staff.admin``) is asked for again, as after a restart; the configured
+  admin's check (``flows.staff.enrol``) runs once per instance, harmlessly;
+* ``bot_data``: the updates handed back to be routed again (this module; they go back on this
+  instance's own queue), the updates whose failure the user was told of (``bot.errors``; an
+  update is on one instance at a time), the last storage alerts to admins
+  (``bot.storage_trouble``: each instance alerts at most once per period, so a fleet of n
+  may alert n times);
+* the texts, the translated SQL and the wiring: read-only, the same on every instance.
 """
 
 from __future__ import annotations
