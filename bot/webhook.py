@@ -57,8 +57,9 @@ from storage.persistence import handed_back
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MAX_BODY_BYTES = 1 << 20  # updates are small; a bigger body is not from Telegram
-# Well within the time Telegram waits for an answer before it gives up and tries again; an
-# update is a few database trips, so only a stuck handler or a long queue comes near it.
+# Under a minute, the usual timeout of a reverse proxy in front of this server (nginx's
+# proxy_read_timeout): an update is a few database trips, so only a stuck handler or a long
+# queue comes near it, and Telegram delivers the update again after a 503.
 HANDLING_TIMEOUT_S = 50.0
 READ_TIMEOUT_S = 10.0  # an update is a few kilobytes
 log = logging.getLogger("hvconnect.webhook")

@@ -11,9 +11,9 @@ in failure.
 
 What this gives is **mutual exclusion per chat**, not an order: two updates of one chat are
 never handled at the same time, and the second one sees everything the first committed. The
-order itself comes from Telegram, which delivers a chat's updates one after another (and,
-in webhook mode, the next only once the previous one was answered, which
-:mod:`bot.webhook` does only once the update is handled).
+order itself comes from Telegram and the balancer, which deliver a chat's updates one after
+another; the lock only makes sure that an instance that gets the next one before the
+previous one is finished elsewhere waits for it.
 
 The lock is a *session-level* advisory lock held on a small connection of its own:
 
