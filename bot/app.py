@@ -27,7 +27,7 @@ from bot.logging_redact import install_redaction
 from bot.retrying_request import RetryingRequest
 from bot.secure_db import open_bot_database
 from bot.sweeps import default_sweeps
-from bot.webhook import WebhookServer
+from bot.webhook import UpdatesSettled, WebhookServer
 from flows.deps import SERVICES_KEY, Services, Settings, services
 from flows.register import command_menus, register_handlers
 from flows.reminder_buttons import reminder_buttons
@@ -45,6 +45,7 @@ from notifications.webhooks.worker import WebhookWorker
 from process.calendar import WorkingCalendar
 from process.clock import Clock
 from storage.applications import ApplicationsRepo
+from storage.chat_lock import ChatLocks
 from storage.drafts import DraftsRepo
 from storage.events import EventsRepo
 from storage.outbox import OutboxRepo, OutboxRow
@@ -53,6 +54,7 @@ from storage.persistence import (
     WRITE_THROUGH_GROUP,
     SqlitePersistence,
     begin_update_handler,
+    handled_elsewhere_handler,
     write_through_handler,
 )
 from storage.staff.members import StaffRepo
@@ -154,10 +156,14 @@ async def build_application(
         svc.scheduler.register(
             BACKUP_SWEEP, DailyBackup(config.db_path, config.backups, db.cipher, config.tz)
         )
+    # On PostgreSQL other instances share the database: a chat is handled by one at a time
+    # (storage.chat_lock). The webhook answers once an update is handled (UpdatesSettled).
+    chat_locks = ChatLocks(db.path) if db.dialect == "postgresql" else None
+    settled = UpdatesSettled(on_shutdown=chat_locks.close if chat_locks is not None else None)
     builder = (
         ApplicationBuilder()
         .token(config.token)
-        .concurrent_updates(False)
+        .concurrent_updates(settled)
         .persistence(SqlitePersistence(db, clock=clock))
         .rate_limiter(PacedReplies(pacer))
     )
@@ -177,9 +183,11 @@ async def build_application(
     # Each update is handled once, and what it changed, its id and its conversation's state
     # commit together (storage.units); states reach the disk after every update, not on
     # PTB's timer.
-    application.add_handler(begin_update_handler(db, clock), group=BEGIN_UPDATE_GROUP)
+    settled.bind(application)
+    application.add_handler(begin_update_handler(db, clock, chat_locks), group=BEGIN_UPDATE_GROUP)
     register_handlers(application)
-    application.add_handler(write_through_handler(db), group=WRITE_THROUGH_GROUP)
+    application.add_handler(write_through_handler(db, chat_locks), group=WRITE_THROUGH_GROUP)
+    application.add_error_handler(handled_elsewhere_handler(chat_locks))  # before on_error
     application.add_error_handler(on_error)
     if config.api.enabled:
         # Imported only here: FastAPI and uvicorn take half a second to load, which every

@@ -22,33 +22,123 @@ shutdown around the run lock, scheduler and outbox cannot give up):
   below tornado's default of 100 MB (here 1 MiB);
 * PTB's server runs on tornado (the ``webhooks`` extra), a second HTTP stack beside the
   aiohttp the project already uses, for what is some sixty lines here;
-* PTB does not say which port it bound, so tests could not listen on port 0.
+* PTB does not say which port it bound, so tests could not listen on port 0;
+* PTB answers 200 as soon as the update is on the queue.
+
+Telegram sends an update until it gets a 200 for it, and never again after. Answered at
+once, an update the process is then killed over (SIGKILL, a lost machine) would be lost: on
+the queue, in no database. So the answer waits until the update's handling has ended: its
+changes committed, or it was skipped as a redelivery, or it failed and the error handler
+told the user (:class:`UpdatesSettled` says when). A crash before that leaves the request
+unanswered, and Telegram delivers the update again, to this instance once it is back or to
+another one of the fleet; the update's recorded id (:mod:`storage.units`) makes sure the
+redelivery of an update that did commit is skipped. The wait is bounded
+(:data:`HANDLING_TIMEOUT_S`): an update still not handled by then is answered 503, and
+Telegram's later redelivery finds it handled or handles it. Reading the body is bounded too,
+so a client that stops sending holds nothing for long.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import logging
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import web
 from telegram import Update
-from telegram.ext import Application
+from telegram.ext import Application, BaseUpdateProcessor
 
 from bot.config.settings import Webhook
+from storage.persistence import handed_back
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MAX_BODY_BYTES = 1 << 20  # updates are small; a bigger body is not from Telegram
+# Under a minute, the usual timeout of a reverse proxy in front of this server (nginx's
+# proxy_read_timeout): an update is a few database trips, so only a stuck handler or a long
+# queue comes near it, and Telegram delivers the update again after a 503.
+HANDLING_TIMEOUT_S = 50.0
+READ_TIMEOUT_S = 10.0  # an update is a few kilobytes
 log = logging.getLogger("hvconnect.webhook")
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 
 
-class WebhookServer:
-    """Receives Telegram's POSTs and hands each update to the application's queue."""
+class UpdatesSettled(BaseUpdateProcessor):
+    """Updates handled one at a time, as ``concurrent_updates(False)`` does, and a word
+    for whoever waits on an update (:meth:`expect`) once its handling has ended.
 
-    def __init__(self, application: AnyApplication, settings: Webhook) -> None:
+    PTB runs every update it takes off the queue through the application's processor,
+    handlers and error handlers included, so the end of :meth:`do_process_update` is the
+    end of the update. An update a conversation handed back to be routed again
+    (:func:`storage.persistence.hand_back`) ends with its second pass, not its first.
+    ``on_shutdown`` runs when the application shuts down (what the handlers held for the
+    whole run, the chat locks' connection).
+    """
+
+    def __init__(self, on_shutdown: Callable[[], Awaitable[None]] | None = None) -> None:
+        super().__init__(max_concurrent_updates=1)
+        self._waiting: dict[int, list[asyncio.Future[None]]] = {}
+        self._bot_data: Mapping[str, Any] = {}
+        self._on_shutdown = on_shutdown
+
+    def bind(self, application: AnyApplication) -> None:
+        """Where handed-back updates are noted: the application's ``bot_data``."""
+        self._bot_data = application.bot_data
+
+    def expect(self, update_id: int) -> asyncio.Future[None]:
+        """A future done when the update with this id has been handled (call before queueing
+        it); :meth:`forget` it when no longer waited for."""
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiting.setdefault(update_id, []).append(future)
+        return future
+
+    def forget(self, update_id: int, future: asyncio.Future[None]) -> None:
+        waiting = self._waiting.get(update_id, [])
+        if future in waiting:
+            waiting.remove(future)
+        if not waiting:
+            self._waiting.pop(update_id, None)
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        try:
+            await coroutine
+        finally:
+            if isinstance(update, Update) and not handed_back(self._bot_data, update.update_id):
+                for future in self._waiting.pop(update.update_id, []):
+                    if not future.done():
+                        future.set_result(None)
+
+    async def initialize(self) -> None:
+        return None
+
+    async def shutdown(self) -> None:
+        if self._on_shutdown is not None:
+            await self._on_shutdown()
+
+
+class WebhookServer:
+    """Receives Telegram's POSTs, hands each update to the application's queue, and answers
+    once it is handled.
+
+    The application must process updates with :class:`UpdatesSettled` (build_application
+    does), which says when.
+    """
+
+    def __init__(
+        self,
+        application: AnyApplication,
+        settings: Webhook,
+        *,
+        handling_timeout: float = HANDLING_TIMEOUT_S,
+    ) -> None:
+        processor = application.update_processor
+        if not isinstance(processor, UpdatesSettled):
+            raise TypeError("the webhook needs an application built with UpdatesSettled")
+        self._settled = processor
+        self._handling_timeout = handling_timeout
         self._application = application
         self._settings = settings
         self._secret = settings.secret.encode("utf-8")
@@ -95,11 +185,28 @@ class WebhookServer:
             log.warning("webhook request from %s refused: wrong or missing secret", request.remote)
             return web.Response(status=403, text="forbidden")
         try:
-            data = json.loads(await request.read())
-            update = Update.de_json(data, self._application.bot)
+            async with asyncio.timeout(READ_TIMEOUT_S):
+                body = await request.read()
+        except TimeoutError:
+            return web.Response(status=408, text="too slow")
+        try:
+            update = Update.de_json(json.loads(body), self._application.bot)
         except (ValueError, TypeError, KeyError, AttributeError):
             return web.Response(status=400, text="not an update")
         if update is None:
             return web.Response(status=400, text="not an update")
-        await self._application.update_queue.put(update)
+        handled = self._settled.expect(update.update_id)
+        try:
+            await self._application.update_queue.put(update)
+            async with asyncio.timeout(self._handling_timeout):
+                await asyncio.shield(handled)
+        except TimeoutError:
+            log.warning(
+                "update %s not handled within %.0f s: left for Telegram to deliver again",
+                update.update_id,
+                self._handling_timeout,
+            )
+            return web.Response(status=503, text="still handling")
+        finally:
+            self._settled.forget(update.update_id, handled)
         return web.Response(text="ok")

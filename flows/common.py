@@ -53,9 +53,18 @@ async def load_user(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if tg_user is None or chat is None or chat.type != "private":
         return
     cached = context.user_data.get(USER_KEY) if context.user_data is not None else None
-    if isinstance(cached, User) and cached.first_name == tg_user.first_name:
-        return
     svc = services(context)
+    if isinstance(cached, User) and cached.first_name == tg_user.first_name:
+        if svc.db.dialect != "postgresql":
+            return
+        # Other instances share the database: the language or the phone may have been set
+        # there since this one cached the row. Read again (a read, not the write below,
+        # which would carry the update's bookkeeping ahead of its own change).
+        fresh = await svc.users.get(tg_user.id)
+        unchanged = fresh is not None and fresh.first_name == tg_user.first_name
+        if fresh is not None and unchanged and fresh.unreachable_at is None:
+            remember_user(context, fresh)
+            return
     user = await svc.users.touch(
         user_id=tg_user.id,
         chat_id=chat.id,

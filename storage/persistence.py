@@ -20,6 +20,27 @@ way: the state is written after the handler's transaction, in one of its own tha
 for the disk (:meth:`Database.execute_alone`, one trip to SQLite's thread). A crash between
 those two commits leaves the state one step behind, which the flows meet (see
 ``flows.apply.fields``).
+
+On PostgreSQL several instances share the database, and the next update of a chat may land
+on any of them: :func:`begin_update_handler` takes the chat for the update's length
+(:mod:`storage.chat_lock`) and reads its conversation states again
+(:meth:`SqlitePersistence.refresh`). What else the bot keeps in memory between updates, and
+why it holds on a fleet:
+
+* the speaker's ``users`` row cached in ``user_data`` (their language, their phone): read
+  again on every update on PostgreSQL (``flows.common.load_user``);
+* staff roles and the draft: not cached, read from the database where they are used;
+* ``user_data`` marks that span two updates: the phone prompt that ``/start`` holds back
+  until a language is chosen (``flows.start``) is not repeated when the language press lands
+  on another instance (the form asks for a mobile number anyway); the name typed for a staff
+  invitation (``flows.staff.admin``) is asked for again, as after a restart; the configured
+  admin's check (``flows.staff.enrol``) runs once per instance, harmlessly;
+* ``bot_data``: the updates handed back to be routed again (this module; they go back on this
+  instance's own queue), the updates whose failure the user was told of (``bot.errors``; an
+  update is on one instance at a time), the last storage alerts to admins
+  (``bot.storage_trouble``: each instance alerts at most once per period, so a fleet of n
+  may alert n times);
+* the texts, the translated SQL and the wiring: read-only, the same on every instance.
 """
 
 from __future__ import annotations
@@ -27,25 +48,29 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
-from collections.abc import Callable, MutableMapping
+from collections.abc import Callable, Coroutine, Mapping, MutableMapping
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from telegram import Update
 from telegram.ext import (
+    Application,
     ApplicationHandlerStop,
     BasePersistence,
     CallbackContext,
+    ConversationHandler,
     PersistenceInput,
     TypeHandler,
 )
 
 from process.clock import Clock, SystemClock
+from storage.chat_lock import ChatLocks
 from storage.codec import json_to_db, time_to_db
 from storage.db import Database
 from storage.units import (
     HandledUpdate,
     Rider,
+    UpdateHandledElsewhere,
     begin_unit,
     carried_by,
     end_unit,
@@ -70,6 +95,7 @@ ConversationKey = tuple[int | str, ...]
 ConversationDict = MutableMapping[ConversationKey, object]
 CDCData = tuple[list[tuple[str, float, dict[str, Any]]], dict[str, str]]
 AnyContext = CallbackContext[Any, Any, Any, Any]
+AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 
 
 class SqlitePersistence(BasePersistence[Data, Data, Data]):
@@ -130,6 +156,38 @@ class SqlitePersistence(BasePersistence[Data, Data, Data]):
         around the one call that writes; :func:`staged` does both.
         """
         return _StateRider(self, name, json_to_db(list(key)), state_of)
+
+    async def refresh(self, application: AnyApplication, update: Update) -> None:
+        """Read again the states of ``update``'s conversations, and what is on disk for them.
+
+        PTB reads conversation states from a persistence once, at ``initialize()``, and from
+        then on trusts its memory. With several instances on one database the chat's last
+        update may have been handled by another one, so before this update is routed its
+        conversations' states (the keys this update maps to, in every persistent
+        conversation) are taken from the database, and :attr:`_on_disk` with them: left
+        stale, it could say a state is on disk that another instance has since replaced,
+        and the write after this update would be skipped. One query for the lot: every
+        conversation of the bot is keyed by chat and user.
+        """
+        found = _conversations_of(application, update)
+        if not found:
+            return
+        names_by_key: dict[str, list[str]] = {}
+        for name, key, _ in found:
+            names_by_key.setdefault(json_to_db(list(key)), []).append(name)
+        stored: dict[tuple[str, str], str] = {}
+        for stored_key, names in names_by_key.items():
+            marks = ", ".join("?" for _ in names)
+            rows = await self._db.fetchall(
+                f"SELECT name, state FROM conversations WHERE key = ? AND name IN ({marks})",
+                (stored_key, *names),
+            )
+            stored.update({(row["name"], stored_key): row["state"] for row in rows})
+        for name, key, states in found:
+            stored_key = json_to_db(list(key))
+            state = stored.get((name, stored_key))
+            _put_untracked(states, key, state)
+            self._on_disk[(name, stored_key)] = state
 
     def _stored(self, name: str, stored_key: str, state: str) -> None:
         self._on_disk[(name, stored_key)] = state
@@ -231,32 +289,59 @@ def staged(
     return carried_by(persistence.stage(name, (chat.id, user.id), state_of))
 
 
-def begin_update_handler(db: Database, clock: Clock) -> TypeHandler[Update, AnyContext, None]:
+def begin_update_handler(
+    db: Database, clock: Clock, chat_locks: ChatLocks | None = None
+) -> TypeHandler[Update, AnyContext, None]:
     """The first handler of every update: skip one handled before, else open its unit.
 
-    Add it with ``application.add_handler(begin_update_handler(db, clock),
+    Add it with ``application.add_handler(begin_update_handler(db, clock, chat_locks),
     group=BEGIN_UPDATE_GROUP)``. The update's id then rides on its first write
     (:mod:`storage.units`), and :func:`write_through_handler` closes the unit.
 
-    Telegram numbers updates upwards, so an id above every id this database has recorded
-    (read once) and above every id this process has begun is new without asking the
-    database: only a lower one, a redelivery, costs a look-up. That holds while one process
-    uses the database, which the run lock makes sure of (storage.run_lock).
+    On SQLite one process uses the database (the run lock, storage.run_lock), so Telegram's
+    numbering upwards makes an id above every id recorded (read once) and above every id
+    this process has begun new without asking the database: only a lower one, a
+    redelivery, costs a look-up.
+
+    On PostgreSQL other instances share the database (``chat_locks`` given), and none of
+    that holds: the update's chat is taken first (:mod:`storage.chat_lock`), so that no
+    other instance handles the chat meanwhile; then the id is always looked up (another
+    instance may have handled this very update a moment ago); then the conversation states
+    of this chat are read again (:meth:`SqlitePersistence.refresh`), since the chat's last
+    update may have landed on another instance. The id's insert is the final arbiter
+    (:class:`~storage.units.HandledUpdate`): two instances handling one update at once (one
+    without a chat, say) cannot both commit it.
     """
     high_water: list[int] = []
+    fleet = chat_locks is not None
 
     async def begin(update: Update, context: AnyContext) -> None:
         unit = begin_unit(update.update_id)
         rerouted: set[int] = context.bot_data.setdefault(REROUTED_KEY, set())
-        if update.update_id in rerouted:
+        again = update.update_id in rerouted
+        if chat_locks is not None and update.effective_chat is not None:
+            # Outside any transaction (see storage.chat_lock): never while holding the
+            # database's write lock.
+            await chat_locks.acquire(update.effective_chat.id)
+        if again:
             rerouted.discard(update.update_id)  # handed back by a conversation: routed again
         elif await _seen_before(update.update_id):
             end_unit()
+            if chat_locks is not None:
+                await chat_locks.release()
             _log.info("update %s was handled before: not handled again", update.update_id)
             raise ApplicationHandlerStop
-        unit.keep(HandledUpdate(update.update_id, time_to_db(clock.now())))
+        if fleet:
+            persistence = context.application.persistence
+            if isinstance(persistence, SqlitePersistence):
+                await persistence.refresh(context.application, update)
+        unit.keep(
+            HandledUpdate(update.update_id, time_to_db(clock.now()), arbiter=fleet and not again)
+        )
 
     async def _seen_before(update_id: int) -> bool:
+        if fleet:
+            return await was_handled(db, update_id)
         if not high_water:
             high_water.append(await highest_handled(db))
         if update_id <= high_water[0] and await was_handled(db, update_id):
@@ -265,6 +350,32 @@ def begin_update_handler(db: Database, clock: Clock) -> TypeHandler[Update, AnyC
         return False
 
     return TypeHandler(Update, begin)
+
+
+def handled_elsewhere_handler(
+    chat_locks: ChatLocks | None,
+) -> Callable[[object, AnyContext], Coroutine[Any, Any, None]]:
+    """An error handler, added before every other: an update another instance committed
+    first (:class:`~storage.units.UpdateHandledElsewhere`) is a redelivery, not a failure.
+
+    Its transaction is already rolled back; no other handler runs for it and no error
+    handler after this one, so the user hears nothing; the unit is closed and the chat
+    given back.
+    """
+
+    async def skip(update: object, context: AnyContext) -> None:
+        if not isinstance(context.error, UpdateHandledElsewhere):
+            return
+        end_unit()
+        if chat_locks is not None:
+            await chat_locks.release()
+        _log.info(
+            "update %s was handled by another instance: not handled again",
+            context.error.update_id,
+        )
+        raise ApplicationHandlerStop
+
+    return skip
 
 
 async def hand_back(context: AnyContext, update: Update) -> None:
@@ -279,11 +390,22 @@ async def hand_back(context: AnyContext, update: Update) -> None:
     await context.update_queue.put(update)
 
 
-def write_through_handler(db: Database) -> TypeHandler[Update, AnyContext, None]:
-    """The last handler of every update: changed conversation states saved, the unit closed.
+def handed_back(bot_data: Mapping[str, Any], update_id: int) -> bool:
+    """Whether the update waits to be routed again (:func:`hand_back`): its handling has
+    not ended with the pass that just finished."""
+    rerouted = bot_data.get(REROUTED_KEY)
+    return isinstance(rerouted, set) and update_id in rerouted
 
-    Add it with ``application.add_handler(write_through_handler(db),
-    group=WRITE_THROUGH_GROUP)``.
+
+def write_through_handler(
+    db: Database, chat_locks: ChatLocks | None = None
+) -> TypeHandler[Update, AnyContext, None]:
+    """The last handler of every update: changed conversation states saved, the unit closed,
+    the chat given back to the fleet (``chat_locks``, PostgreSQL).
+
+    Add it with ``application.add_handler(write_through_handler(db, chat_locks),
+    group=WRITE_THROUGH_GROUP)``. A handler that failed does not keep it from running:
+    PTB runs the later groups after the error handlers.
     """
 
     async def save_states(update: Update, context: AnyContext) -> None:
@@ -292,8 +414,48 @@ def write_through_handler(db: Database) -> TypeHandler[Update, AnyContext, None]
             await db.settle()
         finally:
             end_unit()
+            if chat_locks is not None:
+                await chat_locks.release()
 
     return TypeHandler(Update, save_states)
+
+
+# PTB keeps a ConversationHandler's states in ``_conversations`` (a TrackingDict once the
+# application is initialised with a persistence) and computes an update's key with
+# ``_get_key``; neither is public, and there is no public way to read a state again. Both
+# are used here and only here, so a change in PTB breaks one place (and the fleet tests).
+# The new value is put in the dict's ``data`` directly: through the mapping it would count
+# as a change, and PTB would write it straight back after the update.
+
+
+def _conversations_of(
+    application: AnyApplication, update: Update
+) -> list[tuple[str, ConversationKey, Any]]:
+    """(name, this update's key, the state dict) of every persistent conversation that
+    could route ``update``."""
+    found: list[tuple[str, ConversationKey, Any]] = []
+    pending: list[object] = [h for group in application.handlers.values() for h in group]
+    while pending:
+        handler = pending.pop()
+        if not isinstance(handler, ConversationHandler):
+            continue
+        pending.extend(getattr(handler, "_child_conversations", ()))
+        states = getattr(handler, "_conversations", None)
+        if not (handler.persistent and handler.name) or not hasattr(states, "data"):
+            continue
+        try:
+            key = handler._get_key(update)
+        except (RuntimeError, AttributeError):
+            continue  # no chat or no user: the conversation does not take this update
+        found.append((handler.name, key, states))
+    return found
+
+
+def _put_untracked(states: Any, key: ConversationKey, state: str | None) -> None:
+    if state is None:
+        states.data.pop(key, None)
+    else:
+        states.data[key] = state
 
 
 def _key_from_db(text: str) -> ConversationKey:

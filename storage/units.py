@@ -150,18 +150,45 @@ def carried_by(rider: Rider) -> Iterator[None]:
         yield
 
 
-class HandledUpdate:
-    """The bookkeeping rider of every update: its id, so a second delivery is skipped."""
+class UpdateHandledElsewhere(Exception):
+    """Another instance committed this update first: everything this one did for it is
+    rolled back, and the update is taken for a redelivery (nothing said to the user)."""
 
-    def __init__(self, update_id: int, handled_at: str) -> None:
+    def __init__(self, update_id: int) -> None:
+        super().__init__(f"update {update_id} was handled by another instance")
+        self.update_id = update_id
+
+
+class HandledUpdate:
+    """The bookkeeping rider of every update: its id, so a second delivery is skipped.
+
+    With ``arbiter`` (PostgreSQL, where other instances share the database) the id is the
+    final word on who handled the update: inserted without ``ON CONFLICT``, it fails on the
+    primary key when another instance committed the same update first, and with it this
+    instance's whole transaction (the answer, the state, the outbox rows) rolls back, so
+    nothing is sent twice. The insert raises :class:`UpdateHandledElsewhere` then. Without
+    it (SQLite, one process; or an update routed again after its first pass recorded it) a
+    second insert is a harmless no-op.
+    """
+
+    def __init__(self, update_id: int, handled_at: str, *, arbiter: bool = False) -> None:
         self._row = (update_id, handled_at)
+        self._arbiter = arbiter
 
     def write(self, db: sqlite3.Connection, produced: object) -> None:
-        db.execute(
-            "INSERT INTO processed_updates (update_id, handled_at) VALUES (?, ?) "
-            "ON CONFLICT (update_id) DO NOTHING",
-            self._row,
-        )
+        if not self._arbiter:
+            db.execute(
+                "INSERT INTO processed_updates (update_id, handled_at) VALUES (?, ?) "
+                "ON CONFLICT (update_id) DO NOTHING",
+                self._row,
+            )
+            return
+        try:
+            db.execute(
+                "INSERT INTO processed_updates (update_id, handled_at) VALUES (?, ?)", self._row
+            )
+        except sqlite3.IntegrityError as error:
+            raise UpdateHandledElsewhere(self._row[0]) from error
 
     def committed(self) -> None:
         return None
