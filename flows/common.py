@@ -58,8 +58,8 @@ async def load_user(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if svc.db.dialect != "postgresql":
             return
         # Other instances share the database: the language or the phone may have been set
-        # there since this one cached the row. Read again (a read, not the write below,
-        # which would carry the update's bookkeeping ahead of its own change).
+        # there since this one cached the row. Read again; a read costs less than the
+        # write below, which checks the names too.
         fresh = await svc.users.get(tg_user.id)
         unchanged = fresh is not None and fresh.first_name == tg_user.first_name
         if fresh is not None and unchanged and fresh.unreachable_at is None:

@@ -65,6 +65,7 @@ class UpdateUnit:
         self._owner = owner
         self._bookkeeping: list[Rider] = []
         self._attached: list[Rider] = []
+        self._aside = 0
 
     def keep(self, rider: Rider) -> None:
         """Carry ``rider`` on the update's first write (or settle it at the end)."""
@@ -76,7 +77,7 @@ class UpdateUnit:
 
     def pending(self) -> tuple[Rider, ...]:
         """What the write being made now must carry (nothing for another task's write)."""
-        if not self.owned_here():
+        if self._aside or not self.owned_here():
             return ()
         return (*self._bookkeeping, *self._attached)
 
@@ -91,6 +92,15 @@ class UpdateUnit:
             if rider in self._attached:
                 self._attached.remove(rider)
             rider.committed()
+
+    @contextmanager
+    def set_aside(self) -> Iterator[None]:
+        """Writes made inside this block carry nothing of the update."""
+        self._aside += 1
+        try:
+            yield
+        finally:
+            self._aside -= 1
 
     @contextmanager
     def attached(self, rider: Rider) -> Iterator[None]:
@@ -133,6 +143,20 @@ def carried(riders: tuple[Rider, ...]) -> None:
     unit = _current.get()
     if unit is not None and riders:
         unit.carried(riders)
+
+
+@contextmanager
+def aside_from_update() -> Iterator[None]:
+    """Writes made inside this block are not the update's own change and carry none of its
+    riders: the update's id must commit with what the update changed, so that a crash between
+    the two leaves the update to be delivered again rather than marked handled unanswered.
+    """
+    unit = _current.get()
+    if unit is None:
+        yield
+        return
+    with unit.set_aside():
+        yield
 
 
 @contextmanager

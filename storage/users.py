@@ -19,6 +19,7 @@ from storage.db import Database, fetch_one, run
 from storage.errors import UnknownUser
 from storage.models import User
 from storage.rows import USER_COLUMNS, user_from_row
+from storage.units import aside_from_update
 
 
 class UsersRepo:
@@ -41,6 +42,20 @@ class UsersRepo:
         works again, so a previous ``unreachable_at`` mark is cleared.
         """
         stamp = time_to_db(now)
+        # Recording who spoke is not what the update changed: its id commits later, with
+        # the answer (storage.units).
+        with aside_from_update():
+            return await self._touch(user_id, chat_id, first_name, username, default_locale, stamp)
+
+    async def _touch(
+        self,
+        user_id: int,
+        chat_id: int,
+        first_name: str | None,
+        username: str | None,
+        default_locale: str,
+        stamp: str,
+    ) -> User:
         async with self._db.transaction() as connection:
             # The names are sealed with a fresh nonce each time, so SQL cannot tell whether
             # they changed: the row is read (and opened) first, and written only when

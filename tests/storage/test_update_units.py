@@ -13,6 +13,8 @@ from typing import Any
 
 from storage.codec import time_to_db
 from storage.db import Database
+from storage.drafts import DraftsRepo
+from storage.migrate import migrate
 from storage.units import (
     KEEP_HANDLED,
     HandledUpdate,
@@ -20,8 +22,10 @@ from storage.units import (
     end_unit,
     forget_old_updates,
 )
+from storage.users import UsersRepo
 from tests.e2e.customer import ANSWERS
 from tests.security.offline import OfflineBot, offline_bot
+from tests.storage.samples import NOW
 
 CUSTOMER = 5_100_001
 
@@ -167,6 +171,29 @@ async def test_a_task_started_during_an_update_does_not_commit_its_bookkeeping(
         assert await db.fetchall("SELECT * FROM processed_updates") == []
         await db.execute("INSERT INTO other (x) VALUES (2)")  # the update's own write
         assert len(await db.fetchall("SELECT * FROM processed_updates")) == 1
+        end_unit()
+    finally:
+        await db.close()
+
+
+async def test_recording_who_spoke_leaves_the_update_to_commit_with_its_answer(
+    tmp_path: Path,
+) -> None:
+    """A crash after the speaker's row is written and before the answer must leave the
+    update to be delivered again, not recorded as handled."""
+    db = await Database.open(tmp_path / "units.db")
+    try:
+        await migrate(db, NOW)
+        unit = begin_unit(43)
+        unit.keep(HandledUpdate(43, time_to_db(NOW)))
+        user = await UsersRepo(db).touch(
+            user_id=CUSTOMER, chat_id=CUSTOMER, first_name="张", username=None,
+            default_locale="zh_CN", now=NOW,
+        )  # fmt: skip
+        assert user.user_id == CUSTOMER
+        assert await _ids(db) == []
+        await DraftsRepo(db).start(CUSTOMER, NOW)  # the update's own change
+        assert await _ids(db) == [43]
         end_unit()
     finally:
         await db.close()
