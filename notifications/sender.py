@@ -283,9 +283,7 @@ class OutboxSender:
             self._answered(
                 grant,
                 pacer,
-                self._repo.mark_sent(
-                    row.id, telegram_message_id=message_id, now=self._clock.now()
-                ),
+                self._repo.mark_sent(row.id, telegram_message_id=message_id, now=self._clock.now()),
             )
         )
 
