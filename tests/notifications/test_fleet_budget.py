@@ -27,10 +27,10 @@ LONG = 60.0
 
 @pytest.fixture
 async def budgets(postgres_url: str) -> AsyncIterator[tuple[SharedPacer, SharedPacer]]:
-    def budget() -> SharedPacer:
+    def made() -> SharedPacer:
         return SharedPacer(postgres_url, window_safety=LONG - 1.0, per_chat_interval=LONG)
 
-    pair = (budget(), budget())
+    pair = (made(), made())
     try:
         yield pair
     finally:
