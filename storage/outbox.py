@@ -194,7 +194,9 @@ class OutboxRepo:
         """Put rows a stopped process left in 'sending' back in the queue; returns how many.
 
         Whether Telegram delivered them is unknown, so they are sent again: this is the
-        at-least-once window of the outbox.
+        at-least-once window of the outbox. SQLite's one process only: on PostgreSQL another
+        instance may be sending them right now, and a lease brings back those of an instance
+        that died (:meth:`claim_due`).
         """
         return await self._db.execute(
             f"""
