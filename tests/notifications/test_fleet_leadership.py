@@ -63,7 +63,8 @@ def _terminate(url: str, backend_pid: int | None) -> None:
 
     assert backend_pid is not None
     with psycopg.connect(url, autocommit=True) as admin:
-        admin.execute("SELECT pg_terminate_backend(%s)", (backend_pid,))
+        # With a timeout it returns once the backend is gone (and its locks with it).
+        admin.execute("SELECT pg_terminate_backend(%s, 60000)", (backend_pid,))
 
 
 async def test_only_one_instance_runs_the_sweeps(pair: tuple[Instance, Instance]) -> None:
