@@ -84,6 +84,9 @@ class FloodBudget(Protocol):
     async def flooded(self, chat_id: int, retry_after: float) -> None:
         """Telegram answered 429 for ``chat_id``: nothing goes to it for ``retry_after``."""
 
+    async def soonest(self) -> float | None:
+        """Seconds until the first chat held now is free again (None: none is held)."""
+
     async def close(self) -> None:
         """Let go of what the budget holds (a database connection)."""
 
@@ -223,6 +226,10 @@ class Pacer:
     async def flooded(self, chat_id: int, retry_after: float) -> None:
         self.record_flood(chat_id, retry_after)
 
+    async def soonest(self) -> float | None:
+        waits = [wait for chat_id in self._chat_ready if (wait := self.chat_wait(chat_id)) > 0]
+        return min(waits, default=None)
+
     async def close(self) -> None:
         """Nothing held outside the process."""
 
@@ -296,6 +303,9 @@ class SharedPacer:
 
     async def flooded(self, chat_id: int, retry_after: float) -> None:
         await self._store.flooded(chat_id, retry_after)
+
+    async def soonest(self) -> float | None:
+        return await self._store.soonest()
 
     async def close(self) -> None:
         await self._store.close()

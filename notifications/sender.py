@@ -217,7 +217,12 @@ class OutboxSender:
         else:
             heads = await self._repo.due(claimed_at, BATCH)
         if not heads:
-            return self._poll_interval
+            if not self._fleet:
+                return self._poll_interval
+            # The claim leaves out chats the budget holds: look again when the first is free
+            # (it may have a message due), not a whole poll later.
+            soonest = await pacer.soonest()
+            return self._poll_interval if soonest is None else min(self._poll_interval, soonest)
         waits: list[float] = []
         sent_any = False
         for index, row in enumerate(heads):

@@ -114,6 +114,12 @@ ON CONFLICT (chat_id) DO UPDATE
    SET flooded_until = GREATEST(flood_chats.flooded_until, EXCLUDED.flooded_until)
 """
 
+_SOONEST = f"""
+SELECT MIN(GREATEST(free_at, flooded_until)) - MIN(clock.t)
+  FROM flood_chats, ({_CLOCK}) AS clock
+ WHERE GREATEST(free_at, flooded_until) > clock.t
+"""
+
 _PRUNE = f"""
 DELETE FROM flood_chats
  WHERE chat_id <> 0 AND GREATEST(free_at, flooded_until) < ({_CLOCK}) - %(idle)s
@@ -181,6 +187,12 @@ class FloodStore:
         """Telegram answered 429 for ``chat_id``: the whole fleet leaves it alone for
         ``seconds``, and leaves every chat alone if another one is flooded too."""
         await self._one(_FLOODED, {"chat": chat_id, "seconds": max(0.0, seconds)})
+
+    async def soonest(self) -> float | None:
+        """Seconds until the first chat held now (by its interval or a 429) is free; None
+        when none is held."""
+        row = await self._one(_SOONEST, {})
+        return None if row is None or row[0] is None else float(row[0])
 
     async def prune(self, idle: float) -> None:
         """Forget chats free for more than ``idle`` seconds (the bot itself is kept)."""

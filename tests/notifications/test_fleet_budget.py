@@ -90,6 +90,8 @@ async def test_a_chat_waits_its_interval_after_its_answer_on_every_instance(
     held = await second.reserve(CHAT, paced=True)
     assert isinstance(held, Wait) and held.chat
     assert 0 < held.seconds <= LONG
+    soonest = await second.soonest()  # when a sender with nothing to claim looks again
+    assert soonest is not None and 0 < soonest <= LONG
     # A direct reply is not held to the chat's interval.
     assert isinstance(await second.reserve(CHAT, paced=False), Grant)
 
@@ -128,9 +130,7 @@ async def test_a_direct_reply_waits_out_a_429_another_instance_was_given(
         return {"ok": True}
 
     limiter = PacedReplies(second, sleep=sleep)
-    answer = await limiter.process_request(
-        telegram, (), {}, "sendMessage", {"chat_id": CHAT}, None
-    )
+    answer = await limiter.process_request(telegram, (), {}, "sendMessage", {"chat_id": CHAT}, None)
 
     assert answer == {"ok": True} and calls == ["sendMessage"]
     assert len(slept) == 1 and 0 < slept[0] <= LONG
