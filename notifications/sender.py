@@ -195,8 +195,9 @@ class OutboxSender:
                 idle_for = await self._send_due()
             except Exception:
                 # E.g. the database refused to record an outcome. That row stays 'sending' and
-                # holds its chat until the next start sends it again, as after a crash: sending
-                # it again now, while its outcome cannot be recorded, could repeat it forever.
+                # holds its chat until the next start (SQLite) or the end of its lease
+                # (PostgreSQL) sends it again, as after a crash: sending it again now, while
+                # its outcome cannot be recorded, could repeat it forever.
                 log.exception("outbox sender failed; trying again in %.1f s", self._poll_interval)
                 idle_for = self._poll_interval
             if idle_for > 0:
@@ -229,7 +230,11 @@ class OutboxSender:
             if self._stopping.is_set() or self._lease_half_gone(claimed_at):
                 await self._hand_back(heads[index:])
                 return 0.0
-            slot = await self._slot(row, pacer)
+            try:
+                slot = await self._slot(row, pacer)
+            except BaseException:
+                await self._hand_back_quietly(heads[index:])
+                raise
             if slot is None:  # stopping
                 await self._hand_back(heads[index:])
                 return 0.0
@@ -237,7 +242,12 @@ class OutboxSender:
                 waits.append(slot.seconds)
                 await self._hand_back([row])
                 continue
-            await self._send(row, slot, pacer)
+            try:
+                await self._send(row, slot, pacer)
+            except BaseException:
+                # The row at hand keeps its claim: Telegram may have it (see _run).
+                await self._hand_back_quietly(heads[index + 1 :])
+                raise
             sent_any = True
         # Something was sent: the chats it went to may have more waiting right away.
         return 0.0 if sent_any else min([self._poll_interval, *waits])
@@ -263,6 +273,14 @@ class OutboxSender:
             await self._repo.release(
                 [row.id for row in rows], claimer=self._name, now=self._clock.now()
             )
+
+    async def _hand_back_quietly(self, rows: Sequence[OutboxRow]) -> None:
+        """:meth:`_hand_back` on the way out of a failure: if the database fails this too,
+        the rows' lease brings them back instead."""
+        try:
+            await asyncio.shield(self._hand_back(rows))
+        except Exception:
+            log.warning("could not hand %d claimed outbox row(s) back", len(rows), exc_info=True)
 
     def _pacing(self) -> FloodBudget:
         if self._pacer is None:
