@@ -231,11 +231,11 @@ class OutboxSender:
                 await self._hand_back(heads[index:])
                 return 0.0
             try:
-                slot = await self._slot(row, pacer)
+                slot = await self._slot(row, pacer, claimed_at)
             except BaseException:
                 await self._hand_back_quietly(heads[index:])
                 raise
-            if slot is None:  # stopping
+            if slot is None:  # stopping, or the claim grew old while the bot was held
                 await self._hand_back(heads[index:])
                 return 0.0
             if isinstance(slot, Wait):
@@ -252,15 +252,18 @@ class OutboxSender:
         # Something was sent: the chats it went to may have more waiting right away.
         return 0.0 if sent_any else min([self._poll_interval, *waits])
 
-    async def _slot(self, row: OutboxRow, pacer: FloodBudget) -> Grant | Wait | None:
+    async def _slot(
+        self, row: OutboxRow, pacer: FloodBudget, claimed_at: datetime
+    ) -> Grant | Wait | None:
         """A slot for ``row``, after sleeping out the overall rate; the chat's own wait when
-        it must wait; None if stopping meanwhile."""
+        it must wait; None if stopping meanwhile, or if the batch's lease is half gone (a 429
+        for the whole bot may hold everything longer than the lease)."""
         while isinstance(got := await pacer.reserve(row.chat_id, paced=True), Wait):
             if got.chat:
                 return got
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), got.seconds)
-            if self._stopping.is_set():
+            if self._stopping.is_set() or self._lease_half_gone(claimed_at):
                 return None
         return got
 

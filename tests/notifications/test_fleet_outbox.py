@@ -176,3 +176,28 @@ async def test_rows_claimed_but_not_sent_go_back_at_a_stop(fleet: Fleet) -> None
     counts = await rig.repo.summary()
     # The message Telegram had was recorded; the others are back in the queue, unclaimed.
     assert counts["sent"] == 1 and counts["pending"] == 2 and counts["sending"] == 0
+
+
+async def test_a_batch_whose_lease_is_half_gone_is_handed_back_and_claimed_afresh(
+    fleet: Fleet,
+) -> None:
+    rig = fleet.rig
+    users = await rig.users(3)
+    for user in users:
+        await rig.enqueue(user.id, f"hello {user.id}")
+    claims: list[str] = []
+
+    async def slow_first_call(call: int) -> None:
+        rows = await rig.db.fetchall("SELECT claimed_until FROM outbox ORDER BY id")
+        claims.append(",".join(str(row["claimed_until"]) for row in rows))
+        if call == 1:  # the first message takes half the lease
+            fleet.clock.advance(CLAIM_LEASE / 2)
+
+    rig.bot.hook(before=slow_first_call)
+    await rig.sender(name="slow").start()
+    counts = await rig.settled()
+
+    assert counts["sent"] == 3
+    assert [rig.received(user.id) for user in users] == [[f"hello {u.id}"] for u in users]
+    # The second message went under a new claim, with a new lease.
+    assert claims[0] != claims[1]
