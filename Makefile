@@ -37,7 +37,9 @@ $(PG_STAMP): $(STAMP)
 PG_TESTS := tests/storage tests/notifications/test_outbox_repo.py \
 	tests/notifications/test_outbox_facade.py tests/notifications/test_escalation_holders.py \
 	tests/notifications/test_queue_deadlines.py tests/notifications/test_sweep_*.py \
-	tests/notifications/test_webhooks.py tests/services
+	tests/notifications/test_webhooks.py tests/notifications/test_fleet_*.py \
+	tests/notifications/test_sender.py tests/notifications/test_sender_faults.py \
+	tests/notifications/test_sender_lifecycle.py tests/services
 test-pg: $(PG_STAMP)
 	HVCONNECT_TEST_DB=postgresql $(BIN)/python -m pytest -n $(WORKERS) --dist worksteal \
 		$(PG_TESTS) $(ARGS)

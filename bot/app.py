@@ -33,7 +33,7 @@ from flows.register import command_menus, register_handlers
 from flows.reminder_buttons import reminder_buttons
 from flows.staff.enrol import bootstrap_known_admins
 from notifications.outbox import Outbox
-from notifications.pacing import PacedReplies, Pacer
+from notifications.pacing import PacedReplies, budget_for
 from notifications.quiet_hours import QuietHours, StaffHours, staff_send_at
 from notifications.reminders.context import ReminderPolicy, SweepContext
 from notifications.reminders.scheduler import Scheduler
@@ -48,6 +48,7 @@ from storage.applications import ApplicationsRepo
 from storage.chat_lock import ChatLocks
 from storage.drafts import DraftsRepo
 from storage.events import EventsRepo
+from storage.leadership import leadership_for
 from storage.outbox import OutboxRepo, OutboxRow
 from storage.persistence import (
     BEGIN_UPDATE_GROUP,
@@ -102,8 +103,8 @@ async def build_application(
         return staff_send_at(now, calendar, staff_hours, config.tz)
 
     # One budget for everything the process sends to Telegram: the outbox's messages and the
-    # chat's direct replies (notifications.pacing).
-    pacer = Pacer()
+    # chat's direct replies (notifications.pacing); on PostgreSQL, the whole fleet's.
+    pacer = budget_for(db)
     sender = OutboxSender(
         db,
         outbox_bot(config.token, config.api_url, request),
@@ -113,6 +114,9 @@ async def build_application(
         on_dead=_log_dead,
     )
     webhooks = WebhookWorker(db, clock, max_attempts=config.webhook_max_attempts)
+    # The sweeps and the webhook worker run on one instance of a fleet (storage.leadership).
+    scheduler = Scheduler(clock, leadership=leadership_for(db))
+    scheduler.while_leading(webhooks.start, webhooks.stop)
 
     def wake_senders() -> None:
         # The services nudge the outbox after a change; the change's events may have
@@ -147,7 +151,7 @@ async def build_application(
         threads=ThreadsRepo(db),
         surveys=SurveyRepo(db),
         stats=StatsRepo(db),
-        scheduler=Scheduler(clock),
+        scheduler=scheduler,
     )
     register_reminders(svc, config)
     svc.scheduler.register(SURVEY_SWEEP, survey_sweep(svc, config))
@@ -223,8 +227,7 @@ async def start(
     sender = services_of(application).sender
     await sender.bot.initialize()
     await sender.start()
-    await webhook_worker(application).start()
-    await services_of(application).scheduler.start()
+    await services_of(application).scheduler.start()  # and the webhook worker, if leading
     if webhook is not None:
         server = WebhookServer(application, webhook)
         await server.start()

@@ -11,6 +11,12 @@ may be served now, and skips the others; the chat's direct replies go through
 
 Pacing is about network I/O, not about the domain: it runs on a monotonic clock (the event
 loop's), never on the injected domain clock that tests move by days.
+
+Both users reach the budget through :class:`FloodBudget` (reserve a slot, say when Telegram
+answered, record a 429), which :func:`budget_for` picks by database: on SQLite the one
+process's in-memory :class:`Pacer`; on PostgreSQL, where several instances send for the same
+bot and Telegram's limits hold for all of them together, :class:`SharedPacer`, which keeps
+the budget in the database (storage/flood_budget.py) on the database's clock.
 """
 
 from __future__ import annotations
@@ -19,12 +25,15 @@ import asyncio
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
 from notifications.delivery import retry_after_seconds
+from storage.db import Database
+from storage.flood_budget import FloodStore, Held, Taken
 
 # Telegram counts a message when it arrives, somewhere between our sending it and our reading
 # the answer. A message is therefore counted from its answer (see record_answered), and the
@@ -38,6 +47,48 @@ PRIVATE_CHAT_INTERVAL = 1.0
 GROUP_INTERVAL = 3.0
 # Forget chats whose pacing has long expired, so the table does not grow without end.
 _PRUNE_ABOVE = 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Wait:
+    """No slot now: ask again in ``seconds``. ``chat``: the chat's own wait (its interval or
+    its 429), which other chats need not share; else the whole bot's (the overall rate)."""
+
+    seconds: float
+    chat: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    """A slot to send one message to ``chat_id`` now; ``handle`` is the budget's own."""
+
+    chat_id: int
+    paced: bool
+    handle: object
+
+
+class FloodBudget(Protocol):
+    """Telegram's flood limits as the outbox sender and the chat's replies see them."""
+
+    async def reserve(self, chat_id: int, *, paced: bool) -> Grant | Wait:
+        """A slot for one message to ``chat_id`` now, or how long to wait. ``paced``: the
+        chat's own interval counts (the outbox); else only a 429 for the chat does (a direct
+        reply, which may follow the outbox's message at once)."""
+
+    async def cancel(self, grant: Grant) -> None:
+        """The message of ``grant`` was not sent after all."""
+
+    async def answered(self, grant: Grant) -> None:
+        """Telegram answered (or failed) the call of ``grant`` now."""
+
+    async def flooded(self, chat_id: int, retry_after: float) -> None:
+        """Telegram answered 429 for ``chat_id``: nothing goes to it for ``retry_after``."""
+
+    async def soonest(self) -> float | None:
+        """Seconds until the first chat held now is free again (None: none is held)."""
+
+    async def close(self) -> None:
+        """Let go of what the budget holds (a database connection)."""
 
 
 class Counted:
@@ -153,6 +204,126 @@ class Pacer:
         for chat_id in [c for c, until in self._flooded_until.items() if until <= now]:
             del self._flooded_until[chat_id]
 
+    # -- the FloodBudget interface --------------------------------------------------------
+
+    async def reserve(self, chat_id: int, *, paced: bool) -> Grant | Wait:
+        own = self.chat_wait(chat_id) if paced else self.flood_wait(chat_id)
+        if own > 0:
+            return Wait(own, chat=True)
+        everyone = self.global_wait()
+        if everyone > 0:
+            return Wait(everyone, chat=False)
+        return Grant(chat_id, paced, self.record_send(chat_id if paced else None))
+
+    async def cancel(self, grant: Grant) -> None:
+        assert isinstance(grant.handle, Counted)
+        self.forget(grant.handle)
+
+    async def answered(self, grant: Grant) -> None:
+        assert isinstance(grant.handle, Counted)
+        self.record_answered(grant.chat_id if grant.paced else None, grant.handle)
+
+    async def flooded(self, chat_id: int, retry_after: float) -> None:
+        self.record_flood(chat_id, retry_after)
+
+    async def soonest(self) -> float | None:
+        waits = [wait for chat_id in self._chat_ready if (wait := self.chat_wait(chat_id)) > 0]
+        return min(waits, default=None)
+
+    async def close(self) -> None:
+        """Nothing held outside the process."""
+
+
+# How long a lane stays taken for a call Telegram has not answered: an instance that died
+# with a call in flight gives its lane back after this. Longer than any call may last.
+LANE_HOLD = 60.0
+# The longest a sender sleeps before it asks the shared budget again: a lane another
+# instance frees ahead of the time the budget named is then used soon.
+SHARED_POLL = 0.25
+# The shortest sleep: no lane was free, yet none is named later (all were being taken).
+SHARED_MIN_WAIT = 0.005
+# The shared table forgets chats free for this long, looked at every PRUNE_EVERY seconds.
+SHARED_IDLE = 600.0
+PRUNE_EVERY = 300.0
+
+
+class SharedPacer:
+    """The fleet's flood budget, kept in PostgreSQL (storage/flood_budget.py).
+
+    Same rules as :class:`Pacer`: a message takes one of ``global_per_second`` lanes, free
+    again a second (and the margin) after its answer; a private chat waits
+    ``per_chat_interval`` after its answer (a group ``per_group_interval``); a 429 holds
+    the chat, or the whole bot when another chat is held too, for every instance.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        global_per_second: int = GLOBAL_PER_SECOND,
+        per_chat_interval: float = PRIVATE_CHAT_INTERVAL,
+        per_group_interval: float = GROUP_INTERVAL,
+        window_safety: float = WINDOW_SAFETY,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if global_per_second < 1:
+            raise ValueError("global_per_second must be at least 1")
+        if per_chat_interval < 0 or per_group_interval < 0:
+            raise ValueError("intervals cannot be negative")
+        self._store = FloodStore(url, lanes=global_per_second)
+        self._window = 1.0 + window_safety
+        self._chat_interval = per_chat_interval
+        self._group_interval = per_group_interval
+        self._clock = clock
+        self._pruned_at: float | None = None
+
+    async def reserve(self, chat_id: int, *, paced: bool) -> Grant | Wait:
+        await self._prune_now_and_then()
+        got = await self._store.take(chat_id, paced=paced, hold=LANE_HOLD)
+        if not isinstance(got, Held):
+            return Grant(chat_id, paced, got)
+        if got.chat > 0:
+            return Wait(got.chat, chat=True)
+        return Wait(min(max(got.everyone, SHARED_MIN_WAIT), SHARED_POLL), chat=False)
+
+    async def cancel(self, grant: Grant) -> None:
+        assert isinstance(grant.handle, Taken)
+        await self._store.release(grant.handle)
+
+    async def answered(self, grant: Grant) -> None:
+        assert isinstance(grant.handle, Taken)
+        interval = self._group_interval if grant.chat_id < 0 else self._chat_interval
+        await self._store.answered(
+            grant.handle,
+            chat_id=grant.chat_id,
+            paced=grant.paced,
+            interval=interval,
+            window=self._window,
+        )
+
+    async def flooded(self, chat_id: int, retry_after: float) -> None:
+        await self._store.flooded(chat_id, retry_after)
+
+    async def soonest(self) -> float | None:
+        return await self._store.soonest()
+
+    async def close(self) -> None:
+        await self._store.close()
+
+    async def _prune_now_and_then(self) -> None:
+        now = self._clock()
+        if self._pruned_at is not None and now - self._pruned_at < PRUNE_EVERY:
+            return
+        self._pruned_at = now
+        await self._store.prune(SHARED_IDLE)
+
+
+def budget_for(db: Database) -> FloodBudget:
+    """The process's flood budget: the fleet's in ``db`` on PostgreSQL, in memory on SQLite."""
+    if db.dialect == "postgresql":
+        return SharedPacer(db.path)
+    return Pacer()
+
 
 # The Bot API methods that send a message into a chat: what Telegram's limits count. Answers
 # to button presses, edits, deletions, chat actions and reads are not messages sent.
@@ -198,7 +369,7 @@ class PacedReplies(BaseRateLimiter[None]):
 
     def __init__(
         self,
-        pacer: Pacer,
+        pacer: FloodBudget,
         *,
         max_retries: int = 3,
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
@@ -211,7 +382,9 @@ class PacedReplies(BaseRateLimiter[None]):
         """Nothing to set up: the pacer is the process's."""
 
     async def shutdown(self) -> None:
-        """Nothing to tear down."""
+        """The application is shutting down, after the outbox sender stopped: the budget's
+        database connection, if it has one, goes with it."""
+        await self._pacer.close()
 
     async def process_request(
         self,
@@ -225,24 +398,29 @@ class PacedReplies(BaseRateLimiter[None]):
         chat_id = _chat_of(data) if endpoint in MESSAGE_METHODS else None
         attempt = 0
         while True:
+            grant: Grant | None = None
             if chat_id is not None:
-                while (wait := max(self._pacer.global_wait(), self._pacer.flood_wait(chat_id))) > 0:
-                    await self._sleep(wait)
-                counted = self._pacer.record_send(None)
+                while isinstance(got := await self._pacer.reserve(chat_id, paced=False), Wait):
+                    await self._sleep(got.seconds)
+                grant = got
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as error:
                 seconds = retry_after_seconds(error)
+                if grant is not None:
+                    # Answered first: a 429 counts in the window like any answered call.
+                    await self._pacer.answered(grant)
+                    grant = None
                 if chat_id is not None:
-                    self._pacer.record_flood(chat_id, seconds)
+                    await self._pacer.flooded(chat_id, seconds)
                 if attempt >= self._max_retries:
                     raise
                 attempt += 1
                 if chat_id is None:
                     await self._sleep(seconds)
             finally:
-                if chat_id is not None:
-                    self._pacer.record_answered(None, counted)
+                if grant is not None:
+                    await self._pacer.answered(grant)
 
 
 def _chat_of(data: dict[str, Any]) -> int | None:

@@ -170,6 +170,18 @@ class Database:
         async with self.transaction() as connection:
             return await run(connection, sql, params)
 
+    async def alone(self, sql: str, params: Params = ()) -> list[aiosqlite.Row]:
+        """One statement committed by itself, outside :meth:`transaction`'s write lock; the
+        rows it returns (a RETURNING clause's).
+
+        For the steps several instances run side by side on PostgreSQL whose own row locks
+        suffice (the outbox's ``FOR UPDATE SKIP LOCKED`` claims): queuing them on the
+        fleet-wide write lock would only slow every instance down.
+        """
+        self._refuse_nesting()
+        async with self._lock:
+            return await fetch_all(self._connection, sql, params)
+
     async def in_one_trip(
         self, work: Callable[[sqlite3.Connection], T], *, write: bool = True
     ) -> T:

@@ -9,6 +9,13 @@ The sender (``notifications.sender``) is the only writer after that: it claims t
 each chat's queue, marks it ``sending`` before the Bot API call and ``sent``, ``failed``,
 ``dead`` or ``unreachable`` after it.
 
+On SQLite one process sends: it claims row by row (:meth:`OutboxRepo.claim`) and, at
+start-up, takes every row left 'sending' to be its own, cut off by a crash
+(:meth:`OutboxRepo.requeue_interrupted`). On PostgreSQL every instance of the fleet sends:
+:meth:`OutboxRepo.claim_due` claims a batch of heads in one statement with ``FOR UPDATE SKIP
+LOCKED`` and a lease, so two instances never hold the same row, and a row whose lease ran
+out is claimed again (see its docstring for the duplicate window that leaves).
+
 A message starts 'pending', is 'sending' while Telegram has it, and ends 'sent', 'dead' or
 'unreachable'; 'failed' means a transient failure with a retry due at ``next_attempt_at``.
 """
@@ -17,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, NotRequired, TypedDict, Unpack
 
@@ -120,6 +127,8 @@ def outbox_row_from_row(row: aiosqlite.Row) -> OutboxRow:
 
 
 MAX_ERROR_LENGTH = 500
+# The note on a row sent again because its sender stopped while Telegram had it.
+INTERRUPTED = "interrupted while sending; sent again"
 _WAITING = "('pending', 'failed')"
 # A row in 'sending' still holds its chat's place in the queue.
 _QUEUED = "('pending', 'failed', 'sending')"
@@ -185,17 +194,88 @@ class OutboxRepo:
         """Put rows a stopped process left in 'sending' back in the queue; returns how many.
 
         Whether Telegram delivered them is unknown, so they are sent again: this is the
-        at-least-once window of the outbox.
+        at-least-once window of the outbox. SQLite's one process only: on PostgreSQL another
+        instance may be sending them right now, and a lease brings back those of an instance
+        that died (:meth:`claim_due`).
         """
         return await self._db.execute(
             f"""
             UPDATE outbox
                SET status = CASE WHEN attempts > 0 THEN 'failed' ELSE 'pending' END,
-                   last_error = 'interrupted while sending; sent again', updated_at = ?
+                   last_error = '{INTERRUPTED}', updated_at = ?
              WHERE status = '{OutboxStatus.SENDING}'
             """,
             (time_to_db(now),),
         )
+
+    async def claim_due(
+        self, now: datetime, *, claimer: str, lease: timedelta, limit: int
+    ) -> tuple[OutboxRow, ...]:
+        """Claim up to ``limit`` heads of chats' queues that are due at ``now``, oldest first,
+        marking them 'sending' for ``claimer`` until ``now + lease`` (PostgreSQL only).
+
+        One statement, outside the fleet's write lock: the rows are picked ``FOR UPDATE SKIP
+        LOCKED``, so instances claiming at the same moment each get other rows, and a row
+        another instance has just claimed is seen as such (READ COMMITTED re-reads it), never
+        claimed twice. A chat's later messages wait behind a head that is 'sending'.
+
+        A row still 'sending' after its lease belonged to an instance that died (or lost the
+        database for longer than the lease): it is claimed again and sent again. That is the
+        duplicate window: a message Telegram accepted just before its instance died, whose
+        row was not yet marked 'sent', reaches the chat twice — at most one message per
+        instance that dies, since an instance has one message in flight at a time. A
+        claimed row not sent yet when its instance died is only late, by the lease.
+
+        Chats the fleet's flood budget holds back (``flood_chats``, storage/flood_budget.py:
+        their interval or a 429 not over on the database's clock) are left for later, so
+        that no instance claims what it could not send now.
+        """
+        stamp = time_to_db(now)
+        rows = await self._db.alone(
+            f"""
+            UPDATE outbox
+               SET status = '{OutboxStatus.SENDING}', claimed_by = ?, claimed_until = ?,
+                   updated_at = ?,
+                   last_error = CASE WHEN status = '{OutboxStatus.SENDING}'
+                                     THEN '{INTERRUPTED}' ELSE last_error END
+             WHERE id IN (
+                   SELECT id FROM outbox
+                    WHERE id IN (SELECT MIN(id) FROM outbox
+                                  WHERE status IN {_QUEUED} AND not_before <= ?
+                                  GROUP BY chat_id)
+                      AND ((status IN {_WAITING} AND next_attempt_at <= ?)
+                           OR (status = '{OutboxStatus.SENDING}'
+                               AND (claimed_until IS NULL OR claimed_until <= ?)))
+                      AND NOT EXISTS (
+                          SELECT 1 FROM flood_chats f
+                           WHERE f.chat_id = outbox.chat_id
+                             AND GREATEST(f.free_at, f.flooded_until)
+                                 > extract(epoch FROM clock_timestamp()))
+                    ORDER BY id
+                    LIMIT ?
+                    FOR UPDATE SKIP LOCKED)
+            RETURNING {OUTBOX_COLUMNS}
+            """,
+            (claimer, time_to_db(now + lease), stamp, stamp, stamp, stamp, limit),
+        )
+        return tuple(sorted((outbox_row_from_row(row) for row in rows), key=lambda r: r.id))
+
+    async def release(self, row_ids: Sequence[int], *, claimer: str, now: datetime) -> int:
+        """Hand rows ``claimer`` claimed but did not send back to the queue, unchanged
+        (PostgreSQL only: one statement outside the write lock, like the claim)."""
+        if not row_ids:
+            return 0
+        rows = await self._db.alone(
+            f"""
+            UPDATE outbox
+               SET status = CASE WHEN attempts > 0 THEN 'failed' ELSE 'pending' END,
+                   claimed_until = NULL, updated_at = ?
+             WHERE id = ANY(?) AND status = '{OutboxStatus.SENDING}' AND claimed_by = ?
+            RETURNING id
+            """,
+            (time_to_db(now), list(row_ids), claimer),
+        )
+        return len(rows)
 
     async def due(self, now: datetime, limit: int = 100) -> tuple[OutboxRow, ...]:
         """The first waiting message of each chat, if it is due at ``now``, oldest first.

@@ -15,6 +15,16 @@ panel after it moved the bot's time; it shares a lock with the job, so the two n
 either.
 
 Other features add their sweeps with :meth:`Scheduler.register`.
+
+Several instances (PostgreSQL): the sweeps run on one of them only, the leader
+(storage/leadership.py, a session advisory lock). The others try for the lead every
+``leadership_retry_seconds`` (15 s), so when the leader dies one of them takes over well
+within a minute, and runs the sweeps at once to catch up. Tasks that must run on one
+instance only (the outgoing-webhook worker) follow the lead with :meth:`Scheduler.while_leading`.
+A brief overlap of two leaders (the old one cut off from the database but not yet aware of
+it) repeats nothing: every message a sweep queues carries an idempotency key, and the outbox
+takes each key once (storage/outbox.py), whichever instance enqueues it. On SQLite the one
+process always leads.
 """
 
 from __future__ import annotations
@@ -28,12 +38,17 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from process.clock import Clock
+from storage.leadership import Leadership, SoleProcess
 
 log = logging.getLogger("hvconnect.scheduler")
 
 Sweep = Callable[[datetime], Awaitable[int]]
+Step = Callable[[], Awaitable[None]]
 DEFAULT_INTERVAL_SECONDS = 60.0
+# How often an instance that does not lead tries for the lead (and the leader checks it).
+LEADERSHIP_RETRY_SECONDS = 15.0
 JOB_ID = "hvconnect-sweeps"
+LEADERSHIP_JOB_ID = "hvconnect-leadership"
 # How long stop() lets a run in progress finish before cancelling it.
 STOP_TIMEOUT = 30.0
 
@@ -47,9 +62,11 @@ class Scheduler:
         *,
         interval_seconds: float = DEFAULT_INTERVAL_SECONDS,
         misfire_grace_seconds: float | None = None,
+        leadership: Leadership | None = None,
+        leadership_retry_seconds: float = LEADERSHIP_RETRY_SECONDS,
     ) -> None:
-        if interval_seconds <= 0:
-            raise ValueError("the sweep interval must be positive")
+        if interval_seconds <= 0 or leadership_retry_seconds <= 0:
+            raise ValueError("the sweep interval and the leadership retry must be positive")
         self._clock = clock
         self._interval = interval_seconds
         self._grace = (
@@ -60,6 +77,11 @@ class Scheduler:
         self._scheduler: AsyncIOScheduler | None = None
         self._first_run: asyncio.Task[None] | None = None
         self._stopping = False
+        self._leadership = leadership or SoleProcess()
+        self._leadership_retry = leadership_retry_seconds
+        self._leading = False
+        self._followers: list[tuple[Step, Step]] = []
+        self._followers_on = False
         self.last_results: dict[str, int] = {}
         self.failures = 0
 
@@ -76,6 +98,16 @@ class Scheduler:
     def running(self) -> bool:
         return self._scheduler is not None
 
+    @property
+    def leading(self) -> bool:
+        """Whether this instance led at its last look (the one that runs the sweeps)."""
+        return self._leading
+
+    def while_leading(self, start: Step, stop: Step) -> None:
+        """Run a task only while this instance leads: ``start`` when it takes the lead,
+        ``stop`` when it loses it or the scheduler stops."""
+        self._followers.append((start, stop))
+
     def register(self, name: str, sweep: Sweep) -> None:
         """Add ``sweep`` (an async function of "now" returning how many messages it queued);
         it runs after the sweeps registered before it. Names are unique."""
@@ -87,9 +119,55 @@ class Scheduler:
 
     async def run_once(self, now: datetime | None = None) -> dict[str, int]:
         """Run every sweep once at ``now`` (the clock's time by default); returns how many
-        messages each queued. A sweep that fails is logged and left out; the others run."""
+        messages each queued. A sweep that fails is logged and left out; the others run.
+        Nothing runs (and ``{}`` comes back) on an instance that does not lead."""
         async with self._lock:
+            if not await self._check_lead():
+                return {}
             return await self._run(self._clock.now() if now is None else now)
+
+    async def try_lead(self) -> bool:
+        """Look at the lead now, as the repeating try does: an instance that takes it runs
+        the sweeps at once (what fell due while nobody led); True if this one leads."""
+        async with self._lock:
+            if self._stopping:
+                return False
+            was_leading = self._leading
+            leading = await self._check_lead()
+            if leading and not was_leading:
+                await self._run(self._clock.now())
+            return leading
+
+    async def _check_lead(self) -> bool:
+        leading = await self._leadership.lead()
+        if leading != self._leading and self._leadership.contested:
+            if leading:
+                log.warning("this instance leads now: it runs the sweeps")
+            else:
+                log.warning("this instance no longer leads: the sweeps run elsewhere")
+        self._leading = leading
+        await self._steer_followers()
+        return leading
+
+    async def _steer_followers(self) -> None:
+        """Start the tasks that follow the lead while this instance leads and the scheduler
+        runs (not for a test's run_once on a bot that was never started); stop them else."""
+        wanted = self._leading and self._scheduler is not None and not self._stopping
+        if wanted == self._followers_on:
+            return
+        self._followers_on = wanted
+        if wanted:
+            for start, _ in self._followers:
+                await self._follow("start", start)
+        else:
+            for _, stop in reversed(self._followers):
+                await self._follow("stop", stop)
+
+    async def _follow(self, what: str, step: Step) -> None:
+        try:
+            await step()
+        except Exception:
+            log.exception("a task following the lead failed to %s", what)
 
     async def _run(self, now: datetime) -> dict[str, int]:
         results: dict[str, int] = {}
@@ -122,16 +200,31 @@ class Scheduler:
             max_instances=1,
             misfire_grace_time=max(1, round(self._grace)),
         )
+        if self._leadership.contested:
+            scheduler.add_job(
+                self.try_lead,
+                IntervalTrigger(seconds=self._leadership_retry, timezone=UTC),
+                id=LEADERSHIP_JOB_ID,
+                name="leadership",
+                coalesce=True,
+                max_instances=1,
+                misfire_grace_time=max(1, round(self._leadership_retry)),
+            )
         scheduler.start()
         self._scheduler = scheduler
+        async with self._lock:
+            # Now, not at the first run: the tasks that follow the lead start with the bot.
+            await self._check_lead()
         # The first run catches up on whatever fell due while the bot was down.
         self._first_run = asyncio.create_task(self._tick(), name="sweeps-first-run")
 
     async def stop(self, timeout: float = STOP_TIMEOUT) -> None:  # noqa: ASYNC109 - a grace period
         """Stop scheduling, let a run in progress finish (so its transaction commits before
-        the database closes), then shut APScheduler down."""
+        the database closes), shut APScheduler down, stop what follows the lead and give the
+        lead up."""
         scheduler, self._scheduler = self._scheduler, None
         if scheduler is None:
+            await self._leadership.step_down()  # held by run_once alone, if at all
             return
         self._stopping = True
         scheduler.pause()
@@ -144,6 +237,11 @@ class Scheduler:
         if first is not None and not first.done():
             first.cancel()
             await asyncio.wait({first})
+        # Not under the lock, which a sweep cut off by the timeout may still hold.
+        self._leading = False
+        await self._steer_followers()
+        # At once, so that another instance takes the lead at its next try.
+        await self._leadership.step_down()
 
     async def _idle(self) -> None:
         async with self._lock:
@@ -153,5 +251,5 @@ class Scheduler:
         async with self._lock:
             # Checked under the lock: a tick that waited for a run to end must not start
             # another once stop() has begun.
-            if not self._stopping:
+            if not self._stopping and await self._check_lead():
                 await self._run(self._clock.now())

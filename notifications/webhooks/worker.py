@@ -15,6 +15,11 @@ Delivery is at least once. A row is marked in flight before it is posted; one st
 at start-up was cut off by a crash or a stop, and is posted again, so a receiver may see an
 event twice and must dedupe by its id (the ``Idempotency-Key`` header).
 
+Several instances (PostgreSQL): the worker runs on the leader only (bot/app.py hands its
+start and stop to the scheduler's ``while_leading``), so "in flight at start-up" still means
+"cut off": a new leader starts it after the old one lost the lead, and posts again what the
+old one had in flight — at least once, as after a crash.
+
 Waking: new rows are written by a trigger in whatever transaction appends an event, so
 there is no single place that could announce them. The worker looks every
 ``poll_interval`` seconds, and :meth:`wake` makes it look at once; the bot connects it to

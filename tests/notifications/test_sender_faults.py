@@ -212,6 +212,7 @@ async def test_a_crash_around_the_send_repeats_at_most_the_message_in_flight(
         await r.db.close()
 
         r.bot.hook()
+        r.restarted_after_a_crash()
         db = await Database.open(r.db.path)
         second = OutboxSender(db, r.bot, r.clock, per_chat_interval=0, poll_interval=0.05)
         try:

@@ -19,13 +19,14 @@ from zoneinfo import ZoneInfo
 from telegram import Bot, Message
 from telegram.request import HTTPXRequest
 
-from notifications.sender import OutboxSender
+from notifications.sender import CLAIM_LEASE, OutboxSender
 from process.clock import Clock, ManualClock
 from sandbox import BotApiEmulator, FakeUser, RateLimits
 from storage.db import Database
 from storage.migrate import migrate
 from storage.outbox import OutboxRepo, OutboxRow
 from storage.users import UsersRepo
+from tests.postgres import database_in, forget_database
 
 TOKEN = "123456:TEST"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -157,6 +158,14 @@ class Rig:
                 raise AssertionError(f"outbox did not get there in {timeout} s: {counts}")
             await asyncio.sleep(0.02)
 
+    def restarted_after_a_crash(self) -> None:
+        """What it takes for a new sender to send again the rows a crashed one left
+        'sending': nothing on SQLite (its start requeues them); on PostgreSQL, where other
+        instances may be sending right now, their lease must run out."""
+        if self.db.dialect == "postgresql":
+            assert isinstance(self.clock, ManualClock)
+            self.clock.advance(CLAIM_LEASE)
+
     def received(self, chat_id: int) -> list[str]:
         """The texts (or captions) the user of ``chat_id`` was shown, oldest first."""
         return [m.text or m.caption or "" for m in self.emulator.messages(chat_id)]
@@ -180,7 +189,8 @@ async def rig(
         fault_hold_seconds=fault_hold_seconds,
     )
     await emulator.start()
-    db = await Database.open(tmp_path / "outbox.db")
+    location = database_in(tmp_path, "outbox.db")
+    db = await Database.open(location)
     await migrate(db, clock.now())
     bot = sender_bot(emulator, read_timeout=read_timeout)
     await bot.initialize()
@@ -193,6 +203,7 @@ async def rig(
         await bot.shutdown()
         await db.close()
         await emulator.stop()
+        forget_database(location)
 
 
 async def eventually(
