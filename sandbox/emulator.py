@@ -241,6 +241,11 @@ class BotApiEmulator:
         self._delivery.route(host, base_url)
 
     @property
+    def webhook_acknowledged(self) -> list[int]:
+        """The ids of the updates the webhook acknowledged (2xx), in that order."""
+        return list(self._delivery.acknowledged)
+
+    @property
     def webhook_in_flight(self) -> int:
         """Webhook POSTs waiting for the bot's answer now."""
         return self._delivery.in_flight

@@ -75,6 +75,9 @@ class WebhookDelivery:
         self._failures: dict[int, int] = {}
         self._retry_at: dict[int, float] = {}
         self._repeated: set[int] = set()  # updates the duplicate fault already posted twice
+        # Every update a webhook acknowledged, in order: a test compares it with what the
+        # bot recorded as handled, to find updates acknowledged and then lost.
+        self.acknowledged: list[int] = []
         self._session: aiohttp.ClientSession | None = None
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
@@ -163,6 +166,7 @@ class WebhookDelivery:
                 self._failures.pop(update_id, None)
                 self._retry_at.pop(update_id, None)
                 self._state.updates.acknowledge(update_id)
+                self.acknowledged.append(update_id)
                 self._state.stats.updates_delivered = self._state.updates.delivered
                 return
             failures = self._failures.get(update_id, 0) + 1

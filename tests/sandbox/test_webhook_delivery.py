@@ -81,6 +81,7 @@ async def test_each_update_is_posted_with_the_secret_and_acknowledged(
     assert info["url"] == URL and info["pending_update_count"] == 0
     assert "last_error_date" not in info
     assert emulator.stats.updates_delivered == 2 and emulator.stats.webhook_posts == 2
+    assert emulator.webhook_acknowledged == receiver.ids()
 
 
 async def test_an_error_answer_is_retried_until_acknowledged_and_reported(
