@@ -12,6 +12,7 @@ from sandbox.messages import MessageVersion, SentMessage
 from sandbox.state import CallbackAnswer
 from sandbox.stats import SandboxStats
 from sandbox.users import ButtonNotFound, FakeUser, Press, Sent
+from sandbox.webhook import WebhookRetry
 
 __all__ = [
     "BotApiEmulator",
@@ -27,4 +28,5 @@ __all__ = [
     "Sent",
     "SentMessage",
     "WaitTimeout",
+    "WebhookRetry",
 ]

@@ -25,6 +25,7 @@ from sandbox.state import SandboxState
 from sandbox.stats import SandboxStats
 from sandbox.user_api import UserApi
 from sandbox.users import FakeUser
+from sandbox.webhook import WebhookDelivery, WebhookRetry
 
 
 class BotUrls(TypedDict):
@@ -50,9 +51,11 @@ class BotApiEmulator:
         callback_query_ttl: float = 15.0,
         fault_hold_seconds: float = 10.0,
         chats_file: Path | None = None,
+        webhook_retry: WebhookRetry | None = None,
     ) -> None:
         """``chats_file`` keeps the chats across restarts: an emulator on the same file
-        starts with every chat, file and user the last one had (until the file is deleted)."""
+        starts with every chat, file and user the last one had (until the file is deleted).
+        ``webhook_retry``: the delays and timeout of webhook delivery (sandbox/webhook.py)."""
         self.token = token
         bot_id = token.split(":", 1)[0]
         self.bot_user: dict[str, Any] = {
@@ -85,6 +88,7 @@ class BotApiEmulator:
             fault_hold_seconds=fault_hold_seconds,
             user_api=UserApi(self.state, self.user),
         )
+        self._delivery = WebhookDelivery(self.state, webhook_retry or WebhookRetry())
         self._runner: web.AppRunner | None = None
         self.base_url = ""
 
@@ -99,6 +103,7 @@ class BotApiEmulator:
         site = web.TCPSite(runner, host, port)
         await site.start()
         self._runner = runner
+        await self._delivery.start()
         bound_port = runner.addresses[0][1]
         self.base_url = f"http://{host}:{bound_port}"
         return self.base_url
@@ -113,6 +118,7 @@ class BotApiEmulator:
         self._server.closing.set()
         self.state.updates.closing.set()
         self.state.updates.wake_all()
+        await self._delivery.stop()
         await self._runner.cleanup()
         self._runner = None
 
@@ -226,6 +232,24 @@ class BotApiEmulator:
     def pending_updates(self) -> int:
         return self.state.updates.pending_count
 
+    def route_webhook(self, host: str, base_url: str) -> None:
+        """Deliver what the bot's webhook ``https://host/path`` would get to ``base_url/path``.
+
+        The sandbox's DNS and TLS-terminating proxy in one: ``host`` is the URL's
+        ``host[:port]`` as the bot registered it, ``base_url`` a local ``http://`` address.
+        """
+        self._delivery.route(host, base_url)
+
+    @property
+    def webhook_acknowledged(self) -> list[int]:
+        """The ids of the updates the webhook acknowledged (2xx), in that order."""
+        return list(self._delivery.acknowledged)
+
+    @property
+    def webhook_in_flight(self) -> int:
+        """Webhook POSTs waiting for the bot's answer now."""
+        return self._delivery.in_flight
+
     # -- limits, faults, counters ---------------------------------------------------------
 
     @property
@@ -265,6 +289,12 @@ class BotApiEmulator:
 
     def clear_faults(self) -> None:
         self.state.faults.clear()
+        self.state.webhook_faults.set_duplicates(0.0, 0)
+
+    def set_webhook_duplicates(self, rate: float, seed: int) -> None:
+        """Fault: take an acknowledged webhook delivery for lost with probability ``rate``
+        and post the update again (see :class:`sandbox.faults.WebhookFaults`)."""
+        self.state.webhook_faults.set_duplicates(rate, seed)
 
     async def wait_idle(
         self,

@@ -90,3 +90,32 @@ class FaultInjector:
                 self.injected[kind] += 1
                 return kind
         return None
+
+
+class WebhookFaults:
+    """Faults of webhook delivery: not Telegram's behaviour, a test's lever on the bot.
+
+    ``duplicate_rate``: after the bot acknowledged an update (2xx), the emulator acts with
+    this probability as if the answer never arrived and delivers the same update again, as
+    Telegram does when an acknowledgment is lost on the way. The repeat comes before the
+    next update of that chat (order still holds); the bot must handle the update once.
+    An update is repeated once at most: twice in all, not more.
+    """
+
+    def __init__(self) -> None:
+        self.duplicate_rate = 0.0
+        self._random = random.Random(0)
+        self.duplicated = 0
+
+    def set_duplicates(self, rate: float, seed: int) -> None:
+        if not 0.0 <= rate <= 1.0:
+            raise ValueError("rate must be between 0 and 1")
+        self.duplicate_rate = rate
+        self._random = random.Random(seed)
+
+    def duplicate(self) -> bool:
+        """Whether to drop the acknowledgment just received (counted in ``duplicated``)."""
+        if self.duplicate_rate > 0 and self._random.random() < self.duplicate_rate:
+            self.duplicated += 1
+            return True
+        return False

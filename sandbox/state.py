@@ -20,7 +20,7 @@ from sandbox.errors import (
     forbidden,
     too_many_requests,
 )
-from sandbox.faults import FaultInjector
+from sandbox.faults import FaultInjector, WebhookFaults
 from sandbox.files import FileStore, StoredFile
 from sandbox.limits import RateLimiter, RateLimits
 from sandbox.messages import SentMessage
@@ -97,6 +97,7 @@ class SandboxState:
         self.updates = UpdateQueue()
         self.stats = SandboxStats()
         self.faults = FaultInjector()
+        self.webhook_faults = WebhookFaults()
         self.commands: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self.webhook: dict[str, Any] = {"url": ""}
         self.callbacks: dict[str, CallbackQuery] = {}

@@ -96,6 +96,26 @@ class UpdateQueue:
             self._pending = [u for u in self._pending if u["update_id"] >= offset]
         self._signal.notify()
 
+    def waiting(self) -> list[dict[str, Any]]:
+        """Every update not yet acknowledged, oldest first (a webhook's view of the queue)."""
+        return self._available(len(self._pending))
+
+    def acknowledge(self, update_id: int) -> None:
+        """A webhook answered 2xx for this update: it is gone, whatever came before it.
+
+        Unlike ``offset``, this takes one update alone: a webhook acknowledges the updates
+        of different chats in any order.
+        """
+        before = len(self._pending)
+        self._pending = [u for u in self._pending if u["update_id"] != update_id]
+        if len(self._pending) < before:
+            self.delivered += 1
+        self._signal.notify()
+
+    def ticket(self) -> asyncio.Event:
+        """Set at the next change of the queue (see :mod:`sandbox.notify`)."""
+        return self._signal.ticket()
+
     def _available(self, limit: int) -> list[dict[str, Any]]:
         # Updates of types the bot did not ask for are never delivered at all.
         self._pending = [u for u in self._pending if update_type(u) in self._allowed]

@@ -45,14 +45,24 @@ async def set_webhook(state: SandboxState, params: Params) -> bool:
     url = params.string("url", missing="bad webhook: HTTP URL must be provided") or ""
     if url and not url.startswith("https://"):
         raise bad_request("bad webhook: An HTTPS URL must be provided for webhook")
+    max_connections = params.integer("max_connections") or 40
+    if not 1 <= max_connections <= 100:
+        raise bad_request("bad webhook: max_connections must be between 1 and 100")
+    allowed = params.json("allowed_updates", complaint="can't parse allowed_updates")
+    if allowed is not None and not isinstance(allowed, list):
+        raise bad_request("can't parse allowed_updates")
     state.webhook = {
         "url": url,
-        "max_connections": params.integer("max_connections") or 40,
-        "allowed_updates": params.json("allowed_updates"),
+        "max_connections": max_connections,
+        "allowed_updates": allowed,
         "secret_token": params.string("secret_token"),
     }
+    if allowed is not None:
+        state.updates.set_allowed(str(kind) for kind in allowed)
     if params.boolean("drop_pending_updates"):
         state.updates.drop_all()
+    # Delivery (sandbox/webhook.py) starts at once for what is pending.
+    state.updates.wake_all()
     return True
 
 
@@ -60,6 +70,7 @@ async def delete_webhook(state: SandboxState, params: Params) -> bool:
     state.webhook = {"url": ""}
     if params.boolean("drop_pending_updates"):
         state.updates.drop_all()
+    state.updates.wake_all()
     return True
 
 
@@ -73,6 +84,9 @@ async def get_webhook_info(state: SandboxState, params: Params) -> dict[str, Any
         info["max_connections"] = state.webhook.get("max_connections", 40)
         if state.webhook.get("allowed_updates"):
             info["allowed_updates"] = state.webhook["allowed_updates"]
+        for key in ("last_error_date", "last_error_message"):
+            if key in state.webhook:
+                info[key] = state.webhook[key]
     return info
 
 
