@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import aiosqlite
 
-from storage.db import Database, fetch_all, run
+from storage.db import Database, fetch_all, run, table_exists
 from storage.sealing.columns import (
     JSON_COLUMNS,
     LOOKUP_COLUMNS,
@@ -69,7 +69,7 @@ async def reseal(
     report = ResealReport()
     await classify_applicants(db, batch_size=batch_size)
     for table, columns in SEALED_COLUMNS.items():
-        if not await _table_exists(db, table):
+        if not await table_exists(db, table):
             continue
         after = 0
         while True:
@@ -90,7 +90,7 @@ async def count_stale(db: Database, *, only_unsealed: bool = False) -> int:
     cipher = db.cipher
     total = 0
     for table, columns in SEALED_COLUMNS.items():
-        if not await _table_exists(db, table):
+        if not await table_exists(db, table):
             continue
         condition, params = _stale_condition(cipher, table, columns, only_unsealed)
         row = await db.fetchone(f"SELECT COUNT(*) AS n FROM {table} WHERE {condition}", params)
@@ -211,16 +211,15 @@ def _stale_condition(
     return " OR ".join(parts), params
 
 
-async def _table_exists(db: Database, table: str) -> bool:
-    row = await db.fetchone(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)
-    )
-    return row is not None
-
-
 async def checkpoint(db: Database) -> None:
     """Fold the WAL into the database file and empty it, so that values just re-sealed do
-    not linger there in their old form."""
+    not linger there in their old form.
+
+    Nothing to do on PostgreSQL: its WAL is the server's, recycled by the server, and no
+    statement of a client empties it.
+    """
+    if db.dialect == "postgresql":
+        return
     await db.fetchone("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
