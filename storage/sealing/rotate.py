@@ -71,11 +71,12 @@ async def reseal(
     for table, columns in SEALED_COLUMNS.items():
         if not await table_exists(db, table):
             continue
-        after = 0
+        key = ("rowid",) if db.dialect == "sqlite" else WALK_KEYS.get(table, ("id",))
+        after: tuple[object, ...] | None = None
         while True:
             async with db.transaction() as conn:
                 done, after = await _reseal_batch(
-                    conn, cipher, table, columns, after, batch_size, only_unsealed, report
+                    conn, cipher, table, columns, key, after, batch_size, only_unsealed, report
                 )
             if done:
                 break
@@ -83,6 +84,16 @@ async def reseal(
                 await asyncio.sleep(pause_s)
     report.remaining = await count_stale(db, only_unsealed=only_unsealed)
     return report
+
+
+# What the walk goes by on PostgreSQL, which has no rowid: each table's primary key (``id``
+# where not named here).
+WALK_KEYS: dict[str, tuple[str, ...]] = {
+    "users": ("user_id",),
+    "drafts": ("user_id",),
+    "pending_inputs": ("user_id",),
+    "intake_requests": ("client", "idempotency_key"),
+}
 
 
 async def count_stale(db: Database, *, only_unsealed: bool = False) -> int:
@@ -138,22 +149,30 @@ async def _reseal_batch(
     cipher: FieldCipher,
     table: str,
     columns: tuple[str, ...],
-    after: int,
+    key: tuple[str, ...],
+    after: tuple[object, ...] | None,
     batch_size: int,
     only_unsealed: bool,
     report: ResealReport,
-) -> tuple[bool, int]:
+) -> tuple[bool, tuple[object, ...] | None]:
     condition, params = _stale_condition(cipher, table, columns, only_unsealed)
     # Aliased, so that the row factory hands us the stored text rather than opening it.
     raw = ", ".join(
-        f"{c} AS raw_{i}, {SEALED_WHEN.get((table, c), '1')} AS due_{i}"
+        f"{c} AS raw_{i}, {SEALED_WHEN.get((table, c), '1 = 1')} AS due_{i}"
         for i, c in enumerate(columns)
+    )
+    keys = ", ".join(f"{k} AS key_{i}" for i, k in enumerate(key))
+    walked = (
+        f"({', '.join(key)}) > ({', '.join('?' for _ in key)})"
+        if len(key) > 1
+        else (f"{key[0]} > ?")
     )
     rows = await fetch_all(
         conn,
-        f"SELECT rowid AS rid, {raw} FROM {table} "
-        f"WHERE rowid > ? AND ({condition}) ORDER BY rowid LIMIT ?",
-        (after, *params, batch_size),
+        f"SELECT {keys}, {raw} FROM {table} "
+        f"WHERE {'1 = 1' if after is None else walked} AND ({condition}) "
+        f"ORDER BY {', '.join(key)} LIMIT ?",
+        (*(after or ()), *params, batch_size),
     )
     for row in rows:
         assignments: list[str] = []
@@ -171,15 +190,16 @@ async def _reseal_batch(
             if hash_column is not None:
                 assignments.append(f"{hash_column} = ?")
                 values.append(cipher.lookup_hash(plain))
-            key = f"{table}.{column}"
-            report.resealed[key] = report.resealed.get(key, 0) + 1
+            counted = f"{table}.{column}"
+            report.resealed[counted] = report.resealed.get(counted, 0) + 1
         if assignments:
             await run(
                 conn,
-                f"UPDATE {table} SET {', '.join(assignments)} WHERE rowid = ?",
-                (*values, row["rid"]),
+                f"UPDATE {table} SET {', '.join(assignments)} "
+                f"WHERE {' AND '.join(f'{k} = ?' for k in key)}",
+                (*values, *(row[f"key_{i}"] for i in range(len(key)))),
             )
-    last = rows[-1]["rid"] if rows else after
+    last = tuple(rows[-1][f"key_{i}"] for i in range(len(key))) if rows else after
     return len(rows) < batch_size, last
 
 
@@ -205,7 +225,7 @@ def _stale_condition(
     params: list[object] = []
     for column in columns:
         prefix = _done_prefix(cipher, table, column, only_unsealed)
-        when = SEALED_WHEN.get((table, column), "1")
+        when = SEALED_WHEN.get((table, column), "1 = 1")
         parts.append(f"({when} AND {column} IS NOT NULL AND substr({column}, 1, ?) != ?)")
         params.extend((len(prefix), prefix))
     return " OR ".join(parts), params

@@ -81,11 +81,11 @@ async def copy_application(svc: Services, number: str, copies: int) -> None:
 
 @asynccontextmanager
 async def api_of_new(
-    emulator: BotApiEmulator, db_path: Path, clock: ManualClock, **settings: Any
+    emulator: BotApiEmulator, database: Path | str, clock: ManualClock, **settings: Any
 ) -> AsyncIterator[tuple[Api, int]]:
     """A bot of its own with the API on a free port: the API and the port it took."""
     api_settings = ApiSettings(host="127.0.0.1", port=0, **settings)
-    runner = BotRunner(emulator, db_path, clock, api=api_settings)
+    runner = BotRunner(emulator, database, clock, api=api_settings)
     await runner.start()
     try:
         async with api_of(runner) as api:
