@@ -63,7 +63,16 @@ async def api_of(runner: BotRunner) -> AsyncIterator[Api]:
 async def copy_application(svc: Services, number: str, copies: int) -> None:
     """``copies`` more applications like ``number``, numbered after it, in one transaction:
     thousands in a moment, where filing each through the form would take minutes."""
-    rows = await svc.db.fetchall("SELECT name FROM pragma_table_info('applications')")
+    if svc.db.dialect == "postgresql":
+        rows = await svc.db.fetchall(
+            "SELECT column_name AS name FROM information_schema.columns "
+            "WHERE table_schema = current_schema() AND table_name = 'applications' "
+            "ORDER BY ordinal_position"
+        )
+        padded = "lpad(n.i::text, 6, '0')"
+    else:
+        rows = await svc.db.fetchall("SELECT name FROM pragma_table_info('applications')")
+        padded = "printf('%06d', n.i)"
     columns = [r["name"] for r in rows if r["name"] not in ("id", "number")]
     listed = ", ".join(columns)
     async with svc.db.transaction() as conn:
@@ -72,7 +81,7 @@ async def copy_application(svc: Services, number: str, copies: int) -> None:
             f"""
             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
             INSERT INTO applications (number, {listed})
-            SELECT 'HV-2026-C' || printf('%06d', n.i), {listed}
+            SELECT 'HV-2026-C' || {padded}, {listed}
             FROM applications, n WHERE applications.number = ?
             """,
             (copies, number),
