@@ -16,9 +16,9 @@ import logging
 from datetime import datetime, tzinfo
 from pathlib import Path
 
-from bot.config.settings import Backups
-from storage.backup.postgresql import DUMP_SUFFIX, daily_dump
-from storage.backup.snapshot import DAILY_NAME, daily_backup, daily_name
+from bot.config.settings import Backups, ConfigError
+from storage.backup.postgresql import DUMP_SUFFIX, daily_dump, program
+from storage.backup.snapshot import DAILY_NAME, BackupError, daily_backup, daily_name
 from storage.sealing.crypto import FieldCipher
 
 log = logging.getLogger("hvconnect.backup")
@@ -34,6 +34,12 @@ class DailyBackup:
     ) -> None:
         if settings.directory is None:
             raise ValueError("the daily backup needs [backup] dir")
+        if isinstance(database, str):
+            # Found out at start-up, in one line, rather than as a failed sweep every minute.
+            try:
+                program("pg_dump")
+            except BackupError as exc:
+                raise ConfigError(f"HVCONNECT_CONFIG: [backup] dir: {exc}") from None
         self._database = database
         self._directory = settings.directory
         self._keep_days = settings.keep_days

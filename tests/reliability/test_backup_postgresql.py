@@ -13,7 +13,7 @@ import pytest
 
 from bot.backup_job import DailyBackup
 from bot.cli.main import main
-from bot.config.settings import Backups
+from bot.config.settings import Backups, ConfigError
 from storage.backup.postgresql import program
 from storage.backup.snapshot import BackupError, Manifest, manifest_path
 from storage.db import Database
@@ -143,6 +143,9 @@ def test_a_missing_pg_dump_says_so_in_one_line(
     assert main(["backup", str(tmp_path / "hv.dump")]) == 1
     err = capsys.readouterr().err
     assert err.startswith("hvconnect backup: pg_dump not found") and err.count("\n") == 1
+    # The daily backup finds out when the bot starts, not at its first sweep.
+    with pytest.raises(ConfigError, match=r"^HVCONNECT_CONFIG: \[backup\] dir: pg_dump not found"):
+        DailyBackup(pg_url, Backups(directory=tmp_path), None, SHANGHAI)
 
 
 async def test_the_daily_backup_dumps_once_a_day_and_keeps_only_recent_ones(
