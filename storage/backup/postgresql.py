@@ -264,9 +264,10 @@ def restore_dump_now(backup: Path, url: str, now: datetime, cipher: FieldCipher 
 
 
 def _refuse_if_in_use(cursor: Any) -> None:
+    # Client sessions only: the server's own workers (autovacuum) come and go by themselves.
     cursor.execute(
-        "SELECT COUNT(*) FROM pg_stat_activity "
-        "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() "
+        "AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
     )
     others = int(cursor.fetchone()[0])
     if others:
