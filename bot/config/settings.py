@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -216,7 +217,9 @@ def _postgresql_url(raw: str) -> str:
         parts = urlsplit(raw)
         parts.port  # noqa: B018 - raises ValueError on a port that is no number or too large
     except ValueError:
-        raise ConfigError(f"HVCONNECT_DB: {expected}; the port is not valid in {shown!r}") from None
+        raise ConfigError(
+            f"HVCONNECT_DB: {expected}; the host or port is not valid in {shown!r}"
+        ) from None
     if any(c.isspace() or ord(c) < 0x20 for c in raw) or parts.fragment:
         raise ConfigError(f"HVCONNECT_DB: {expected}; {shown!r} has spaces or a '#'")
     name = unquote(parts.path.lstrip("/"))
@@ -238,10 +241,9 @@ def without_password(url: str) -> str:
     try:
         parts = urlsplit(url)
         password = parts.password
-    except ValueError:
-        password = None
-        parts = None
-    if parts is None or password is None:
+    except ValueError:  # too broken to take apart: whatever stands before the last @ goes
+        return re.sub(r"^([^:/@]*://[^:/@]*):.*@", r"\1:***@", url)
+    if password is None:
         return url
     user, _, host = parts.netloc.rpartition("@")
     name = user.split(":", 1)[0]

@@ -209,6 +209,7 @@ def test_a_postgresql_url_chooses_postgresql_and_a_path_sqlite() -> None:
         ("postgresql://hv:s3cret@/hvconnect", "names no host"),
         ("postgresql://hv:s3cret@host/hv connect", "has spaces"),
         ("postgresql://hv:s3cret@host/hvconnect#x", "has spaces or a '#'"),
+        ("postgresql://hv:s3cret@[::1/hvconnect", "port is not valid"),
     ],
 )
 def test_a_bad_postgresql_url_stops_with_one_line_without_the_password(url: str, says: str) -> None:
