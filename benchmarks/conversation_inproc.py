@@ -33,7 +33,7 @@ from benchmarks.echo_bot import (
 )
 from benchmarks.profiling import profile_in_process
 from benchmarks.recording import InProcessCustomer
-from benchmarks.run_bot import lift_flood_limiter
+from benchmarks.run_bot import database_settings, lift_flood_limiter
 from benchmarks.walk import application_walk
 from bot.app import build_application, services_of
 from bot.config.settings import Config
@@ -204,11 +204,12 @@ async def hvconnect_in_process(
 
 
 async def open_in_process(
-    db: Path, secret: str, *, flood_limiter: bool = True, now: datetime = NOW
+    db: Path | str, secret: str, *, flood_limiter: bool = True, now: datetime = NOW
 ) -> tuple[Any, RecordingRequest]:
-    """hvconnect as production builds it on ``db``, its Bot API calls answered from memory."""
+    """hvconnect as production builds it on ``db`` (a SQLite file or a PostgreSQL URL), its
+    Bot API calls answered from memory."""
     request = RecordingRequest()
-    config = Config(token=TOKEN, db_path=db, secret_key=secret)
+    config = Config(token=TOKEN, secret_key=secret, **database_settings(db))
     application = await build_application(config, clock=ManualClock(now), request=request)
     if not flood_limiter:
         lift_flood_limiter(application)

@@ -74,15 +74,28 @@ def commands_for(dataset: Dataset) -> list[Command]:
 
 
 async def time_commands(
-    dataset: Dataset, secret: str, *, iterations: int, repeats: int
+    dataset: Dataset,
+    secret: str,
+    *,
+    iterations: int,
+    repeats: int,
+    database: Path | str | None = None,
 ) -> CommandTimes:
-    """Latency of each command, ``iterations`` times per run, ``repeats`` runs."""
-    application, request = await open_in_process(dataset.path, secret, flood_limiter=False)
+    """Latency of each command, ``iterations`` times per run, ``repeats`` runs.
+
+    ``database``: the data set elsewhere (a PostgreSQL URL holding a copy of it) instead of
+    its file; the SQL is traced, for the plans, on SQLite only.
+    """
+    application, request = await open_in_process(
+        database or dataset.path, secret, flood_limiter=False
+    )
+    db = services_of(application).db
     found = CommandTimes()
     traced: list[str] = []
     try:
-        async with services_of(application).db.snapshot() as connection:
-            await connection.set_trace_callback(traced.append)
+        if db.dialect == "sqlite":
+            async with db.snapshot() as connection:
+                await connection.set_trace_callback(traced.append)
         for command in commands_for(dataset):
             customer = InProcessCustomer(application, request, command.user_id)
             traced.clear()
@@ -93,8 +106,9 @@ async def time_commands(
             answer = request.last_text(command.user_id)
             if command.expect not in answer:
                 raise AssertionError(f"{command.name}: unexpected answer {answer[:200]!r}")
-        async with services_of(application).db.snapshot() as connection:
-            await connection.set_trace_callback(None)  # type: ignore[arg-type]  # sqlite3 takes None
+        if db.dialect == "sqlite":
+            async with db.snapshot() as connection:
+                await connection.set_trace_callback(None)  # type: ignore[arg-type]  # sqlite3 takes None
         for _ in range(repeats):
             for command in commands_for(dataset):
                 customer = InProcessCustomer(application, request, command.user_id)
@@ -188,8 +202,11 @@ class Startup:
     peak_rss_mb: float
 
 
-async def start_up(dataset: Dataset, secret: str, log: Path) -> Startup:
-    """Spawn the bot on the data set with a /status waiting; then every command once."""
+async def start_up(
+    dataset: Dataset, secret: str, log: Path, *, database: Path | str | None = None
+) -> Startup:
+    """Spawn the bot on the data set (or on ``database``, a PostgreSQL URL holding a copy of
+    it) with a /status waiting; then every command once."""
     async with BotApiEmulator(token=TOKEN, limits=RateLimits(enabled=False)) as api:
         times = EventTimes(api)
         customer = api.user(dataset.customer_id, first_name="伟", last_name="张")
@@ -197,7 +214,8 @@ async def start_up(dataset: Dataset, secret: str, log: Path) -> Startup:
         await customer.send_text("/status")
         process = BotProcess(
             "hvconnect", api, log,
-            "--db", str(dataset.path), f"--secret-key={secret}", "--start", NOW.isoformat(),
+            "--db", str(database or dataset.path), f"--secret-key={secret}",
+            "--start", NOW.isoformat(),
         )  # fmt: skip
         spawned = time.perf_counter()
         starting = asyncio.create_task(process.start(timeout=STARTUP_TIMEOUT))

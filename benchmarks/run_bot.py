@@ -2,10 +2,14 @@
 
 ``python -m benchmarks.run_bot hvconnect --api-url URL --token T --db PATH --secret-key K``
 runs the real bot (:func:`bot.app.build_application`, exactly as production builds it, only
-the Bot API URL differs); ``python -m benchmarks.run_bot echo --api-url URL --token T`` runs
-the bare echo bot, and ``... floor --api-url URL --token T --db PATH`` the echo bot that
-commits one transaction per update. Each prints one line ``ready {json}`` when it is
-polling (with how long each phase of its start took) and stops cleanly on SIGTERM or SIGINT.
+the Bot API URL differs); ``--db`` takes a ``postgresql://`` URL as ``HVCONNECT_DB`` does,
+and ``--webhook-url``, ``--webhook-secret`` and ``--webhook-listen`` put it in webhook mode
+(one instance of a fleet behind a balancer) instead of long polling.
+``python -m benchmarks.run_bot echo --api-url URL --token T`` runs the bare echo bot, and
+``... floor --api-url URL --token T --db PATH`` the echo bot that commits one transaction
+per update. Each prints one line ``ready {json}`` when it is polling, or listening with its
+webhook registered (with how long each phase of its start took), and stops cleanly on
+SIGTERM or SIGINT.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("kind", choices=("hvconnect", "echo", "floor"))
     parser.add_argument("--api-url", required=True, help="the emulator, e.g. http://127.0.0.1:8081")
     parser.add_argument("--token", required=True)
-    parser.add_argument("--db", type=Path, help="hvconnect's database file")
+    parser.add_argument("--db", help="hvconnect's database: a file, or a postgresql:// URL")
     parser.add_argument("--secret-key", help="HVCONNECT_SECRET_KEY for hvconnect")
     parser.add_argument(
         "--start", help="the bot's clock starts at this ISO moment and then runs (default: now)"
@@ -41,9 +45,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="hvconnect without its rate limiter (Telegram's limits on messages)",
     )
+    parser.add_argument("--webhook-url", help="webhook mode: the https:// URL to register")
+    parser.add_argument("--webhook-secret", help="the webhook's secret token")
+    parser.add_argument(
+        "--webhook-listen", help="where this instance's webhook server listens, host:port"
+    )
     args = parser.parse_args(argv)
     if args.kind in ("hvconnect", "floor") and args.db is None:
         parser.error(f"{args.kind} needs --db")
+    if args.webhook_url and not (args.webhook_secret and args.webhook_listen):
+        parser.error("--webhook-url needs --webhook-secret and --webhook-listen")
     return asyncio.run(_serve(args))
 
 
@@ -91,7 +102,11 @@ async def _serve(args: argparse.Namespace) -> int:
     phases["imports_ms"] = (time.perf_counter() - STARTED) * 1000
     mark = time.perf_counter()
     config = Config(
-        token=args.token, api_url=args.api_url, db_path=args.db, secret_key=args.secret_key
+        token=args.token,
+        api_url=args.api_url,
+        secret_key=args.secret_key,
+        webhook=_webhook(args),
+        **database_settings(args.db),
     )
     clock: Any = SystemClock(config.tz)
     if args.start:
@@ -101,7 +116,7 @@ async def _serve(args: argparse.Namespace) -> int:
         lift_flood_limiter(application)
     phases["build_ms"] = _lap(mark)
     mark = time.perf_counter()
-    await start(application, poll_timeout=args.poll_timeout)
+    await start(application, poll_timeout=args.poll_timeout, webhook=config.webhook)
     phases["start_ms"] = _lap(mark)
     _ready(phases)
     try:
@@ -109,6 +124,22 @@ async def _serve(args: argparse.Namespace) -> int:
     finally:
         await stop(application)
     return 0
+
+
+def database_settings(database: str | Path) -> dict[str, Any]:
+    """The Config fields for ``database``, read as ``HVCONNECT_DB`` is: a URL or a file."""
+    if "://" in str(database):
+        return {"db_url": str(database)}
+    return {"db_path": Path(database)}
+
+
+def _webhook(args: argparse.Namespace) -> Any:
+    if not args.webhook_url:
+        return None
+    from bot.config.settings import Webhook
+
+    host, _, port = args.webhook_listen.rpartition(":")
+    return Webhook(url=args.webhook_url, secret=args.webhook_secret, host=host, port=int(port))
 
 
 def lift_flood_limiter(application: Any) -> None:

@@ -32,7 +32,10 @@ class SweepBot:
         self.scheduler = scheduler
 
     @classmethod
-    async def open(cls, path: Path, cipher: FieldCipher) -> SweepBot:
+    async def open(
+        cls, path: Path | str, cipher: FieldCipher, *, now: datetime = START
+    ) -> SweepBot:
+        """The sweeps on ``path`` (a file, or a PostgreSQL URL), first run on ``now``'s day."""
         db = await Database.open(path, cipher=cipher)
         texts = Texts("zh_CN")
         texts.warm()  # a bot that has run for a day has compiled every template it uses
@@ -43,8 +46,8 @@ class SweepBot:
             tz=SHANGHAI,
             buttons=reminder_buttons(texts, SHANGHAI),  # as the bot's, with their reads
         )
-        await context.ready(START.date())  # once per process, before the first run
-        scheduler = Scheduler(ManualClock(START))
+        await context.ready(now.date())  # once per process, before the first run
+        scheduler = Scheduler(ManualClock(now))
         for name, sweep in default_sweeps(context):
             scheduler.register(name, sweep)
         return cls(db, scheduler)
