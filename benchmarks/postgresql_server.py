@@ -1,0 +1,123 @@
+"""A PostgreSQL server for the benchmarks, durable as a production one, and databases on it.
+
+The test suite's server (:mod:`tests.postgres`) runs with ``fsync=off`` and
+``synchronous_commit=off``: right for tests, wrong for a comparison with SQLite, which the
+bot runs with ``synchronous=FULL`` (every write transaction waits for the disk). This one is
+started the same way (``initdb`` and ``pg_ctl`` into a temporary folder, a unix socket, as the
+``postgres`` user when run as root) but keeps PostgreSQL's defaults for durability: each
+commit waits until its WAL is on disk. Only the connection limit is raised, for a fleet.
+
+A database for the bot is made empty, migrated as ``hvconnect migrate`` would, then filled
+from a SQLite file with :func:`storage.transfer.copy_sqlite_to_postgresql`, the way a
+district moves its data in.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import shutil
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from storage.db import Database
+from storage.migrate import migrate
+from storage.sealing.crypto import FieldCipher
+from storage.transfer import Transferred, copy_sqlite_to_postgresql
+from tests.postgres import NoPostgreSQL, TestServer, _as_server_user, _program, stop_server
+
+__all__ = ["Copied", "NoPostgreSQL", "copied_in", "durable_server", "new_database", "stop_server"]
+
+_NAMES = itertools.count(1)
+
+
+def durable_server() -> TestServer:
+    """Start a server whose commits wait for the disk; raise :class:`NoPostgreSQL` if none
+    can start (no server programs, no psycopg)."""
+    try:
+        import psycopg  # noqa: F401 - only to find out whether it is installed
+    except ImportError as error:
+        raise NoPostgreSQL(f"psycopg is not installed: {error}") from error
+    initdb, pg_ctl = _program("initdb"), _program("pg_ctl")
+    prefix = _as_server_user()
+    folder = Path(tempfile.mkdtemp(prefix="hvbench-pg-"))
+    if prefix:
+        shutil.chown(folder, user="postgres")
+    data = folder / "data"
+    try:
+        subprocess.run(
+            [*prefix, initdb, "-D", str(data), "-A", "trust", "-U", "postgres", "-E", "UTF8",
+             "--locale=C.UTF-8"],
+            check=True, capture_output=True, text=True,
+        )  # fmt: skip
+        options = f"-k {folder} -c listen_addresses='' -c max_connections=200"
+        subprocess.run(
+            [*prefix, pg_ctl, "-D", str(data), "-l", str(folder / "server.log"), "-o", options,
+             "-w", "start"],
+            check=True, capture_output=True, text=True,
+        )  # fmt: skip
+    except subprocess.CalledProcessError as error:
+        log = folder / "server.log"
+        detail = log.read_text() if log.exists() else ""
+        shutil.rmtree(folder, ignore_errors=True)
+        raise NoPostgreSQL(
+            f"could not start the PostgreSQL server: {error.stderr or error}\n{detail}"
+        ) from error
+    return TestServer(folder, prefix)
+
+
+def server_version(server: TestServer) -> str:
+    import psycopg
+
+    with psycopg.connect(server.url("postgres")) as connection:
+        row = connection.execute("SHOW server_version").fetchone()
+    return str(row[0]) if row else "unknown"
+
+
+async def new_database(server: TestServer, cipher: FieldCipher, now: datetime) -> str:
+    """A new database on ``server``, migrated to the bot's schema; its URL."""
+    name = f"hvbench_{next(_NAMES)}"
+    await asyncio.to_thread(server.admin, f'CREATE DATABASE "{name}"')
+    url = server.url(name)
+    db = await Database.open(url, cipher=cipher)
+    try:
+        await migrate(db, now)
+    finally:
+        await db.close()
+    return url
+
+
+@dataclass(frozen=True)
+class Copied:
+    """A SQLite data set moved into PostgreSQL, and what the move took."""
+
+    url: str
+    transferred: Transferred
+    copy_s: float  # copy_sqlite_to_postgresql, one transaction
+    analyze_s: float  # ANALYZE afterwards, so the planner knows the tables' sizes
+    size_mb: float  # pg_database_size afterwards
+
+
+async def copied_in(server: TestServer, source: Path, cipher: FieldCipher, now: datetime) -> Copied:
+    """A new migrated database on ``server`` holding every row of the SQLite file ``source``
+    (migrated to the same schema beforehand), analysed."""
+    url = await new_database(server, cipher, now)
+    started = time.perf_counter()
+    transferred = await asyncio.to_thread(copy_sqlite_to_postgresql, source, url)
+    copy_s = time.perf_counter() - started
+    started = time.perf_counter()
+    size_mb = await asyncio.to_thread(_analyze, url)
+    return Copied(url, transferred, copy_s, time.perf_counter() - started, size_mb)
+
+
+def _analyze(url: str) -> float:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as connection:
+        connection.execute("ANALYZE")
+        row = connection.execute("SELECT pg_database_size(current_database())").fetchone()
+    return int(row[0]) / 1024 / 1024 if row else 0.0
