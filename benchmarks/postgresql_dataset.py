@@ -222,6 +222,7 @@ def describe(section: Section, f: DatasetFigures) -> None:
         ),
         command_rows,
     )
+    section.text(_command_reading(f))
     section.text(
         "The reminder sweep over the same data (`Scheduler.run_once` with the bot's sweeps, "
         "as in the sweep benchmark, on a process opened once and warmed by one run): "
@@ -263,6 +264,30 @@ def describe(section: Section, f: DatasetFigures) -> None:
                 _verdict(pg.digest_ms, SWEEP_GOAL_MS, "ms"),
             ),
         ],
+    )
+
+
+def _command_reading(f: DatasetFigures) -> str:
+    """The command figures in words: how many goals PostgreSQL met, and by what factor its
+    p99s stand to SQLite's."""
+    sqlite, pg = f.sides[SQLITE], f.sides[POSTGRESQL]
+    goals = [c for c in commands_for(f.dataset) if c.name.startswith(GOAL_COMMANDS)]
+    met = [c for c in goals if Spread.of(p99s(pg.commands.runs[c.name])).median <= COMMAND_GOAL_MS]
+    met_sqlite = [
+        c for c in goals if Spread.of(p99s(sqlite.commands.runs[c.name])).median <= COMMAND_GOAL_MS
+    ]
+    factors = [
+        Spread.of(p99s(pg.commands.runs[c.name])).median
+        / Spread.of(p99s(sqlite.commands.runs[c.name])).median
+        for c in commands_for(f.dataset)
+    ]
+    return (
+        f"Reading: PostgreSQL met the p99 goal for {len(met)} of the {len(goals)} commands it "
+        f"is set for (SQLite, in the same run, for {len(met_sqlite)}); its p99s were "
+        f"{min(factors):.1f}× to {max(factors):.1f}× SQLite's. Every statement is a trip to "
+        "the server and back through the connection's thread, where SQLite's is a call "
+        "inside the process, and each command is also one transaction recording the "
+        "update, on PostgreSQL behind the fleet's write lock."
     )
 
 

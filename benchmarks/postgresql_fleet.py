@@ -255,6 +255,7 @@ def describe(section: Section, figures: FleetFigures, cores: int) -> None:
             + "; ".join(shares)
             + "."
         )
+    section.text(_reading(figures, pg))
     section.text(
         f"On this {cores}-core machine the instances, the PostgreSQL server and the "
         "benchmark's own process (the emulators, the balancers and the customers) share the "
@@ -262,6 +263,36 @@ def describe(section: Section, figures: FleetFigures, cores: int) -> None:
         "hardware, so what the PostgreSQL rows show is what a fleet costs against one "
         "instance, not the capacity several machines would add."
     )
+
+
+def _reading(figures: FleetFigures, pg: list[str]) -> str:
+    """The figures in words, from the medians of the run-by-run ratios above."""
+    parts = []
+    for n in figures.counts:
+        one = figures.found[pg[0], n]
+        against_sqlite = _median_ratio(one, figures.found[SQLITE_ONE, n])
+        more = [(name, _median_ratio(figures.found[name, n], one)) for name in pg[1:]]
+        grew = any(ratio >= 1.1 for _, ratio in more)
+        parts.append(
+            f"at {n} customers one PostgreSQL instance made {against_sqlite:.0%} of SQLite's "
+            "steps a second, and "
+            + ", ".join(f"{name.split(', ')[1]} {ratio:.0%} of one" for name, ratio in more)
+            + (": throughput grew with instances" if grew else ": throughput did not grow")
+        )
+    return (
+        "Reading: "
+        + "; ".join(parts)
+        + ". An instance handles its updates one at a time, and every write transaction of "
+        "the fleet queues on one database-wide lock (as writers do on SQLite), so what a "
+        "second instance can add is its own Python work overlapping the first's; once the "
+        "cores are busy, more instances only add processes sharing them."
+    )
+
+
+def _median_ratio(ours: Sequence[RunResult], theirs: Sequence[RunResult]) -> float:
+    return Spread.of(
+        o.steps_per_second / t.steps_per_second for o, t in zip(ours, theirs, strict=True)
+    ).median
 
 
 def _p(result: RunResult, pct: float) -> float:

@@ -76,3 +76,4 @@ def test_postgresql_benchmark_reports_the_fleet_and_the_data_set_on_both() -> No
     [minute] = rows_of(text, "a minute with nothing new")
     positive_figures(minute[1:3])
     assert rows_of(text, "Monday 00:05") and rows_of(text, "Monday 08:31")
+    assert text.count("Reading: ") == 2  # the figures in words, under each part's table
