@@ -37,19 +37,21 @@ def district(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return path
 
 
-def test_the_district_is_copied_and_read_there(
-    district: Path,
-    postgres_url: str,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
+@pytest.fixture
+def target(postgres_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """HVCONNECT_DB: a migrated, empty PostgreSQL database."""
     monkeypatch.setenv("HVCONNECT_DB", postgres_url)
+    return postgres_url
 
+
+def test_the_district_is_copied_and_read_there(
+    district: Path, target: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["copy-from-sqlite", str(district)]) == 0
 
     out = capsys.readouterr().out
     assert "  applications: 1" in out and "copied" in out
-    numbers = raw_rows(postgres_url, "SELECT number FROM applications")
+    numbers = raw_rows(target, "SELECT number FROM applications")
     assert numbers == raw_rows(district, "SELECT number FROM applications")
     assert main(["audit", str(numbers[0][0])]) == 0
     assert str(numbers[0][0]) in capsys.readouterr().out
@@ -70,24 +72,16 @@ def test_the_target_must_be_postgresql(
 
 
 def test_a_district_whose_bot_runs_is_refused(
-    district: Path,
-    postgres_url: str,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    district: Path, target: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setenv("HVCONNECT_DB", postgres_url)
     with held(district):
         assert main(["copy-from-sqlite", str(district)]) == 1
     assert "stop the district's bot first" in capsys.readouterr().err
-    assert raw_rows(postgres_url, "SELECT count(*) FROM applications") == [(0,)]
+    assert raw_rows(target, "SELECT count(*) FROM applications") == [(0,)]
 
 
 def test_a_missing_file_is_named(
-    tmp_path: Path,
-    postgres_url: str,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path, target: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setenv("HVCONNECT_DB", postgres_url)
     assert main(["copy-from-sqlite", str(tmp_path / "none.db")]) == 2
     assert "no such database file" in capsys.readouterr().err
