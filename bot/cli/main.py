@@ -27,6 +27,7 @@ from bot.cli import erase as cli_erase
 from bot.cli import outbox as cli_outbox
 from bot.cli import staff as cli_staff
 from bot.cli import stats as cli_stats
+from bot.cli import transfer as cli_transfer
 from bot.cli import webhooks as cli_webhooks
 from bot.config.settings import Config, ConfigError, Webhook, clock_of, load_config
 from bot.logging_redact import install_redaction
@@ -51,6 +52,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     cli_erase.add_parser(commands)
     cli_webhooks.add_parser(commands)
     cli_api_client.add_parser(commands)
+    cli_transfer.add_parser(commands)
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -78,6 +80,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cli_webhooks.run(args, config)
     if args.command == cli_api_client.COMMAND:
         return cli_api_client.run(args, config)
+    if args.command == cli_transfer.COMMAND:
+        return cli_transfer.run(args, config)
     if config.token is None:
         return _run_sandbox(config)
     return asyncio.run(_run(config))

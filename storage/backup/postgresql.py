@@ -30,16 +30,14 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from storage.backup.encryption import decrypt_file, encrypt_bytes, is_encrypted
-from storage.backup.restore import Restored
+from storage.backup.encryption import encrypt_bytes
+from storage.backup.restore import Restored, read_checked
 from storage.backup.snapshot import (
-    MANIFEST_FORMAT,
     BackupError,
     Manifest,
     daily_name,
-    file_sha256,
-    manifest_path,
     prune,
+    write_manifest,
 )
 from storage.migrate import LATEST_VERSION
 from storage.run_lock import DatabaseInUse
@@ -158,18 +156,7 @@ def dump(url: str, dest: Path, now: datetime, cipher: FieldCipher | None) -> Man
         partial.unlink(missing_ok=True)
         raise
     os.replace(partial, dest)
-    manifest = Manifest(
-        format=MANIFEST_FORMAT,
-        created_at=now.isoformat(),
-        schema_version=version,
-        tables=tables,
-        size=dest.stat().st_size,
-        sha256=file_sha256(dest),
-        encrypted=cipher is not None,
-        key_id=cipher.current.key_id if cipher is not None else None,
-    )
-    manifest_path(dest).write_text(manifest.to_json() + "\n", encoding="utf-8")
-    return manifest
+    return write_manifest(dest, now, version, tables, cipher)
 
 
 async def daily_dump(
@@ -185,24 +172,7 @@ async def daily_dump(
 
 def verify_dump(backup: Path, cipher: FieldCipher | None) -> tuple[Manifest, bytes]:
     """Check ``backup`` before anything is replaced; its manifest and archive if it passes."""
-    if not backup.is_file():
-        raise BackupError(f"no backup at {backup}")
-    try:
-        manifest = Manifest.from_json(manifest_path(backup).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise BackupError(f"no manifest beside the backup ({manifest_path(backup)})") from None
-    except (ValueError, KeyError, TypeError) as exc:
-        raise BackupError(f"the manifest of {backup} cannot be read ({exc})") from None
-    if backup.stat().st_size != manifest.size or file_sha256(backup) != manifest.sha256:
-        raise BackupError(f"{backup} does not match its manifest (changed or damaged)")
-    if manifest.encrypted != is_encrypted(backup):
-        raise BackupError(f"{backup} does not match its manifest (encryption)")
-    if manifest.encrypted:
-        if cipher is None:
-            raise BackupError("the backup is encrypted; set HVCONNECT_SECRET_KEY to restore it")
-        data = decrypt_file(backup, cipher)
-    else:
-        data = backup.read_bytes()
+    manifest, data = read_checked(backup, cipher)
     if data.startswith(SQLITE_MAGIC):
         raise BackupError(
             f"{backup} is a SQLite snapshot; HVCONNECT_DB names a PostgreSQL database"

@@ -42,11 +42,9 @@ class Restored:
     kept_aside: Path | None  # where the replaced database now is, if there was one
 
 
-def verify(backup: Path, cipher: FieldCipher | None) -> tuple[Manifest, bytes]:
-    """Check ``backup`` against everything above; its manifest and plain bytes if it passes.
-
-    Raises :class:`BackupError` with one line saying what is wrong.
-    """
+def read_checked(backup: Path, cipher: FieldCipher | None) -> tuple[Manifest, bytes]:
+    """A backup file of either database, checked against its manifest (present, readable,
+    the same size, digest and encryption) and opened: its manifest and plain bytes."""
     if not backup.is_file():
         raise BackupError(f"no backup at {backup}")
     try:
@@ -65,6 +63,15 @@ def verify(backup: Path, cipher: FieldCipher | None) -> tuple[Manifest, bytes]:
         data = decrypt_file(backup, cipher)
     else:
         data = backup.read_bytes()
+    return manifest, data
+
+
+def verify(backup: Path, cipher: FieldCipher | None) -> tuple[Manifest, bytes]:
+    """Check ``backup`` against everything above; its manifest and plain bytes if it passes.
+
+    Raises :class:`BackupError` with one line saying what is wrong.
+    """
+    manifest, data = read_checked(backup, cipher)
     copy = sqlite3.connect(":memory:")
     try:
         try:

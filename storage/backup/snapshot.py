@@ -74,6 +74,25 @@ class Manifest:
         )
 
 
+def write_manifest(
+    dest: Path, now: datetime, version: int, tables: dict[str, int], cipher: FieldCipher | None
+) -> Manifest:
+    """The manifest of the finished backup ``dest``, written beside it: what it holds, and
+    the size and digest that a restore checks it against."""
+    manifest = Manifest(
+        format=MANIFEST_FORMAT,
+        created_at=now.isoformat(),
+        schema_version=version,
+        tables=tables,
+        size=dest.stat().st_size,
+        sha256=file_sha256(dest),
+        encrypted=cipher is not None,
+        key_id=cipher.current.key_id if cipher is not None else None,
+    )
+    manifest_path(dest).write_text(manifest.to_json() + "\n", encoding="utf-8")
+    return manifest
+
+
 def manifest_path(backup: Path) -> Path:
     return backup.with_name(backup.name + MANIFEST_SUFFIX)
 
@@ -118,18 +137,7 @@ def snapshot(db_path: Path, dest: Path, now: datetime, cipher: FieldCipher | Non
         source.close()
     _fsync(partial)
     os.replace(partial, dest)
-    manifest = Manifest(
-        format=MANIFEST_FORMAT,
-        created_at=now.isoformat(),
-        schema_version=version,
-        tables=tables,
-        size=dest.stat().st_size,
-        sha256=file_sha256(dest),
-        encrypted=cipher is not None,
-        key_id=cipher.current.key_id if cipher is not None else None,
-    )
-    manifest_path(dest).write_text(manifest.to_json() + "\n", encoding="utf-8")
-    return manifest
+    return write_manifest(dest, now, version, tables, cipher)
 
 
 def describe(connection: sqlite3.Connection) -> tuple[dict[str, int], int]:
