@@ -155,12 +155,12 @@ def describe(section: Section, f: DatasetFigures) -> None:
         f"applications in every stage with their history, {d.spec.drafting:,} customers in "
         f"the middle of the form. The SQLite file ({f.sqlite_mb:,.0f} MB with its WAL) was "
         "copied into a freshly migrated PostgreSQL database with "
-        "`storage.transfer.copy_sqlite_to_postgresql` (one transaction, `COPY` per table, "
-        f"triggers off): **{copy.transferred.total:,} rows in {copy.copy_s:.1f} s** "
+        "`storage.transfer.copy_sqlite_to_postgresql` (`hvconnect copy-from-sqlite`: one "
+        "transaction, `COPY` per table, triggers off): "
+        f"**{copy.transferred.total:,} rows in {copy.copy_s:.1f} s** "
         f"({copy.transferred.total / copy.copy_s:,.0f} rows/s; the largest tables "
         + ", ".join(f"{table} {count:,}" for table, count in biggest)
-        + f"), then `ANALYZE` in {copy.analyze_s:.1f} s, which the copy does not run and "
-        "without which the planner knows nothing of the tables' sizes; "
+        + "; the copy ends by analysing the tables, so the planner knows their sizes), "
         f"{copy.size_mb:,.0f} MB on the server afterwards. Both then answer the same people "
         "the same commands; the two take turns run by run."
     )

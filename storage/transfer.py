@@ -15,6 +15,7 @@ What makes a verbatim copy correct rather than a replay:
   deliveries again, nor the copied applications add name pairs beside the copied ones;
 * tables are filled parents first, so the foreign keys, which stay on, hold row by row;
 * identity columns continue after the highest copied id;
+* the tables are analysed, so the planner sees their sizes from the first query on;
 * all of it is one transaction: a failure leaves the target as empty as it was.
 
 The target must be migrated to the same schema version as the source and hold no
@@ -77,6 +78,9 @@ def copy_sqlite_to_postgresql(
                 if progress is not None:
                     progress(table, moved.rows[table])
             _continue_identities(target, order)
+            # The planner knows nothing of the rows just copied until the tables are
+            # analysed, and would plan the first queries as if they were empty.
+            target.execute("ANALYZE")
             target.commit()
             return moved
     finally:
