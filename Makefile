@@ -30,7 +30,8 @@ $(PG_STAMP): $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,postgresql]'
 	@touch $(PG_STAMP)
 
-# The storage and service tests, and those of the outbox, the reminder sweeps and webhooks,
+# The storage and service tests, those of the outbox, the reminder sweeps and webhooks, and
+# the bot whole (end to end, the integration API, the commands, PostgreSQL's backups)
 # again on PostgreSQL: a throwaway server (initdb and pg_ctl, as the postgres user
 # when run as root) in a temporary folder, a fresh database for each test (tests/postgres.py).
 # Needs the PostgreSQL server programs (Debian: postgresql).
@@ -39,7 +40,8 @@ PG_TESTS := tests/storage tests/notifications/test_outbox_repo.py \
 	tests/notifications/test_queue_deadlines.py tests/notifications/test_sweep_*.py \
 	tests/notifications/test_webhooks.py tests/notifications/test_fleet_*.py \
 	tests/notifications/test_sender.py tests/notifications/test_sender_faults.py \
-	tests/notifications/test_sender_lifecycle.py tests/services
+	tests/notifications/test_sender_lifecycle.py tests/services \
+	tests/e2e tests/api tests/bot tests/reliability/test_backup_postgresql.py
 test-pg: $(PG_STAMP)
 	HVCONNECT_TEST_DB=postgresql $(BIN)/python -m pytest -n $(WORKERS) --dist worksteal \
 		$(PG_TESTS) $(ARGS)

@@ -87,7 +87,7 @@ async def build_application(
     """
     if config.token is None:
         raise ValueError("build_application needs a bot token")
-    install_redaction(config.token)
+    install_redaction(config.token, config.database_password)
     clock = clock or clock_of(config)
     db = await open_bot_database(config, clock.now())
     texts = Texts(config.locale)
@@ -158,7 +158,7 @@ async def build_application(
     svc.scheduler.register(HANDLED_UPDATES_SWEEP, forget_old_updates(db))
     if config.backups.directory is not None:
         svc.scheduler.register(
-            BACKUP_SWEEP, DailyBackup(config.db_path, config.backups, db.cipher, config.tz)
+            BACKUP_SWEEP, DailyBackup(config.database, config.backups, db.cipher, config.tz)
         )
     # On PostgreSQL other instances share the database: a chat is handled by one at a time
     # (storage.chat_lock). The webhook answers once an update is handled (UpdatesSettled).

@@ -54,7 +54,7 @@ def required_cipher(config: Config) -> FieldCipher:
 
 async def open_bot_database(config: Config, now: datetime) -> Database:
     """The bot's database: opened with the key, migrated, and nothing left in clear."""
-    db = await Database.open(config.db_path, cipher=required_cipher(config))
+    db = await Database.open(config.database, cipher=required_cipher(config))
     try:
         await migrate(db, now)
         if await fact(db, NOTHING_IN_CLEAR) is None:
@@ -77,7 +77,7 @@ async def operator_database(config: Config, now: datetime) -> AsyncIterator[Data
 
     Unlike :func:`open_bot_database` it needs no key and seals nothing: these commands may
     run where the key is not kept, and never write personal data."""
-    db = await Database.open(config.db_path, cipher=field_cipher(config))
+    db = await Database.open(config.database, cipher=field_cipher(config))
     try:
         await migrate(db, now)
         yield db

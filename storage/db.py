@@ -245,6 +245,21 @@ class Database:
             )
 
 
+async def table_exists(db: Database, table: str) -> bool:
+    """Whether ``table`` exists, asked of SQLite's catalogue or PostgreSQL's."""
+    if db.dialect == "postgresql":
+        row = await db.fetchone(
+            "SELECT 1 FROM information_schema.tables "
+            "WHERE table_schema = current_schema() AND table_name = ?",
+            (table,),
+        )
+    else:
+        row = await db.fetchone(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)
+        )
+    return row is not None
+
+
 async def fetch_one(
     connection: aiosqlite.Connection, sql: str, params: Params = ()
 ) -> aiosqlite.Row | None:

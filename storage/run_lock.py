@@ -5,6 +5,9 @@ running bot would leave the bot writing to the old file (it keeps its handle), s
 wrote next would be gone at the next start; a second bot on the same file would send every
 message twice. Both check this lock and refuse. The kernel releases an ``flock`` when its
 process ends, however it ends (SIGKILL, power cut), so a crash never leaves it stale.
+
+SQLite only: on PostgreSQL several bots on one database are the point, and a restore there
+refuses while other sessions are connected (storage/backup/postgresql.py).
 """
 
 from __future__ import annotations

@@ -4,6 +4,9 @@
   running), checked, with its manifest beside it;
 * ``restore PATH``: checks a snapshot completely, keeps the current database aside, and
   puts the snapshot in its place; refused while a bot runs on the database (its lock);
+* on PostgreSQL the snapshot is a ``pg_dump`` archive and ``restore`` runs ``pg_restore``
+  (:mod:`storage.backup.postgresql`): it replaces a shared server's database, which no file
+  lock guards, so it also asks for ``--yes`` and refuses while anyone else is connected;
 * ``rotate-key --new-key K``: re-seals all personal data under a new key in small batches
   while the bot runs (the README gives the order of steps);
 * ``audit NUMBER``: an application's whole history, its messages and documents.
@@ -24,6 +27,7 @@ from bot.cli.audit_print import print_audit
 from bot.config.settings import Config, clock_of
 from bot.secure_db import field_cipher
 from storage.audit import audit_trail
+from storage.backup.postgresql import restore_dump, take_dump
 from storage.backup.restore import restore
 from storage.backup.snapshot import manifest_path, take_backup
 from storage.db import Database
@@ -46,6 +50,11 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         "restore", help="check a snapshot and put it in place of the database (bot stopped)"
     )
     restore_.add_argument("path", type=Path, help="a snapshot written by hvconnect backup")
+    restore_.add_argument(
+        "--yes",
+        action="store_true",
+        help="on PostgreSQL: yes, replace the contents of the database HVCONNECT_DB names",
+    )
     rotate = commands.add_parser(
         "rotate-key", help="re-encrypt all personal data under a new key, bot running"
     )
@@ -67,7 +76,7 @@ def run(args: argparse.Namespace, config: Config) -> int:
         if args.command == "backup":
             return asyncio.run(_backup(args.path, args.encrypt, config, cipher))
         if args.command == "restore":
-            return asyncio.run(_restore(args.path, config, cipher))
+            return asyncio.run(_restore(args.path, config, cipher, confirmed=args.yes))
         if args.command == "rotate-key":
             new_key = sys.stdin.readline().strip() if args.new_key == "-" else args.new_key
             return asyncio.run(_rotate(new_key, args.batch, config))
@@ -84,25 +93,41 @@ async def _backup(path: Path, encrypt: bool, config: Config, cipher: FieldCipher
     if encrypt and cipher is None:
         print("hvconnect backup: --encrypt needs HVCONNECT_SECRET_KEY", file=sys.stderr)
         return 2
-    if not config.db_path.exists():
+    now = clock_of(config).now()
+    if config.db_url is not None:
+        manifest = await take_dump(config.db_url, path, now, cipher=cipher if encrypt else None)
+    elif not config.db_path.exists():
         print(f"hvconnect backup: no database at {config.db_path}", file=sys.stderr)
         return 1
-    now = clock_of(config).now()
-    manifest = await take_backup(config.db_path, path, now, cipher=cipher if encrypt else None)
+    else:
+        manifest = await take_backup(config.db_path, path, now, cipher=cipher if encrypt else None)
     print(
-        f"hvconnect: backup of {config.db_path} written to {path} "
+        f"hvconnect: backup of {config.database_name} written to {path} "
         f"({manifest.rows} rows in {len(manifest.tables)} tables, schema {manifest.schema_version}"
         f"{', encrypted' if manifest.encrypted else ''}); manifest {manifest_path(path)}"
     )
     return 0
 
 
-async def _restore(path: Path, config: Config, cipher: FieldCipher | None) -> int:
+async def _restore(
+    path: Path, config: Config, cipher: FieldCipher | None, *, confirmed: bool
+) -> int:
     now = clock_of(config).now()
-    done = await restore(path, config.db_path, now, cipher=cipher)
-    kept = f"; the previous database is kept as {done.kept_aside}" if done.kept_aside else ""
+    if config.db_url is not None:
+        if not confirmed:
+            print(
+                f"hvconnect restore: this replaces everything in {config.database_name}; "
+                "stop every bot on it, then run this again with --yes",
+                file=sys.stderr,
+            )
+            return 2
+        done = await restore_dump(path, config.db_url, now, cipher=cipher)
+        kept = f"; the previous contents are dumped to {done.kept_aside}" if done.kept_aside else ""
+    else:
+        done = await restore(path, config.db_path, now, cipher=cipher)
+        kept = f"; the previous database is kept as {done.kept_aside}" if done.kept_aside else ""
     print(
-        f"hvconnect: {path} checked and restored to {config.db_path} "
+        f"hvconnect: {path} checked and restored to {config.database_name} "
         f"({done.manifest.rows} rows, schema {done.manifest.schema_version}){kept}"
     )
     return 0
@@ -127,7 +152,7 @@ async def _rotate(new_key: str, batch: int, config: Config, out: TextIO | None =
         return 2
     previous = [k for k in (config.secret_key, *config.old_secret_keys) if k != new_key]
     cipher = field_cipher(replace(config, secret_key=new_key, old_secret_keys=tuple(previous)))
-    db = await Database.open(config.db_path, cipher=cipher)
+    db = await Database.open(config.database, cipher=cipher)
     try:
         await migrate(db, clock_of(config).now())
         report = await reseal(db, batch_size=batch)
@@ -153,10 +178,10 @@ async def _rotate(new_key: str, batch: int, config: Config, out: TextIO | None =
 
 
 async def _audit(number: str, config: Config, cipher: FieldCipher | None) -> int:
-    if not config.db_path.exists():
+    if not config.on_postgresql and not config.db_path.exists():
         print(f"hvconnect audit: no database at {config.db_path}", file=sys.stderr)
         return 1
-    db = await Database.open(config.db_path, cipher=cipher)
+    db = await Database.open(config.database, cipher=cipher)
     try:
         trail = await audit_trail(db, number.strip().upper())
     finally:

@@ -61,7 +61,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"hvconnect: {exc}", file=sys.stderr)
         return 2
-    install_redaction(config.token)
+    install_redaction(config.token, config.database_password)
     if args.command == "migrate":
         return asyncio.run(_migrate(config))
     if args.command == "outbox":
@@ -101,13 +101,15 @@ def _run_sandbox(config: Config) -> int:
 
 
 async def _migrate(config: Config) -> int:
-    path = str(config.db_path)
-    db = await Database.open(path, cipher=field_cipher(config))
+    db = await Database.open(config.database, cipher=field_cipher(config))
     try:
         applied = await migrate(db, clock_of(config).now())
     finally:
         await db.close()
-    print(f"hvconnect: database {path} migrated" + (f" ({applied})" if applied else ", up to date"))
+    print(
+        f"hvconnect: database {config.database_name} migrated"
+        + (f" ({applied})" if applied else ", up to date")
+    )
     return 0
 
 
@@ -118,6 +120,11 @@ async def _run(config: Config) -> int:
     webhook's port taken, a refused token) ends the process at once with one line and
     status 1, so a process supervisor sees it; a Bot API that does not answer yet is
     waited for (:func:`bot.app.wait_for_bot_api`)."""
+    if config.on_postgresql:
+        # No run lock: on PostgreSQL several instances on one database are the point, and
+        # what the lock guards on SQLite (one writer, a restore under a running bot) is the
+        # server's business there (its locks; restore refuses while others are connected).
+        return await _serve(config)
     try:
         lock = RunLock(config.db_path)
     except DatabaseInUse as exc:
@@ -147,7 +154,7 @@ async def _serve(config: Config) -> int:
         print(f"hvconnect: {exc}", file=sys.stderr)
         return 2
     except (sqlite3.Error, StorageError, OSError) as exc:
-        return _fail(f"HVCONNECT_DB: the database {config.db_path} cannot be used: {exc}")
+        return _fail(f"HVCONNECT_DB: the database {config.database_name} cannot be used: {exc}")
     try:
         if not await wait_for_bot_api(config, stopping):
             return 0

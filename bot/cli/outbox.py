@@ -16,7 +16,7 @@ from typing import TextIO
 
 from bot.config.settings import Config
 from bot.secure_db import field_cipher
-from storage.db import Database
+from storage.db import Database, table_exists
 from storage.outbox import OutboxRepo, OutboxRow, OutboxStatus
 from storage.sealing.crypto import FieldCipher
 
@@ -45,37 +45,45 @@ def run(args: argparse.Namespace, config: Config) -> int:
     if args.limit < 1:
         print("hvconnect outbox: --limit must be at least 1", file=sys.stderr)
         return 2
-    db_path = Path(config.db_path)
-    if not db_path.exists():
+    if not config.on_postgresql and not config.db_path.exists():
         # Opening it would create an empty database, and report nothing useful.
-        print(f"hvconnect outbox: no database at {db_path}", file=sys.stderr)
+        print(f"hvconnect outbox: no database at {config.db_path}", file=sys.stderr)
         return 1
     return asyncio.run(
-        show_outbox(db_path, config.tz, limit=args.limit, cipher=field_cipher(config))
+        show_outbox(
+            config.database,
+            config.tz,
+            limit=args.limit,
+            cipher=field_cipher(config),
+            name=config.database_name,
+        )
     )
 
 
 async def show_outbox(
-    db_path: Path,
+    database: Path | str,
     tz: tzinfo,
     *,
     limit: int = 50,
     out: TextIO | None = None,
     cipher: FieldCipher | None = None,
+    name: str | None = None,
 ) -> int:
-    """Print the outbox report for the existing database at ``db_path``; the exit status."""
+    """Print the outbox report for the existing database (a file or a URL, shown as
+    ``name``); the exit status."""
     out = out or sys.stdout
-    db = await Database.open(db_path, cipher=cipher)
+    name = name or str(database)
+    db = await Database.open(database, cipher=cipher)
     try:
-        if await db.fetchone("SELECT 1 FROM sqlite_master WHERE name = 'outbox'") is None:
+        if not await table_exists(db, "outbox"):
             print(
-                f"hvconnect outbox: {db_path} has no outbox yet; run `hvconnect migrate`",
+                f"hvconnect outbox: {name} has no outbox yet; run `hvconnect migrate`",
                 file=sys.stderr,
             )
             return 1
         repo = OutboxRepo(db)
         counts = await repo.summary()
-        print(f"outbox of {db_path}", file=out)
+        print(f"outbox of {name}", file=out)
         print("  " + " · ".join(f"{status} {n}" for status, n in counts.items()), file=out)
         for status in LISTED:
             if counts[status] == 0:

@@ -21,14 +21,16 @@ that needs none of them.
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, time, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from api.settings import ApiSettings
@@ -39,6 +41,7 @@ from bot.config.security import backups, secret_keys, webhook
 from process.clock import Clock, OffsetClock, SystemClock
 from process.limits import ConfigError as ConfigError
 from process.limits import TimeLimits
+from storage.dialect import POSTGRESQL_SCHEMES
 
 LOCALES = ("zh_CN", "en")
 TELEGRAM_API_URL = "https://api.telegram.org"
@@ -75,7 +78,10 @@ class Reminders:
 class Config:
     token: str | None = None
     api_url: str | None = None
+    # The SQLite file; on PostgreSQL (``db_url`` set) no file is meant and this goes unused.
     db_path: Path = Path("data/hvconnect.db")
+    # ``HVCONNECT_DB`` when it is a PostgreSQL URL; None for the embedded SQLite file.
+    db_url: str | None = None
     admins: frozenset[int] = frozenset()
     secret_key: str | None = None
     old_secret_keys: tuple[str, ...] = ()
@@ -100,6 +106,25 @@ class Config:
     # Tests and rehearsals only: the bot's clock runs this far from the real one, so that a
     # test which fixes its date and the bot process it starts agree on "now".
     clock_offset: timedelta = timedelta(0)
+
+    @property
+    def database(self) -> Path | str:
+        """What :meth:`storage.db.Database.open` takes: the SQLite file or the URL."""
+        return self.db_url if self.db_url is not None else self.db_path
+
+    @property
+    def on_postgresql(self) -> bool:
+        return self.db_url is not None
+
+    @property
+    def database_name(self) -> str:
+        """The database as messages and logs may name it: the URL without its password."""
+        return without_password(self.db_url) if self.db_url is not None else str(self.db_path)
+
+    @property
+    def database_password(self) -> str | None:
+        """The password in the URL, for the log redaction (bot/logging_redact.py)."""
+        return urlsplit(self.db_url).password if self.db_url is not None else None
 
     @property
     def sandbox(self) -> bool:
@@ -127,10 +152,12 @@ def load_config(environ: Mapping[str, str] | None = None) -> Config:
             f"HVCONNECT_TZ: expected an IANA time zone such as Asia/Shanghai, got {tz_name!r}"
         ) from None
     secret_key, old_keys = secret_keys(env, token)
+    db_path, db_url = _database(_get(env, "HVCONNECT_DB") or "data/hvconnect.db")
     config = Config(
         token=token,
         api_url=api_url,
-        db_path=_db_path(_get(env, "HVCONNECT_DB") or "data/hvconnect.db"),
+        db_path=db_path,
+        db_url=db_url,
         admins=_parse_admins(_get(env, "HVCONNECT_ADMINS")),
         secret_key=secret_key,
         old_secret_keys=old_keys,
@@ -167,6 +194,60 @@ def _api_url(raw: str | None) -> str | None:
     ):
         raise ConfigError(f"HVCONNECT_API_URL: {expected}, got {raw!r}")
     return raw.rstrip("/")
+
+
+def _database(raw: str) -> tuple[Path, str | None]:
+    """A PostgreSQL URL, or else the path of the SQLite file (the default's when a URL)."""
+    if "://" not in raw:
+        return _db_path(raw), None
+    return Config.db_path, _postgresql_url(raw)
+
+
+def _postgresql_url(raw: str) -> str:
+    """A ``postgresql://`` URL checked for the shape libpq expects, so that a typo stops
+    start-up with one line instead of a connection error later; the password is never
+    repeated in the message (it may be the typo's neighbour)."""
+    shown = without_password(raw)
+    expected = (
+        "expected a database file path or a URL like postgresql://user:password@host:5432/hvconnect"
+    )
+    if not raw.startswith(POSTGRESQL_SCHEMES):
+        raise ConfigError(f"HVCONNECT_DB: {expected}, got {shown!r}")
+    try:
+        parts = urlsplit(raw)
+        parts.port  # noqa: B018 - raises ValueError on a port that is no number or too large
+    except ValueError:
+        raise ConfigError(
+            f"HVCONNECT_DB: {expected}; the host or port is not valid in {shown!r}"
+        ) from None
+    if any(c.isspace() or ord(c) < 0x20 for c in raw) or parts.fragment:
+        raise ConfigError(f"HVCONNECT_DB: {expected}; {shown!r} has spaces or a '#'")
+    name = unquote(parts.path.lstrip("/"))
+    if not name or "/" in name:
+        raise ConfigError(f"HVCONNECT_DB: {expected}; {shown!r} names no database")
+    # A unix socket folder may be given as ?host=/run/postgresql instead of in the address.
+    if not parts.hostname and "host" not in parse_qs(parts.query):
+        raise ConfigError(f"HVCONNECT_DB: {expected}; {shown!r} names no host")
+    if importlib.util.find_spec("psycopg") is None:
+        raise ConfigError(
+            "HVCONNECT_DB: a PostgreSQL database needs psycopg; install hvconnect with its "
+            "postgresql extra (pip install 'hvconnect[postgresql]')"
+        )
+    return raw
+
+
+def without_password(url: str) -> str:
+    """``url`` with its password, if any, replaced by ``***``."""
+    try:
+        parts = urlsplit(url)
+        password = parts.password
+    except ValueError:  # too broken to take apart: whatever stands before the last @ goes
+        return re.sub(r"^([^:/@]*://[^:/@]*):.*@", r"\1:***@", url)
+    if password is None:
+        return url
+    user, _, host = parts.netloc.rpartition("@")
+    name = user.split(":", 1)[0]
+    return urlunsplit(parts._replace(netloc=f"{name}:***@{host}"))
 
 
 def _db_path(raw: str) -> Path:
@@ -270,6 +351,7 @@ def _apply_file(config: Config, path: Path) -> Config:
         token=config.token,
         api_url=config.api_url,
         db_path=config.db_path,
+        db_url=config.db_url,
         admins=config.admins,
         secret_key=config.secret_key,
         old_secret_keys=config.old_secret_keys,

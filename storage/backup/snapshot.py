@@ -29,7 +29,8 @@ from storage.sealing.crypto import FieldCipher
 
 MANIFEST_SUFFIX = ".manifest.json"
 MANIFEST_FORMAT = 1
-DAILY_NAME = re.compile(r"^hvconnect-(\d{8}-\d{6})\.db(\.enc)?$")
+# A daily backup: a SQLite snapshot (.db) or a PostgreSQL dump (.dump, backup/postgresql.py).
+DAILY_NAME = re.compile(r"^hvconnect-(\d{8}-\d{6})\.(?:db|dump)(\.enc)?$")
 
 
 class BackupError(StorageError):
@@ -175,8 +176,8 @@ def _fsync(path: Path) -> None:
         os.fsync(file.fileno())
 
 
-def daily_name(now: datetime, *, encrypted: bool) -> str:
-    return f"hvconnect-{now:%Y%m%d-%H%M%S}.db" + (".enc" if encrypted else "")
+def daily_name(now: datetime, *, encrypted: bool, suffix: str = ".db") -> str:
+    return f"hvconnect-{now:%Y%m%d-%H%M%S}{suffix}" + (".enc" if encrypted else "")
 
 
 async def daily_backup(

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import aiosqlite
 
-from storage.db import Database, fetch_all, run
+from storage.db import Database, fetch_all, run, table_exists
 from storage.sealing.columns import (
     JSON_COLUMNS,
     LOOKUP_COLUMNS,
@@ -69,13 +69,14 @@ async def reseal(
     report = ResealReport()
     await classify_applicants(db, batch_size=batch_size)
     for table, columns in SEALED_COLUMNS.items():
-        if not await _table_exists(db, table):
+        if not await table_exists(db, table):
             continue
-        after = 0
+        key = ("rowid",) if db.dialect == "sqlite" else WALK_KEYS.get(table, ("id",))
+        after: tuple[object, ...] | None = None
         while True:
             async with db.transaction() as conn:
                 done, after = await _reseal_batch(
-                    conn, cipher, table, columns, after, batch_size, only_unsealed, report
+                    conn, cipher, table, columns, key, after, batch_size, only_unsealed, report
                 )
             if done:
                 break
@@ -85,12 +86,22 @@ async def reseal(
     return report
 
 
+# What the walk goes by on PostgreSQL, which has no rowid: each table's primary key (``id``
+# where not named here).
+WALK_KEYS: dict[str, tuple[str, ...]] = {
+    "users": ("user_id",),
+    "drafts": ("user_id",),
+    "pending_inputs": ("user_id",),
+    "intake_requests": ("client", "idempotency_key"),
+}
+
+
 async def count_stale(db: Database, *, only_unsealed: bool = False) -> int:
     """How many rows still hold a value not sealed under the current key (or not at all)."""
     cipher = db.cipher
     total = 0
     for table, columns in SEALED_COLUMNS.items():
-        if not await _table_exists(db, table):
+        if not await table_exists(db, table):
             continue
         condition, params = _stale_condition(cipher, table, columns, only_unsealed)
         row = await db.fetchone(f"SELECT COUNT(*) AS n FROM {table} WHERE {condition}", params)
@@ -138,22 +149,30 @@ async def _reseal_batch(
     cipher: FieldCipher,
     table: str,
     columns: tuple[str, ...],
-    after: int,
+    key: tuple[str, ...],
+    after: tuple[object, ...] | None,
     batch_size: int,
     only_unsealed: bool,
     report: ResealReport,
-) -> tuple[bool, int]:
+) -> tuple[bool, tuple[object, ...] | None]:
     condition, params = _stale_condition(cipher, table, columns, only_unsealed)
     # Aliased, so that the row factory hands us the stored text rather than opening it.
     raw = ", ".join(
-        f"{c} AS raw_{i}, {SEALED_WHEN.get((table, c), '1')} AS due_{i}"
+        f"{c} AS raw_{i}, {SEALED_WHEN.get((table, c), '1 = 1')} AS due_{i}"
         for i, c in enumerate(columns)
+    )
+    keys = ", ".join(f"{k} AS key_{i}" for i, k in enumerate(key))
+    walked = (
+        f"({', '.join(key)}) > ({', '.join('?' for _ in key)})"
+        if len(key) > 1
+        else (f"{key[0]} > ?")
     )
     rows = await fetch_all(
         conn,
-        f"SELECT rowid AS rid, {raw} FROM {table} "
-        f"WHERE rowid > ? AND ({condition}) ORDER BY rowid LIMIT ?",
-        (after, *params, batch_size),
+        f"SELECT {keys}, {raw} FROM {table} "
+        f"WHERE {'1 = 1' if after is None else walked} AND ({condition}) "
+        f"ORDER BY {', '.join(key)} LIMIT ?",
+        (*(after or ()), *params, batch_size),
     )
     for row in rows:
         assignments: list[str] = []
@@ -171,15 +190,16 @@ async def _reseal_batch(
             if hash_column is not None:
                 assignments.append(f"{hash_column} = ?")
                 values.append(cipher.lookup_hash(plain))
-            key = f"{table}.{column}"
-            report.resealed[key] = report.resealed.get(key, 0) + 1
+            counted = f"{table}.{column}"
+            report.resealed[counted] = report.resealed.get(counted, 0) + 1
         if assignments:
             await run(
                 conn,
-                f"UPDATE {table} SET {', '.join(assignments)} WHERE rowid = ?",
-                (*values, row["rid"]),
+                f"UPDATE {table} SET {', '.join(assignments)} "
+                f"WHERE {' AND '.join(f'{k} = ?' for k in key)}",
+                (*values, *(row[f"key_{i}"] for i in range(len(key)))),
             )
-    last = rows[-1]["rid"] if rows else after
+    last = tuple(rows[-1][f"key_{i}"] for i in range(len(key))) if rows else after
     return len(rows) < batch_size, last
 
 
@@ -205,22 +225,21 @@ def _stale_condition(
     params: list[object] = []
     for column in columns:
         prefix = _done_prefix(cipher, table, column, only_unsealed)
-        when = SEALED_WHEN.get((table, column), "1")
+        when = SEALED_WHEN.get((table, column), "1 = 1")
         parts.append(f"({when} AND {column} IS NOT NULL AND substr({column}, 1, ?) != ?)")
         params.extend((len(prefix), prefix))
     return " OR ".join(parts), params
 
 
-async def _table_exists(db: Database, table: str) -> bool:
-    row = await db.fetchone(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)
-    )
-    return row is not None
-
-
 async def checkpoint(db: Database) -> None:
     """Fold the WAL into the database file and empty it, so that values just re-sealed do
-    not linger there in their old form."""
+    not linger there in their old form.
+
+    Nothing to do on PostgreSQL: its WAL is the server's, recycled by the server, and no
+    statement of a client empties it.
+    """
+    if db.dialect == "postgresql":
+        return
     await db.fetchone("PRAGMA wal_checkpoint(TRUNCATE)")
 
 

@@ -19,6 +19,7 @@ from sandbox.limits import RateLimits
 from storage.api_clients import ApiClientsRepo
 from tests.e2e.harness import BotRunner, shanghai
 from tests.e2e.staff_seed import seed_application
+from tests.postgres import database_in
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,7 @@ class RunningApi:
 
 @pytest.fixture(scope="module")
 def running_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApi]:
-    path: Path = tmp_path_factory.mktemp("api") / "hv.db"
+    path: Path | str = database_in(tmp_path_factory.mktemp("api"), "hv.db")
     ready: list[RunningApi] = []
     started, stopping = threading.Event(), None
     failure: list[BaseException] = []

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import re
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -14,20 +13,21 @@ import pytest
 from bot.cli.main import main
 from storage.api_clients import ApiClientsRepo
 from storage.db import Database
+from tests.bot.conftest import dump_text, raw_rows
 
 KEY = re.compile(r"^hvk_[A-Za-z0-9_-]{43}$", re.MULTILINE)
 
 
 @pytest.fixture
-def db_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    path = tmp_path / "data" / "hv.db"
+def database(cli_database: Path | str, monkeypatch: pytest.MonkeyPatch) -> Path | str:
+    path = cli_database
     for name in ("HVCONNECT_CONFIG", "HVCONNECT_TOKEN", "TELEGRAM_BOT_TOKEN"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HVCONNECT_DB", str(path))
     return path
 
 
-def _client_of(path: Path, key: str) -> object:
+def _client_of(path: Path | str, key: str) -> object:
     async def go() -> object:
         db = await Database.open(path)
         try:
@@ -39,19 +39,18 @@ def _client_of(path: Path, key: str) -> object:
 
 
 def test_create_prints_the_key_once_and_stores_only_its_hash(
-    db_path: Path, capsys: pytest.CaptureFixture[str]
+    database: Path | str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     scopes = "applications:read,events:read,stats:read,pii:read"
     assert main(["api-client", "create", "--name", "marketing", "--scopes", scopes]) == 0
     found = KEY.search(capsys.readouterr().out)
     assert found is not None
     key = found.group()
-    with sqlite3.connect(db_path) as conn:
-        [(stored,)] = conn.execute("SELECT key_hash FROM api_clients").fetchall()
-        dumped = "\n".join(conn.iterdump())
+    [(stored,)] = raw_rows(database, "SELECT key_hash FROM api_clients")
+    dumped = dump_text(database)
     assert stored == hashlib.sha256(key.encode()).hexdigest()
     assert key not in dumped
-    client = _client_of(db_path, key)
+    client = _client_of(database, key)
     assert client is not None and getattr(client, "name", None) == "marketing"
 
     assert main(["api-client", "list"]) == 0
@@ -60,7 +59,7 @@ def test_create_prints_the_key_once_and_stores_only_its_hash(
     assert key not in listed
 
     assert main(["api-client", "revoke", "marketing"]) == 0
-    assert _client_of(db_path, key) is None
+    assert _client_of(database, key) is None
     assert main(["api-client", "list"]) == 0
     assert "revoked" in capsys.readouterr().out
     assert main(["api-client", "revoke", "marketing"]) == 1
@@ -75,20 +74,22 @@ def test_create_prints_the_key_once_and_stores_only_its_hash(
     ],
 )
 def test_bad_arguments_are_named(
-    db_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str], named: str
+    database: Path | str, capsys: pytest.CaptureFixture[str], argv: list[str], named: str
 ) -> None:
     assert main(["api-client", "create", *argv]) == 2
     assert named in capsys.readouterr().err
 
 
-def test_a_name_is_never_given_twice(db_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_name_is_never_given_twice(
+    database: Path | str, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["api-client", "create", "--name", "hotline", "--scopes", "events:read"]) == 0
     assert main(["api-client", "create", "--name", "hotline", "--scopes", "events:read"]) == 2
     assert "exists already" in capsys.readouterr().err
 
 
 def test_a_bad_api_address_stops_the_bot_with_one_line(
-    db_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    database: Path | str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("HVCONNECT_API_LISTEN", "nowhere")
     assert main(["run"]) == 2

@@ -24,8 +24,8 @@ NOW = datetime(2026, 11, 27, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 
 
 @pytest.fixture
-def db_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    path = tmp_path / "data" / "hv.db"
+def database(cli_database: Path | str, monkeypatch: pytest.MonkeyPatch) -> Path | str:
+    path = cli_database
     for name in ("HVCONNECT_CONFIG", "HVCONNECT_TOKEN", "TELEGRAM_BOT_TOKEN"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HVCONNECT_DB", str(path))
@@ -33,7 +33,7 @@ def db_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return path
 
 
-def _in_db(path: Path, work: object) -> object:
+def _in_db(path: Path | str, work: object) -> object:
     async def go() -> object:
         db = await Database.open(path)
         try:
@@ -47,7 +47,7 @@ def _in_db(path: Path, work: object) -> object:
 
 
 def test_invite_prints_a_code_that_enrols(
-    db_path: Path, capsys: pytest.CaptureFixture[str]
+    database: Path | str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["staff", "invite", "--role", "cm", "--name", "李娜", "--district", "汉台区"]) == 0
     out = capsys.readouterr().out
@@ -60,7 +60,7 @@ def test_invite_prints_a_code_that_enrols(
         await add_user(db, 2001)
         return await redeem_in(db, match.group(), user_id=2001, now=NOW)
 
-    member = _in_db(db_path, redeem)
+    member = _in_db(database, redeem)
     assert getattr(member, "role", None) is Role.CUSTOMER_MANAGER
 
 
@@ -73,7 +73,7 @@ def test_invite_prints_a_code_that_enrols(
     ],
 )
 def test_invite_refuses_bad_input_with_one_line(
-    db_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], complaint: str
+    database: Path | str, capsys: pytest.CaptureFixture[str], args: list[str], complaint: str
 ) -> None:
     assert main(["staff", "invite", *args]) == 2
     captured = capsys.readouterr()
@@ -81,7 +81,7 @@ def test_invite_refuses_bad_input_with_one_line(
 
 
 def test_list_shows_members_with_their_open_applications(
-    db_path: Path, capsys: pytest.CaptureFixture[str]
+    database: Path | str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["staff", "list"]) == 0
     assert "No staff yet" in capsys.readouterr().out
@@ -93,7 +93,7 @@ def test_list_shows_members_with_their_open_applications(
         await submit(db, 1002, manager=2001)
         return None
 
-    _in_db(db_path, seed)
+    _in_db(database, seed)
     assert main(["staff", "list"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].split() == ["id", "name", "role", "district", "active", "open"]
@@ -107,7 +107,7 @@ def test_list_shows_members_with_their_open_applications(
 
 
 def test_disable_hands_back_work_and_queues_alerts(
-    db_path: Path, capsys: pytest.CaptureFixture[str]
+    database: Path | str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     async def seed(db: Database) -> object:
         await enrol(db, 2001, Role.CUSTOMER_MANAGER, name="李娜", district="汉台区")
@@ -115,7 +115,7 @@ def test_disable_hands_back_work_and_queues_alerts(
         await submit(db, 1001, manager=2001)
         return None
 
-    _in_db(db_path, seed)
+    _in_db(database, seed)
     assert main(["staff", "disable", "2001"]) == 0
     out = capsys.readouterr().out
     assert "Disabled 李娜 (2001, customer_manager). 1 open application(s)" in out
@@ -125,7 +125,7 @@ def test_disable_hands_back_work_and_queues_alerts(
         outbox = await db.fetchall("SELECT user_id, kind FROM outbox")
         return member, [tuple(row) for row in outbox]
 
-    member, outbox = _in_db(db_path, check)  # type: ignore[misc]
+    member, outbox = _in_db(database, check)  # type: ignore[misc]
     assert not member.active
     assert outbox == [(3001, "staff.unassigned")]
 
@@ -136,8 +136,8 @@ def test_disable_hands_back_work_and_queues_alerts(
 
 
 def test_disabling_a_configured_admin_warns(
-    db_path: Path, capsys: pytest.CaptureFixture[str]
+    database: Path | str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _in_db(db_path, lambda db: enrol(db, 9001, Role.ADMIN))
+    _in_db(database, lambda db: enrol(db, 9001, Role.ADMIN))
     assert main(["staff", "disable", "9001"]) == 0
     assert "HVCONNECT_ADMINS" in capsys.readouterr().out

@@ -31,8 +31,8 @@ PERIOD = ["--from", "2026-11-01", "--to", "2026-11-30"]
 
 
 @pytest.fixture
-def db_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    path = tmp_path / "data" / "hv.db"
+def database(cli_database: Path | str, monkeypatch: pytest.MonkeyPatch) -> Path | str:
+    path = cli_database
     for name in (
         "HVCONNECT_CONFIG",
         "HVCONNECT_TOKEN",
@@ -45,7 +45,7 @@ def db_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def _with_db(
-    path: Path, work: Callable[[Database], Awaitable[None]], cipher: FieldCipher | None = None
+    path: Path | str, work: Callable[[Database], Awaitable[None]], cipher: FieldCipher | None = None
 ) -> None:
     async def go() -> None:
         db = await Database.open(path, cipher=cipher)
@@ -107,9 +107,9 @@ async def _november(db: Database) -> None:
 
 
 def test_stats_prints_the_figures_of_the_period(
-    db_path: Path, capsys: pytest.CaptureFixture[str]
+    database: Path | str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _with_db(db_path, _november)
+    _with_db(database, _november)
     assert main(["stats", *PERIOD]) == 0
     out = capsys.readouterr().out
     assert "hvconnect statistics 2026-11 (all districts" in out
@@ -133,9 +133,9 @@ def test_stats_prints_the_figures_of_the_period(
 
 
 def test_export_writes_a_workbook_and_a_csv(
-    db_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    database: Path | str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _with_db(db_path, _november)
+    _with_db(database, _november)
     book_path = tmp_path / "out" / "report.xlsx"
     book_path.parent.mkdir()
     assert main(["export", *PERIOD, "--out", str(book_path)]) == 0
@@ -179,18 +179,19 @@ def test_export_writes_a_workbook_and_a_csv(
     ],
 )
 def test_bad_options_are_named(
-    db_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+    database: Path | str, capsys: pytest.CaptureFixture[str], argv: list[str], message: str
 ) -> None:
     assert main(argv) == 2
     assert message in capsys.readouterr().err
-    assert not db_path.exists()  # refused before anything was opened
+    if isinstance(database, Path):
+        assert not database.exists()  # refused before anything was opened
 
 
 def test_sealed_personal_data_needs_the_key(
-    db_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    database: Path | str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     key = generate_secret_key()
-    _with_db(db_path, _november, cipher=FieldCipher.from_secrets(key))
+    _with_db(database, _november, cipher=FieldCipher.from_secrets(key))
     assert main(["stats", *PERIOD]) == 1
     assert "HVCONNECT_SECRET_KEY" in capsys.readouterr().err
     monkeypatch.setenv("HVCONNECT_SECRET_KEY", key)

@@ -7,7 +7,6 @@ import asyncio
 import hashlib
 import hmac
 import re
-import sqlite3
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from process.clock import ManualClock
 from storage.db import Database
 from storage.events import append_event
 from storage.webhooks import WebhooksRepo
+from tests.bot.conftest import dump_text, raw_rows
 from tests.keys import TEST_SECRET_KEY, make_test_cipher
 from tests.notifications.webhook_rig import START, Receiver, eventually
 
@@ -27,8 +27,8 @@ SECRET_LINE = re.compile(r"Signing secret \(shown this once\): (\S+)")
 
 
 @pytest.fixture
-def db_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    path = tmp_path / "data" / "hv.db"
+def database(cli_database: Path | str, monkeypatch: pytest.MonkeyPatch) -> Path | str:
+    path = cli_database
     for name in ("HVCONNECT_CONFIG", "HVCONNECT_TOKEN", "TELEGRAM_BOT_TOKEN"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HVCONNECT_DB", str(path))
@@ -36,8 +36,8 @@ def db_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return path
 
 
-async def _append_and_deliver(db_path: Path, url: str, receiver: Receiver) -> int:
-    db = await Database.open(db_path, cipher=make_test_cipher())
+async def _append_and_deliver(database: Path | str, url: str, receiver: Receiver) -> int:
+    db = await Database.open(database, cipher=make_test_cipher())
     clock = ManualClock(START)
     worker = WebhookWorker(db, clock, poll_interval=0.05)
     try:
@@ -59,7 +59,7 @@ async def _append_and_deliver(db_path: Path, url: str, receiver: Receiver) -> in
 
 
 def test_add_prints_a_secret_the_receiver_verifies_with_and_keeps_it_sealed(
-    db_path: Path, capsys: pytest.CaptureFixture[str]
+    database: Path | str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     receiver = Receiver()
     _client("marketing", capsys)
@@ -86,7 +86,7 @@ def test_add_prints_a_secret_the_receiver_verifies_with_and_keeps_it_sealed(
             found = SECRET_LINE.search(out)
             assert found is not None
             secret = found.group(1)
-            await _append_and_deliver(db_path, receiver.url, receiver)
+            await _append_and_deliver(database, receiver.url, receiver)
             got = receiver.received[0]
             t, v1 = (p.split("=", 1)[1] for p in got.headers["X-Hvconnect-Signature"].split(","))
             expected = hmac.new(secret.encode(), f"{t}.".encode() + got.body, hashlib.sha256)
@@ -97,7 +97,9 @@ def test_add_prints_a_secret_the_receiver_verifies_with_and_keeps_it_sealed(
 
     secret = asyncio.run(go())
     # Closed, so the WAL is folded into the file: the secret is not there in clear.
-    assert secret.encode() not in db_path.read_bytes()
+    assert secret not in dump_text(database)
+    if isinstance(database, Path):
+        assert secret.encode() not in database.read_bytes()
 
 
 def _client(name: str, capsys: pytest.CaptureFixture[str]) -> None:
@@ -120,7 +122,7 @@ def main_in_thread(argv: list[str]) -> int:
     ],
 )
 def test_add_refuses_bad_input_with_one_line(
-    db_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], complaint: str
+    database: Path | str, capsys: pytest.CaptureFixture[str], args: list[str], complaint: str
 ) -> None:
     _client("marketing", capsys)
     assert main(["webhooks", "add", "--client", "marketing", *args]) == 2
@@ -128,7 +130,7 @@ def test_add_refuses_bad_input_with_one_line(
     assert complaint in captured.err and captured.out == ""
 
 
-def test_list_remove_and_replay(db_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_list_remove_and_replay(database: Path | str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["webhooks", "list"]) == 0
     assert "No webhook subscriptions" in capsys.readouterr().out
     _client("hotline", capsys)
@@ -136,7 +138,7 @@ def test_list_remove_and_replay(db_path: Path, capsys: pytest.CaptureFixture[str
     capsys.readouterr()
 
     async def dead_delivery() -> None:
-        db = await Database.open(db_path, cipher=make_test_cipher())
+        db = await Database.open(database, cipher=make_test_cipher())
         try:
             async with db.transaction() as conn:
                 await append_event(
@@ -165,12 +167,11 @@ def test_list_remove_and_replay(db_path: Path, capsys: pytest.CaptureFixture[str
     assert main(["webhooks", "remove", "1"]) == 0
     assert main(["webhooks", "remove", "1"]) == 1
     assert "no active subscription 1" in capsys.readouterr().err
-    with sqlite3.connect(db_path) as raw:
-        assert raw.execute("SELECT active FROM webhook_subscriptions").fetchall() == [(0,)]
+    assert raw_rows(database, "SELECT active FROM webhook_subscriptions") == [(0,)]
 
 
 def test_add_refuses_a_client_that_does_not_exist_or_is_revoked(
-    db_path: Path, capsys: pytest.CaptureFixture[str]
+    database: Path | str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     hook = ["--url", "https://x.example/h"]
     assert main(["webhooks", "add", "--client", "nobody", *hook]) == 2
@@ -181,8 +182,7 @@ def test_add_refuses_a_client_that_does_not_exist_or_is_revoked(
     assert main(["webhooks", "add", "--client", "hotline", *hook]) == 2
     captured = capsys.readouterr()
     assert "'hotline' has been revoked" in captured.err and captured.out == ""
-    with sqlite3.connect(db_path) as raw:
-        assert raw.execute("SELECT COUNT(*) FROM webhook_subscriptions").fetchall() == [(0,)]
+    assert raw_rows(database, "SELECT COUNT(*) FROM webhook_subscriptions") == [(0,)]
 
 
 def test_the_configuration_file_sets_when_a_delivery_is_given_up(tmp_path: Path) -> None:

@@ -182,3 +182,65 @@ def test_the_api_is_off_unless_an_address_is_given(tmp_path: Path) -> None:
     path.write_text("[api]\nrate_per_second = 2.5\nburst = 7\n", encoding="utf-8")
     tuned = load_config({"HVCONNECT_API_LISTEN": "0.0.0.0:9000", "HVCONNECT_CONFIG": str(path)})
     assert (tuned.api.host, tuned.api.rate_per_second, tuned.api.burst) == ("0.0.0.0", 2.5, 7)
+
+
+def test_a_postgresql_url_chooses_postgresql_and_a_path_sqlite() -> None:
+    url = "postgresql://hv:s3cret@db.example:5432/hvconnect?sslmode=require"
+    config = load_config({"HVCONNECT_DB": url})
+    assert config.on_postgresql and config.database == url and config.db_url == url
+    assert config.database_password == "s3cret"
+    assert config.database_name == "postgresql://hv:***@db.example:5432/hvconnect?sslmode=require"
+    socket = load_config({"HVCONNECT_DB": "postgres://hv@/hvconnect?host=/run/postgresql"})
+    assert socket.on_postgresql and socket.database_password is None
+    assert socket.database_name == "postgres://hv@/hvconnect?host=/run/postgresql"
+    sqlite = load_config({"HVCONNECT_DB": "/tmp/x.db"})
+    assert not sqlite.on_postgresql and sqlite.database == Path("/tmp/x.db")
+    assert sqlite.database_name == "/tmp/x.db" and sqlite.database_password is None
+
+
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("mysql://hv:pw@host/hvconnect", "expected a database file path or a URL"),
+        ("postgresql://hv:s3cret@host:port/hvconnect", "port is not valid"),
+        ("postgresql://hv:s3cret@host:99999/hvconnect", "port is not valid"),
+        ("postgresql://hv:s3cret@host/", "names no database"),
+        ("postgresql://hv:s3cret@host/a/b", "names no database"),
+        ("postgresql://hv:s3cret@/hvconnect", "names no host"),
+        ("postgresql://hv:s3cret@host/hv connect", "has spaces"),
+        ("postgresql://hv:s3cret@host/hvconnect#x", "has spaces or a '#'"),
+        ("postgresql://hv:s3cret@[::1/hvconnect", "port is not valid"),
+    ],
+)
+def test_a_bad_postgresql_url_stops_with_one_line_without_the_password(url: str, says: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        load_config({"HVCONNECT_DB": url})
+    message = str(raised.value)
+    assert message.startswith("HVCONNECT_DB: ") and says in message
+    assert "\n" not in message and "s3cret" not in message
+
+
+def test_a_postgresql_url_needs_psycopg(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "psycopg" else real(name)
+    )
+    with pytest.raises(ConfigError, match=r"^HVCONNECT_DB: .*needs psycopg.*postgresql"):
+        load_config({"HVCONNECT_DB": "postgresql://hv@host/hvconnect"})
+
+
+def test_the_database_password_never_reaches_a_log_line() -> None:
+    import logging
+
+    from bot.logging_redact import Redactor, scrub
+
+    config = load_config({"HVCONNECT_DB": "postgresql://hv:Pa55-word@host/hvconnect"})
+    redactor = Redactor()
+    redactor.add_secret(config.database_password)
+    record = logging.LogRecord(
+        "psycopg", logging.WARNING, __file__, 1, "connecting with %s", (config.db_url,), None
+    )
+    scrub(record, redactor)
+    assert "Pa55-word" not in record.getMessage() and "hv:" in record.getMessage()

@@ -63,7 +63,16 @@ async def api_of(runner: BotRunner) -> AsyncIterator[Api]:
 async def copy_application(svc: Services, number: str, copies: int) -> None:
     """``copies`` more applications like ``number``, numbered after it, in one transaction:
     thousands in a moment, where filing each through the form would take minutes."""
-    rows = await svc.db.fetchall("SELECT name FROM pragma_table_info('applications')")
+    if svc.db.dialect == "postgresql":
+        rows = await svc.db.fetchall(
+            "SELECT column_name AS name FROM information_schema.columns "
+            "WHERE table_schema = current_schema() AND table_name = 'applications' "
+            "ORDER BY ordinal_position"
+        )
+        padded = "lpad(n.i::text, 6, '0')"
+    else:
+        rows = await svc.db.fetchall("SELECT name FROM pragma_table_info('applications')")
+        padded = "printf('%06d', n.i)"
     columns = [r["name"] for r in rows if r["name"] not in ("id", "number")]
     listed = ", ".join(columns)
     async with svc.db.transaction() as conn:
@@ -72,7 +81,7 @@ async def copy_application(svc: Services, number: str, copies: int) -> None:
             f"""
             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
             INSERT INTO applications (number, {listed})
-            SELECT 'HV-2026-C' || printf('%06d', n.i), {listed}
+            SELECT 'HV-2026-C' || {padded}, {listed}
             FROM applications, n WHERE applications.number = ?
             """,
             (copies, number),
@@ -81,11 +90,11 @@ async def copy_application(svc: Services, number: str, copies: int) -> None:
 
 @asynccontextmanager
 async def api_of_new(
-    emulator: BotApiEmulator, db_path: Path, clock: ManualClock, **settings: Any
+    emulator: BotApiEmulator, database: Path | str, clock: ManualClock, **settings: Any
 ) -> AsyncIterator[tuple[Api, int]]:
     """A bot of its own with the API on a free port: the API and the port it took."""
     api_settings = ApiSettings(host="127.0.0.1", port=0, **settings)
-    runner = BotRunner(emulator, db_path, clock, api=api_settings)
+    runner = BotRunner(emulator, database, clock, api=api_settings)
     await runner.start()
     try:
         async with api_of(runner) as api:

@@ -28,9 +28,9 @@ def clock() -> ManualClock:
 
 @pytest.fixture
 async def bot(
-    emulator: BotApiEmulator, tmp_path: Path, clock: ManualClock
+    emulator: BotApiEmulator, database_location: Path | str, clock: ManualClock
 ) -> AsyncIterator[BotRunner]:
-    runner = BotRunner(emulator, tmp_path / "hv.db", clock)
+    runner = BotRunner(emulator, database_location, clock)
     await runner.start()
     try:
         yield runner
@@ -40,11 +40,11 @@ async def bot(
 
 @pytest.fixture
 async def api_bot(
-    emulator: BotApiEmulator, tmp_path: Path, clock: ManualClock
+    emulator: BotApiEmulator, database_location: Path | str, clock: ManualClock
 ) -> AsyncIterator[BotRunner]:
     """The bot with its integration API on a free port (HVCONNECT_API_LISTEN=127.0.0.1:0)."""
     settings = ApiSettings(host="127.0.0.1", port=0, burst=100_000, feed_poll_seconds=0.05)
-    runner = BotRunner(emulator, tmp_path / "hv.db", clock, api=settings)
+    runner = BotRunner(emulator, database_location, clock, api=settings)
     await runner.start()
     try:
         yield runner

@@ -1,8 +1,8 @@
 """The bot, as production builds it, talking over HTTP to the local Bot API emulator.
 
 Only the configuration differs from production: the Bot API base URL points at the
-emulator, the database is a temporary file sealed with a test key, and the clock is a
-manual one.
+emulator, the database is a temporary file (or, with HVCONNECT_TEST_DB=postgresql, a fresh
+PostgreSQL database) sealed with a test key, and the clock is a manual one.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from bot.config.settings import Config
 from process.clock import ManualClock
 from sandbox.emulator import BotApiEmulator
 from sandbox.state import SandboxState
-from storage.sealing.columns import row_factory
+from storage.db import Database
 from storage.sealing.crypto import FieldCipher
 from tests.keys import TEST_SECRET_KEY
 
@@ -33,15 +33,15 @@ class BotRunner:
     """Starts, stops and restarts the real bot against an emulator."""
 
     def __init__(
-        self, emulator: BotApiEmulator, db_path: Path, clock: ManualClock, **config: Any
+        self, emulator: BotApiEmulator, database: Path | str, clock: ManualClock, **config: Any
     ) -> None:
         self.emulator = emulator
         self.clock = clock
+        where = {"db_url": database} if isinstance(database, str) else {"db_path": database}
         self.config = Config(
             token=emulator.token,
             api_url=emulator.base_url,
-            db_path=db_path,
-            **{"secret_key": TEST_SECRET_KEY, **config},
+            **{"secret_key": TEST_SECRET_KEY, **where, **config},
         )
         self.app: BotApplication | None = None
         self._handling = UpdatesInHand(emulator.state)
@@ -66,13 +66,34 @@ class BotRunner:
         self.config = replace(self.config, **changes)
 
     async def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[aiosqlite.Row]:
-        """Read the database file directly, as an auditor holding the key would."""
+        """Read the database directly, on a connection of its own, as an auditor holding
+        the key would."""
         assert self.config.secret_key is not None
         cipher = FieldCipher.from_secrets(self.config.secret_key, self.config.old_secret_keys)
-        async with aiosqlite.connect(self.config.db_path) as conn:
-            conn.row_factory = row_factory(cipher)  # type: ignore[assignment]
-            async with conn.execute(sql, params) as cursor:
-                return list(await cursor.fetchall())
+        db = await Database.open(self.config.database, cipher=cipher)
+        try:
+            return await db.fetchall(sql, params)
+        finally:
+            await db.close()
+
+    async def write(self, sql: str, params: tuple[Any, ...] = ()) -> None:
+        """Change the database behind the bot's back, as another program could: the
+        statement goes as it is written, in the database's own SQL (see :attr:`dialect`)."""
+        if isinstance(self.config.database, str):
+            import psycopg
+
+            async with await psycopg.AsyncConnection.connect(
+                self.config.database, autocommit=True
+            ) as conn:
+                await conn.execute(sql.replace("?", "%s"), params)
+            return
+        async with aiosqlite.connect(self.config.database) as conn:
+            await conn.execute(sql, params)
+            await conn.commit()
+
+    @property
+    def dialect(self) -> str:
+        return "postgresql" if self.config.on_postgresql else "sqlite"
 
 
 class UpdatesInHand:

@@ -22,6 +22,7 @@ from storage.events import append_event
 from tests.e2e.api_harness import Api, api_of, api_of_new, copy_application
 from tests.e2e.harness import SHANGHAI, BotRunner
 from tests.e2e.staff_seed import seed_application
+from tests.postgres import database_in
 
 PROBLEM = "application/problem+json"
 
@@ -235,7 +236,7 @@ async def test_a_client_over_its_rate_waits_as_told(
     emulator: BotApiEmulator, tmp_path: Path, clock: ManualClock
 ) -> None:
     settings = ApiSettings(host="127.0.0.1", port=0, rate_per_second=0.5, burst=3)
-    runner = BotRunner(emulator, tmp_path / "hv.db", clock, api=settings)
+    runner = BotRunner(emulator, database_in(tmp_path, "hv.db"), clock, api=settings)
     await runner.start()
     try:
         async with api_of(runner) as api:
@@ -274,9 +275,9 @@ async def test_stopping_the_bot_answers_a_waiting_long_poll(api_bot: BotRunner) 
 async def test_a_taken_port_stops_the_start_with_the_variable_named(
     emulator: BotApiEmulator, tmp_path: Path, clock: ManualClock
 ) -> None:
-    async with api_of_new(emulator, tmp_path / "one.db", clock) as (first, port):
+    async with api_of_new(emulator, database_in(tmp_path, "one.db"), clock) as (first, port):
         taken = ApiSettings(host="127.0.0.1", port=port)
-        second = BotRunner(emulator, tmp_path / "two.db", clock, api=taken)
+        second = BotRunner(emulator, database_in(tmp_path, "two.db"), clock, api=taken)
         with pytest.raises(ApiListenError, match=f"127.0.0.1:{port}"):
             await second.start()
         await second.stop()

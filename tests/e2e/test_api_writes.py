@@ -22,6 +22,7 @@ from tests.e2e.harness import BotRunner
 from tests.e2e.staffing import enrol
 from tests.e2e.test_five_stages import open_card
 from tests.e2e.test_owed_documents import text_of
+from tests.postgres import database_in
 from tests.services.intake_samples import FORM
 
 PROBLEM = "application/problem+json"
@@ -243,7 +244,7 @@ async def test_filing_before_the_bot_knows_its_username_is_a_503_then_succeeds(
 
     handlers["getme"] = (name, held_get_me)
     settings = ApiSettings(host="127.0.0.1", port=0, burst=100_000)
-    runner = BotRunner(emulator, tmp_path / "hv.db", clock, api=settings)
+    runner = BotRunner(emulator, database_in(tmp_path, "hv.db"), clock, api=settings)
     starting = asyncio.create_task(runner.start())
     try:
         await asyncio.wait_for(asked.wait(), 60)  # the API is listening: it starts first

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 
-import aiosqlite
-
 from notifications.buttons import SendOwed
 from process.form import OwedDocument
 from sandbox.emulator import BotApiEmulator
@@ -180,11 +178,7 @@ async def _crash_before_the_state_was_saved(bot: BotRunner, behind: str) -> None
     """Stop the bot and put the conversation back one question, as a crash does that comes
     after the answer and the next question were sent but before the state was saved."""
     await bot.stop()
-    async with aiosqlite.connect(bot.config.db_path) as conn:
-        await conn.execute(
-            "UPDATE conversations SET state = ? WHERE name = 'apply'", (f"field:{behind}",)
-        )
-        await conn.commit()
+    await bot.write("UPDATE conversations SET state = ? WHERE name = 'apply'", (f"field:{behind}",))
     await bot.start()
 
 

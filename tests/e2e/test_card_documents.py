@@ -3,8 +3,6 @@ photo and a file as a file, and a file that cannot be sent is named, never left 
 
 from __future__ import annotations
 
-import aiosqlite
-
 from process.roles import Role
 from sandbox.emulator import BotApiEmulator
 from sandbox.messages import SentMessage
@@ -65,11 +63,7 @@ async def test_a_file_that_cannot_be_sent_is_named_and_the_others_still_come(
     number = await submit_application(alice)
     await manager.user.wait_for(lambda m: number in (m.text or ""))
     # A file id Telegram no longer knows (one from another bot, say).
-    async with aiosqlite.connect(bot.config.db_path) as conn:
-        await conn.execute(
-            "UPDATE documents SET file_id = 'AgACAgUAAxkBAAIgone' WHERE kind = 'identity'"
-        )
-        await conn.commit()
+    await bot.write("UPDATE documents SET file_id = 'AgACAgUAAxkBAAIgone' WHERE kind = 'identity'")
 
     sent = await press_documents(manager, number)
 

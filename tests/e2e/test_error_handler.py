@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 
-import aiosqlite
-
 from process.roles import Role
 from sandbox.emulator import BotApiEmulator
 from tests.e2e.apply_walk import submit_application
@@ -20,11 +18,30 @@ DRAFT_KEPT = "您之前在申请表中填写的内容都已保存。"
 SEND_SITE_PROOF = "📎 补交：用电地址产权证明或租赁合同"
 
 
-async def sql(bot: BotRunner, statement: str) -> None:
-    """Change the bot's database behind its back, as another program could."""
-    async with aiosqlite.connect(bot.config.db_path) as conn:
-        await conn.execute(statement)
-        await conn.commit()
+async def refuse(bot: BotRunner, when: str, table: str) -> None:
+    """Make the bot's database refuse ``when`` (e.g. ``INSERT``) on ``table``, behind its
+    back, as a full disk would."""
+    if bot.dialect == "postgresql":
+        await bot.write(
+            "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN RAISE EXCEPTION 'the disk refused'; END $$"
+        )
+        await bot.write(
+            f"CREATE TRIGGER refuse BEFORE {when} ON {table} FOR EACH ROW EXECUTE FUNCTION refuse()"
+        )
+        return
+    await bot.write(
+        f"CREATE TRIGGER refuse BEFORE {when} ON {table} "
+        "BEGIN SELECT RAISE(ABORT, 'the disk refused'); END"
+    )
+
+
+async def allow(bot: BotRunner, table: str) -> None:
+    if bot.dialect == "postgresql":
+        await bot.write(f"DROP TRIGGER refuse ON {table}")
+        await bot.write("DROP FUNCTION refuse()")
+        return
+    await bot.write("DROP TRIGGER refuse")
 
 
 async def test_a_failure_after_the_press_was_answered_still_reaches_the_customer(
@@ -36,11 +53,7 @@ async def test_a_failure_after_the_press_was_answered_still_reaches_the_customer
     await alice.press(status, SEND_SITE_PROOF)
     received = await alice.upload_pdf("lease.pdf")
     # The files cannot be stored: the handler answers the press, then its transaction fails.
-    await sql(
-        bot,
-        "CREATE TRIGGER refuse BEFORE INSERT ON documents "
-        "BEGIN SELECT RAISE(ABORT, 'the disk refused'); END",
-    )
+    await refuse(bot, "INSERT", "documents")
 
     press = await alice.user.press(received, "✅ 文件已发完")
     told = await alice.settle()
@@ -52,7 +65,7 @@ async def test_a_failure_after_the_press_was_answered_still_reaches_the_customer
     assert await bot.query("SELECT 1 FROM documents WHERE kind = 'site_proof'") == []
 
     # Nothing was lost on the way: once the database takes writes again, it goes through.
-    await sql(bot, "DROP TRIGGER refuse")
+    await allow(bot, "documents")
     again = await alice.press(received, "✅ 文件已发完")
     assert "已收到补交的“用电地址产权证明或租赁合同”" in (again.text or "")
     assert await bot.query("SELECT 1 FROM documents WHERE kind = 'site_proof'")
@@ -64,16 +77,12 @@ async def test_a_failure_in_the_form_says_the_answers_so_far_are_kept_and_they_a
     alice = Customer(emulator, emulator.user(1001, first_name="张伟"))
     await alice.say("/apply")
     await alice.fill_fields(until="project_name")
-    await sql(
-        bot,
-        "CREATE TRIGGER refuse BEFORE UPDATE ON drafts "
-        "BEGIN SELECT RAISE(ABORT, 'the disk refused'); END",
-    )
+    await refuse(bot, "UPDATE", "drafts")
 
     told = await alice.say(ANSWERS["project_name"])
 
     assert told.text == ERROR + DRAFT_KEPT + "请稍后再试一次。"
-    await sql(bot, "DROP TRIGGER refuse")
+    await allow(bot, "drafts")
     asked = await alice.say(ANSWERS["project_name"])
     assert "用电地址" in (asked.text or "")
     [draft] = await bot.query("SELECT fields FROM drafts")
@@ -91,11 +100,7 @@ async def test_a_failure_before_the_press_was_answered_answers_it_and_tells_the_
     assert await run_sweep(bot, shanghai(2026, 11, 30, 10, 0)) == 1
     invitation = await alice.user.wait_for(lambda m: "满意度调查" in (m.text or ""))
     # The score cannot be saved: the handler fails before it answers the press.
-    await sql(
-        bot,
-        "CREATE TRIGGER refuse BEFORE UPDATE ON survey_responses "
-        "BEGIN SELECT RAISE(ABORT, 'the disk refused'); END",
-    )
+    await refuse(bot, "UPDATE", "survey_responses")
 
     press = await alice.user.press(invitation, "4")
     told = await alice.settle()

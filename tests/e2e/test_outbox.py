@@ -102,7 +102,7 @@ async def test_a_message_due_while_the_bot_was_down_goes_out_after_the_restart(
     recipient = await _recipient(_svc(bot), alice.id)
     await bot.stop()
     # Another process (a sweep run from the shell, say) queues it for the next morning.
-    db = await Database.open(bot.config.db_path)
+    db = await Database.open(bot.config.database)
     await OutboxRepo(db).enqueue_now(
         key="e2e:morning",
         chat_id=recipient.chat_id,

@@ -16,6 +16,7 @@ from sandbox.emulator import BotApiEmulator
 from sandbox.limits import RateLimits
 from storage.users import user_in
 from tests.e2e.harness import BotRunner, shanghai
+from tests.postgres import database_in
 
 CUSTOMERS = range(5001, 5061)
 WAIT = 60.0  # sixty chats at Telegram's 30 a second, on a busy machine
@@ -35,7 +36,7 @@ def clock() -> ManualClock:
 async def test_replies_and_the_outbox_together_stay_within_telegrams_limits(
     emulator: BotApiEmulator, tmp_path: Path, clock: ManualClock
 ) -> None:
-    bot = BotRunner(emulator, tmp_path / "hv.db", clock)
+    bot = BotRunner(emulator, database_in(tmp_path, "hv.db"), clock)
     await bot.start()
     try:
         assert bot.app is not None

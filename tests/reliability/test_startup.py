@@ -188,6 +188,31 @@ async def test_a_second_bot_and_a_restore_are_refused_while_the_bot_runs(
     assert _replaced(tmp_path)
 
 
+async def test_on_postgresql_the_bot_runs_without_a_lock_and_restore_waits_for_it(
+    emulator: BotApiEmulator, tmp_path: Path, postgres_url: str
+) -> None:
+    await emulator.start()
+    env = bot_environment(emulator, tmp_path / "hv.db", TEST_SECRET_KEY)
+    env["HVCONNECT_DB"] = postgres_url
+    backup = tmp_path / "snapshot.dump"
+    await asyncio.to_thread(_hvconnect, env, "backup", str(backup))
+    running = BotProcess(emulator, env, tmp_path)
+    await running.start()
+    try:
+        user = emulator.user(1001, first_name="张伟")
+        await user.send_text("/start")
+        await user.wait_for()
+        log = tmp_path / "restore.log"
+        status, errors = await _ending(_spawn(env, log, "restore", str(backup), "--yes"), log)
+        assert status == 1
+        assert len(errors) == 1 and "stop the bot first" in errors[0], errors
+    finally:
+        assert running.stop() == 0
+    log = tmp_path / "restore-stopped.log"
+    status, errors = await _ending(_spawn(env, log, "restore", str(backup), "--yes"), log)
+    assert status == 0, (errors, _read(log))
+
+
 @pytest.mark.parametrize(
     ("name", "value"),
     [

@@ -150,6 +150,34 @@ async def test_data_from_before_encryption_is_sealed_when_the_bot_opens_it(
     assert found_on_disk(path, PLAIN_VALUES) == {}
 
 
+async def test_on_postgresql_data_in_clear_is_sealed_when_the_bot_opens_it(
+    postgres_url: str,
+) -> None:
+    legacy = await Database.open(postgres_url)  # no key: values go in as given
+    application = await write_everything(legacy)
+    await legacy.close()
+
+    config = Config(db_url=postgres_url, secret_key=TEST_SECRET_KEY)
+    db = await open_bot_database(config, NOW)
+    try:
+        assert await count_stale(db, only_unsealed=True) == 0
+        stored = await ApplicationsRepo(db).get(application.id)
+        assert stored is not None and stored.contact_mobile == PHONE
+        # The keyed hashes were written with the sealed values: look-ups find them.
+        assert [a.id for a in await StaffRepo(db).find(PHONE)] == [application.id]
+        assert [a.id for a in await StaffRepo(db).find(USCC)] == [application.id]
+    finally:
+        await db.close()
+    import psycopg
+
+    with psycopg.connect(postgres_url) as raw:
+        [(mobile, uscc)] = raw.execute("SELECT contact_mobile, uscc FROM applications").fetchall()
+        [(phone,)] = raw.execute(
+            "SELECT phone FROM users WHERE user_id = %s", (CUSTOMER,)
+        ).fetchall()
+    assert PHONE not in (mobile, phone) and USCC != uscc and mobile.startswith("hv1:")
+
+
 async def test_the_scan_for_values_in_clear_runs_once_until_a_keyless_connection_writes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
