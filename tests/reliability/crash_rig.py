@@ -92,8 +92,12 @@ class BotProcess:
         return code
 
     def log_tail(self) -> str:
-        logs = sorted(self._log_dir.glob("bot-*.log"))
-        return logs[-1].read_text(errors="replace")[-3000:] if logs else ""
+        log = self.current_log()
+        return log.read_text(errors="replace")[-3000:] if log.exists() else ""
+
+    def current_log(self) -> Path:
+        """The log of the latest start (bot-10.log comes after bot-9.log, not before)."""
+        return self._log_dir / f"bot-{self.starts}.log"
 
 
 def bot_environment(
@@ -243,7 +247,9 @@ class FormFiller:
                 break
             await asyncio.sleep(0.02)
         seen = len(self.user.messages())
-        if seen <= before and (self._bot_down.is_set() or refused()):
+        if seen <= before:
+            # Down, refused, or no answer within the ceiling (a fleet's other instances
+            # carry on, so nothing says "down"): a person would look where things stand.
             self._unanswered = True
         while True:
             await asyncio.sleep(SETTLE)
