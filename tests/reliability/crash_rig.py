@@ -136,6 +136,10 @@ class FormFiller:
     # makes the bot's replies meet flood control (429), which says nothing about the bot.
     # 0 (acting at once) suits tests that count no 429s.
     reading_time: float = 0.0
+    # Seconds to wait for an answer before looking at /status. Many customers on a busy
+    # fleet wait their turn in Telegram's 30 messages a second: a ceiling shorter than that
+    # queue makes everyone ask /status, which lengthens the queue further.
+    reply_timeout: float = REPLY_TIMEOUT
     _asked: str | None = None  # the field we last answered, until the bot moves on
     _checked_status: bool = False
     # Set when the bot is killed: no answer is coming, so nobody waits for one.
@@ -237,7 +241,7 @@ class FormFiller:
     async def _settle(self, before: int, toasts: int | None = None) -> None:
         """Until the bot said something new and then nothing for a moment (or gave up)."""
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + REPLY_TIMEOUT
+        deadline = loop.time() + self.reply_timeout
 
         def refused() -> bool:
             return toasts is not None and self._toasts() > toasts

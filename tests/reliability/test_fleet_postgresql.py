@@ -14,7 +14,8 @@ At the end, with everyone done and the outbox empty, the counts must show nothin
 every application customers were told of is in the database, every answer the bot accepted
 is stored, every outbox message reached its chat, with at most one repeated per kill (the
 message an instance had handed to Telegram and not yet marked sent when it died, README
-"Delivery guarantee"), every seeded customer got exactly one follow-up, the emulator gave no
+"Delivery guarantee"), the sweeps queued exactly one follow-up for every seeded customer and
+each reached its chat (twice only as that one repeated outbox message), the emulator gave no
 429, and every update the webhook acknowledged was recorded handled.
 
 ``make test`` runs 3 rounds with 20 customers when a PostgreSQL test server can start
@@ -52,6 +53,10 @@ MANAGER = 2001
 START = shanghai(2026, 11, 27, 10, 0)  # a Friday morning: everyone may be written to
 # Customers read before acting, as people do (see FormFiller.reading_time).
 READING = 2.0
+# An answer never gets lost on a fleet (a killed instance's updates go to another), but may
+# wait behind everyone else's on a loaded machine: customers wait for it, rather than ask
+# /status and add to the queue.
+REPLY_CEILING = 120.0
 # Ceilings that name a run that never ends; they measure nothing. Sweeps run once a minute
 # on the leader, and a new leader takes over within the leadership retry (15 s).
 FILLING_CEILING = 1800.0 if LONG else 300.0
@@ -127,7 +132,11 @@ async def test_three_instances_on_postgresql_one_killed_at_random_lose_nothing(
             await manager.send_text(f"/join {code}")
             await manager.wait_for(lambda m: "客户经理" in (m.text or ""), timeout=60)
             fillers = [
-                FormFiller(emulator.user(1001 + i, first_name=f"客户{i}"), reading_time=READING)
+                FormFiller(
+                    emulator.user(1001 + i, first_name=f"客户{i}"),
+                    reading_time=READING,
+                    reply_timeout=REPLY_CEILING,
+                )
                 for i in range(CUSTOMERS)
             ]
             chats = [MANAGER, *(f.user.id for f in fillers)]
@@ -180,7 +189,11 @@ async def test_three_instances_on_postgresql_one_killed_at_random_lose_nothing(
             assert outcome.outbox_repeated <= fleet.kills, report
             assert reminders.expected == SEEDED_PER_BATCH * (ROUNDS + 1), report
             assert reminders.queued_missing == reminders.queued_repeated == 0, report
-            assert reminders.delivered_missing == reminders.delivered_repeated == 0, report
+            assert reminders.delivered_missing == 0, report
+            # The sweeps queued each once (above); a follow-up can still be the one outbox
+            # message a kill repeats (Telegram had it, its instance died before marking it
+            # sent), so it counts in the outbox's window, not beside it.
+            assert reminders.delivered_repeated <= outcome.outbox_repeated, report
             assert reminders.unexpected == 0, report
             assert outcome.too_many_requests == 0, report
             assert outcome.acknowledged_not_handled == 0, report
