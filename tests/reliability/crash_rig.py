@@ -140,6 +140,8 @@ class FormFiller:
     # fleet wait their turn in Telegram's 30 messages a second: a ceiling shorter than that
     # queue makes everyone ask /status, which lengthens the queue further.
     reply_timeout: float = REPLY_TIMEOUT
+    # Actions the bot never answered within ``reply_timeout`` (none went down, none refused).
+    unanswered_actions: int = 0
     _asked: str | None = None  # the field we last answered, until the bot moves on
     _checked_status: bool = False
     # Set when the bot is killed: no answer is coming, so nobody waits for one.
@@ -251,6 +253,8 @@ class FormFiller:
                 break
             await asyncio.sleep(0.02)
         seen = len(self.user.messages())
+        if seen <= before and not (self._bot_down.is_set() or refused()):
+            self.unanswered_actions += 1
         if seen <= before:
             # Down, refused, or no answer within the ceiling (a fleet's other instances
             # carry on, so nothing says "down"): a person would look where things stand.

@@ -18,6 +18,12 @@ message an instance had handed to Telegram and not yet marked sent when it died,
 each reached its chat (twice only as that one repeated outbox message), the emulator gave no
 429, and every update the webhook acknowledged was recorded handled.
 
+Reported, not asserted: actions the bot never answered. An update commits with the
+customer's answer before the bot sends the next question, and the webhook acknowledges it
+only then; an instance killed between the commit and the reply leaves a redelivery that is
+skipped as handled, so that one reply never comes (the customer looks at /status and carries
+on; nothing stored is lost).
+
 ``make test`` runs 3 rounds with 20 customers when a PostgreSQL test server can start
 (tests/postgres.py; skipped otherwise); ``HVCONNECT_LONG_TESTS=1`` 10 rounds with 200.
 """
@@ -176,6 +182,7 @@ async def test_three_instances_on_postgresql_one_killed_at_random_lose_nothing(
             reminders = await count_reminders(db, emulator, seeded)
             report = (
                 f"{outcome.lines()}\n{reminders.lines()}\nkills: {fleet.kills}\n"
+                f"actions never answered: {sum(f.unanswered_actions for f in fillers)}\n"
                 f"customers filling: {filled:.0f} s, in all {loop.time() - began:.0f} s\n"
                 f"{fleet.log_tails()}"
             )
