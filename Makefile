@@ -41,7 +41,8 @@ PG_TESTS := tests/storage tests/notifications/test_outbox_repo.py \
 	tests/notifications/test_webhooks.py tests/notifications/test_fleet_*.py \
 	tests/notifications/test_sender.py tests/notifications/test_sender_faults.py \
 	tests/notifications/test_sender_lifecycle.py tests/services \
-	tests/e2e tests/api tests/bot tests/reliability/test_backup_postgresql.py
+	tests/e2e tests/api tests/bot tests/reliability/test_backup_postgresql.py \
+	tests/reliability/test_fleet_postgresql.py tests/reliability/test_fleet_leader.py
 test-pg: $(PG_STAMP)
 	HVCONNECT_TEST_DB=postgresql $(BIN)/python -m pytest -n $(WORKERS) --dist worksteal \
 		$(PG_TESTS) $(ARGS)

@@ -92,8 +92,12 @@ class BotProcess:
         return code
 
     def log_tail(self) -> str:
-        logs = sorted(self._log_dir.glob("bot-*.log"))
-        return logs[-1].read_text(errors="replace")[-3000:] if logs else ""
+        log = self.current_log()
+        return log.read_text(errors="replace")[-3000:] if log.exists() else ""
+
+    def current_log(self) -> Path:
+        """The log of the latest start (bot-10.log comes after bot-9.log, not before)."""
+        return self._log_dir / f"bot-{self.starts}.log"
 
 
 def bot_environment(
@@ -132,6 +136,12 @@ class FormFiller:
     # makes the bot's replies meet flood control (429), which says nothing about the bot.
     # 0 (acting at once) suits tests that count no 429s.
     reading_time: float = 0.0
+    # Seconds to wait for an answer before looking at /status. Many customers on a busy
+    # fleet wait their turn in Telegram's 30 messages a second: a ceiling shorter than that
+    # queue makes everyone ask /status, which lengthens the queue further.
+    reply_timeout: float = REPLY_TIMEOUT
+    # Actions the bot never answered within ``reply_timeout`` (none went down, none refused).
+    unanswered_actions: int = 0
     _asked: str | None = None  # the field we last answered, until the bot moves on
     _checked_status: bool = False
     # Set when the bot is killed: no answer is coming, so nobody waits for one.
@@ -233,7 +243,7 @@ class FormFiller:
     async def _settle(self, before: int, toasts: int | None = None) -> None:
         """Until the bot said something new and then nothing for a moment (or gave up)."""
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + REPLY_TIMEOUT
+        deadline = loop.time() + self.reply_timeout
 
         def refused() -> bool:
             return toasts is not None and self._toasts() > toasts
@@ -243,7 +253,11 @@ class FormFiller:
                 break
             await asyncio.sleep(0.02)
         seen = len(self.user.messages())
-        if seen <= before and (self._bot_down.is_set() or refused()):
+        if seen <= before and not (self._bot_down.is_set() or refused()):
+            self.unanswered_actions += 1
+        if seen <= before:
+            # Down, refused, or no answer within the ceiling (a fleet's other instances
+            # carry on, so nothing says "down"): a person would look where things stand.
             self._unanswered = True
         while True:
             await asyncio.sleep(SETTLE)

@@ -38,6 +38,9 @@ from tests.reliability.crash_rig import START_TIMEOUT, BotProcess, FormFiller, b
 WEBHOOK_HOST = "bot.example.com"
 WEBHOOK_URL = f"https://{WEBHOOK_HOST}/tg/webhook"
 WEBHOOK_SECRET = "fleet-rig-webhook-secret-0123456789"
+# What the scheduler logs when this instance takes the lead, and when it loses it.
+LEADS = "this instance leads now"
+NO_LONGER_LEADS = "this instance no longer leads"
 TEXT_FIELDS = ("applicant_name", "project_name", "site_address", "contact_name")
 
 
@@ -92,6 +95,15 @@ class WebhookBot(BotProcess):
     @property
     def running(self) -> bool:
         return self._process is not None and self._process.poll() is None
+
+    @property
+    def leads(self) -> bool:
+        """Whether this instance, running, last said it leads (runs the sweeps): the
+        scheduler logs each change of the lead (notifications/reminders/scheduler.py)."""
+        if not self.running or not self.current_log().exists():
+            return False
+        said = self.current_log().read_text(errors="replace")
+        return said.rfind(LEADS) > said.rfind(NO_LONGER_LEADS)
 
     async def start(self) -> None:
         self.starts += 1
@@ -152,6 +164,10 @@ class Fleet:
         index = rng.choice(running)
         self.kill(index)
         return index
+
+    def leaders(self) -> list[int]:
+        """The running instances that say they lead: one, once the first has started."""
+        return [i for i, bot in enumerate(self.bots) if bot.leads]
 
     async def restart(self, index: int) -> None:
         await self.bots[index].start()
