@@ -28,7 +28,6 @@ from bot.retrying_request import RetryingRequest
 from bot.secure_db import open_bot_database
 from bot.sweeps import default_sweeps
 from bot.webhook import UpdatesSettled, WebhookServer
-from flows.apply.conversation import ask_again
 from flows.deps import SERVICES_KEY, Services, Settings, services
 from flows.register import command_menus, register_handlers
 from flows.reminder_buttons import reminder_buttons
@@ -189,10 +188,7 @@ async def build_application(
     # commit together (storage.units); states reach the disk after every update, not on
     # PTB's timer.
     settled.bind(application)
-    application.add_handler(
-        begin_update_handler(db, clock, chat_locks, on_redelivered=ask_again),
-        group=BEGIN_UPDATE_GROUP,
-    )
+    application.add_handler(begin_update_handler(db, clock, chat_locks), group=BEGIN_UPDATE_GROUP)
     register_handlers(application)
     application.add_handler(write_through_handler(db, chat_locks), group=WRITE_THROUGH_GROUP)
     application.add_error_handler(handled_elsewhere_handler(chat_locks))  # before on_error

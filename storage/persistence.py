@@ -48,7 +48,6 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
-from collections import OrderedDict
 from collections.abc import Callable, Coroutine, Mapping, MutableMapping
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any
@@ -86,11 +85,6 @@ _log = logging.getLogger(__name__)
 BEGIN_UPDATE_GROUP = -1_000_000
 # In bot_data: the ids of updates a conversation handed back to be routed again.
 REROUTED_KEY = "hvconnect.rerouted_updates"
-# The updates this process saw through to their end, oldest first: a redelivery of one of
-# them left nothing unsaid. Telegram redelivers within minutes, well inside the last ten
-# thousand updates.
-ANSWERED_KEY = "hvconnect.answered_updates"
-ANSWERED_KEPT = 10_000
 WRITE_THROUGH_GROUP = 1_000_000
 DEFAULT_UPDATE_INTERVAL_S = 5.0
 
@@ -295,14 +289,8 @@ def staged(
     return carried_by(persistence.stage(name, (chat.id, user.id), state_of))
 
 
-Redelivered = Callable[[Update, AnyContext], Coroutine[Any, Any, None]]
-
-
 def begin_update_handler(
-    db: Database,
-    clock: Clock,
-    chat_locks: ChatLocks | None = None,
-    on_redelivered: Redelivered | None = None,
+    db: Database, clock: Clock, chat_locks: ChatLocks | None = None
 ) -> TypeHandler[Update, AnyContext, None]:
     """The first handler of every update: skip one handled before, else open its unit.
 
@@ -323,14 +311,6 @@ def begin_update_handler(
     update may have landed on another instance. The id's insert is the final arbiter
     (:class:`~storage.units.HandledUpdate`): two instances handling one update at once (one
     without a chat, say) cannot both commit it.
-
-    A redelivery is not handled again, but it is not met with silence either: the update
-    commits with its answer before the bot replies, so a process killed between the two
-    leaves the customer's message stored and unanswered, and Telegram's redelivery is all
-    that is left to answer it. ``on_redelivered`` (the flows' own) then says again where the
-    conversation stands, from what the database holds. Not for an update this process saw
-    through to its end; one handled by another process (before a restart, or another
-    instance) cannot be told apart from one cut short, and its question is asked again.
     """
     high_water: list[int] = []
     fleet = chat_locks is not None
@@ -347,13 +327,9 @@ def begin_update_handler(
             rerouted.discard(update.update_id)  # handed back by a conversation: routed again
         elif await _seen_before(update.update_id):
             end_unit()
+            if chat_locks is not None:
+                await chat_locks.release()
             _log.info("update %s was handled before: not handled again", update.update_id)
-            try:
-                if on_redelivered is not None and not _answered_here(context, update):
-                    await _answer_redelivery(update, context)
-            finally:
-                if chat_locks is not None:
-                    await chat_locks.release()
             raise ApplicationHandlerStop
         if fleet:
             persistence = context.application.persistence
@@ -362,19 +338,6 @@ def begin_update_handler(
         unit.keep(
             HandledUpdate(update.update_id, time_to_db(clock.now()), arbiter=fleet and not again)
         )
-
-    async def _answer_redelivery(update: Update, context: AnyContext) -> None:
-        assert on_redelivered is not None
-        try:
-            if fleet:
-                persistence = context.application.persistence
-                if isinstance(persistence, SqlitePersistence):
-                    await persistence.refresh(context.application, update)
-            await on_redelivered(update, context)
-        except Exception:
-            # Saying it again is a courtesy: the update was handled, a failure here is no
-            # reason to handle it again.
-            _log.exception("update %s: could not say again where it stands", update.update_id)
 
     async def _seen_before(update_id: int) -> bool:
         if fleet:
@@ -434,17 +397,6 @@ def handed_back(bot_data: Mapping[str, Any], update_id: int) -> bool:
     return isinstance(rerouted, set) and update_id in rerouted
 
 
-def _answered(context: AnyContext) -> OrderedDict[int, None]:
-    found: OrderedDict[int, None] = context.bot_data.setdefault(ANSWERED_KEY, OrderedDict())
-    return found
-
-
-def _answered_here(context: AnyContext, update: Update) -> bool:
-    """Whether this process handled ``update`` to its end, replies sent: the redelivery is
-    then Telegram's (a webhook answer it did not get), and the customer heard everything."""
-    return update.update_id in _answered(context)
-
-
 def write_through_handler(
     db: Database, chat_locks: ChatLocks | None = None
 ) -> TypeHandler[Update, AnyContext, None]:
@@ -460,10 +412,6 @@ def write_through_handler(
         try:
             await context.application.update_persistence()
             await db.settle()
-            answered = _answered(context)
-            answered[update.update_id] = None
-            if len(answered) > ANSWERED_KEPT:
-                answered.popitem(last=False)
         finally:
             end_unit()
             if chat_locks is not None:
@@ -501,15 +449,6 @@ def _conversations_of(
             continue  # no chat or no user: the conversation does not take this update
         found.append((handler.name, key, states))
     return found
-
-
-def conversation_state(application: AnyApplication, update: Update, name: str) -> object | None:
-    """The state conversation ``name`` is in for ``update``'s chat and user, or None."""
-    for found, key, states in _conversations_of(application, update):
-        if found == name:
-            state: object | None = states.get(key)
-            return state
-    return None
 
 
 def _put_untracked(states: Any, key: ConversationKey, state: str | None) -> None:

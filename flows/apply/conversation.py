@@ -35,7 +35,6 @@ from flows.apply.steps import (
     draft_revision,
     field_state,
     show_summary,
-    where_next,
 )
 from flows.common import ANSWER, answer_button, current_user, drop_buttons, say
 from flows.conversations import cancel_command, conversation
@@ -50,7 +49,6 @@ from process.form import (
 from services.submission import SubmitRefusal
 from services.submission import submit as submit_application
 from storage.models import User
-from storage.persistence import conversation_state
 
 
 async def start_apply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
@@ -77,21 +75,6 @@ async def _fresh(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
     draft = await svc.drafts.start(user.user_id, svc.clock.now())
     await say(update, context, "apply/intro", documents=DOCUMENTS, total=len(FIELDS))
     return await advance(update, context, draft)
-
-
-async def ask_again(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """For an update delivered again after it was handled (storage.persistence): ask again
-    the question the form stands at, which the first handling may not have lived to send.
-
-    Only where the draft leads to the state on disk; a customer editing from the summary, or
-    between two steps, hears nothing rather than a question the form is not at.
-    """
-    state = conversation_state(context.application, update, CONVERSATION_NAME)
-    if state is None or update.effective_user is None:
-        return
-    draft = await services(context).drafts.get(update.effective_user.id)
-    if draft is not None and where_next(draft) == state:
-        await advance(update, context, draft)
 
 
 async def on_resume_choice(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int | None:
