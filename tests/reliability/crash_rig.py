@@ -285,3 +285,22 @@ async def keep_filling(fillers: list[FormFiller], stop: asyncio.Event) -> None:
             await filler.act()
 
     await asyncio.gather(*(one(f) for f in fillers))
+
+
+async def invite_manager(db: Path | str, now: datetime) -> str:
+    """The database migrated and an invitation for a customer manager of 汉台区 in it, as an
+    admin would make one: its code, for ``/join``."""
+    from process.roles import Role
+    from storage.db import Database
+    from storage.migrate import migrate
+    from storage.staff.members import StaffRepo
+    from tests.keys import make_test_cipher
+
+    database = await Database.open(db, cipher=make_test_cipher())
+    try:
+        await migrate(database, now)
+        return await StaffRepo(database).create_invite(
+            role=Role.CUSTOMER_MANAGER, name="王经理", district="汉台区", created_by=None, now=now
+        )
+    finally:
+        await database.close()

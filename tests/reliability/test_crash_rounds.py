@@ -20,12 +20,9 @@ import random
 from collections import Counter
 from pathlib import Path
 
-from process.roles import Role
 from sandbox.emulator import BotApiEmulator
 from sandbox.limits import RateLimits
 from storage.db import Database
-from storage.migrate import migrate
-from storage.staff.members import StaffRepo
 from tests.e2e.harness import shanghai
 from tests.keys import TEST_SECRET_KEY, make_test_cipher
 from tests.reliability.crash_rig import (
@@ -33,6 +30,7 @@ from tests.reliability.crash_rig import (
     FormFiller,
     bot_environment,
     describe,
+    invite_manager,
     keep_filling,
 )
 
@@ -46,21 +44,6 @@ TEXT_FIELDS = ("applicant_name", "project_name", "site_address", "contact_name")
 # The rounds are played on a fixed Friday morning. The bot process runs on the same clock
 # through HVCONNECT_CLOCK_OFFSET, so the invite made here is as fresh for it as for the test.
 START = shanghai(2026, 11, 27, 10, 0)
-
-
-async def _invite(db_path: Path) -> str:
-    db = await Database.open(db_path, cipher=make_test_cipher())
-    try:
-        await migrate(db, START)
-        return await StaffRepo(db).create_invite(
-            role=Role.CUSTOMER_MANAGER,
-            name="王经理",
-            district="汉台区",
-            created_by=None,
-            now=START,
-        )
-    finally:
-        await db.close()
 
 
 async def _check_what_survived(db_path: Path, fillers: list[FormFiller]) -> None:
@@ -126,7 +109,7 @@ async def test_sigkill_at_random_moments_loses_nothing_and_repeats_little(
 ) -> None:
     rng = random.Random(2026)
     db_path = tmp_path / "hv.db"
-    code = await _invite(db_path)
+    code = await invite_manager(db_path, START)
     async with BotApiEmulator(limits=RateLimits(enabled=False)) as emulator:
         env = bot_environment(emulator, db_path, TEST_SECRET_KEY, starting_at=START)
         bot = BotProcess(emulator, env, tmp_path)

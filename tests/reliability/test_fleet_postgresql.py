@@ -37,16 +37,12 @@ import random
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from process.roles import Role
 from sandbox.emulator import BotApiEmulator
 from sandbox.limits import RateLimits
 from sandbox.webhook import WebhookRetry
-from storage.db import Database
-from storage.migrate import migrate
-from storage.staff.members import StaffRepo
 from tests.e2e.harness import shanghai
-from tests.keys import TEST_SECRET_KEY, make_test_cipher
-from tests.reliability.crash_rig import FormFiller, describe
+from tests.keys import TEST_SECRET_KEY
+from tests.reliability.crash_rig import FormFiller, describe, invite_manager
 from tests.reliability.fleet_reminders import count_reminders, seed_silent_customers
 from tests.reliability.fleet_rig import Fleet, count_outcome, outbox_left
 
@@ -72,21 +68,6 @@ REMINDERS_CEILING = 180.0
 OUTBOX_CEILING = 180.0
 
 
-async def _invite(db: str) -> str:
-    database = await Database.open(db, cipher=make_test_cipher())
-    try:
-        await migrate(database, START)
-        return await StaffRepo(database).create_invite(
-            role=Role.CUSTOMER_MANAGER,
-            name="王经理",
-            district="汉台区",
-            created_by=None,
-            now=START,
-        )
-    finally:
-        await database.close()
-
-
 async def _until(
     what: str,
     ceiling: float,
@@ -107,7 +88,7 @@ async def test_three_instances_on_postgresql_one_killed_at_random_lose_nothing(
 ) -> None:
     db = postgres_url
     rng = random.Random(2028)
-    code = await _invite(db)
+    code = await invite_manager(db, START)
     silent = itertools.count(5001)
     seeded: list[int] = []
     async with BotApiEmulator(

@@ -19,16 +19,12 @@ import os
 import random
 from pathlib import Path
 
-from process.roles import Role
 from sandbox.emulator import BotApiEmulator
 from sandbox.limits import RateLimits
 from sandbox.webhook import WebhookRetry
-from storage.db import Database
-from storage.migrate import migrate
-from storage.staff.members import StaffRepo
 from tests.e2e.harness import shanghai
-from tests.keys import TEST_SECRET_KEY, make_test_cipher
-from tests.reliability.crash_rig import FormFiller, describe, keep_filling
+from tests.keys import TEST_SECRET_KEY
+from tests.reliability.crash_rig import FormFiller, describe, invite_manager, keep_filling
 from tests.reliability.fleet_rig import Fleet, count_outcome, outbox_left
 
 LONG = os.environ.get("HVCONNECT_LONG_TESTS") == "1"
@@ -42,25 +38,10 @@ START = shanghai(2026, 11, 27, 10, 0)
 READING = 2.0 if LONG else 1.5
 
 
-async def _invite(db: str) -> str:
-    database = await Database.open(db, cipher=make_test_cipher())
-    try:
-        await migrate(database, START)
-        return await StaffRepo(database).create_invite(
-            role=Role.CUSTOMER_MANAGER,
-            name="王经理",
-            district="汉台区",
-            created_by=None,
-            now=START,
-        )
-    finally:
-        await database.close()
-
-
 async def test_one_webhook_instance_killed_at_random_loses_nothing(tmp_path: Path) -> None:
     rng = random.Random(2027)
     db = str(tmp_path / "hv.db")
-    code = await _invite(db)
+    code = await invite_manager(db, START)
     async with BotApiEmulator(
         limits=RateLimits(),  # Telegram's real limits: the fleet must stay within them
         webhook_retry=WebhookRetry(first_delay=0.05, max_delay=1.0, timeout=30.0),
