@@ -99,11 +99,21 @@ class OfflineBot:
 
 
 @asynccontextmanager
-async def offline_bot(db_path: Path, **config: Any) -> AsyncIterator[OfflineBot]:
-    request = RecordingRequest()
-    clock = ManualClock(shanghai(2026, 11, 27, 10, 0))
+async def offline_bot(
+    location: Path | str,
+    *,
+    request: RecordingRequest | None = None,
+    clock: ManualClock | None = None,
+    **config: Any,
+) -> AsyncIterator[OfflineBot]:
+    """The bot on ``location`` (a SQLite file, or a PostgreSQL URL as HVCONNECT_DB takes).
+
+    Instances of one fleet share a ``request`` (one Telegram) and a ``clock``."""
+    request = request or RecordingRequest()
+    clock = clock or ManualClock(shanghai(2026, 11, 27, 10, 0))
+    where = {"db_url": location} if isinstance(location, str) else {"db_path": location}
     app = await build_application(
-        Config(token=TOKEN, db_path=db_path, secret_key=TEST_SECRET_KEY, **config),
+        Config(token=TOKEN, secret_key=TEST_SECRET_KEY, **where, **config),
         clock=clock,
         request=request,
     )

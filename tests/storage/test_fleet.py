@@ -22,18 +22,15 @@ from telegram.ext import ContextTypes, TypeHandler
 
 from benchmarks.recording import InProcessCustomer
 from benchmarks.walk import application_walk
-from bot.app import build_application, services_of
-from bot.config.settings import Config, Webhook
+from bot.config.settings import Webhook
 from bot.webhook import SECRET_HEADER, UpdatesSettled, WebhookServer
 from process.clock import ManualClock
 from sandbox.recording import RecordingRequest
 from storage.chat_lock import CHAT_LOCK_NAMESPACE
-from storage.db import NOTHING_IN_CLEAR, Database
-from storage.facts import fact, remember
+from storage.db import Database
 from tests.e2e.customer import ANSWERS
 from tests.e2e.harness import shanghai
-from tests.keys import TEST_SECRET_KEY, make_test_cipher
-from tests.security.offline import TOKEN, OfflineBot
+from tests.security.offline import OfflineBot, offline_bot
 
 CUSTOMER = 5_200_001
 # Between the update's unit being opened and the bot's own handlers.
@@ -42,49 +39,13 @@ SECRET = "Fq1-secret_token-0123456789"
 
 
 @asynccontextmanager
-async def instance(
-    location: str | Path, request: RecordingRequest, clock: ManualClock
-) -> AsyncIterator[OfflineBot]:
-    """One bot instance on ``location`` (a file, or a PostgreSQL URL as HVCONNECT_DB takes)."""
-    if isinstance(location, str):
-        await _nothing_in_clear(location)
-    app = await build_application(
-        Config(token=TOKEN, db_path=location, secret_key=TEST_SECRET_KEY),  # type: ignore[arg-type]
-        clock=clock,
-        request=request,
-    )
-    bot = OfflineBot(app, request, clock)
-
-    async def record(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-        if context.error is not None:
-            bot.errors.append(context.error)
-
-    app.add_error_handler(record)
-    await app.initialize()
-    try:
-        yield bot
-    finally:
-        await app.shutdown()
-        await services_of(app).sender.bot.shutdown()
-        await services_of(app).db.close()
-
-
-async def _nothing_in_clear(url: str) -> None:
-    """Say of a test database that it holds nothing in clear (it holds nothing at all), so
-    that the bot's start-up has no values to seal."""
-    db = await Database.open(url, cipher=make_test_cipher())
-    try:
-        if await fact(db, NOTHING_IN_CLEAR) is None:
-            await remember(db, NOTHING_IN_CLEAR, "2026-11-27T10:00:00+08:00")
-    finally:
-        await db.close()
-
-
-@asynccontextmanager
 async def fleet(url: str) -> AsyncIterator[tuple[OfflineBot, OfflineBot]]:
     request = RecordingRequest()
     clock = ManualClock(shanghai(2026, 11, 27, 10, 0))
-    async with instance(url, request, clock) as a, instance(url, request, clock) as b:
+    async with (
+        offline_bot(url, request=request, clock=clock) as a,
+        offline_bot(url, request=request, clock=clock) as b,
+    ):
         yield a, b
 
 
@@ -286,7 +247,7 @@ async def webhooked(
     location: str | Path, **server: Any
 ) -> AsyncIterator[tuple[OfflineBot, WebhookServer]]:
     clock = ManualClock(shanghai(2026, 11, 27, 10, 0))
-    async with instance(location, RecordingRequest(), clock) as bot:
+    async with offline_bot(location, clock=clock) as bot:
         settings = Webhook(
             url="https://bot.example.com/telegram/hook", secret=SECRET, host="127.0.0.1", port=0
         )
