@@ -16,9 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import shutil
-import subprocess
-import tempfile
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,7 +25,7 @@ from storage.db import Database
 from storage.migrate import migrate
 from storage.sealing.crypto import FieldCipher
 from storage.transfer import Transferred, copy_sqlite_to_postgresql
-from tests.postgres import NoPostgreSQL, TestServer, _as_server_user, _program, stop_server
+from tests.postgres import NoPostgreSQL, TestServer, start_server, stop_server
 
 __all__ = ["Copied", "NoPostgreSQL", "copied_in", "durable_server", "new_database", "stop_server"]
 
@@ -42,32 +39,7 @@ def durable_server() -> TestServer:
         import psycopg  # noqa: F401 - only to find out whether it is installed
     except ImportError as error:
         raise NoPostgreSQL(f"psycopg is not installed: {error}") from error
-    initdb, pg_ctl = _program("initdb"), _program("pg_ctl")
-    prefix = _as_server_user()
-    folder = Path(tempfile.mkdtemp(prefix="hvbench-pg-"))
-    if prefix:
-        shutil.chown(folder, user="postgres")
-    data = folder / "data"
-    try:
-        subprocess.run(
-            [*prefix, initdb, "-D", str(data), "-A", "trust", "-U", "postgres", "-E", "UTF8",
-             "--locale=C.UTF-8"],
-            check=True, capture_output=True, text=True,
-        )  # fmt: skip
-        options = f"-k {folder} -c listen_addresses='' -c max_connections=200"
-        subprocess.run(
-            [*prefix, pg_ctl, "-D", str(data), "-l", str(folder / "server.log"), "-o", options,
-             "-w", "start"],
-            check=True, capture_output=True, text=True,
-        )  # fmt: skip
-    except subprocess.CalledProcessError as error:
-        log = folder / "server.log"
-        detail = log.read_text() if log.exists() else ""
-        shutil.rmtree(folder, ignore_errors=True)
-        raise NoPostgreSQL(
-            f"could not start the PostgreSQL server: {error.stderr or error}\n{detail}"
-        ) from error
-    return TestServer(folder, prefix)
+    return start_server(durable=True)
 
 
 def server_version(server: TestServer) -> str:

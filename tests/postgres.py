@@ -152,25 +152,29 @@ class TestServer:
         self.admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def start_server() -> TestServer:
+def start_server(*, durable: bool = False) -> TestServer:
+    """A server of its own in a temporary folder, reached by a unix socket there.
+
+    Durability is the production server's business; a test server that loses data on a
+    crash loses nothing anyone wants, so its commits do not wait for the disk. ``durable``
+    keeps PostgreSQL's defaults, for the benchmarks, which compare commits that do.
+    """
     initdb, pg_ctl = _program("initdb"), _program("pg_ctl")
     prefix = _as_server_user()
     folder = Path(tempfile.mkdtemp(prefix="hvpg-"))
     if prefix:
         shutil.chown(folder, user="postgres")
     data = folder / "data"
+    quick = () if durable else ("--no-sync",)
     try:
         subprocess.run(
             [*prefix, initdb, "-D", str(data), "-A", "trust", "-U", "postgres", "-E", "UTF8",
-             "--locale=C.UTF-8", "--no-sync"],
+             "--locale=C.UTF-8", *quick],
             check=True, capture_output=True, text=True,
         )  # fmt: skip
-        # Durability is the production server's business; a test server that loses data on
-        # a crash loses nothing anyone wants.
-        options = (
-            f"-k {folder} -c listen_addresses='' -c fsync=off -c synchronous_commit=off "
-            "-c full_page_writes=off -c max_connections=200"
-        )
+        options = f"-k {folder} -c listen_addresses='' -c max_connections=200"
+        if not durable:
+            options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         subprocess.run(
             [*prefix, pg_ctl, "-D", str(data), "-l", str(folder / "server.log"), "-o", options,
              "-w", "start"],
