@@ -200,6 +200,19 @@ class FleetOutcome:
     def lines(self) -> str:
         return "\n".join(f"{name}: {value}" for name, value in vars(self).items())
 
+    def assert_nothing_lost(self, *, customers: int, kills: int, report: str) -> None:
+        """What every fleet test demands: each customer's application and answers kept,
+        the outbox delivered with at most one message repeated per kill (Telegram had it,
+        its instance died before marking it sent), no 429, every acknowledged update
+        handled."""
+        assert self.applications_told == customers, report
+        assert self.applications_lost == 0, report
+        assert self.answers_lost == 0, report
+        assert self.outbox_missing == 0, report
+        assert self.outbox_repeated <= kills, report
+        assert self.too_many_requests == 0, report
+        assert self.acknowledged_not_handled == 0, report
+
 
 def repeated_messages(emulator: BotApiEmulator, chat_ids: Iterable[int]) -> int:
     """Messages whose text (HTML as sent) an earlier message of the same chat had."""
