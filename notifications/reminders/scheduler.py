@@ -12,7 +12,7 @@ collapse into one, and runs never overlap. Its ``misfire_grace_time`` is one int
 because APScheduler's default of one second silently skips a run whenever the event loop is
 late. :meth:`Scheduler.run_once` runs every sweep now, for tests and for the sandbox's clock
 panel after it moved the bot's time; it shares a lock with the job, so the two never overlap
-either.
+either. :meth:`Scheduler.caught_up` waits for the run at start, so that a test begins after it.
 
 Other features add their sweeps with :meth:`Scheduler.register`.
 
@@ -217,6 +217,15 @@ class Scheduler:
             await self._check_lead()
         # The first run catches up on whatever fell due while the bot was down.
         self._first_run = asyncio.create_task(self._tick(), name="sweeps-first-run")
+
+    async def caught_up(self) -> None:
+        """Wait until the run :meth:`start` began (the catch-up at the clock's time) has
+        ended; at once if there is none. Whoever drives the clock by hand (the end-to-end
+        tests) waits for it before acting: a supervisor who joins while it runs is in that
+        run's digest or not, depending only on which of the two came first."""
+        first = self._first_run
+        if first is not None:
+            await asyncio.wait({first})
 
     async def stop(self, timeout: float = STOP_TIMEOUT) -> None:  # noqa: ASYNC109 - a grace period
         """Stop scheduling, let a run in progress finish (so its transaction commits before

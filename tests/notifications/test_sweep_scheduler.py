@@ -137,6 +137,30 @@ async def test_a_run_that_will_not_finish_is_cancelled_at_the_stop_timeout() -> 
     assert stuck.runs and stuck.finished == 0
 
 
+async def test_caught_up_returns_once_the_run_at_start_has_ended() -> None:
+    scheduler = Scheduler(ManualClock(NOW), interval_seconds=60)
+    await scheduler.caught_up()  # never started: nothing to wait for
+    begun, go_on = asyncio.Event(), asyncio.Event()
+
+    async def held(now: datetime) -> int:
+        begun.set()
+        await go_on.wait()
+        return 1
+
+    scheduler.register("held", held)
+    await scheduler.start()
+    try:
+        waiting = asyncio.create_task(scheduler.caught_up())
+        await begun.wait()
+        await asyncio.sleep(0)  # a turn of the loop for the waiter, were it not waiting
+        assert not waiting.done()
+        go_on.set()
+        await waiting
+        assert scheduler.last_results == {"held": 1}
+    finally:
+        await scheduler.stop()
+
+
 async def test_starting_twice_is_refused() -> None:
     scheduler = Scheduler(ManualClock(NOW), interval_seconds=60)
     await scheduler.start()
