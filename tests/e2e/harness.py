@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 import aiosqlite
 from telegram import Update
 
-from bot.app import BotApplication, build_application, start, stop
+from bot.app import BotApplication, build_application, services_of, start, stop
 from bot.config.settings import Config
 from process.clock import ManualClock
 from sandbox.emulator import BotApiEmulator
@@ -47,9 +47,13 @@ class BotRunner:
         self._handling = UpdatesInHand(emulator.state)
 
     async def start(self) -> None:
+        """Build and start the bot; back once its start-up run of the sweeps has ended."""
         self.app = await build_application(self.config, clock=self.clock)
         self._handling = track_updates(self.app, self.emulator.state)
         await start(self.app, poll_timeout=1)
+        # The bot runs its sweeps at start, at the clock's time, beside whatever the test does
+        # first: staff who join meanwhile would be in that run's messages or not, by chance.
+        await services_of(self.app).scheduler.caught_up()
 
     async def stop(self) -> None:
         if self.app is not None:

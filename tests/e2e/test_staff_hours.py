@@ -86,8 +86,9 @@ async def test_a_missed_digest_waits_for_the_next_morning_and_counts_the_gap(
     await _customers_with_a_chat(emulator, 1003)
     timeline = Timeline(bot, {"supervisor": supervisor.user})
     timeline.forget_so_far()
-    await timeline.step(shanghai(2026, 12, 1, 9, 0))  # Tuesday's digest, if not yet sent
-    timeline.forget_so_far()
+    # Joined after the bot's start-up run, past 08:30: Tuesday's digest comes with the next run.
+    tuesday = await timeline.step(shanghai(2026, 12, 1, 9, 0))
+    assert [h.first_line for h in tuesday] == [f"{DIGEST} 2026年12月1日（周二） · 汉台区"]
     await timeline.step(shanghai(2026, 12, 2, 8, 30))  # Wednesday's
 
     # Thursday: the sweeps do not run all day (the bot was down); a customer submits in the
@@ -102,7 +103,11 @@ async def test_a_missed_digest_waits_for_the_next_morning_and_counts_the_gap(
     assert "新申请（上次简报 2026-12-02 08:30 以来）：1 件" in digest.text
     assert carol.number in digest.text
     digests = [h.moment for h in timeline.heard if h.first_line.startswith(DIGEST)]
-    assert digests == [shanghai(2026, 12, 2, 8, 30), shanghai(2026, 12, 4, 8, 30)]
+    assert digests == [
+        shanghai(2026, 12, 1, 9, 0),
+        shanghai(2026, 12, 2, 8, 30),
+        shanghai(2026, 12, 4, 8, 30),
+    ]
     rows = await bot.query("SELECT key FROM outbox WHERE key LIKE 'digest:%' ORDER BY id")
     assert [r["key"].rsplit(":", 1)[1] for r in rows] == ["2026-12-01", "2026-12-02", "2026-12-04"]
 
