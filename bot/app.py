@@ -190,7 +190,7 @@ async def build_application(
     settled.bind(application)
     application.add_handler(begin_update_handler(db, clock, chat_locks), group=BEGIN_UPDATE_GROUP)
     register_handlers(application)
-    application.add_handler(write_through_handler(db, chat_locks), group=WRITE_THROUGH_GROUP)
+    application.add_handler(write_through_handler(db, chat_locks, clock), group=WRITE_THROUGH_GROUP)
     application.add_error_handler(handled_elsewhere_handler(chat_locks))  # before on_error
     application.add_error_handler(on_error)
     if config.api.enabled:

@@ -69,13 +69,16 @@ from storage.codec import json_to_db, time_to_db
 from storage.db import Database
 from storage.units import (
     HandledUpdate,
+    Handling,
     Rider,
     UpdateHandledElsewhere,
     begin_unit,
     carried_by,
+    current_unit,
     end_unit,
+    handling_of,
     highest_handled,
-    was_handled,
+    mark_answered,
 )
 
 _log = logging.getLogger(__name__)
@@ -289,14 +292,20 @@ def staged(
     return carried_by(persistence.stage(name, (chat.id, user.id), state_of))
 
 
+Redelivered = Callable[[Update, AnyContext], Coroutine[Any, Any, None]]
+
+
 def begin_update_handler(
-    db: Database, clock: Clock, chat_locks: ChatLocks | None = None
+    db: Database,
+    clock: Clock,
+    chat_locks: ChatLocks | None = None,
+    on_redelivered: Redelivered | None = None,
 ) -> TypeHandler[Update, AnyContext, None]:
     """The first handler of every update: skip one handled before, else open its unit.
 
-    Add it with ``application.add_handler(begin_update_handler(db, clock, chat_locks),
-    group=BEGIN_UPDATE_GROUP)``. The update's id then rides on its first write
-    (:mod:`storage.units`), and :func:`write_through_handler` closes the unit.
+    Add it with ``application.add_handler(begin_update_handler(db, clock, chat_locks,
+    on_redelivered), group=BEGIN_UPDATE_GROUP)``. The update's id then rides on its first
+    write (:mod:`storage.units`), and :func:`write_through_handler` closes the unit.
 
     On SQLite one process uses the database (the run lock, storage.run_lock), so Telegram's
     numbering upwards makes an id above every id recorded (read once) and above every id
@@ -311,6 +320,15 @@ def begin_update_handler(
     update may have landed on another instance. The id's insert is the final arbiter
     (:class:`~storage.units.HandledUpdate`): two instances handling one update at once (one
     without a chat, say) cannot both commit it.
+
+    A redelivery is never handled again. Marked answered (its replies left), it is skipped
+    in silence. Handled but not answered, it is what a process killed between the update's
+    commit and its reply left behind: the customer's action is stored and nobody told them,
+    so ``on_redelivered`` (the flows' own) answers it from what the database holds, and the
+    update is then marked answered, so a further redelivery is silent. Answering it is a
+    courtesy: a failure there is logged, and the update is not handled again for it. On
+    PostgreSQL the chat is held meanwhile, so a second copy of the update waits and then
+    finds it answered.
     """
     high_water: list[int] = []
     fleet = chat_locks is not None
@@ -325,29 +343,52 @@ def begin_update_handler(
             await chat_locks.acquire(update.effective_chat.id)
         if again:
             rerouted.discard(update.update_id)  # handed back by a conversation: routed again
-        elif await _seen_before(update.update_id):
+        elif (handling := await _handling(update.update_id)) is not Handling.NEW:
+            # Nothing the answer to a redelivery writes is the update's own change.
             end_unit()
-            if chat_locks is not None:
-                await chat_locks.release()
-            _log.info("update %s was handled before: not handled again", update.update_id)
+            try:
+                if handling is Handling.UNANSWERED:
+                    await _answer_redelivery(update, context)
+                else:
+                    _log.info("update %s was handled before: not handled again", update.update_id)
+            finally:
+                if chat_locks is not None:
+                    await chat_locks.release()
             raise ApplicationHandlerStop
         if fleet:
-            persistence = context.application.persistence
-            if isinstance(persistence, SqlitePersistence):
-                await persistence.refresh(context.application, update)
+            await _refresh(update, context)
         unit.keep(
             HandledUpdate(update.update_id, time_to_db(clock.now()), arbiter=fleet and not again)
         )
 
-    async def _seen_before(update_id: int) -> bool:
+    async def _answer_redelivery(update: Update, context: AnyContext) -> None:
+        _log.info("update %s was handled, its reply never left: answered now", update.update_id)
+        try:
+            if fleet:
+                await _refresh(update, context)
+            if on_redelivered is not None:
+                await on_redelivered(update, context)
+        except Exception:
+            _log.exception("update %s: could not answer its redelivery", update.update_id)
+            return
+        await mark_answered(db, update.update_id, time_to_db(clock.now()))
+
+    async def _refresh(update: Update, context: AnyContext) -> None:
+        persistence = context.application.persistence
+        if isinstance(persistence, SqlitePersistence):
+            await persistence.refresh(context.application, update)
+
+    async def _handling(update_id: int) -> Handling:
         if fleet:
-            return await was_handled(db, update_id)
+            return await handling_of(db, update_id)
         if not high_water:
             high_water.append(await highest_handled(db))
-        if update_id <= high_water[0] and await was_handled(db, update_id):
-            return True
+        if update_id <= high_water[0]:
+            handling = await handling_of(db, update_id)
+            if handling is not Handling.NEW:
+                return handling
         high_water[0] = max(high_water[0], update_id)
-        return False
+        return Handling.NEW
 
     return TypeHandler(Update, begin)
 
@@ -398,19 +439,31 @@ def handed_back(bot_data: Mapping[str, Any], update_id: int) -> bool:
 
 
 def write_through_handler(
-    db: Database, chat_locks: ChatLocks | None = None
+    db: Database, chat_locks: ChatLocks | None = None, clock: Clock | None = None
 ) -> TypeHandler[Update, AnyContext, None]:
-    """The last handler of every update: changed conversation states saved, the unit closed,
-    the chat given back to the fleet (``chat_locks``, PostgreSQL).
+    """The last handler of every update: changed conversation states saved, the update
+    marked answered, the unit closed, the chat given back to the fleet (``chat_locks``,
+    PostgreSQL).
 
-    Add it with ``application.add_handler(write_through_handler(db, chat_locks),
+    Add it with ``application.add_handler(write_through_handler(db, chat_locks, clock),
     group=WRITE_THROUGH_GROUP)``. A handler that failed does not keep it from running:
     PTB runs the later groups after the error handlers.
+
+    By now every reply of the update has left (the handlers awaited them), or the error
+    handler has told the user it failed: the update is marked answered
+    (:meth:`~storage.units.UpdateUnit.answered`), in the same commit as its id when nothing
+    else carried that, and before the chat is given back, so a copy of the update waiting
+    for the chat finds it answered. Not at the end of a pass that handed the update back
+    (:func:`hand_back`): its replies come with the next pass.
     """
+    clock = clock or SystemClock()
 
     async def save_states(update: Update, context: AnyContext) -> None:
         try:
             await context.application.update_persistence()
+            unit = current_unit()
+            if unit is not None and not handed_back(context.bot_data, update.update_id):
+                unit.answered(time_to_db(clock.now()))
             await db.settle()
         finally:
             end_unit()
@@ -449,6 +502,15 @@ def _conversations_of(
             continue  # no chat or no user: the conversation does not take this update
         found.append((handler.name, key, states))
     return found
+
+
+def conversation_state(application: AnyApplication, update: Update, name: str) -> object | None:
+    """The state conversation ``name`` is in for ``update``'s chat and user, or None."""
+    for found, key, states in _conversations_of(application, update):
+        if found == name:
+            state: object | None = states.get(key)
+            return state
+    return None
 
 
 def _put_untracked(states: Any, key: ConversationKey, state: str | None) -> None:

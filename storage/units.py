@@ -25,6 +25,17 @@ Two kinds of rider:
 A rider is given what the transaction's work produced (``in_one_trip`` returns it: the
 draft after an answer, say), so a state that depends on the saved answer is derived from
 it inside the same transaction.
+
+The update commits before the bot replies: a reply must never tell of a change a crash then
+undoes. So a process killed between the two leaves an update recorded handled whose reply
+never left, and Telegram's redelivery of it is all that is left to answer the customer. The
+reply's leaving is recorded too, after the fact: once the update's handling has ended, its
+row is marked answered (:meth:`UpdateUnit.answered`, ``answered_at``), in a commit that does
+not wait for the disk. A redelivery then tells the two apart (:func:`handling_of`): answered,
+it is skipped in silence (its replies left; Telegram only missed the webhook's answer, or
+sent it twice); handled but not answered, it is answered from what the database holds
+(``storage.persistence.begin_update_handler``). One window remains: the replies left and the
+process died before the mark, when the customer is answered twice.
 """
 
 from __future__ import annotations
@@ -35,6 +46,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime, timedelta
+from enum import Enum
 from typing import TYPE_CHECKING, Protocol
 
 from storage.codec import time_to_db
@@ -83,6 +95,20 @@ class UpdateUnit:
 
     def bookkeeping(self) -> tuple[Rider, ...]:
         return tuple(self._bookkeeping)
+
+    def answered(self, answered_at: str) -> None:
+        """The update's replies have left: its row is to be marked answered.
+
+        On the id's own insert when that is still to commit (an update that wrote nothing:
+        :meth:`storage.db.Database.settle` commits both at once), else by a rider of its own
+        for settle to commit.
+        """
+        for rider in self._bookkeeping:
+            if isinstance(rider, HandledUpdate):
+                rider.answered(answered_at)
+                return
+        if self.update_id is not None:
+            self._bookkeeping.append(AnsweredUpdate(self.update_id, answered_at))
 
     def carried(self, riders: tuple[Rider, ...]) -> None:
         """``riders`` committed: drop them and tell each."""
@@ -192,25 +218,34 @@ class HandledUpdate:
     instance's whole transaction (the answer, the state, the outbox rows) rolls back, so
     nothing is sent twice. The insert raises :class:`UpdateHandledElsewhere` then. Without
     it (SQLite, one process; or an update routed again after its first pass recorded it) a
-    second insert is a harmless no-op.
+    second insert is a harmless no-op, save for the answered mark it may carry.
     """
 
     def __init__(self, update_id: int, handled_at: str, *, arbiter: bool = False) -> None:
         self._row = (update_id, handled_at)
         self._arbiter = arbiter
+        self._answered_at: str | None = None
+
+    def answered(self, answered_at: str) -> None:
+        """Insert the id already marked answered (its replies left before it committed)."""
+        self._answered_at = answered_at
 
     def write(self, db: sqlite3.Connection, produced: object) -> None:
+        row: tuple[object, ...] = self._row
+        if self._answered_at is None:
+            columns = "(update_id, handled_at) VALUES (?, ?)"
+        else:
+            columns = "(update_id, handled_at, answered_at) VALUES (?, ?, ?)"
+            row = (*self._row, self._answered_at)
         if not self._arbiter:
             db.execute(
-                "INSERT INTO processed_updates (update_id, handled_at) VALUES (?, ?) "
-                "ON CONFLICT (update_id) DO NOTHING",
-                self._row,
+                f"INSERT INTO processed_updates {columns} ON CONFLICT (update_id) "
+                + ("DO NOTHING" if self._answered_at is None else _ANSWERED_AGAIN),
+                row,
             )
             return
         try:
-            db.execute(
-                "INSERT INTO processed_updates (update_id, handled_at) VALUES (?, ?)", self._row
-            )
+            db.execute(f"INSERT INTO processed_updates {columns}", row)
         except sqlite3.IntegrityError as error:
             raise UpdateHandledElsewhere(self._row[0]) from error
 
@@ -218,10 +253,54 @@ class HandledUpdate:
         return None
 
 
-async def was_handled(db: Database, update_id: int) -> bool:
-    """Whether an update with this id was handled and its changes committed."""
-    row = await db.fetchone("SELECT 1 FROM processed_updates WHERE update_id = ?", (update_id,))
-    return row is not None
+_ANSWERED_AGAIN = "DO UPDATE SET answered_at = excluded.answered_at"
+
+
+class AnsweredUpdate:
+    """The bookkeeping rider that marks an update answered once its replies have left, when
+    its id committed earlier with the update's own write."""
+
+    def __init__(self, update_id: int, answered_at: str) -> None:
+        self._row = (answered_at, update_id)
+
+    def write(self, db: sqlite3.Connection, produced: object) -> None:
+        db.execute("UPDATE processed_updates SET answered_at = ? WHERE update_id = ?", self._row)
+
+    def committed(self) -> None:
+        return None
+
+
+class Handling(Enum):
+    """What the database says of an update delivered (again)."""
+
+    NEW = "not handled"
+    UNANSWERED = "handled, its replies not known to have left"
+    ANSWERED = "handled and answered"
+
+
+async def handling_of(db: Database, update_id: int) -> Handling:
+    """Whether an update with this id was handled (its changes committed), and answered."""
+    row = await db.fetchone(
+        "SELECT answered_at FROM processed_updates WHERE update_id = ?", (update_id,)
+    )
+    if row is None:
+        return Handling.NEW
+    return Handling.UNANSWERED if row[0] is None else Handling.ANSWERED
+
+
+async def mark_answered(db: Database, update_id: int, answered_at: str) -> None:
+    """Mark a handled update answered, outside its own handling (a redelivery answered).
+
+    The mark is the bookkeeping of a unit of its own, so that it commits as the end of every
+    update does (:meth:`storage.db.Database.settle`): without waiting for the disk. Lost to
+    a power cut, it costs one more answer to a later redelivery, never a change made twice.
+    """
+    unit = begin_unit(update_id)
+    unit.keep(AnsweredUpdate(update_id, answered_at))
+    try:
+        await db.settle()
+    finally:
+        end_unit()
 
 
 async def highest_handled(db: Database) -> int:
