@@ -29,6 +29,7 @@ from bot.secure_db import open_bot_database
 from bot.sweeps import default_sweeps
 from bot.webhook import UpdatesSettled, WebhookServer
 from flows.deps import SERVICES_KEY, Services, Settings, services
+from flows.redelivered import answer_redelivery
 from flows.register import command_menus, register_handlers
 from flows.reminder_buttons import reminder_buttons
 from flows.staff.enrol import bootstrap_known_admins
@@ -186,9 +187,13 @@ async def build_application(
     application.bot_data[WEBHOOK_WORKER_KEY] = webhooks
     # Each update is handled once, and what it changed, its id and its conversation's state
     # commit together (storage.units); states reach the disk after every update, not on
-    # PTB's timer.
+    # PTB's timer. A redelivery of one whose reply a crash cut off is answered from what is
+    # stored (flows.redelivered).
     settled.bind(application)
-    application.add_handler(begin_update_handler(db, clock, chat_locks), group=BEGIN_UPDATE_GROUP)
+    application.add_handler(
+        begin_update_handler(db, clock, chat_locks, on_redelivered=answer_redelivery),
+        group=BEGIN_UPDATE_GROUP,
+    )
     register_handlers(application)
     application.add_handler(write_through_handler(db, chat_locks, clock), group=WRITE_THROUGH_GROUP)
     application.add_error_handler(handled_elsewhere_handler(chat_locks))  # before on_error

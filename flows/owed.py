@@ -151,11 +151,20 @@ class OwedFiles(PendingFiles):
     async def other(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> object:
         """Text or a sticker while files are awaited: say what is expected, unless the files
         were given up meanwhile (another flow took over), when the message is not ours."""
+        if not await self.say_awaited(update, context):
+            return await step_aside(update, context)
+        return None
+
+    async def say_awaited(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+        """Say which document's files are awaited and how many came; False when none are.
+
+        Also for a file stored before a crash cut off its reply (flows.redelivered).
+        """
         svc = services(context)
         user = await current_user(update, context)
         pending = await self.pending(svc, user)
         if pending is None:
-            return await step_aside(update, context)
+            return False
         count = len(pending.data.get("files", []))
         await say(
             update,
@@ -165,7 +174,7 @@ class OwedFiles(PendingFiles):
             count=count,
             reply_markup=self.done_markup(svc, user.locale) if count else None,
         )
-        return None
+        return True
 
 
 FILES_COLLECTOR = OwedFiles()

@@ -151,6 +151,17 @@ async def on_bare_score(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     await _ask(update, context, svc, user, survey, mode="again")
 
 
+async def ask_current(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """The question the open survey waits for, asked again (its reply was cut off by a
+    crash, flows.redelivered); False when no survey is open."""
+    svc = services(context)
+    user = await current_user(update, context)
+    survey = await _current(svc, user)
+    if survey is None:
+        return False
+    return await _ask(update, context, svc, user, survey, mode="again") != ConversationHandler.END
+
+
 async def pause(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     await say(update, context, "survey/paused")
     return ConversationHandler.END

@@ -35,6 +35,7 @@ from flows.apply.steps import (
     draft_revision,
     field_state,
     show_summary,
+    where_next,
 )
 from flows.common import ANSWER, answer_button, current_user, drop_buttons, say
 from flows.conversations import cancel_command, conversation
@@ -49,6 +50,7 @@ from process.form import (
 from services.submission import SubmitRefusal
 from services.submission import submit as submit_application
 from storage.models import User
+from storage.persistence import conversation_state
 
 
 async def start_apply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
@@ -75,6 +77,24 @@ async def _fresh(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
     draft = await svc.drafts.start(user.user_id, svc.clock.now())
     await say(update, context, "apply/intro", documents=DOCUMENTS, total=len(FIELDS))
     return await advance(update, context, draft)
+
+
+async def ask_again(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """Ask again the question the form stands at, for an answer stored before a crash cut
+    off its reply (flows.redelivered); False when the form stands at none.
+
+    Only where the draft leads to the state on disk: then the customer's next answer goes
+    to the question asked. A customer editing from the summary, or a state a crash left
+    behind the draft, gets no question the form is not at.
+    """
+    state = conversation_state(context.application, update, CONVERSATION_NAME)
+    if state is None or update.effective_user is None:
+        return False
+    draft = await services(context).drafts.get(update.effective_user.id)
+    if draft is None or where_next(draft) != state:
+        return False
+    await advance(update, context, draft)
+    return True
 
 
 async def on_resume_choice(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int | None:

@@ -133,6 +133,22 @@ async def send_card(
     await _show(update, context, svc, user, card)
 
 
+async def show_card(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, application_id: int
+) -> bool:
+    """The card of the application as it stands now, for a member whose scope holds it;
+    False for anyone else. For a press stored before a crash cut off its reply
+    (flows.redelivered): the card shows what the press changed and what comes next.
+    """
+    svc = services(context)
+    user = await current_user(update, context)
+    card = await staff_card(svc.context, actor_id=user.user_id, application_id=application_id)
+    if card is None:
+        return False
+    await _show(update, context, svc, user, card)
+    return True
+
+
 async def _show(
     update: Update, context: ContextTypes.DEFAULT_TYPE, svc: Services, user: User, card: StaffCard
 ) -> None:

@@ -57,6 +57,7 @@ from services.workflow import (
 )
 from services.workflow_effects import Given
 from storage.models import DocumentInput, User
+from storage.persistence import conversation_state
 from storage.workflow import PendingInput
 
 CONVERSATION_NAME = "workflow"
@@ -282,6 +283,29 @@ async def expect_input(update: Update, context: ContextTypes.DEFAULT_TYPE) -> in
     action = _action(pending.action)
     await say(update, context, "wf/expect", action=action.name, needs=action.needs.value)
     return None
+
+
+async def ask_again(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """Say again what the action in progress waits for, for an input stored before a crash
+    cut off its reply (flows.redelivered): the key figures after a plan's files, the files
+    counted so far with the button that ends them, or the input itself. False when no
+    action waits for anything.
+    """
+    svc = services(context)
+    user = await current_user(update, context)
+    pending = await _own_pending(svc, user)
+    if pending is None:
+        return False
+    action = _action(pending.action)
+    count = len(pending.data.get("files", []))
+    if conversation_state(context.application, update, CONVERSATION_NAME) == FIGURES:
+        await say(update, context, "wf/ask/figures")
+    elif count:
+        markup = FILES_COLLECTOR.done_markup(svc, user.locale)
+        await say(update, context, "wf/file_received", count=count, reply_markup=markup)
+    else:
+        await say(update, context, "wf/expect", action=action.name, needs=action.needs.value)
+    return True
 
 
 async def forget_input(

@@ -58,6 +58,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "common/cancelled": {"has_draft": True},
     "common/nothing_to_cancel": {},
     "common/edit_ignored": {},
+    "common/redelivered": {"hint": "status"},
     "common/private_only": {},
     "apply/intro": {"documents": DOCUMENTS, "total": 14},
     "apply/resume_prompt": {"answered": 3, "total": 14, "documents": 1},
