@@ -11,7 +11,8 @@ The database is one string, HVCONNECT_DB as the bot reads it: a file path (SQLit
 instance: the run lock refuses a second) or a ``postgresql://`` URL.
 
 :func:`count_outcome` gathers what a fleet test reports: applications customers were told
-of against those in the database, answers the bot accepted against those stored, messages
+of against those in the database, every field customers typed against what the application
+holds, answers the bot accepted against those stored, actions that got no reply, messages
 repeated in a chat, outbox messages missing or repeated, 429s the emulator gave, and updates
 the webhook acknowledged that the database has no record of handling.
 """
@@ -41,7 +42,19 @@ WEBHOOK_SECRET = "fleet-rig-webhook-secret-0123456789"
 # What the scheduler logs when this instance takes the lead, and when it loses it.
 LEADS = "this instance leads now"
 NO_LONGER_LEADS = "this instance no longer leads"
-TEXT_FIELDS = ("applicant_name", "project_name", "site_address", "contact_name")
+# The fields customers type, as the application stores them (str() of the capacity). The
+# others are pressed: a choice's button names its field, and one from another step is
+# refused as stale, so a choice cannot land in another field.
+TYPED_FIELDS = (
+    "applicant_name",
+    "uscc",
+    "project_name",
+    "site_address",
+    "capacity_kva",
+    "wanted_date",
+    "contact_name",
+    "contact_mobile",
+)
 
 
 def free_port() -> int:
@@ -188,9 +201,11 @@ class FleetOutcome:
     """What a fleet test reports; the names say what each number counts."""
 
     applications_told: int  # application numbers customers were given
-    applications_lost: int  # of them, not in the database (or with other answers)
+    applications_lost: int  # of them, not in the database
+    fields_wrong: int  # typed fields of their applications that hold another value
     answers_accepted: int  # answers the bot moved on from, of customers not yet submitted
     answers_lost: int  # of them, not in the customer's draft
+    actions_unanswered: int  # actions no reply came to while the bot was up
     repeated_messages: int  # bot messages whose text the same chat already had
     outbox_missing: int  # outbox messages that never reached their chat
     outbox_repeated: int  # outbox messages a chat received more often than queued
@@ -202,11 +217,12 @@ class FleetOutcome:
 
     def assert_nothing_lost(self, *, customers: int, kills: int, report: str) -> None:
         """What every fleet test demands: each customer's application and answers kept,
-        the outbox delivered with at most one message repeated per kill (Telegram had it,
-        its instance died before marking it sent), no 429, every acknowledged update
-        handled."""
+        every field as typed, the outbox delivered with at most one message repeated per
+        kill (Telegram had it, its instance died before marking it sent), no 429, every
+        acknowledged update handled."""
         assert self.applications_told == customers, report
         assert self.applications_lost == 0, report
+        assert self.fields_wrong == 0, report
         assert self.answers_lost == 0, report
         assert self.outbox_missing == 0, report
         assert self.outbox_repeated <= kills, report
@@ -229,18 +245,20 @@ async def count_outcome(
     """Read the database (the fleet may be up: these reads take no lock) and the emulator."""
     db = await Database.open(db_location, cipher=make_test_cipher())
     try:
-        told = lost_apps = accepted = lost_answers = 0
+        told = lost_apps = wrong = accepted = lost_answers = 0
         for filler in fillers:
             apps = await db.fetchall(
-                f"SELECT number, {', '.join(TEXT_FIELDS)} FROM applications WHERE customer_id = ?",
+                f"SELECT number, {', '.join(TYPED_FIELDS)} FROM applications WHERE customer_id = ?",
                 (filler.user.id,),
             )
             by_number = {a["number"]: a for a in apps}
             for number in filler.numbers:
                 told += 1
                 app = by_number.get(number)
-                if app is None or any(app[f] != filler.answers[f] for f in TEXT_FIELDS):
+                if app is None:
                     lost_apps += 1
+                    continue
+                wrong += sum(1 for f in TYPED_FIELDS if str(app[f]) != filler.answers[f])
             if apps:
                 continue
             draft = await db.fetchone(
@@ -267,8 +285,10 @@ async def count_outcome(
     return FleetOutcome(
         applications_told=told,
         applications_lost=lost_apps,
+        fields_wrong=wrong,
         answers_accepted=accepted,
         answers_lost=lost_answers,
+        actions_unanswered=sum(f.unanswered_actions for f in fillers),
         repeated_messages=repeated_messages(emulator, chat_ids),
         outbox_missing=missing,
         outbox_repeated=repeated,
