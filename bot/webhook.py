@@ -32,7 +32,8 @@ changes committed, or it was skipped as a redelivery, or it failed and the error
 told the user (:class:`UpdatesSettled` says when). A crash before that leaves the request
 unanswered, and Telegram delivers the update again, to this instance once it is back or to
 another one of the fleet; the update's recorded id (:mod:`storage.units`) makes sure the
-redelivery of an update that did commit is skipped. The wait is bounded
+redelivery of an update that did commit is not handled again (it is answered from what is
+stored if the crash came before its reply left, :mod:`flows.redelivered`). The wait is bounded
 (:data:`HANDLING_TIMEOUT_S`): an update still not handled by then is answered 503, and
 Telegram's later redelivery finds it handled or handles it. Reading the body is bounded too,
 so a client that stops sending holds nothing for long.
