@@ -27,7 +27,7 @@ from bot.logging_redact import install_redaction
 from bot.retrying_request import RetryingRequest
 from bot.secure_db import open_bot_database
 from bot.sweeps import default_sweeps
-from bot.webhook import UpdatesSettled, WebhookServer
+from bot.webhook import CHATS_AT_ONCE, UpdatesSettled, WebhookServer
 from flows.deps import SERVICES_KEY, Services, Settings, services
 from flows.redelivered import answer_redelivery
 from flows.register import command_menus, register_handlers
@@ -162,9 +162,14 @@ async def build_application(
             BACKUP_SWEEP, DailyBackup(config.database, config.backups, db.cipher, config.tz)
         )
     # On PostgreSQL other instances share the database: a chat is handled by one at a time
-    # (storage.chat_lock). The webhook answers once an update is handled (UpdatesSettled).
+    # (storage.chat_lock), and each instance takes one update at a time. On SQLite the one
+    # process handles different chats side by side. The webhook answers once an update is
+    # handled (UpdatesSettled).
     chat_locks = ChatLocks(db.path) if db.dialect == "postgresql" else None
-    settled = UpdatesSettled(on_shutdown=chat_locks.close if chat_locks is not None else None)
+    settled = UpdatesSettled(
+        on_shutdown=chat_locks.close if chat_locks is not None else None,
+        chats_at_once=1 if chat_locks is not None else CHATS_AT_ONCE,
+    )
     builder = (
         ApplicationBuilder()
         .token(config.token)

@@ -45,7 +45,7 @@ import asyncio
 import hmac
 import json
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Hashable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -63,13 +63,43 @@ MAX_BODY_BYTES = 1 << 20  # updates are small; a bigger body is not from Telegra
 # queue comes near it, and Telegram delivers the update again after a 503.
 HANDLING_TIMEOUT_S = 50.0
 READ_TIMEOUT_S = 10.0  # an update is a few kilobytes
+# Updates PTB lets in at once when chats are handled side by side: far above the chats a bot
+# hears from in one moment, so that no update waits before it has taken its chat's turn
+# (which would put the chat's order at the mercy of the wake-ups). How many chats are
+# actually handled at once is bounded after the turn is taken (CHATS_AT_ONCE).
+UPDATES_IN_FLIGHT = 4096
+# Chats handled at once on SQLite: enough to fill one chat's waits (its Bot API calls, its
+# commit) with another chat's work, few enough that a burst of customers is served nearly
+# first come first served rather than every one of them finishing at the end of the burst.
+CHATS_AT_ONCE = 8
 log = logging.getLogger("hvconnect.webhook")
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 
 
 class UpdatesSettled(BaseUpdateProcessor):
-    """Updates handled one at a time, as ``concurrent_updates(False)`` does, and a word
+    """How the application takes its updates: one chat's in order, one at a time, and a word
     for whoever waits on an update (:meth:`expect`) once its handling has ended.
+
+    With ``chats_at_once`` above one (SQLite, where one process owns the database:
+    :data:`CHATS_AT_ONCE`) updates of *different* chats are handled at the same time. A
+    customer's step spends much of its time waiting: for its Bot API calls, for the disk to
+    confirm its commit. Handled one at a time, every other customer waits through those too,
+    and ten customers answering at once see ten times one step's latency. Side by side, one
+    chat's wait is another's turn, while the database's own lock
+    (:class:`storage.db.Database`) still runs one transaction at a time. Within a chat
+    nothing changes: its updates run one after another in the order they arrived, which is
+    what a conversation's state needs (a form step must see the step before it). The key is
+    the update's chat, or its user where it has no chat.
+
+    With one (PostgreSQL) updates are handled one at a time, as ``concurrent_updates(False)``
+    does: there the instances of the fleet are what runs side by side, and an instance holds
+    one chat lock at a time on a connection of its own (:mod:`storage.chat_lock`).
+
+    Order within a chat holds because PTB starts one task per update in the order they come
+    off the queue, and each task takes its chat's turn (an :class:`asyncio.Lock`, first come
+    first served) before its first wait: PTB's own bound (:data:`UPDATES_IN_FLIGHT`) is far
+    above the chats a bot hears from at once, and the real bound, ``chats_at_once``, is
+    waited for only once the turn is held.
 
     PTB runs every update it takes off the queue through the application's processor,
     handlers and error handlers included, so the end of :meth:`do_process_update` is the
@@ -79,9 +109,16 @@ class UpdatesSettled(BaseUpdateProcessor):
     whole run, the chat locks' connection).
     """
 
-    def __init__(self, on_shutdown: Callable[[], Awaitable[None]] | None = None) -> None:
-        super().__init__(max_concurrent_updates=1)
+    def __init__(
+        self,
+        on_shutdown: Callable[[], Awaitable[None]] | None = None,
+        *,
+        chats_at_once: int = 1,
+    ) -> None:
+        super().__init__(max_concurrent_updates=UPDATES_IN_FLIGHT if chats_at_once > 1 else 1)
+        self._chats_at_once = asyncio.Semaphore(chats_at_once)
         self._waiting: dict[int, list[asyncio.Future[None]]] = {}
+        self._turns: dict[Hashable, _Turn] = {}
         self._bot_data: Mapping[str, Any] = {}
         self._on_shutdown = on_shutdown
 
@@ -104,9 +141,16 @@ class UpdatesSettled(BaseUpdateProcessor):
             self._waiting.pop(update_id, None)
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        key = _turn_key(update)
+        turn = self._turns.setdefault(key, _Turn())
+        turn.holders += 1
         try:
-            await coroutine
+            async with turn.lock, self._chats_at_once:
+                await coroutine
         finally:
+            turn.holders -= 1
+            if turn.holders == 0:
+                del self._turns[key]
             if isinstance(update, Update) and not handed_back(self._bot_data, update.update_id):
                 for future in self._waiting.pop(update.update_id, []):
                     if not future.done():
@@ -118,6 +162,28 @@ class UpdatesSettled(BaseUpdateProcessor):
     async def shutdown(self) -> None:
         if self._on_shutdown is not None:
             await self._on_shutdown()
+
+
+class _Turn:
+    """One chat's turn: its updates hold the lock one after another; dropped when none
+    waits."""
+
+    __slots__ = ("holders", "lock")
+
+    def __init__(self) -> None:
+        self.lock = asyncio.Lock()
+        self.holders = 0
+
+
+def _turn_key(update: object) -> Hashable:
+    """Whose turn an update takes: its chat's, else its user's, else the one shared turn of
+    updates that belong to neither."""
+    if isinstance(update, Update):
+        if update.effective_chat is not None:
+            return ("chat", update.effective_chat.id)
+        if update.effective_user is not None:
+            return ("user", update.effective_user.id)
+    return ("none",)
 
 
 class WebhookServer:
