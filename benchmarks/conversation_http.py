@@ -176,7 +176,10 @@ def _http_tables(
         f"messages and edits, the echo bot with {answers[ECHO]}). The *floor* is the echo "
         "bot that commits one transaction per update before it answers. *hvconnect* is "
         "`build_application()` with its rate limiter lifted (`--no-flood-limiter`); *as "
-        f"built* keeps it and walks {len(contenders[BUILT].moves)} steps, one run. Figures: "
+        f"built* keeps it and walks {len(contenders[BUILT].moves)} steps, one run. Each bot "
+        "takes its updates as it is built to: the echo bot and the floor one at a time, "
+        "python-telegram-bot's default; hvconnect up to eight chats at once, each chat's "
+        "updates in order (`bot/webhook.py` `UpdatesSettled`). Figures: "
         f"median of {repeats} runs (min–max); ratios are taken run by run."
     )
     rows = []

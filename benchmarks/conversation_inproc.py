@@ -126,7 +126,10 @@ async def in_process(
         "(WAL, `synchronous=FULL`) before it answers: the least a bot that keeps every answer "
         "safe does per step. *As built* is one run of "
         f"{capped} customers walking {len(built_moves)} steps, with the rate limiter the bot "
-        "runs with (`notifications/pacing.py` `PacedReplies`)."
+        "runs with (`notifications/pacing.py` `PacedReplies`). Handed over one by one, an "
+        "update never waits for another, so hvconnect's handling of several chats at once "
+        "plays no part here: this is each bot's own work per update, waits for the disk "
+        "included."
     )
     section.table(
         ("bot", "updates/s", "p50 ms", "p99 ms", "ratio to echo (goal ≥ 50%)", "ratio to floor"),
