@@ -51,19 +51,19 @@ from storage.drafts import DraftsRepo
 from storage.events import EventsRepo
 from storage.leadership import leadership_for
 from storage.outbox import OutboxRepo, OutboxRow
-from storage.persistence import (
-    BEGIN_UPDATE_GROUP,
-    WRITE_THROUGH_GROUP,
-    SqlitePersistence,
-    begin_update_handler,
-    handled_elsewhere_handler,
-    write_through_handler,
-)
+from storage.persistence import SqlitePersistence
 from storage.staff.members import StaffRepo
 from storage.stats import StatsRepo
 from storage.survey import SurveyRepo
 from storage.threads import ThreadsRepo
 from storage.units import forget_old_updates
+from storage.update_handling import (
+    BEGIN_UPDATE_GROUP,
+    WRITE_THROUGH_GROUP,
+    begin_update_handler,
+    handled_elsewhere_handler,
+    write_through_handler,
+)
 from storage.users import UsersRepo
 from storage.workflow import WorkflowRepo
 

@@ -54,7 +54,7 @@ from telegram import Update
 from telegram.ext import Application, BaseUpdateProcessor
 
 from bot.config.settings import Webhook
-from storage.persistence import handed_back
+from storage.update_handling import handed_back
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MAX_BODY_BYTES = 1 << 20  # updates are small; a bigger body is not from Telegram
@@ -104,7 +104,7 @@ class UpdatesSettled(BaseUpdateProcessor):
     PTB runs every update it takes off the queue through the application's processor,
     handlers and error handlers included, so the end of :meth:`do_process_update` is the
     end of the update. An update a conversation handed back to be routed again
-    (:func:`storage.persistence.hand_back`) ends with its second pass, not its first.
+    (:func:`storage.update_handling.hand_back`) ends with its second pass, not its first.
     ``on_shutdown`` runs when the application shuts down (what the handlers held for the
     whole run, the chat locks' connection).
     """

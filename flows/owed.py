@@ -35,7 +35,7 @@ from process.form import OwedDocument
 from services.owed import OwedRefusal, settle_owed_document
 from services.pending import stop_waiting, wait_for_input
 from storage.models import DocumentInput
-from storage.persistence import hand_back
+from storage.update_handling import hand_back
 from storage.workflow import PendingInput
 
 CONVERSATION_NAME = "owed"

@@ -4,7 +4,7 @@ An update commits before the bot replies (storage.units): a reply must never tel
 change a crash then undoes. A process killed between the two leaves the action stored and
 the user unanswered, and Telegram, which never got the webhook's answer, delivers the update
 again. It is not handled again (the answer would be stored twice, a stage moved twice);
-:func:`storage.persistence.begin_update_handler` calls :func:`answer_redelivery` instead,
+:func:`storage.update_handling.begin_update_handler` calls :func:`answer_redelivery` instead,
 which answers it from what the database now holds:
 
 * **the application form**: the question the form stands at is asked again (or its document

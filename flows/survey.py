@@ -41,8 +41,8 @@ from process.validators import ValidationError
 from process.workflow_inputs import parse_note
 from services.survey import Outcome, answer_survey, submit_survey
 from storage.models import User
-from storage.persistence import hand_back
 from storage.survey import SurveyResponse, SurveyState
+from storage.update_handling import hand_back
 
 CONVERSATION_NAME = "survey"
 SCORE = "survey:score"

@@ -6,7 +6,7 @@ side by side, both would read the same conversation state and the same draft, an
 second answer would be taken by the step the first one already left. So an instance takes
 the chat's lock before it reads anything of the update (:func:`storage.persistence.
 begin_update_handler`) and gives it back once the update's changes are committed
-(:func:`storage.persistence.write_through_handler`), or once the update is skipped or ended
+(:func:`storage.update_handling.write_through_handler`), or once the update is skipped or ended
 in failure.
 
 What this gives is **mutual exclusion per chat**, not an order: two updates of one chat are

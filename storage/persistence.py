@@ -6,9 +6,11 @@ tables. This one persists conversation states only (drafts, users and applicatio
 their own tables) and writes each change straight to the ``conversations`` table.
 
 PTB hands state changes to a persistence from ``Application.update_persistence()``, which
-it runs on a timer and at shutdown. Register :func:`write_through_handler` in the last
-handler group to run it after every update as well, so that a state is on disk before the
-next update is read.
+it runs on a timer and at shutdown. :func:`storage.update_handling.write_through_handler`,
+in the last handler group, runs it after every update as well, so that a state is on disk
+before the next update is read; on PostgreSQL
+:func:`storage.update_handling.begin_update_handler` reads a chat's states again
+(:meth:`SqlitePersistence.refresh`) before its update.
 
 A state rides on the handler's own transaction when the handler says, before it writes,
 which state its write leads to (:meth:`SqlitePersistence.stage`, a rider of
@@ -20,27 +22,6 @@ way: the state is written after the handler's transaction, in one of its own tha
 for the disk (:meth:`Database.execute_alone`, one trip to SQLite's thread). A crash between
 those two commits leaves the state one step behind, which the flows meet (see
 ``flows.apply.fields``).
-
-On PostgreSQL several instances share the database, and the next update of a chat may land
-on any of them: :func:`begin_update_handler` takes the chat for the update's length
-(:mod:`storage.chat_lock`) and reads its conversation states again
-(:meth:`SqlitePersistence.refresh`). What else the bot keeps in memory between updates, and
-why it holds on a fleet:
-
-* the speaker's ``users`` row cached in ``user_data`` (their language, their phone): read
-  again on every update on PostgreSQL (``flows.common.load_user``);
-* staff roles and the draft: not cached, read from the database where they are used;
-* ``user_data`` marks that span two updates: the phone prompt that ``/start`` holds back
-  until a language is chosen (``flows.start``) is not repeated when the language press lands
-  on another instance (the form asks for a mobile number anyway); the name typed for a staff
-  invitation (``flows.staff.admin``) is asked for again, as after a restart; the configured
-  admin's check (``flows.staff.enrol``) runs once per instance, harmlessly;
-* ``bot_data``: the updates handed back to be routed again (this module; they go back on this
-  instance's own queue), the updates whose failure the user was told of (``bot.errors``; an
-  update is on one instance at a time), the last storage alerts to admins
-  (``bot.storage_trouble``: each instance alerts at most once per period, so a fleet of n
-  may alert n times);
-* the texts, the translated SQL and the wiring: read-only, the same on every instance.
 """
 
 from __future__ import annotations
@@ -48,47 +29,29 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
-from collections.abc import Callable, Coroutine, Mapping, MutableMapping
+from collections.abc import Callable, MutableMapping
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from telegram import Update
 from telegram.ext import (
     Application,
-    ApplicationHandlerStop,
     BasePersistence,
     CallbackContext,
     ConversationHandler,
     PersistenceInput,
-    TypeHandler,
 )
 
 from process.clock import Clock, SystemClock
-from storage.chat_lock import ChatLocks
 from storage.codec import json_to_db, time_to_db
 from storage.db import Database
 from storage.units import (
-    HandledUpdate,
-    Handling,
     Rider,
-    UpdateHandledElsewhere,
-    begin_unit,
     carried_by,
-    current_unit,
-    end_unit,
-    handling_of,
-    highest_handled,
-    mark_answered,
 )
 
 _log = logging.getLogger(__name__)
 
-# Earlier and later than any group the bot's own handlers use: the unit of each update is
-# opened before them and closed after them.
-BEGIN_UPDATE_GROUP = -1_000_000
-# In bot_data: the ids of updates a conversation handed back to be routed again.
-REROUTED_KEY = "hvconnect.rerouted_updates"
-WRITE_THROUGH_GROUP = 1_000_000
 DEFAULT_UPDATE_INTERVAL_S = 5.0
 
 Data = dict[Any, Any]
@@ -290,187 +253,6 @@ def staged(
     if not isinstance(persistence, SqlitePersistence) or chat is None or user is None:
         return nullcontext()
     return carried_by(persistence.stage(name, (chat.id, user.id), state_of))
-
-
-Redelivered = Callable[[Update, AnyContext], Coroutine[Any, Any, None]]
-
-
-def begin_update_handler(
-    db: Database,
-    clock: Clock,
-    chat_locks: ChatLocks | None = None,
-    on_redelivered: Redelivered | None = None,
-) -> TypeHandler[Update, AnyContext, None]:
-    """The first handler of every update: skip one handled before, else open its unit.
-
-    Add it with ``application.add_handler(begin_update_handler(db, clock, chat_locks,
-    on_redelivered), group=BEGIN_UPDATE_GROUP)``. The update's id then rides on its first
-    write (:mod:`storage.units`), and :func:`write_through_handler` closes the unit.
-
-    On SQLite one process uses the database (the run lock, storage.run_lock), so Telegram's
-    numbering upwards makes an id above every id recorded (read once) and above every id
-    this process has begun new without asking the database: only a lower one, a
-    redelivery, costs a look-up.
-
-    On PostgreSQL other instances share the database (``chat_locks`` given), and none of
-    that holds: the update's chat is taken first (:mod:`storage.chat_lock`), so that no
-    other instance handles the chat meanwhile; then the id is always looked up (another
-    instance may have handled this very update a moment ago); then the conversation states
-    of this chat are read again (:meth:`SqlitePersistence.refresh`), since the chat's last
-    update may have landed on another instance. The id's insert is the final arbiter
-    (:class:`~storage.units.HandledUpdate`): two instances handling one update at once (one
-    without a chat, say) cannot both commit it.
-
-    A redelivery is never handled again. Marked answered (its replies left), it is skipped
-    in silence. Handled but not answered, it is what a process killed between the update's
-    commit and its reply left behind: the customer's action is stored and nobody told them,
-    so ``on_redelivered`` (the flows' own) answers it from what the database holds, and the
-    update is then marked answered, so a further redelivery is silent. Answering it is a
-    courtesy: a failure there is logged, and the update is not handled again for it. On
-    PostgreSQL the chat is held meanwhile, so a second copy of the update waits and then
-    finds it answered.
-    """
-    high_water: list[int] = []
-    fleet = chat_locks is not None
-
-    async def begin(update: Update, context: AnyContext) -> None:
-        unit = begin_unit(update.update_id)
-        rerouted: set[int] = context.bot_data.setdefault(REROUTED_KEY, set())
-        again = update.update_id in rerouted
-        if chat_locks is not None and update.effective_chat is not None:
-            # Outside any transaction (see storage.chat_lock): never while holding the
-            # database's write lock.
-            await chat_locks.acquire(update.effective_chat.id)
-        if again:
-            rerouted.discard(update.update_id)  # handed back by a conversation: routed again
-        elif (handling := await _handling(update.update_id)) is not Handling.NEW:
-            # Nothing the answer to a redelivery writes is the update's own change.
-            end_unit()
-            try:
-                if handling is Handling.UNANSWERED:
-                    await _answer_redelivery(update, context)
-                else:
-                    _log.info("update %s was handled before: not handled again", update.update_id)
-            finally:
-                if chat_locks is not None:
-                    await chat_locks.release()
-            raise ApplicationHandlerStop
-        if fleet:
-            await _refresh(update, context)
-        unit.keep(
-            HandledUpdate(update.update_id, time_to_db(clock.now()), arbiter=fleet and not again)
-        )
-
-    async def _answer_redelivery(update: Update, context: AnyContext) -> None:
-        _log.info("update %s was handled, its reply never left: answered now", update.update_id)
-        try:
-            if fleet:
-                await _refresh(update, context)
-            if on_redelivered is not None:
-                await on_redelivered(update, context)
-        except Exception:
-            _log.exception("update %s: could not answer its redelivery", update.update_id)
-            return
-        await mark_answered(db, update.update_id, time_to_db(clock.now()))
-
-    async def _refresh(update: Update, context: AnyContext) -> None:
-        persistence = context.application.persistence
-        if isinstance(persistence, SqlitePersistence):
-            await persistence.refresh(context.application, update)
-
-    async def _handling(update_id: int) -> Handling:
-        if fleet:
-            return await handling_of(db, update_id)
-        if not high_water:
-            high_water.append(await highest_handled(db))
-        if update_id <= high_water[0]:
-            handling = await handling_of(db, update_id)
-            if handling is not Handling.NEW:
-                return handling
-        high_water[0] = max(high_water[0], update_id)
-        return Handling.NEW
-
-    return TypeHandler(Update, begin)
-
-
-def handled_elsewhere_handler(
-    chat_locks: ChatLocks | None,
-) -> Callable[[object, AnyContext], Coroutine[Any, Any, None]]:
-    """An error handler, added before every other: an update another instance committed
-    first (:class:`~storage.units.UpdateHandledElsewhere`) is a redelivery, not a failure.
-
-    Its transaction is already rolled back; no other handler runs for it and no error
-    handler after this one, so the user hears nothing; the unit is closed and the chat
-    given back.
-    """
-
-    async def skip(update: object, context: AnyContext) -> None:
-        if not isinstance(context.error, UpdateHandledElsewhere):
-            return
-        end_unit()
-        if chat_locks is not None:
-            await chat_locks.release()
-        _log.info(
-            "update %s was handled by another instance: not handled again",
-            context.error.update_id,
-        )
-        raise ApplicationHandlerStop
-
-    return skip
-
-
-async def hand_back(context: AnyContext, update: Update) -> None:
-    """Route ``update`` through the bot's handlers once more: a conversation that steps
-    aside (a command while it waited) hands the update to whoever handles it outside.
-
-    The update's id is already on its way to ``processed_updates``; marked as handed back,
-    it is not taken for a redelivery and skipped.
-    """
-    rerouted: set[int] = context.bot_data.setdefault(REROUTED_KEY, set())
-    rerouted.add(update.update_id)
-    await context.update_queue.put(update)
-
-
-def handed_back(bot_data: Mapping[str, Any], update_id: int) -> bool:
-    """Whether the update waits to be routed again (:func:`hand_back`): its handling has
-    not ended with the pass that just finished."""
-    rerouted = bot_data.get(REROUTED_KEY)
-    return isinstance(rerouted, set) and update_id in rerouted
-
-
-def write_through_handler(
-    db: Database, chat_locks: ChatLocks | None = None, clock: Clock | None = None
-) -> TypeHandler[Update, AnyContext, None]:
-    """The last handler of every update: changed conversation states saved, the update
-    marked answered, the unit closed, the chat given back to the fleet (``chat_locks``,
-    PostgreSQL).
-
-    Add it with ``application.add_handler(write_through_handler(db, chat_locks, clock),
-    group=WRITE_THROUGH_GROUP)``. A handler that failed does not keep it from running:
-    PTB runs the later groups after the error handlers.
-
-    By now every reply of the update has left (the handlers awaited them), or the error
-    handler has told the user it failed: the update is marked answered
-    (:meth:`~storage.units.UpdateUnit.answered`), in the same commit as its id when nothing
-    else carried that, and before the chat is given back, so a copy of the update waiting
-    for the chat finds it answered. Not at the end of a pass that handed the update back
-    (:func:`hand_back`): its replies come with the next pass.
-    """
-    clock = clock or SystemClock()
-
-    async def save_states(update: Update, context: AnyContext) -> None:
-        try:
-            await context.application.update_persistence()
-            unit = current_unit()
-            if unit is not None and not handed_back(context.bot_data, update.update_id):
-                unit.answered(time_to_db(clock.now()))
-            await db.settle()
-        finally:
-            end_unit()
-            if chat_locks is not None:
-                await chat_locks.release()
-
-    return TypeHandler(Update, save_states)
 
 
 # PTB keeps a ConversationHandler's states in ``_conversations`` (a TrackingDict once the

@@ -34,7 +34,7 @@ row is marked answered (:meth:`UpdateUnit.answered`, ``answered_at``), in a comm
 not wait for the disk. A redelivery then tells the two apart (:func:`handling_of`): answered,
 it is skipped in silence (its replies left; Telegram only missed the webhook's answer, or
 sent it twice); handled but not answered, it is answered from what the database holds
-(``storage.persistence.begin_update_handler``). One window remains: the replies left and the
+(``storage.update_handling.begin_update_handler``). One window remains: the replies left and the
 process died before the mark, when the customer is answered twice.
 """
 

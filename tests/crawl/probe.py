@@ -18,7 +18,7 @@ from telegram import Update
 from telegram.ext import ContextTypes, TypeHandler
 
 from bot.app import BotApplication
-from storage.persistence import WRITE_THROUGH_GROUP
+from storage.update_handling import WRITE_THROUGH_GROUP
 
 # After the conversation states are saved: the last thing the bot does with an update.
 PROBE_GROUP = WRITE_THROUGH_GROUP + 1

@@ -30,8 +30,8 @@ from process.roles import Role
 from process.workflow import Act
 from sandbox.recording import RecordingRequest
 from storage.db import Database
-from storage.persistence import WRITE_THROUGH_GROUP
 from storage.staff.members import StaffRepo
+from storage.update_handling import WRITE_THROUGH_GROUP
 from tests.e2e.customer import ANSWERS
 from tests.security.offline import OfflineBot, offline_bot
 

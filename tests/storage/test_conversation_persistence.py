@@ -21,11 +21,8 @@ from process.clock import ManualClock
 from sandbox.recording import BOT_USER, RecordingRequest
 from storage.db import Database
 from storage.migrate import migrate
-from storage.persistence import (
-    WRITE_THROUGH_GROUP,
-    SqlitePersistence,
-    write_through_handler,
-)
+from storage.persistence import SqlitePersistence
+from storage.update_handling import WRITE_THROUGH_GROUP, write_through_handler
 from tests.postgres import table_names
 from tests.storage.samples import NOW
 
