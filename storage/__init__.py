@@ -2,7 +2,8 @@
 
 Open one :class:`Database` per process, run :func:`migrate` at start-up, and build the
 repositories on top of it. Conversation persistence for python-telegram-bot lives in
-:mod:`storage.persistence` and is imported from there.
+:mod:`storage.persistence`, and the handlers that open and close every update's unit of work
+in :mod:`storage.update_handling`; both are imported from there.
 """
 
 from storage.applications import ApplicationsRepo

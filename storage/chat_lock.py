@@ -4,10 +4,10 @@ Several bot instances share one PostgreSQL database behind one webhook address; 
 stops the balancer from handing two updates of one chat to two instances at once. Handled
 side by side, both would read the same conversation state and the same draft, and the
 second answer would be taken by the step the first one already left. So an instance takes
-the chat's lock before it reads anything of the update (:func:`storage.persistence.
-begin_update_handler`) and gives it back once the update's changes are committed
-(:func:`storage.update_handling.write_through_handler`), or once the update is skipped or ended
-in failure.
+the chat's lock before it reads anything of the update
+(:func:`storage.update_handling.begin_update_handler`) and gives it back once the update's
+changes are committed (:func:`storage.update_handling.write_through_handler`), or once the
+update is skipped or ended in failure.
 
 What this gives is **mutual exclusion per chat**, not an order: two updates of one chat are
 never handled at the same time, and the second one sees everything the first committed. The
