@@ -49,6 +49,13 @@ from storage.sealing.crypto import FieldCipher
 T = TypeVar("T")
 Params = Sequence[object] | Mapping[str, object]
 
+# Statements that open a transaction or set it up, and say nothing back worth a trip of their
+# own: they are sent in front of the next statement (Connection._leading).
+_LEADING = ("BEGIN", "SET LOCAL")
+_ENDING = ("COMMIT", "ROLLBACK")
+# Rows of an executemany sent in one text: a sweep's chunk is a few hundred.
+_BATCH_ROWS = 500
+
 # SQLite's words for each violated constraint, so that a message reads the same on both.
 _CONSTRAINT_WORDS = {
     "23505": "UNIQUE constraint failed",
@@ -195,38 +202,85 @@ class Connection:
     def __init__(self, connection: psycopg.Connection[Any], cipher: FieldCipher | None) -> None:
         self._connection = connection
         self._cipher = cipher
+        # A transaction's opening statements (BEGIN, its advisory lock, SET LOCAL), held back
+        # to travel in front of the first statement that has something to say: one trip to
+        # the server instead of two or three. Nothing else runs on this connection between
+        # the two, so the server sees the same statements in the same order.
+        self._leading: list[str] = []
 
     @property
     def in_transaction(self) -> bool:
+        if self._leading:
+            return True
         return self._connection.info.transaction_status != TransactionStatus.IDLE
 
     def execute(self, sql: str, params: Params = ()) -> Cursor:
         statement = _translated(sql)
         if statement.special == "user_version":
+            self._send_leading()
             return self._user_version()
+        if not statement.bound and statement.sql.startswith(_LEADING):
+            self._leading.append(statement.sql)
+            return Cursor(None, (), -1, None, self._cipher)
+        if self._leading and statement.sql in _ENDING:
+            # A transaction that ran nothing: neither its BEGIN nor its end need the server.
+            self._leading.clear()
+            return Cursor(None, (), -1, None, self._cipher)
         values = statement.values(params, self._cipher)
-        with _as_sqlite_errors(), self._connection.cursor() as cursor:
-            cursor.execute(statement.sql, values)
+        with _as_sqlite_errors(), self._cursor() as cursor:
+            if self._leading:
+                leading, self._leading = self._leading, []
+                # Values are bound on this side anyway (ClientCursor): the text mogrify gives
+                # is the one execute would send, and a query without parameters may hold
+                # several statements. The cursor stands on the first result; ours is last.
+                text = cursor.mogrify(statement.sql, values)
+                cursor.execute("; ".join([*leading, text]).encode("utf-8"))
+                for _ in range(_results(leading)):
+                    cursor.nextset()
+            else:
+                cursor.execute(statement.sql, values)
             return self._result(cursor, statement)
 
     def executemany(self, sql: str, rows: Sequence[Params]) -> Cursor:
+        """Every row's statement, bound on this side and sent as one text of many
+        statements: one trip to the server for a batch (a sweep's hundreds of rows), where a
+        statement a row would be one each. The rows changed are summed over the results."""
         statement = _translated(sql)
         changed = 0
-        # One statement per row, all in the one trip to this thread; the rows of a batch are
-        # few hundred at most (a sweep's chunk), each a cheap INSERT or UPDATE.
-        with _as_sqlite_errors(), self._connection.cursor() as cursor:
-            for params in rows:
-                cursor.execute(statement.sql, statement.values(params, self._cipher))
+        with _as_sqlite_errors(), self._cursor() as cursor:
+            for start in range(0, len(rows), _BATCH_ROWS):
+                texts = [
+                    cursor.mogrify(statement.sql, statement.values(params, self._cipher))
+                    for params in rows[start : start + _BATCH_ROWS]
+                ]
+                leading, self._leading = self._leading, []
+                cursor.execute("; ".join([*leading, *texts]).encode("utf-8"))
+                for _ in range(_results(leading)):
+                    cursor.nextset()
                 changed += max(cursor.rowcount, 0)
+                while cursor.nextset():
+                    changed += max(cursor.rowcount, 0)
         return Cursor(None, (), changed, None, self._cipher)
 
     def executescript(self, script: str) -> None:
         """Run SQL text as it is, several statements at once (a migration file)."""
+        self._send_leading()
         with _as_sqlite_errors():
             self._connection.execute(script.encode("utf-8"))
 
     def close(self) -> None:
+        self._leading.clear()
         self._connection.close()
+
+    def _cursor(self) -> psycopg.ClientCursor[Any]:
+        return psycopg.ClientCursor(self._connection)
+
+    def _send_leading(self) -> None:
+        if not self._leading:
+            return
+        leading, self._leading = self._leading, []
+        with _as_sqlite_errors():
+            self._connection.execute("; ".join(leading).encode("utf-8"))
 
     def _result(self, cursor: psycopg.Cursor[Any], statement: Statement) -> Cursor:
         names = tuple(column.name for column in cursor.description or ())
@@ -248,6 +302,11 @@ class Connection:
                 newest = cursor.fetchone()
                 version = int(newest[0]) if newest is not None else 0
         return Cursor([(version,)], ("user_version",), -1, None, self._cipher)
+
+
+def _results(leading: list[str]) -> int:
+    """How many results the held-back statements give (BEGIN_WRITE is two in one text)."""
+    return sum(text.count(";") + 1 for text in leading)
 
 
 def _translated(sql: str) -> Statement:

@@ -161,3 +161,44 @@ async def test_a_database_opened_without_a_key_forgets_nothing_in_clear(
         assert await unkeyed.fetchone("SELECT 1 FROM storage_facts") is None
     finally:
         await unkeyed.close()
+
+
+async def test_a_batch_counts_the_rows_it_changed_and_fails_whole(pg: Database) -> None:
+    """executemany sends its rows as one text of many statements, in chunks: the count is
+    summed over every statement of every chunk, and a row that fails takes the transaction
+    with it, as a statement a row did."""
+    await pg.execute(
+        "INSERT INTO reminder_meta (name, value) VALUES (?, ?)", ("hv-batch-0", "kept")
+    )
+    rows = [(f"hv-batch-{n}", str(n)) for n in range(1_234)]
+    async with pg.transaction() as conn:
+        cursor = await conn.executemany(
+            "INSERT INTO reminder_meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
+            rows,
+        )
+        assert cursor.rowcount == len(rows) - 1
+    with pytest.raises(sqlite3.IntegrityError):
+        async with pg.transaction() as conn:
+            await conn.executemany(
+                "INSERT INTO reminder_meta (name, value) VALUES (?, ?)",
+                [("hv-batch-new", "1"), ("hv-batch-5", "twice")],
+            )
+    found = await pg.fetchall("SELECT value FROM reminder_meta WHERE name LIKE 'hv-batch-%'")
+    assert len(found) == len(rows)
+    assert await pg.fetchone("SELECT 1 FROM reminder_meta WHERE name = 'hv-batch-new'") is None
+
+
+async def test_a_transaction_whose_first_statement_fails_is_rolled_back(pg: Database) -> None:
+    """BEGIN travels with the transaction's first statement: when that statement fails the
+    transaction is open and failed, and rolled back like any other; an empty one costs
+    nothing and leaves nothing open."""
+    with pytest.raises(sqlite3.OperationalError):
+        async with pg.transaction() as conn:
+            await conn.execute("SELECT no_such_column FROM reminder_meta")
+    async with pg.transaction():
+        pass
+    async with pg.snapshot():
+        pass
+    await pg.execute("INSERT INTO reminder_meta (name, value) VALUES ('after', 'ok')")
+    row = await pg.fetchone("SELECT value FROM reminder_meta WHERE name = 'after'")
+    assert row is not None and row["value"] == "ok"
