@@ -28,7 +28,7 @@ from typing import TypeVar, cast
 
 import aiosqlite
 
-from storage.dialect import is_postgresql
+from storage.dialect import BEGIN_UNLOCKED, is_postgresql
 from storage.errors import NestedTransaction
 from storage.sealing.columns import install
 from storage.sealing.crypto import FieldCipher
@@ -347,8 +347,11 @@ def _commit(db: sqlite3.Connection, riders: tuple[Rider, ...], produced: object)
 
 def _settle_postgresql(db: sqlite3.Connection, riders: tuple[Rider, ...]) -> None:
     # PostgreSQL's word for the same: this transaction's commit does not wait for the WAL's
-    # flush; a crash of the server may lose it, never corrupt anything.
-    db.execute("BEGIN IMMEDIATE")
+    # flush; a crash of the server may lose it, never corrupt anything. It does not queue on
+    # the fleet's write lock either: it only inserts the update's id (and marks it answered),
+    # and the id's primary key already decides between two instances racing for it, the
+    # second waiting on the first's row and failing once that commits, lock or no lock.
+    db.execute(BEGIN_UNLOCKED)
     try:
         db.execute("SET LOCAL synchronous_commit = off")
         _commit(db, riders, None)

@@ -58,6 +58,9 @@ BEGIN_WRITE = (
     f"BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})"
 )
 BEGIN_READ = "BEGIN ISOLATION LEVEL REPEATABLE READ"
+# A write that needs no fleet-wide lock because a primary key settles any race (an update's
+# processed id): READ COMMITTED as BEGIN_WRITE, without the advisory lock.
+BEGIN_UNLOCKED = "BEGIN ISOLATION LEVEL READ COMMITTED"
 USER_VERSION = "PRAGMA user_version"
 
 

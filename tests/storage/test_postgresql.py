@@ -163,6 +163,30 @@ async def test_a_database_opened_without_a_key_forgets_nothing_in_clear(
         await unkeyed.close()
 
 
+async def test_settle_does_not_queue_on_the_fleets_write_lock(pg: Database) -> None:
+    """An update that wrote nothing commits its id without the advisory lock every write
+    takes: the id's primary key is all that decides between instances. Another session
+    holds the lock throughout; were settle to ask for it, the lock timeout would fail it."""
+    import psycopg
+
+    from storage.dialect import WRITE_LOCK_KEY
+    from storage.units import HandledUpdate, begin_unit, end_unit
+
+    await pg.fetchall("SET lock_timeout = '30s'")
+    with psycopg.connect(pg.path, autocommit=True) as holder:
+        holder.execute("BEGIN")
+        holder.execute(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
+        unit = begin_unit(77)
+        try:
+            unit.keep(HandledUpdate(77, "2026-12-03T10:00:00+08:00", arbiter=True))
+            await pg.settle()
+        finally:
+            end_unit()
+        holder.execute("ROLLBACK")
+    row = await pg.fetchone("SELECT handled_at FROM processed_updates WHERE update_id = 77")
+    assert row is not None
+
+
 async def test_a_batch_counts_the_rows_it_changed_and_fails_whole(pg: Database) -> None:
     """executemany sends its rows as one text of many statements, in chunks: the count is
     summed over every statement of every chunk, and a row that fails takes the transaction
