@@ -86,6 +86,7 @@ async def tell_points(
             whole_day=whole_day,
             lines=LIST_LINES,
             late_before=late_before,
+            lateral=ctx.db.dialect == "postgresql",
         )
     )
     drafts: list[NewMessage] = []

@@ -9,15 +9,17 @@ import itertools
 from collections import Counter
 from datetime import date
 
+import pytest
+
 from notifications.reminders.stage_tell import _by_member
 from process.audience import audience
 from process.roles import Role
 from storage.db import Database
-from storage.reminders.points import PAST, PROJECT_STAGES, told_groups
+from storage.reminders.points import PAST, PROJECT_STAGES, Holder, told_groups, told_lines
 from storage.staff.assign import overseers_of
 from storage.staff.audience import audience_in
 from tests.storage.samples import NOW
-from tests.storage.staff_samples import add_user
+from tests.storage.staff_samples import add_user, submit
 from tests.storage_steps import disable_in
 
 TODAY = date(2026, 12, 2)
@@ -65,8 +67,15 @@ async def _staffed(db: Database) -> None:
     await disable_in(db, SUP_OFF, NOW)
 
 
-async def _watch(db: Database, rows: list[tuple[int | None, int | None, str, str]]) -> None:
-    """One running stage per row, overdue today, never told."""
+async def _watch(
+    db: Database,
+    rows: list[tuple[int | None, int | None, str, str]],
+    *,
+    application_ids: list[int] | None = None,
+) -> None:
+    """One running stage per row, overdue today, never told (of application ``n``, or of
+    the ``n``-th of ``application_ids``)."""
+    ids = application_ids or list(range(1, len(rows) + 1))
     async with db.transaction() as conn:
         await conn.execute("DELETE FROM reminder_watch")
         await conn.executemany(
@@ -75,7 +84,7 @@ async def _watch(db: Database, rows: list[tuple[int | None, int | None, str, str
             "limit_days) VALUES ('stage', ?, '9999-12-31', 'running', ?, ?, ?, ?, ?, ?, ?, ?, "
             "?, ?, 10)",
             [
-                (n, PAST, PAST, PAST, PAST, PAST, n, district, cm, pm, stage)
+                (n, PAST, PAST, PAST, PAST, PAST, ids[n - 1], district, cm, pm, stage)
                 for n, (cm, pm, stage, district) in enumerate(rows, start=1)
             ],
         )
@@ -128,3 +137,43 @@ async def test_all_at_once(db: Database) -> None:
     told = await _told_by_sql(db)
     assert told == await _told_by_rule(db, WORLDS)
     assert SUP_OFF not in told
+
+
+async def test_the_lines_read_laterally_on_postgresql_are_the_compounds(db: Database) -> None:
+    """PostgreSQL reads each kind of holder's first lines in one lateral part (the compound
+    of a part a holder takes it longer to plan than to run): the same lines, in the same
+    order, cut at the same length, as the compound SQLite reads."""
+    if db.dialect != "postgresql":
+        pytest.skip("LATERAL is PostgreSQL's; SQLite reads the compound")
+    await _staffed(db)
+    numbers = [
+        (await submit(db, 5000 + n, district=district)).id
+        for n, (_, _, _, district) in enumerate(WORLDS)
+    ]
+    await _watch(db, WORLDS, application_ids=numbers)
+    holders = [
+        Holder(CM_H, Role.CUSTOMER_MANAGER.value),
+        Holder(CM_N, Role.CUSTOMER_MANAGER.value),
+        Holder(PM, Role.PROJECT_MANAGER.value),
+        Holder(CM_H, Role.PROJECT_MANAGER.value),  # a customer manager acting as one
+        Holder(SUP_H, Role.SUPERVISOR.value, unheld=True, district=HANTAI),
+        Holder(SUP_N, Role.SUPERVISOR.value, unheld=True, district=NANZHENG),
+        Holder(SUP_ALL, Role.SUPERVISOR.value, unheld=True),
+        Holder(4242, Role.CUSTOMER_MANAGER.value),  # holds nothing
+    ]
+    async with db.snapshot() as conn:
+        found = {
+            lateral: await told_lines(
+                conn,
+                TODAY,
+                None,
+                holders,
+                whole_day=True,
+                lines=5,
+                late_before=TODAY,
+                lateral=lateral,
+            )
+            for lateral in (False, True)
+        }
+    assert found[True] == found[False]
+    assert [len(lines) for lines in found[True]] == [5, 5, 5, 5, 5, 5, 5, 0]
