@@ -81,16 +81,18 @@ FIND_BY_NAME_SQL = f"""
 # Otherwise the rarest pair of characters typed picks the candidates from the pair index
 # (migration 0008), newest first; a candidate must hold every other pair typed as well (looked
 # up in the same index, rarest first, so most fail at the first look), and LIKE keeps those
-# that hold the whole text.
+# that hold the whole text. The missing pair is found by an outer join, not by a NOT EXISTS
+# inside the NOT EXISTS: PostgreSQL turns that inner one into a hash of the whole pair index,
+# read in full for every search (190 ms on 10,000 applications, where the look-ups take 0.4).
 FIND_BY_NAME_PAIR_SQL = f"""
     SELECT {APPLICATION_COLUMNS} FROM application_name_pairs p
     JOIN applications a ON a.id = p.application_id
     WHERE p.pair = ?
       AND NOT EXISTS (
           SELECT 1 FROM json_each(?) AS other
-          WHERE NOT EXISTS (
-              SELECT 1 FROM application_name_pairs q
-              WHERE q.pair = other.value AND q.application_id = p.application_id))
+          LEFT JOIN application_name_pairs q
+            ON q.pair = other.value AND q.application_id = p.application_id
+          WHERE q.application_id IS NULL)
       AND ((substr(a.applicant_name, 1, 4) != 'hv1:' AND a.applicant_name LIKE ? ESCAPE '\\')
            OR a.project_name LIKE ? ESCAPE '\\')
       AND {{scope}}

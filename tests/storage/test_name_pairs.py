@@ -106,7 +106,7 @@ async def test_the_search_reads_the_pair_index_not_the_table(db: Database) -> No
     # The rarest pair's entries, each checked for the other pairs in the same index before
     # its application is read at all.
     assert steps[0] == "SEARCH p USING PRIMARY KEY (pair=?)"
-    assert "SEARCH q USING PRIMARY KEY (pair=? AND application_id=?)" in steps
+    assert "SEARCH q USING PRIMARY KEY (pair=? AND application_id=?) LEFT-JOIN" in steps
     assert steps[-1] == "SEARCH a USING INTEGER PRIMARY KEY (rowid=?)"
     assert not [step for step in steps if step.startswith("SCAN") and " a" in step]
 
