@@ -16,7 +16,7 @@ from process.deadlines import Pause, stage_clock
 from process.form import owed_documents
 from process.numbers import parse_application_number
 from process.stages import WORKING_STAGES, Stage
-from storage.models import Application
+from storage.models import Application, OwedItem
 
 HISTORY_SHOWN = 15
 
@@ -48,21 +48,27 @@ async def show_card(
     svc = services(context)
     user = await current_user(update, context)
     slots = await svc.workflow.slots(application.id)
-    owed = owed_documents(await svc.applications.owed_items(application.id))
+    items = await svc.applications.owed_items(application.id)
     markup = customer_actions_markup(
-        svc.texts, user.locale, application, slots, svc.settings.tz, owed_documents=owed
-    )
+        svc.texts, user.locale, application, slots, svc.settings.tz,
+        owed_documents=owed_documents(items),
+    )  # fmt: skip
     await say(
         update,
         context,
         "status/card",
         reply_markup=markup,
-        **await card_context(svc, application),
+        **await card_context(svc, application, owed=items),
     )
 
 
-async def card_context(svc: Services, application: Application) -> dict[str, object]:
-    """Everything the status card shows, computed from the tables and the stage clock."""
+async def card_context(
+    svc: Services, application: Application, *, owed: list[OwedItem] | None = None
+) -> dict[str, object]:
+    """Everything the status card shows, computed from the tables and the stage clock.
+
+    ``owed``: the application's owed items when the caller has just read them (for the
+    buttons), so that they are not read twice for one card."""
     visit = await svc.applications.current_visit(application.id)
     clock = None
     if visit is not None and application.stage != Stage.DONE:
@@ -88,7 +94,7 @@ async def card_context(svc: Services, application: Application) -> dict[str, obj
             for stage in WORKING_STAGES
         ],
         "clock": clock,
-        "owed": await svc.applications.owed_items(application.id),
+        "owed": owed if owed is not None else await svc.applications.owed_items(application.id),
         "documents": await svc.applications.documents(application.id),
         "history": history[-HISTORY_SHOWN:],
         "thread": await svc.threads.recent(application.id),
