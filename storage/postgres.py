@@ -19,6 +19,12 @@ psycopg's async API (or asyncpg) would make each statement its own await, and a 
 work function could not run at all: it is plain synchronous code, written once for both
 databases, and one trip per transaction is the point of it.
 
+Every statement is a trip to the server and back, so the few that say nothing back are not
+sent alone: a transaction's opening (BEGIN, the fleet's write lock, ``SET LOCAL``) travels in
+front of its first statement, and an ``executemany`` sends its rows as one text of many
+statements. Server-side prepared statements are not used: client-side binding (below) leaves
+none to prepare, and the plans of the hot statements take well under a millisecond.
+
 Values are bound on the client side (psycopg's ``ClientCursor``): a string goes as a quoted
 literal of no declared type, so PostgreSQL fits it to the column as SQLite's loose typing
 does, instead of refusing ``text = bigint``. Errors come out as the ``sqlite3`` exception
