@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING, Any, cast
 from telegram import Bot, BotCommandScopeAllPrivateChats
 from telegram.error import InvalidToken, TelegramError
 from telegram.ext import Application, ApplicationBuilder
-from telegram.request import BaseRequest, HTTPXRequest
+from telegram.request import BaseRequest
 
+from bot.aiohttp_request import AiohttpRequest
 from bot.backup_job import SWEEP_NAME as BACKUP_SWEEP
 from bot.backup_job import DailyBackup
 from bot.config.settings import TELEGRAM_API_URL, Config, Webhook, clock_of
@@ -185,7 +186,9 @@ async def build_application(
         builder = builder.request(request).get_updates_request(request)
     else:
         # Direct replies survive a dropped connection or a 5xx (see bot.retrying_request).
-        builder = builder.request(RetryingRequest(connection_pool_size=256))
+        builder = builder.request(RetryingRequest(connection_pool_size=256)).get_updates_request(
+            AiohttpRequest(connection_pool_size=1)
+        )
     await bootstrap_known_admins(svc)
     application = builder.build()
     application.bot_data[SERVICES_KEY] = svc
@@ -366,7 +369,7 @@ def outbox_bot(token: str, api_url: str | None, request: BaseRequest | None = No
     a 429 itself, to pause only the chat concerned and keep the row for later, rather than
     have the call slept through and retried inside it.
     """
-    request = request or HTTPXRequest(connection_pool_size=1)
+    request = request or AiohttpRequest(connection_pool_size=1)
     if api_url:
         return Bot(
             token,

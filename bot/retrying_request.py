@@ -18,15 +18,17 @@ from collections.abc import Sequence
 from typing import Any
 
 from telegram.error import NetworkError
-from telegram.request import HTTPXRequest, RequestData
+from telegram.request import RequestData
+
+from bot.aiohttp_request import AiohttpRequest
 
 log = logging.getLogger("hvconnect.request")
 RETRY_STATUSES = frozenset({500, 502, 503, 504})
 DEFAULT_PAUSES = (0.25, 0.5, 1.0, 2.0)
 
 
-class RetryingRequest(HTTPXRequest):
-    """:class:`HTTPXRequest` that tries a call again after a network error or a 5xx."""
+class RetryingRequest(AiohttpRequest):
+    """The bot's Bot API client that tries a call again after a network error or a 5xx."""
 
     def __init__(self, *args: Any, pauses: Sequence[float] = DEFAULT_PAUSES, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -49,6 +49,12 @@ class Texts:
             trim_blocks=False,
             lstrip_blocks=True,
             keep_trailing_newline=False,
+            # Templates change only with a new release, which restarts the bot: checking
+            # each file's time on every render would cost a system call per message.
+            auto_reload=False,
+            # Every template stays compiled (both locales' whole set fits), so none is read
+            # and compiled again in the middle of a conversation.
+            cache_size=-1,
         )
         filters.install(self._env)
         self._labels: dict[str, Mapping[str, str]] = {}
