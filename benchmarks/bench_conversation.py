@@ -31,11 +31,12 @@ class Sizes:
     in_process_runs: int = 5
     calibration_quiet: float = 0.3
     built_steps: int | None = None  # as built walks this many steps (None: all)
+    client_calls: int = 2_000  # Bot API calls per client in the client-cost measurement
 
     @classmethod
     def for_mode(cls) -> Sizes:
         if quick():
-            return cls((1, 10), runs(3), 10, 3, runs(5), 0.3, 8)
+            return cls((1, 10), runs(3), 10, 3, runs(5), 0.3, 8, 200)
         return cls()
 
 
@@ -70,6 +71,7 @@ async def _run(report: Report, sizes: Sizes) -> None:
             repeats=sizes.http_runs,
             calibration_quiet=sizes.calibration_quiet,
             built_steps=sizes.built_steps,
+            client_calls=sizes.client_calls,
         )
         await in_process(
             section,

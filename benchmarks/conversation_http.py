@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from benchmarks.client_cost import AIOHTTP, HTTPX, CallCost, call_costs
 from benchmarks.common import Section, Spread, percentile
 from benchmarks.datagen import add_staff_member, prepare_database
 from benchmarks.datagen_values import NOW
@@ -32,6 +33,7 @@ from sandbox.limits import RateLimits
 from storage.sealing.crypto import generate_secret_key
 
 TOKEN = "123456:BENCH"
+CLIENT_COST_CHAT = 900_001  # the chat the client-cost measurement sends its messages to
 MANAGER_ID = 500_001  # the customer manager of 汉台区, who is told of every submission
 
 # The contenders: the echo bot, the floor (the echo bot committing one transaction per
@@ -58,6 +60,7 @@ async def over_http(
     repeats: int,
     calibration_quiet: float,
     built_steps: int | None = None,
+    client_calls: int = 2_000,
 ) -> None:
     limits = RateLimits(enabled=False)
     async with (
@@ -116,10 +119,14 @@ async def over_http(
                             sent = c.api.stats.messages_sent - sent_before
                             built_sent_per_step[n] = sent / (n * len(c.moves))
                     next_user += n
+            cost_chat = echo_api.user(CLIENT_COST_CHAT, first_name="测")
+            echo_api.state.private_chat(cost_chat.info)
+            costs = await call_costs(echo_api.base_url, TOKEN, CLIENT_COST_CHAT, client_calls)
         finally:
             for contender in contenders.values():
                 await contender.process.stop()
     _http_tables(section, found, counts, repeats, contenders, built_sent_per_step)
+    _client_table(section, costs)
 
 
 async def _hvconnect(name: str, api: BotApiEmulator, work: Path, *flags: str) -> Contender:
@@ -142,6 +149,32 @@ async def _hvconnect(name: str, api: BotApiEmulator, work: Path, *flags: str) ->
         *flags,
     )
     return Contender(name, api, EventTimes(api), process)
+
+
+def _client_table(section: Section, costs: Sequence[CallCost]) -> None:
+    by_name = {cost.client: cost for cost in costs}
+    httpx, ours = (by_name[name] for name in (HTTPX, AIOHTTP))
+    section.text(
+        "What one Bot API call costs a bot's process, in the same run "
+        "(`benchmarks/client_cost.py`: a process of its own sends messages to the echo bot's "
+        "emulator one at a time with each client in turn, the better of two turns each). The "
+        "echo bot and the floor use python-telegram-bot's default client, hvconnect its own "
+        "(`bot/aiohttp_request.py`); over HTTP these calls are most of a bot's work, which "
+        "is how hvconnect, with more to do per step, can reach a large share of the echo "
+        "bot's rate:"
+    )
+    section.table(
+        ("HTTP client", "CPU ms per call", "wall ms per call", "CPU ÷ httpx's"),
+        [
+            (
+                cost.client,
+                f"{cost.cpu_ms:.3f}",
+                f"{cost.wall_ms:.3f}",
+                "" if cost is httpx else f"**{cost.cpu_ms / httpx.cpu_ms:.0%}**",
+            )
+            for cost in (httpx, ours)
+        ],
+    )
 
 
 def _p(timings: Sequence[StepTiming], pct: float, full: bool = False) -> float:

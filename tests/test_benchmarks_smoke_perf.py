@@ -41,12 +41,16 @@ def test_conversation_benchmark_reports_every_contender() -> None:
         in_process_runs=1,
         calibration_quiet=0.1,
         built_steps=4,  # as built keeps to one message a second per chat
+        client_calls=20,
     )
     bench_conversation.run(report, sizes)
     rows = table_rows(report)
     assert any(row.startswith("| 1 |") and NUMBER.search(row) for row in rows)
     for bot in ("echo bot", "floor", "hvconnect", "hvconnect as built"):
         assert any(row.startswith(f"| {bot} |") and NUMBER.search(row) for row in rows), bot
+    for client in ("httpx", "aiohttp"):
+        cost = re.compile(rf"^\| {client}.* \| \d+\.\d{{3}} \| \d+\.\d{{3}} \|")
+        assert any(cost.search(row) for row in rows), client
     for count in ("SQL statements", "fsyncs", "trips to SQLite's thread", "Bot API calls"):
         assert any(row.startswith(f"| {count}") and COUNT.search(row) for row in rows), count
     assert "process_update" in report.block("test", command="test", when="now", minutes=0.0)
