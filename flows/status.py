@@ -16,7 +16,8 @@ from process.deadlines import Pause, stage_clock
 from process.form import owed_documents
 from process.numbers import parse_application_number
 from process.stages import WORKING_STAGES, Stage
-from storage.models import Application, OwedItem
+from storage.card import CardReads, read_card
+from storage.models import Application
 
 HISTORY_SHOWN = 15
 
@@ -47,29 +48,30 @@ async def show_card(
     (the step's actions, the documents still owed)."""
     svc = services(context)
     user = await current_user(update, context)
-    slots = await svc.workflow.slots(application.id)
-    items = await svc.applications.owed_items(application.id)
+    reads = await read_card(svc.db, application.id)
     markup = customer_actions_markup(
-        svc.texts, user.locale, application, slots, svc.settings.tz,
-        owed_documents=owed_documents(items),
+        svc.texts, user.locale, application, reads.slots, svc.settings.tz,
+        owed_documents=owed_documents(reads.owed),
     )  # fmt: skip
     await say(
         update,
         context,
         "status/card",
         reply_markup=markup,
-        **await card_context(svc, application, owed=items),
+        **await card_context(svc, application, reads=reads),
     )
 
 
 async def card_context(
-    svc: Services, application: Application, *, owed: list[OwedItem] | None = None
+    svc: Services, application: Application, *, reads: CardReads | None = None
 ) -> dict[str, object]:
     """Everything the status card shows, computed from the tables and the stage clock.
 
-    ``owed``: the application's owed items when the caller has just read them (for the
-    buttons), so that they are not read twice for one card."""
-    visit = await svc.applications.current_visit(application.id)
+    ``reads``: the card's reads of the application when the caller has already made them
+    (for the buttons), so that nothing is read twice for one card."""
+    if reads is None:
+        reads = await read_card(svc.db, application.id)
+    visit = reads.visit
     clock = None
     if visit is not None and application.stage != Stage.DONE:
         clock = stage_clock(
@@ -80,7 +82,7 @@ async def card_context(
             svc.clock.now(),
             svc.settings.tz,
         )
-    history = await svc.events.for_application(application.id)
+    history = reads.history
     current = Stage(application.stage)
     return {
         "app": application,
@@ -94,9 +96,9 @@ async def card_context(
             for stage in WORKING_STAGES
         ],
         "clock": clock,
-        "owed": owed if owed is not None else await svc.applications.owed_items(application.id),
-        "documents": await svc.applications.documents(application.id),
+        "owed": reads.owed,
+        "documents": reads.documents,
         "history": history[-HISTORY_SHOWN:],
-        "thread": await svc.threads.recent(application.id),
+        "thread": reads.thread,
         "history_hidden": max(0, len(history) - HISTORY_SHOWN),
     }

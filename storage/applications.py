@@ -60,6 +60,13 @@ OPEN_VISIT_SQL = (
     "WHERE application_id = ? AND ended_at IS NULL ORDER BY id DESC LIMIT 1"
 )
 
+DOCUMENTS_SQL = f"SELECT {DOCUMENT_COLUMNS} FROM documents WHERE application_id = ? ORDER BY id"
+OWED_ITEMS_SQL = f"SELECT {OWED_ITEM_COLUMNS} FROM owed_items WHERE application_id = ? ORDER BY id"
+OPEN_OWED_ITEMS_SQL = (
+    f"SELECT {OWED_ITEM_COLUMNS} FROM owed_items "
+    "WHERE application_id = ? AND resolved_at IS NULL ORDER BY id"
+)
+
 OWED_DOCUMENT_PREFIX = "document:"
 
 
@@ -89,19 +96,13 @@ class ApplicationsRepo:
         return [application_from_row(row) for row in rows]
 
     async def documents(self, application_id: int) -> list[Document]:
-        rows = await self._db.fetchall(
-            f"SELECT {DOCUMENT_COLUMNS} FROM documents WHERE application_id = ? ORDER BY id",
-            (application_id,),
-        )
+        rows = await self._db.fetchall(DOCUMENTS_SQL, (application_id,))
         return [document_from_row(row) for row in rows]
 
     async def owed_items(self, application_id: int, *, open_only: bool = True) -> list[OwedItem]:
         """What the customer still owes (or, with ``open_only=False``, ever owed)."""
-        condition = " AND resolved_at IS NULL" if open_only else ""
         rows = await self._db.fetchall(
-            f"SELECT {OWED_ITEM_COLUMNS} FROM owed_items "
-            f"WHERE application_id = ?{condition} ORDER BY id",
-            (application_id,),
+            OPEN_OWED_ITEMS_SQL if open_only else OWED_ITEMS_SQL, (application_id,)
         )
         return [owed_item_from_row(row) for row in rows]
 

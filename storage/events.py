@@ -33,6 +33,10 @@ class NewEvent(TypedDict):
     data: NotRequired[Mapping[str, Any] | None]
 
 
+# An application's whole history (application id), oldest first.
+HISTORY_SQL = f"SELECT {EVENT_COLUMNS} FROM events WHERE application_id = ? ORDER BY id"
+
+
 class EventsRepo:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -44,10 +48,7 @@ class EventsRepo:
 
     async def for_application(self, application_id: int) -> list[Event]:
         """The application's history, oldest first."""
-        rows = await self._db.fetchall(
-            f"SELECT {EVENT_COLUMNS} FROM events WHERE application_id = ? ORDER BY id",
-            (application_id,),
-        )
+        rows = await self._db.fetchall(HISTORY_SQL, (application_id,))
         return [event_from_row(row) for row in rows]
 
 

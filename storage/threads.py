@@ -85,21 +85,25 @@ async def staff_messages_until(
     return [thread_message_from_row(r) for r in rows]
 
 
+# The last messages of an application's thread (application id, how many), oldest first.
+RECENT_SQL = f"""
+    SELECT * FROM (
+        SELECT {THREAD_MESSAGE_COLUMNS}
+        FROM thread_messages WHERE application_id = ? ORDER BY id DESC LIMIT ?)
+    ORDER BY id
+"""
+RECENT_SHOWN = 5
+
+
 class ThreadsRepo:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def recent(self, application_id: int, *, limit: int = 5) -> list[ThreadMessage]:
+    async def recent(
+        self, application_id: int, *, limit: int = RECENT_SHOWN
+    ) -> list[ThreadMessage]:
         """The last ``limit`` messages, oldest first."""
-        rows = await self._db.fetchall(
-            f"""
-            SELECT * FROM (
-                SELECT {THREAD_MESSAGE_COLUMNS}
-                FROM thread_messages WHERE application_id = ? ORDER BY id DESC LIMIT ?)
-            ORDER BY id
-            """,
-            (application_id, limit),
-        )
+        rows = await self._db.fetchall(RECENT_SQL, (application_id, limit))
         return [thread_message_from_row(r) for r in rows]
 
     async def count(self, application_id: int) -> int:

@@ -50,7 +50,7 @@ from storage.staff.models import (
     staff_from_row,
 )
 from storage.staff.queue import (
-    find_applications,
+    find_applications_in,
     queue_in,
     queue_items_in,
     queue_page_in,
@@ -155,8 +155,9 @@ class StaffRepo:
     ) -> list[Application]:
         """By number (exact), applicant or project name (part of it), or contact mobile;
         only what ``member`` may see (None: everything, for the shell)."""
-        async with self._db.snapshot() as conn:
-            return await find_applications(conn, text, limit=limit, member=member)
+        return await self._db.in_one_trip(
+            lambda db: find_applications_in(db, text, limit=limit, member=member), write=False
+        )
 
 
 async def enrol_with_code(

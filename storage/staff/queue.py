@@ -16,14 +16,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-import aiosqlite
-
 from process.numbers import parse_application_number
 from process.roles import Reach, reach_of
 from process.validators import ValidationError, validate_mobile, validate_uscc
 from storage.applications import pauses_of_visits
 from storage.codec import date_to_db, optional_date_from_db, optional_time_from_db
-from storage.db import fetch_all
 from storage.models import Application
 from storage.rows import APPLICATION_COLUMNS, application_from_row
 from storage.staff.models import QueueHead, QueueItem, QueuePage, Staff
@@ -263,8 +260,8 @@ def _scope(member: Staff | None) -> tuple[str, tuple[object, ...]]:
     return "(customer_manager_id = ? OR project_manager_id = ?)", (member.user_id, member.user_id)
 
 
-async def _scoped(
-    conn: aiosqlite.Connection,
+def _scoped(
+    db: sqlite3.Connection,
     sql: str,
     params: tuple[object, ...],
     member: Staff | None,
@@ -272,54 +269,57 @@ async def _scoped(
 ) -> list[Application]:
     condition, scope_params = _scope(member)
     tail = () if limit is None else (limit,)
-    rows = await fetch_all(conn, sql.format(scope=condition), (*params, *scope_params, *tail))
+    rows = db.execute(sql.format(scope=condition), (*params, *scope_params, *tail)).fetchall()
     return [application_from_row(row) for row in rows]
 
 
-async def find_applications(
-    conn: aiosqlite.Connection, text: str, *, limit: int, member: Staff | None = None
+def find_applications_in(
+    db: sqlite3.Connection, text: str, *, limit: int, member: Staff | None = None
 ) -> list[Application]:
     """Applications matching what a member of staff typed, newest first, within ``member``'s
-    reach: what lies outside is not found at all, so a search tells nothing about it."""
+    reach: what lies outside is not found at all, so a search tells nothing about it.
+
+    Run on the database's thread (:meth:`storage.db.Database.in_one_trip`): its three or
+    four statements make one trip there and back, not one each."""
     typed = unicodedata.normalize("NFKC", text).strip()
     if not typed or limit < 1:
         return []
     number = parse_application_number(typed)
     if number is not None:
-        return await _scoped(conn, FIND_BY_NUMBER_SQL, (number,), member)
+        return _scoped(db, FIND_BY_NUMBER_SQL, (number,), member)
     try:
         mobile = validate_mobile(typed)
     except ValidationError:
         pass
     else:
-        return await find_by_mobile(conn, mobile, limit=limit, member=member)
+        return find_by_mobile_in(db, mobile, limit=limit, member=member)
     try:
         uscc = validate_uscc(typed)
     except ValidationError:
         pass
     else:
-        return await find_by_uscc(conn, uscc, limit=limit, member=member)
+        return find_by_uscc_in(db, uscc, limit=limit, member=member)
     pattern = "%" + _escape_like(typed) + "%"
-    pairs = await _pairs_rarest_first(conn, typed)
+    pairs = _pairs_rarest_first(db, typed)
     if not pairs:
-        found = await _scoped(conn, FIND_BY_NAME_SQL, (pattern, pattern), member, limit)
+        found = _scoped(db, FIND_BY_NAME_SQL, (pattern, pattern), member, limit)
     else:
         rarest, others = pairs[0], json.dumps(pairs[1:])
-        found = await _scoped(
-            conn, FIND_BY_NAME_PAIR_SQL, (rarest, others, pattern, pattern), member, limit
+        found = _scoped(
+            db, FIND_BY_NAME_PAIR_SQL, (rarest, others, pattern, pattern), member, limit
         )
-    found += await _scoped(conn, FIND_BY_APPLICANT_HASH_SQL, (typed,), member, limit)
+    found += _scoped(db, FIND_BY_APPLICANT_HASH_SQL, (typed,), member, limit)
     newest = sorted({a.id: a for a in found}.values(), key=lambda a: -a.id)
     return newest[:limit]
 
 
-async def _pairs_rarest_first(conn: aiosqlite.Connection, typed: str) -> list[str]:
+def _pairs_rarest_first(db: sqlite3.Connection, typed: str) -> list[str]:
     """The pairs of consecutive characters of ``typed``, the fewest names holding them first
     (among equals, the one typed first)."""
     pairs = name_pairs(typed)
     if not pairs:
         return []
-    rows = await fetch_all(conn, PAIR_COUNTS_SQL, (json.dumps(pairs),))
+    rows = db.execute(PAIR_COUNTS_SQL, (json.dumps(pairs),)).fetchall()
     ordered = sorted(rows, key=lambda row: (int(row["found"]), int(row["position"])))
     return [str(row["pair"]) for row in ordered]
 
@@ -331,21 +331,21 @@ def name_pairs(text: str) -> list[str]:
     return list(dict.fromkeys(folded[i : i + 2] for i in range(len(folded) - 1)))
 
 
-async def find_by_mobile(
-    conn: aiosqlite.Connection, mobile: str, *, limit: int, member: Staff | None = None
+def find_by_mobile_in(
+    db: sqlite3.Connection, mobile: str, *, limit: int, member: Staff | None = None
 ) -> list[Application]:
     """Applications whose contact mobile is ``mobile`` (its 11 digits).
 
     The one place that knows how phone numbers are stored: sealed, beside a keyed hash.
     """
-    return await _scoped(conn, FIND_BY_PHONE_SQL, (mobile,), member, limit)
+    return _scoped(db, FIND_BY_PHONE_SQL, (mobile,), member, limit)
 
 
-async def find_by_uscc(
-    conn: aiosqlite.Connection, uscc: str, *, limit: int, member: Staff | None = None
+def find_by_uscc_in(
+    db: sqlite3.Connection, uscc: str, *, limit: int, member: Staff | None = None
 ) -> list[Application]:
     """Applications of the company with unified social credit code ``uscc`` (normalised)."""
-    return await _scoped(conn, FIND_BY_USCC_SQL, (uscc,), member, limit)
+    return _scoped(db, FIND_BY_USCC_SQL, (uscc,), member, limit)
 
 
 def _escape_like(text: str) -> str:
