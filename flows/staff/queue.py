@@ -201,11 +201,10 @@ async def find_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     if not text:
         await say(update, context, "staff/find_usage")
         return
-    found = await svc.staff.find(text, limit=FIND_LIMIT, member=member)
+    found, names = await svc.staff.find_with_holders(text, limit=FIND_LIMIT, member=member)
     if not found:
         await say(update, context, "staff/find_none", text=text[:40])
         return
-    names = {m.user_id: m.name for m in await svc.staff.list_all()}
     await say(
         update,
         context,

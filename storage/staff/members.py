@@ -14,6 +14,7 @@ The class reads, and issues invites; what changes who is on the staff is done by
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Sequence
 from datetime import date, datetime
 
@@ -158,6 +159,26 @@ class StaffRepo:
         return await self._db.in_one_trip(
             lambda db: find_applications_in(db, text, limit=limit, member=member), write=False
         )
+
+    async def find_with_holders(
+        self, text: str, *, limit: int = 20, member: Staff | None = None
+    ) -> tuple[list[Application], dict[int, str]]:
+        """:meth:`find`, and the names of the customer managers holding what was found
+        (by user id), read in the same trip: the results list shows who holds each."""
+
+        def work(db: sqlite3.Connection) -> tuple[list[Application], dict[int, str]]:
+            found = find_applications_in(db, text, limit=limit, member=member)
+            holders = sorted({a.customer_manager_id for a in found if a.customer_manager_id})
+            if not holders:
+                return found, {}
+            rows = db.execute(
+                f"SELECT {STAFF_COLUMNS} FROM staff "
+                f"WHERE user_id IN ({', '.join('?' * len(holders))})",
+                holders,
+            ).fetchall()
+            return found, {m.user_id: m.name for m in map(staff_from_row, rows)}
+
+        return await self._db.in_one_trip(work, write=False)
 
 
 async def enrol_with_code(

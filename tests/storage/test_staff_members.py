@@ -181,6 +181,18 @@ async def test_find_by_number_name_and_phone(db: Database) -> None:
     assert len(await repo.find("厂房", limit=1)) == 1
 
 
+async def test_find_names_the_customer_managers_holding_what_it_found(db: Database) -> None:
+    await enrol(db, 2001, Role.CUSTOMER_MANAGER, name="张经理")
+    await enrol(db, 2003, Role.PROJECT_MANAGER, name="李项目")
+    held = await submit(db, 1001, manager=2001, project_manager=2003, project_name="一号厂房")
+    unheld = await submit(db, 1002, project_name="二号厂房")
+    await submit(db, 1003, manager=2001, project_name="办公楼")
+    found, holders = await StaffRepo(db).find_with_holders("厂房")
+    assert [a.id for a in found] == [unheld.id, held.id]
+    assert holders == {2001: "张经理"}  # the customer manager's, and only theirs
+    assert await StaffRepo(db).find_with_holders("不存在") == ([], {})
+
+
 @pytest.mark.parametrize("typed", ["", "   ", "%", "_", "\\"])
 async def test_find_takes_wildcards_literally_and_ignores_blank_input(
     db: Database, typed: str
