@@ -284,10 +284,11 @@ def _command_reading(f: DatasetFigures) -> str:
     return (
         f"Reading: PostgreSQL met the p99 goal for {len(met)} of the {len(goals)} commands it "
         f"is set for (SQLite, in the same run, for {len(met_sqlite)}); its p99s were "
-        f"{min(factors):.1f}× to {max(factors):.1f}× SQLite's. Every statement is a trip to "
-        "the server and back through the connection's thread, where SQLite's is a call "
-        "inside the process, and each command is also one transaction recording the "
-        "update, on PostgreSQL behind the fleet's write lock."
+        f"{min(factors):.1f}× to {max(factors):.1f}× SQLite's. Every statement is a round "
+        "trip to the server, where SQLite's is a call inside the process; a command's reads "
+        "that need no await in between go to the connection's thread together (a card's "
+        "seven, a search's three or four: `Database.in_one_trip`), and each command also "
+        "records its update in a commit of its own that does not wait for the disk."
     )
 
 
