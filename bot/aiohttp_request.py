@@ -21,7 +21,7 @@ httpx, but are looked up once per host: aiohttp's own ``trust_env`` reads them, 
 from __future__ import annotations
 
 import asyncio
-import ssl
+import ssl as tls
 import urllib.request
 from typing import Any
 from urllib.parse import urlsplit
@@ -44,7 +44,9 @@ class AiohttpRequest(BaseRequest):
 
     ``connection_pool_size`` bounds the connections kept open to the Bot API; a call that
     finds them all busy waits up to the pool timeout for one. ``ssl`` is passed to aiohttp
-    (``False`` accepts any certificate, for a local emulator with its own).
+    (``False`` accepts any certificate, for a local emulator with its own); by default
+    Telegram's certificate is checked against certifi's bundle, as python-telegram-bot's
+    httpx client does, so a machine whose own CA store is empty or stale connects the same.
     """
 
     __slots__ = (
@@ -68,7 +70,7 @@ class AiohttpRequest(BaseRequest):
         connect_timeout: float | None = DEFAULT_CONNECT_TIMEOUT,
         pool_timeout: float | None = DEFAULT_POOL_TIMEOUT,
         media_write_timeout: float | None = DEFAULT_MEDIA_WRITE_TIMEOUT,
-        ssl: ssl.SSLContext | bool = True,
+        ssl: tls.SSLContext | bool = True,
     ) -> None:
         if connection_pool_size < 1:
             raise ValueError("connection_pool_size must be at least 1")
@@ -78,7 +80,7 @@ class AiohttpRequest(BaseRequest):
         self._connect_timeout = connect_timeout
         self._pool_timeout = pool_timeout
         self._media_write_timeout = media_write_timeout
-        self._ssl = ssl
+        self._ssl = _certifi_context() if ssl is True else ssl
         self._session: aiohttp.ClientSession | None = None
         self._proxies: dict[tuple[str, str], str | None] = {}
 
@@ -158,6 +160,16 @@ class AiohttpRequest(BaseRequest):
         return aiohttp.ClientTimeout(
             total=total, connect=wait_for_connection, sock_connect=connect, sock_read=read
         )
+
+
+def _certifi_context() -> tls.SSLContext:
+    """The default TLS context, with certifi's CA bundle when it is installed (it comes
+    with httpx, which python-telegram-bot requires), else the system's."""
+    try:
+        import certifi
+    except ImportError:  # pragma: no cover - installed with python-telegram-bot
+        return tls.create_default_context()
+    return tls.create_default_context(cafile=certifi.where())
 
 
 def _given(value: Any, default: float | None) -> float | None:

@@ -8,10 +8,19 @@ arrive whole, with their file names and captions.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import socket
+import ssl
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
+from aiohttp import web
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from telegram import Bot
 from telegram.error import NetworkError, TimedOut
 
@@ -139,3 +148,62 @@ async def test_the_environments_proxy_is_used_except_for_hosts_it_exempts(
     async with _bot(emulator, AiohttpRequest(connect_timeout=1.0)) as direct:
         await direct.send_message(CUSTOMER, "直连")
     assert [m.text for m in emulator.messages(CUSTOMER)] == ["直连"]
+
+
+def _self_signed(folder: Path) -> ssl.SSLContext:
+    """A server TLS context with a certificate for 127.0.0.1 that nobody signed."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.now(UTC)  # the certificate's validity, not the bot's clock
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    (folder / "cert.pem").write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    (folder / "key.pem").write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(folder / "cert.pem", folder / "key.pem")
+    return context
+
+
+async def test_a_certificate_nobody_trusts_is_refused_unless_told_otherwise(
+    tmp_path: Path,
+) -> None:
+    async def get_me(_: web.Request) -> web.Response:
+        return web.json_response({"ok": True, "result": {"id": 1, "is_bot": True}})
+
+    app = web.Application()
+    app.router.add_post("/bot123:T/getMe", get_me)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=_self_signed(tmp_path))
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    url = f"https://127.0.0.1:{port}/bot123:T/getMe"
+    checking, trusting = AiohttpRequest(), AiohttpRequest(ssl=False)
+    try:
+        await checking.initialize()
+        await trusting.initialize()
+        with pytest.raises(NetworkError, match=r"(?i)certificate"):
+            await checking.post(url)
+        assert await trusting.post(url) == {"id": 1, "is_bot": True}
+    finally:
+        await checking.shutdown()
+        await trusting.shutdown()
+        await runner.cleanup()

@@ -71,9 +71,7 @@ async def test_the_card_of_a_busy_application_in_one_trip(db: Database, customer
     assert card.thread == await ThreadsRepo(db).recent(app.id)
 
 
-async def test_the_card_of_a_finished_application_has_no_clock(
-    db: Database, customer: int
-) -> None:
+async def test_the_card_of_a_finished_application_has_no_clock(db: Database, customer: int) -> None:
     app = await submitted(db)
     app = await move(db, app, "energized", Step.DONE, app.version, 1)
     card = await read_card(db, app.id)
