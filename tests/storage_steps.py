@@ -18,12 +18,31 @@ from storage.staff.disable import disable_member
 from storage.staff.invites import insert_failure, next_check_at, recent_failures
 from storage.staff.members import enrol_with_code, make_admin, member_in
 from storage.staff.models import Staff, StaffNotFound
+from storage.threads import add_message
 
 
 async def file_draft_in(db: Database, **fields: Any) -> Application:
     """:func:`storage.applications.file_draft`: the draft filed, nobody assigned."""
     async with db.transaction() as conn:
         return await file_draft(conn, **fields)
+
+
+async def customer_writes_in(
+    db: Database, application_id: int, customer_id: int, texts: list[str], now: datetime
+) -> None:
+    """:func:`storage.threads.add_message`: the customer's texts in the application's thread."""
+    async with db.transaction() as conn:
+        for text in texts:
+            await add_message(
+                conn,
+                application_id=application_id,
+                sender_id=customer_id,
+                sender_role="customer",
+                text=text,
+                file_id=None,
+                file_kind=None,
+                now=now,
+            )
 
 
 async def redeem_in(db: Database, code: str, *, user_id: int, now: datetime) -> Staff:

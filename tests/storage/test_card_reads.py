@@ -9,10 +9,11 @@ from storage.applications import ApplicationsRepo
 from storage.card import read_card
 from storage.db import Database
 from storage.events import EventsRepo
-from storage.threads import ThreadsRepo, add_message
+from storage.threads import ThreadsRepo
 from storage.workflow import WorkflowRepo, add_document, add_owed, add_slots, resolve_owed
 from tests.storage.samples import CUSTOMER_ID, NOW
 from tests.storage.test_workflow_storage import move, submitted
+from tests.storage_steps import customer_writes_in
 
 
 async def test_the_card_of_a_busy_application_in_one_trip(db: Database, customer: int) -> None:
@@ -37,17 +38,7 @@ async def test_the_card_of_a_busy_application_in_one_trip(db: Database, customer
             uploaded_by=CUSTOMER_ID,
             now=NOW,
         )
-        for i in range(7):
-            await add_message(
-                conn,
-                application_id=app.id,
-                sender_id=CUSTOMER_ID,
-                sender_role="customer",
-                text=f"留言{i}",
-                file_id=None,
-                file_kind=None,
-                now=NOW,
-            )
+    await customer_writes_in(db, app.id, CUSTOMER_ID, [f"留言{i}" for i in range(7)], NOW)
 
     card = await read_card(db, app.id)
 

@@ -14,7 +14,7 @@ from storage.drafts import DraftsRepo
 from storage.events import EventsRepo
 from storage.models import Application
 from storage.slots import latest_slots_by_application
-from storage.threads import ThreadsRepo, add_message
+from storage.threads import ThreadsRepo
 from storage.workflow import (
     StaleVersion,
     WorkflowRepo,
@@ -25,7 +25,7 @@ from storage.workflow import (
     transition,
 )
 from tests.storage.samples import CUSTOMER_ID, NOW, new_application
-from tests.storage_steps import file_draft_in
+from tests.storage_steps import customer_writes_in, file_draft_in
 
 
 async def submitted(db: Database) -> Application:
@@ -140,18 +140,7 @@ async def test_slots_rounds_and_pending_inputs(db: Database, customer: int) -> N
 
 async def test_thread_keeps_the_last_messages_in_order(db: Database, customer: int) -> None:
     app = await submitted(db)
-    async with db.transaction() as conn:
-        for i in range(7):
-            await add_message(
-                conn,
-                application_id=app.id,
-                sender_id=CUSTOMER_ID,
-                sender_role="customer",
-                text=f"m{i}",
-                file_id=None,
-                file_kind=None,
-                now=NOW,
-            )
+    await customer_writes_in(db, app.id, CUSTOMER_ID, [f"m{i}" for i in range(7)], NOW)
     threads = ThreadsRepo(db)
     assert [m.text for m in await threads.recent(app.id)] == ["m2", "m3", "m4", "m5", "m6"]
     assert await threads.count(app.id) == 7
