@@ -120,12 +120,7 @@ class ApplicationsRepo:
 
     async def current_visit(self, application_id: int) -> StageVisit | None:
         """The open stage visit, i.e. the stage whose clock is running (or paused)."""
-        async with self._db.snapshot() as connection:
-            row = await fetch_one(connection, OPEN_VISIT_SQL, (application_id,))
-            if row is None:
-                return None
-            pauses = await pauses_by_visit(connection, [row["id"]])
-        return stage_visit_from_row(row, pauses[row["id"]])
+        return await self._db.in_one_trip(lambda db: open_visit_in(db, application_id), write=False)
 
 
 async def file_draft(
@@ -295,6 +290,14 @@ async def pauses_by_visit(
 ) -> defaultdict[int, list[PauseRow]]:
     """The clock pauses of each of ``visit_ids``, oldest first (an empty list for none)."""
     return await in_thread(connection, lambda db: pauses_of_visits(db, visit_ids))
+
+
+def open_visit_in(db: sqlite3.Connection, application_id: int) -> StageVisit | None:
+    """:meth:`ApplicationsRepo.current_visit` on the database's thread, with its pauses."""
+    row = db.execute(OPEN_VISIT_SQL, (application_id,)).fetchone()
+    if row is None:
+        return None
+    return stage_visit_from_row(row, pauses_of_visits(db, [row["id"]])[row["id"]])
 
 
 def pauses_of_visits(

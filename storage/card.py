@@ -18,13 +18,12 @@ from dataclasses import dataclass
 from storage.applications import (
     DOCUMENTS_SQL,
     OPEN_OWED_ITEMS_SQL,
-    OPEN_VISIT_SQL,
-    pauses_of_visits,
+    open_visit_in,
 )
 from storage.db import Database
 from storage.events import HISTORY_SQL
 from storage.models import Document, Event, OwedItem, StageVisit
-from storage.rows import document_from_row, event_from_row, owed_item_from_row, stage_visit_from_row
+from storage.rows import document_from_row, event_from_row, owed_item_from_row
 from storage.slots import LATEST_SLOTS_SQL, SurveySlot, slot_from_row
 from storage.threads import RECENT_SHOWN, RECENT_SQL, ThreadMessage, thread_message_from_row
 
@@ -48,14 +47,12 @@ async def read_card(db: Database, application_id: int) -> CardReads:
         def rows(sql: str, *params: object) -> list[sqlite3.Row]:
             return list(connection.execute(sql, params).fetchall())
 
-        visit_rows = rows(OPEN_VISIT_SQL, application_id)
-        pauses = pauses_of_visits(connection, [row["id"] for row in visit_rows])
         return CardReads(
             slots=[
                 slot_from_row(r) for r in rows(LATEST_SLOTS_SQL, application_id, application_id)
             ],
             owed=[owed_item_from_row(r) for r in rows(OPEN_OWED_ITEMS_SQL, application_id)],
-            visit=next((stage_visit_from_row(r, pauses[r["id"]]) for r in visit_rows), None),
+            visit=open_visit_in(connection, application_id),
             history=[event_from_row(r) for r in rows(HISTORY_SQL, application_id)],
             documents=[document_from_row(r) for r in rows(DOCUMENTS_SQL, application_id)],
             thread=[
