@@ -142,8 +142,8 @@ async def _hvconnect(name: str, api: BotApiEmulator, work: Path, *flags: str) ->
         work / f"hvconnect-{slug}.log",
         "--db",
         str(db),
-        "--secret-key",
-        generate_secret_key(),
+        # Joined with "=": a key may begin with "-", which argparse would take for an option.
+        f"--secret-key={generate_secret_key()}",
         "--start",
         NOW.isoformat(),
         *flags,

@@ -169,7 +169,7 @@ def _instance(api: BotApiEmulator, log: Path, database: str, secret: str) -> Bot
     return BotProcess(
         "hvconnect", api, log,
         "--db", database,
-        "--secret-key", secret,
+        f"--secret-key={secret}",  # a key may begin with "-": not a separate argument
         "--start", NOW.isoformat(),
         "--no-flood-limiter",
         "--webhook-url", WEBHOOK_URL,
