@@ -318,8 +318,9 @@ def _why(m: Measured, startup_s: float) -> str:
         f"{parts.get('order', 0):.1f} (one query: the deadlines the reminder sweep stored, "
         "ordered, cut to the 40 shown and counted, overdue included, in the database, found "
         "through indexes that carry the number, migration 0014; only stages changed since "
-        "the sweep's last run are counted in Python), the 40 lines shown with their full "
-        f"stage clocks {parts.get('shown', 0):.1f}; the rest is the message. A supervisor's "
+        "the sweep's last run are counted in Python; the full items of the 40 shown come in "
+        "the same trip), the 40 lines' full stage clocks "
+        f"{parts.get('shown', 0):.1f}; the rest is the message. A supervisor's "
         "queue reads the open applications of the district the same way, so it grows with "
         "the district.",
         "- **`/find`** by part of a name starts from the pair of characters fewest names "

@@ -53,8 +53,9 @@ async def queue_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     if not ordered.total:
         await say(update, context, "staff/queue_empty", overseer=overseer, district=district)
         return
-    # Ordering needs every deadline; the full stage clock only the lines shown.
-    shown = await svc.staff.queue_items([head.application_id for _, head in ordered.entries])
+    # Ordering needs every deadline; the full stage clock only the lines shown, whose items
+    # came with the page.
+    shown = [ordered.items[head.application_id] for _, head in ordered.entries]
     lines = sort_queue(queue_lines(svc, shown))
     await say(
         update,
@@ -76,6 +77,8 @@ class OrderedQueue:
     entries: list[tuple[date | None, QueueHead]]  # each with its deadline (None: paused)
     total: int  # open applications in the whole queue
     overdue: int  # of them, how many are overdue today
+    # With a ``first``: the full item of every entry (and of any head read to order them).
+    items: dict[int, QueueItem]
 
 
 async def ordered_queue(svc: Services, member: Staff, *, first: int | None = None) -> OrderedQueue:
@@ -84,16 +87,25 @@ async def ordered_queue(svc: Services, member: Staff, *, first: int | None = Non
 
     Most deadlines are read as the reminder sweep stored them, and ordered, cut and counted
     in the database; only the stages that changed since it last looked (a minute at most)
-    are counted here, so a queue of 500 costs one query rather than 500 stage clocks."""
+    are counted here, so a queue of 500 costs one query rather than 500 stage clocks.
+
+    With a ``first``, the full items of the entries come in the same trip: those of the
+    first ``first`` known deadlines and of every stage to count afresh, which are all the
+    first ``first`` lines can be."""
     today = svc.clock.now().astimezone(svc.settings.tz).date()
     late_before = late_if_due_before(svc.calendar, today)
-    page = await svc.staff.queue_page(member, late_before=late_before, first=first)
+    page = await svc.staff.queue_page(
+        member, late_before=late_before, first=first, with_items=first is not None
+    )
     unknown = [head.application_id for head in page.heads if not head.known]
     counted: dict[int, date | None] = {}
     if unknown:
+        items = page.items or {
+            item.application_id: item for item in await svc.staff.queue_items(unknown)
+        }
         counted = {
             item.application_id: due
-            for due, item in queue_order(svc, await svc.staff.queue_items(unknown))
+            for due, item in queue_order(svc, [items[application] for application in unknown])
         }
     keyed = [
         (head.due if head.known else counted.get(head.application_id), head) for head in page.heads
@@ -106,6 +118,7 @@ async def ordered_queue(svc: Services, member: Staff, *, first: int | None = Non
         entries if first is None else entries[:first],
         page.total,
         page.late_known + late_counted,
+        page.items,
     )
 
 

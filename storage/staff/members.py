@@ -137,12 +137,20 @@ class StaffRepo:
             return await in_thread(conn, lambda db: queue_in(db, member))
 
     async def queue_page(
-        self, member: Staff, *, late_before: date, first: int | None = None
+        self,
+        member: Staff,
+        *,
+        late_before: date,
+        first: int | None = None,
+        with_items: bool = False,
     ) -> QueuePage:
         """The member's open applications as far as showing the first ``first`` lines needs
-        (:func:`storage.staff.queue.queue_page_in`)."""
+        (:func:`storage.staff.queue.queue_page_in`); ``with_items``, their full items read in
+        the same trip."""
         return await self._db.in_one_trip(
-            lambda db: queue_page_in(db, member, late_before=late_before, first=first),
+            lambda db: queue_page_in(
+                db, member, late_before=late_before, first=first, with_items=with_items
+            ),
             write=False,
         )
 

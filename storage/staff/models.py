@@ -7,7 +7,7 @@ reads the same everywhere.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 import aiosqlite
@@ -72,6 +72,9 @@ class QueuePage:
     heads: list[QueueHead]  # the first known ones in deadline order, then any to count afresh
     total: int  # open applications in the whole queue
     late_known: int  # of the known deadlines, how many are overdue
+    # The full item of every head, by application id, when they were asked for with the page
+    # (read in the same trip); empty otherwise.
+    items: dict[int, QueueItem] = field(default_factory=dict)
 
 
 class InviteError(StorageError):

@@ -70,6 +70,20 @@ async def test_stored_deadlines_agree_with_the_clock_and_changes_are_counted_afr
         await rig.act(ids[0], "propose_slots", MANAGER)
         heads = {head.application_id: head for head in await _heads(repo)}
         assert not heads[ids[0]].known and heads[ids[1]].known
+        # Asked for with the page, the full items come in the same trip: of the first known
+        # deadline and of the stage to count afresh, as read by id.
+        member = await repo.get(MANAGER)
+        assert member is not None
+        page = await repo.queue_page(
+            member, late_before=date(2026, 12, 1), first=1, with_items=True
+        )
+        assert [head.known for head in page.heads] == [False, True]
+        assert sorted(page.items) == sorted(head.application_id for head in page.heads)
+        assert [page.items[i] for i in sorted(page.items)] == await repo.queue_items(
+            sorted(page.items)
+        )
+        assert page.items[ids[0]].pauses[0].ended_at is None
+        assert (await _page(repo, first=1)).items == {}  # not asked for, not read
         await rig.run(at(2026, 12, 1, 11, 1))
         heads = {head.application_id: head for head in await _heads(repo)}
         assert heads[ids[0]].known and heads[ids[0]].due is None

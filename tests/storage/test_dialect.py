@@ -141,3 +141,34 @@ def test_a_cross_join_on_a_condition_is_an_inner_join() -> None:
 
 def test_a_column_named_like_a_sqlite_function_is_a_column() -> None:
     assert translate("SELECT COUNT(*) AS total FROM t").sql == "SELECT COUNT(*) AS total FROM t"
+
+
+def test_a_joined_tables_index_hint_becomes_a_lookup_per_row() -> None:
+    # SQLite's hint asks for the joined rows through an index, row by row; PostgreSQL gets a
+    # LATERAL subquery it cannot fold back into a hash join.
+    sql = translate(
+        "SELECT a.id, v.id FROM applications a "
+        "LEFT JOIN stage_visits v INDEXED BY stage_visits_one_open "
+        "ON v.application_id = a.id AND v.ended_at IS NULL "
+        "LEFT JOIN reminder_watch w ON w.subject_id = v.id WHERE a.district = ?"
+    ).sql
+    assert " ".join(sql.split()) == (
+        "SELECT a.id, v.id FROM applications a LEFT JOIN LATERAL (SELECT * FROM stage_visits v "
+        "WHERE v.application_id = a.id AND v.ended_at IS NULL OFFSET 0) AS v ON TRUE "
+        "LEFT JOIN reminder_watch w ON w.subject_id = v.id WHERE a.district = %s"
+    )
+    # The condition is translated like the rest, with its placeholders in their places; an
+    # inner join (SQLite's CROSS JOIN ... ON) and a join closing a subquery work alike.
+    inner = translate(
+        "SELECT * FROM (SELECT u.id FROM u CROSS JOIN t AS x INDEXED BY t_by_u "
+        "ON x.u = u.id AND x.name LIKE ? AND x.b IS ?) WHERE 1 = ?"
+    )
+    assert " ".join(inner.sql.split()) == (
+        "SELECT * FROM (SELECT u.id FROM u INNER JOIN LATERAL (SELECT * FROM t x WHERE x.u = "
+        "u.id AND x.name ILIKE %s AND x.b IS NOT DISTINCT FROM %s OFFSET 0) AS x ON TRUE ) "
+        "AS hv_from_6 WHERE 1 = %s"
+    )
+    assert [b.source for b in inner.bound] == [0, 1, 2]
+    # A hint on the first table, or a join without one, is only dropped.
+    dropped = translate("SELECT 1 FROM t INDEXED BY i JOIN u ON u.t = t.id").sql
+    assert " ".join(dropped.split()) == "SELECT 1 FROM t JOIN u ON u.t = t.id"

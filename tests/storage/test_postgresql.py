@@ -226,3 +226,39 @@ async def test_a_transaction_whose_first_statement_fails_is_rolled_back(pg: Data
     await pg.execute("INSERT INTO reminder_meta (name, value) VALUES ('after', 'ok')")
     row = await pg.fetchone("SELECT value FROM reminder_meta WHERE name = 'after'")
     assert row is not None and row["value"] == "ok"
+
+
+async def test_a_hinted_join_finds_what_a_plain_join_finds_looking_up_each_row(
+    pg: Database,
+) -> None:
+    """A joined table's INDEXED BY becomes a LATERAL look-up on PostgreSQL (storage/dialect.py):
+    the same rows as the plain join, missing matches and several matches included, and the
+    index probed once per outer row rather than the joined table read whole into a hash."""
+    await pg.execute("CREATE TABLE hint_left (id INTEGER PRIMARY KEY, name TEXT)")
+    await pg.execute(
+        "CREATE TABLE hint_right (id INTEGER PRIMARY KEY, left_id INTEGER, kept INTEGER)"
+    )
+    await pg.execute("CREATE INDEX hint_right_by_left ON hint_right (left_id)")
+    for left in ((1, "a"), (2, "b"), (3, "c")):
+        await pg.execute("INSERT INTO hint_left (id, name) VALUES (?, ?)", left)
+    for right in ((10, 1, 1), (11, 1, 1), (12, 1, 0), (13, 2, 1)):
+        await pg.execute("INSERT INTO hint_right (id, left_id, kept) VALUES (?, ?, ?)", right)
+    sql = (
+        "SELECT l.id, r.id AS rid FROM hint_left l {join} hint_right r {hint} "
+        "ON r.left_id = l.id AND r.kept = ? ORDER BY l.id, r.id"
+    )
+
+    async def rows(join: str, hint: str, kept: int) -> list[tuple[int, int | None]]:
+        found = await pg.fetchall(sql.format(join=join, hint=hint), (kept,))
+        return [(row["id"], row["rid"]) for row in found]
+
+    hint = "INDEXED BY hint_right_by_left"
+    for join, kept, expected in (
+        ("LEFT JOIN", 1, [(1, 10), (1, 11), (2, 13), (3, None)]),
+        ("LEFT JOIN", 0, [(1, 12), (2, None), (3, None)]),
+        ("CROSS JOIN", 1, [(1, 10), (1, 11), (2, 13)]),
+    ):
+        assert await rows(join, hint, kept) == await rows(join, "", kept) == expected
+    plan = await pg.fetchall("EXPLAIN " + sql.format(join="LEFT JOIN", hint=hint).replace("?", "1"))
+    shown = "\n".join(str(row[0]) for row in plan)
+    assert "Hash" not in shown and "Index" in shown, shown
