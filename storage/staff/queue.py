@@ -13,7 +13,7 @@ import json
 import sqlite3
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from process.numbers import parse_application_number
@@ -174,6 +174,83 @@ _PAGES = _QueueQueries(
     every=_PAGE.format(heads=_HEADS.every),
 )
 
+# The same page from the reminder sweep's own rows, without visiting each open application
+# (migration 0021). A stage row the sweep has looked at (``check_on`` not '') is *settled*:
+# it holds the application's current holders and district, for any change to them, to the
+# status or to the stage's clock puts it back to '' (migrations 0005 and 0011); paused, or
+# running with a deadline, it is a known head. The rows put back since are few (the sweep
+# looks every minute): those of the member's open applications are the heads to count
+# afresh. Whether the two account for the whole queue is counted in the same statement:
+# an open application with no open stage, or a stage whose row is missing, makes them fall
+# short, and the page is then read the first way (``_PAGES``).
+#
+# Only the settled heads up to the page's last deadline (ties included) are joined to their
+# applications for the number that orders them. With fewer settled heads than the page, or
+# a paused one among the first, every one is.
+_SETTLED_PAGE = """
+    WITH settled AS MATERIALIZED ({settled}),
+    afresh AS MATERIALIZED (
+        SELECT a.id, a.number
+          FROM reminder_watch w INDEXED BY reminder_watch_check
+         CROSS JOIN stage_visits v ON v.id = w.subject_id AND v.ended_at IS NULL
+         CROSS JOIN applications a ON a.id = v.application_id
+         WHERE w.kind = 'stage' AND w.check_on = '' AND a.status = 'active' AND {held}),
+    counted AS (
+        SELECT ({total}) AS total,
+               (SELECT COUNT(*) FROM settled) + (SELECT COUNT(*) FROM afresh) AS accounted,
+               (SELECT COUNT(*) FROM settled WHERE due_on < :late_before) AS late),
+    cut AS (
+        SELECT due_on FROM settled ORDER BY due_on IS NULL, due_on LIMIT 1 OFFSET :last),
+    heads AS (
+        SELECT id, number, 0 AS known, NULL AS due_on FROM afresh
+        UNION ALL
+        SELECT * FROM (
+            SELECT a.id, a.number, 1 AS known, s.due_on
+              FROM settled s JOIN applications a ON a.id = s.id
+             WHERE NOT EXISTS (SELECT 1 FROM cut) OR (SELECT due_on FROM cut) IS NULL
+                OR s.due_on <= (SELECT due_on FROM cut)
+             ORDER BY s.due_on IS NULL, s.due_on, a.number
+             LIMIT :shown))
+    SELECT c.total, c.accounted, c.late, h.id, h.number, h.known, h.due_on
+      FROM counted c LEFT JOIN heads h ON 1 = 1
+"""
+# The settled rows of a queue, from the index of its kind (migration 0021); a manager's are
+# those held as customer or as project manager, found in each index.
+_SETTLED = """
+    SELECT application_id AS id, CASE WHEN state = 'running' THEN due_on END AS due_on
+      FROM reminder_watch {index}
+     WHERE kind = 'stage' AND check_on != ''
+       AND (state = 'paused' OR (state = 'running' AND due_on IS NOT NULL))
+       AND {scope}
+"""
+_SETTLED_PAGES = _QueueQueries(
+    held=_SETTLED_PAGE.format(
+        settled=_SETTLED.format(index="INDEXED BY reminder_watch_queue_cm", scope="cm = :member")
+        + "UNION"
+        + _SETTLED.format(index="INDEXED BY reminder_watch_queue_pm", scope="pm = :member"),
+        held="(a.customer_manager_id = :member OR a.project_manager_id = :member)",
+        total="""
+            SELECT COUNT(*) FROM (
+                SELECT id FROM applications
+                 WHERE customer_manager_id = :member AND status = 'active'
+                UNION
+                SELECT id FROM applications
+                 WHERE project_manager_id = :member AND status = 'active')""",
+    ),
+    district=_SETTLED_PAGE.format(
+        settled=_SETTLED.format(
+            index="INDEXED BY reminder_watch_queue_district", scope="district = :district"
+        ),
+        held="a.district = :district",
+        total="SELECT COUNT(*) FROM applications WHERE district = :district AND status = 'active'",
+    ),
+    every=_SETTLED_PAGE.format(
+        settled=_SETTLED.format(index="", scope="1 = 1"),
+        held="1 = 1",
+        total="SELECT COUNT(*) FROM applications WHERE status = 'active'",
+    ),
+)
+
 
 def queue_page_in(
     db: sqlite3.Connection,
@@ -193,20 +270,61 @@ def queue_page_in(
     one trip there and back, not one for each statement."""
     if not member.active:
         return QueuePage([], 0, 0)
+    page = settled_page_in(db, member, late_before=late_before, first=first)
+    if page is None:
+        page = joined_page_in(db, member, late_before=late_before, first=first)
+    if not with_items or not page.heads:
+        return page
+    read = queue_items_in(db, [head.application_id for head in page.heads])
+    return replace(page, items={item.application_id: item for item in read})
+
+
+def joined_page_in(
+    db: sqlite3.Connection, member: Staff, *, late_before: date, first: int | None
+) -> QueuePage:
+    """:func:`queue_page_in`'s page with every open application joined to its open stage
+    and that stage's row (``_PAGES``): right whatever the reminder sweep has seen."""
     sql, scope = _queries_for(member, _PAGES)
     shown = _EVERY_ROW if first is None else first
     rows = db.execute(sql, (*scope, date_to_db(late_before), shown)).fetchall()
     if not rows:
         return QueuePage([], 0, 0)
-    heads = [
+    return QueuePage(_heads_of(rows), int(rows[0]["total"]), int(rows[0]["late"]))
+
+
+def settled_page_in(
+    db: sqlite3.Connection, member: Staff, *, late_before: date, first: int | None
+) -> QueuePage | None:
+    """:func:`queue_page_in`'s page from the reminder sweep's settled rows
+    (``_SETTLED_PAGE``); None when they and the rows to count afresh do not account for
+    the whole queue."""
+    shown = _EVERY_ROW if first is None else first
+    reach = reach_of(member.role, member.district)
+    sql = {Reach.EVERY: _SETTLED_PAGES.every, Reach.DISTRICT: _SETTLED_PAGES.district}.get(
+        reach, _SETTLED_PAGES.held
+    )
+    rows = db.execute(
+        sql,
+        {
+            "member": member.user_id,
+            "district": member.district,
+            "late_before": date_to_db(late_before),
+            "last": max(shown - 1, 0),
+            "shown": shown,
+        },
+    ).fetchall()
+    counts = rows[0]
+    if counts["accounted"] != counts["total"]:
+        return None
+    heads = _heads_of([row for row in rows if row["id"] is not None])
+    return QueuePage(heads, int(counts["total"]), int(counts["late"]))
+
+
+def _heads_of(rows: Sequence[sqlite3.Row]) -> list[QueueHead]:
+    return [
         QueueHead(row["id"], row["number"], optional_date_from_db(row["due_on"]), row["known"] == 1)
         for row in rows
     ]
-    items: dict[int, QueueItem] = {}
-    if with_items:
-        read = queue_items_in(db, [head.application_id for head in heads])
-        items = {item.application_id: item for item in read}
-    return QueuePage(heads, int(rows[0]["total"]), int(rows[0]["late"]), items)
 
 
 def _queries_for(member: Staff, queries: _QueueQueries) -> tuple[str, tuple[object, ...]]:

@@ -3,6 +3,7 @@ changed since it looked: the stored and the counted deadline must always agree."
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import date
 from pathlib import Path
 
@@ -10,8 +11,10 @@ from flows.staff.queue import _by_deadline, late_ones
 from process.calendar import WorkingCalendar
 from process.deadlines import Pause, due_date
 from process.roles import Role
+from storage.db import Database
 from storage.staff.members import StaffRepo
-from storage.staff.models import QueueHead, QueuePage
+from storage.staff.models import QueueHead, QueuePage, Staff
+from storage.staff.queue import joined_page_in, settled_page_in
 from tests.notifications.sweep_rig import SHANGHAI, SweepRig, at, sweep_rig
 
 MANAGER = 2001
@@ -28,6 +31,21 @@ async def _page(
     member = await repo.get(MANAGER)
     assert member is not None
     return await repo.queue_page(member, late_before=late_before, first=first)
+
+
+async def _both_ways(
+    db: Database, member: Staff, *, first: int | None = None, late_before: date = date(2026, 12, 1)
+) -> tuple[QueuePage | None, QueuePage]:
+    """The page from the sweep's settled rows (None: they do not account for the queue),
+    and the page with every open application joined."""
+
+    def read(connection: sqlite3.Connection) -> tuple[QueuePage | None, QueuePage]:
+        return (
+            settled_page_in(connection, member, late_before=late_before, first=first),
+            joined_page_in(connection, member, late_before=late_before, first=first),
+        )
+
+    return await db.in_one_trip(read, write=False)
 
 
 async def _counted(rig: SweepRig, app_id: int) -> object:
@@ -149,3 +167,63 @@ async def test_the_first_lines_are_ordered_cut_and_counted_in_the_database_as_in
                 ids[7],
             }
             assert page.total == whole.total
+            # Read from the sweep's settled rows, the page is the one every application
+            # joined gives.
+            member = await repo.get(MANAGER)
+            assert member is not None
+            for late_before in (date(2026, 11, 20), date(2026, 12, 3)):
+                settled, joined = await _both_ways(
+                    rig.db, member, first=first, late_before=late_before
+                )
+                assert settled == joined
+
+
+async def test_the_settled_rows_give_the_joined_page_for_every_reach_or_step_aside(
+    tmp_path: Path,
+) -> None:
+    """Deadlines shared by several applications (ties cut by number), paused clocks, a
+    district's supervisor, an admin, a project manager: the page from the sweep's rows is
+    the joined one. An open application without an open stage is not in those rows: the
+    settled page steps aside (None) and the queue is read the joined way."""
+    async with sweep_rig(tmp_path, at(2026, 11, 2, 9)) as rig:
+        await rig.staff(MANAGER, Role.CUSTOMER_MANAGER, "王经理")
+        project = await rig.staff(2002, Role.PROJECT_MANAGER, "李工")
+        supervisor = await rig.staff(2003, Role.SUPERVISOR, "赵班长")
+        await rig.staff(2004, Role.SUPERVISOR, "钱班长", district="勉县")
+        admin = await rig.staff(2005, Role.ADMIN, "孙管理", district=None)
+        ids = []
+        for day in (2, 2, 2, 3, 3, 4, 5, 5):  # three and two share a deadline
+            rig.clock.set(at(2026, 11, day, 10))
+            customer = 1000 + len(ids)
+            app = await rig.submit(customer, manager=MANAGER, project=project if day == 3 else None)
+            await rig.act(app.id, "accept", MANAGER)
+            ids.append(app.id)
+        rig.clock.set(at(2026, 11, 6, 10))
+        other = await rig.submit(1100, manager=MANAGER, district="勉县")
+        await rig.act(other.id, "accept", MANAGER)
+        await rig.act(ids[6], "propose_slots", MANAGER)  # paused, once the sweep has looked
+        await rig.run(at(2026, 11, 9, 9))
+        repo = StaffRepo(rig.db)
+        members = [await repo.get(user) for user in (MANAGER, project, supervisor, 2004, admin)]
+        for member in members:
+            assert member is not None
+            for first in (1, 2, 3, 4, 40, None):
+                settled, joined = await _both_ways(rig.db, member, first=first)
+                assert settled == joined, (member.role, first)
+        manager_page = await _page(repo)
+        assert manager_page.total == len(ids) + 1
+        assert [h.due for h in manager_page.heads][-1] is None  # the paused one, last
+
+        # The stage of one application ends outside the workflow: open, with no open stage.
+        await rig.db.execute(
+            "UPDATE stage_visits SET ended_at = ? WHERE application_id = ? AND ended_at IS NULL",
+            ("2026-11-09T10:00:00+08:00", ids[0]),
+        )
+        manager = members[0]
+        assert manager is not None
+        settled, joined = await _both_ways(rig.db, manager)
+        assert settled is None
+        assert joined.total == len(ids) + 1
+        assert (await _page(repo)) == joined
+        stageless = [head for head in joined.heads if head.application_id == ids[0]]
+        assert stageless == [QueueHead(ids[0], stageless[0].number, None, True)]
