@@ -24,6 +24,7 @@ from telegram.ext import ContextTypes, filters
 
 from flows.deps import services
 from storage.models import User
+from storage.update_handling import take_opened_speaker
 
 log = logging.getLogger("hvconnect.flows")
 USER_KEY = "hvconnect.user"
@@ -58,9 +59,11 @@ async def load_user(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if svc.db.dialect != "postgresql":
             return
         # Other instances share the database: the language or the phone may have been set
-        # there since this one cached the row. Read again; a read costs less than the
-        # write below, which checks the names too.
-        fresh = await svc.users.get(tg_user.id)
+        # there since this one cached the row. Read again (with the update's opening reads,
+        # in their trip, when they took it along); a read costs less than the write below,
+        # which checks the names too.
+        opened = take_opened_speaker(tg_user.id)
+        fresh = opened.user if opened is not None else await svc.users.get(tg_user.id)
         unchanged = fresh is not None and fresh.first_name == tg_user.first_name
         if fresh is not None and unchanged and fresh.unreachable_at is None:
             remember_user(context, fresh)

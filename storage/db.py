@@ -201,6 +201,19 @@ class Database:
         carried(riders)
         return result
 
+    async def reads_in_one_trip(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Reads run whole on the connection's thread, in one trip there and back, each
+        statement committed by itself as :meth:`fetchone`'s are: no snapshot is shared
+        between them, and no transaction opened or closed around them (on PostgreSQL, a
+        COMMIT would be one more round trip to the server).
+
+        For reads of unrelated things that are wanted at the same moment (what an update's
+        handling starts from). ``work`` must not write.
+        """
+        self._refuse_nesting()
+        async with self._lock:
+            return await in_thread(self._connection, work)
+
     async def execute_alone(self, sql: str, params: Params = ()) -> int:
         """Run one write statement in a transaction of its own, in one trip to SQLite's thread.
 

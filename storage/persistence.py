@@ -31,6 +31,7 @@ import logging
 import sqlite3
 from collections.abc import Callable, MutableMapping
 from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
 from typing import Any
 
 from telegram import Update
@@ -135,21 +136,18 @@ class SqlitePersistence(BasePersistence[Data, Data, Data]):
         and the write after this update would be skipped. One query for the lot: every
         conversation of the bot is keyed by chat and user.
         """
-        found = _conversations_of(application, update)
-        if not found:
-            return
-        names_by_key: dict[str, list[str]] = {}
-        for name, key, _ in found:
-            names_by_key.setdefault(json_to_db(list(key)), []).append(name)
-        stored: dict[tuple[str, str], str] = {}
-        for stored_key, names in names_by_key.items():
-            marks = ", ".join("?" for _ in names)
-            rows = await self._db.fetchall(
-                f"SELECT name, state FROM conversations WHERE key = ? AND name IN ({marks})",
-                (stored_key, *names),
-            )
-            stored.update({(row["name"], stored_key): row["state"] for row in rows})
-        for name, key, states in found:
+        found = self.to_refresh(application, update)
+        if found:
+            self.refreshed(found, await self._db.reads_in_one_trip(found.read_in))
+
+    def to_refresh(self, application: AnyApplication, update: Update) -> ToRefresh:
+        """What :meth:`refresh` reads, for a caller that reads it in a trip of its own
+        (:meth:`ToRefresh.read_in` on the connection's thread, then :meth:`refreshed`)."""
+        return ToRefresh(_conversations_of(application, update))
+
+    def refreshed(self, found: ToRefresh, stored: dict[tuple[str, str], str]) -> None:
+        """Take the states read by ``found.read_in`` as this process's own."""
+        for name, key, states in found.conversations:
             stored_key = json_to_db(list(key))
             state = stored.get((name, stored_key))
             _put_untracked(states, key, state)
@@ -261,6 +259,33 @@ def staged(
 # are used here and only here, so a change in PTB breaks one place (and the fleet tests).
 # The new value is put in the dict's ``data`` directly: through the mapping it would count
 # as a change, and PTB would write it straight back after the update.
+
+
+@dataclass(frozen=True)
+class ToRefresh:
+    """The persistent conversations that could route an update: (name, the update's key,
+    PTB's state dict) each."""
+
+    conversations: list[tuple[str, ConversationKey, Any]]
+
+    def __bool__(self) -> bool:
+        return bool(self.conversations)
+
+    def read_in(self, db: sqlite3.Connection) -> dict[tuple[str, str], str]:
+        """Their stored states by (name, stored key), read on the connection's thread: one
+        query for the lot, every conversation of the bot being keyed by chat and user."""
+        names_by_key: dict[str, list[str]] = {}
+        for name, key, _ in self.conversations:
+            names_by_key.setdefault(json_to_db(list(key)), []).append(name)
+        stored: dict[tuple[str, str], str] = {}
+        for stored_key, names in names_by_key.items():
+            marks = ", ".join("?" for _ in names)
+            rows = db.execute(
+                f"SELECT name, state FROM conversations WHERE key = ? AND name IN ({marks})",
+                (stored_key, *names),
+            ).fetchall()
+            stored.update({(row["name"], stored_key): row["state"] for row in rows})
+        return stored
 
 
 def _conversations_of(

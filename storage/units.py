@@ -53,6 +53,7 @@ from storage.codec import time_to_db
 
 if TYPE_CHECKING:
     from storage.db import Database
+    from storage.models import User
 
 
 class Rider(Protocol):
@@ -78,6 +79,10 @@ class UpdateUnit:
         self._bookkeeping: list[Rider] = []
         self._attached: list[Rider] = []
         self._aside = 0
+        # The speaker's id and users row (None: not a user yet) as the update's first trip
+        # read them on a fleet (storage.update_handling), for the speaker's first read to
+        # take instead of a trip of its own.
+        self.opened_speaker: tuple[int, User | None] | None = None
 
     def keep(self, rider: Rider) -> None:
         """Carry ``rider`` on the update's first write (or settle it at the end)."""
@@ -280,9 +285,14 @@ class Handling(Enum):
 
 async def handling_of(db: Database, update_id: int) -> Handling:
     """Whether an update with this id was handled (its changes committed), and answered."""
-    row = await db.fetchone(
+    return await db.reads_in_one_trip(lambda connection: handling_in(connection, update_id))
+
+
+def handling_in(db: sqlite3.Connection, update_id: int) -> Handling:
+    """:func:`handling_of` on the connection's thread, for a trip that reads more."""
+    row = db.execute(
         "SELECT answered_at FROM processed_updates WHERE update_id = ?", (update_id,)
-    )
+    ).fetchone()
     if row is None:
         return Handling.NEW
     return Handling.UNANSWERED if row[0] is None else Handling.ANSWERED

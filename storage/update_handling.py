@@ -15,7 +15,8 @@ on any of them: :func:`begin_update_handler` takes the chat for the update's len
 why it holds on a fleet:
 
 * the speaker's ``users`` row cached in ``user_data`` (their language, their phone): read
-  again on every update on PostgreSQL (``flows.common.load_user``);
+  again on every update on PostgreSQL, in the trip that reads the update's id and its
+  conversation states, and taken by ``flows.common.load_user`` (:func:`take_opened_speaker`);
 * staff roles and the draft: not cached, read from the database where they are used;
 * ``user_data`` marks that span two updates: the phone prompt that ``/start`` holds back
   until a language is chosen (``flows.start``) is not repeated when the language press lands
@@ -33,7 +34,9 @@ why it holds on a fleet:
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Callable, Coroutine, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from telegram import Update
@@ -43,18 +46,22 @@ from process.clock import Clock, SystemClock
 from storage.chat_lock import ChatLocks
 from storage.codec import time_to_db
 from storage.db import Database
+from storage.models import User
 from storage.persistence import SqlitePersistence
 from storage.units import (
     HandledUpdate,
     Handling,
     UpdateHandledElsewhere,
+    UpdateUnit,
     begin_unit,
     current_unit,
     end_unit,
+    handling_in,
     handling_of,
     highest_handled,
     mark_answered,
 )
+from storage.users import user_on_thread
 
 _log = logging.getLogger(__name__)
 
@@ -119,7 +126,9 @@ def begin_update_handler(
             await chat_locks.acquire(update.effective_chat.id)
         if again:
             rerouted.discard(update.update_id)  # handed back by a conversation: routed again
-        elif (handling := await _handling(update.update_id)) is not Handling.NEW:
+            if fleet:
+                await _open(update, context, unit, look_up=False)
+        elif (handling := await _handling(update, context, unit)) is not Handling.NEW:
             # Nothing the answer to a redelivery writes is the update's own change.
             end_unit()
             try:
@@ -131,8 +140,6 @@ def begin_update_handler(
                 if chat_locks is not None:
                     await chat_locks.release()
             raise ApplicationHandlerStop
-        if fleet:
-            await _refresh(update, context)
         unit.keep(
             HandledUpdate(update.update_id, time_to_db(clock.now()), arbiter=fleet and not again)
         )
@@ -140,8 +147,6 @@ def begin_update_handler(
     async def _answer_redelivery(update: Update, context: AnyContext) -> None:
         _log.info("update %s was handled, its reply never left: answered now", update.update_id)
         try:
-            if fleet:
-                await _refresh(update, context)
             if on_redelivered is not None:
                 await on_redelivered(update, context)
         except Exception:
@@ -149,14 +154,45 @@ def begin_update_handler(
             return
         await mark_answered(db, update.update_id, time_to_db(clock.now()))
 
-    async def _refresh(update: Update, context: AnyContext) -> None:
+    async def _open(
+        update: Update, context: AnyContext, unit: UpdateUnit, *, look_up: bool
+    ) -> Handling:
+        """A fleet's opening reads, in one trip: whether the update was handled (when
+        ``look_up``), the chat's conversation states (:meth:`SqlitePersistence.refresh`),
+        and the speaker's users row, which ``flows.common.load_user`` reads again on a
+        fleet before any handler runs (:func:`take_opened_speaker`)."""
         persistence = context.application.persistence
-        if isinstance(persistence, SqlitePersistence):
-            await persistence.refresh(context.application, update)
+        found = (
+            persistence.to_refresh(context.application, update)
+            if isinstance(persistence, SqlitePersistence)
+            else None
+        )
+        user, chat = update.effective_user, update.effective_chat
+        private = user is not None and chat is not None and chat.type == "private"
+        speaker = user.id if private and user is not None else None
 
-    async def _handling(update_id: int) -> Handling:
+        def read(
+            connection: sqlite3.Connection,
+        ) -> tuple[Handling, dict[tuple[str, str], str], User | None]:
+            handling = handling_in(connection, update.update_id) if look_up else Handling.NEW
+            stored = found.read_in(connection) if found else {}
+            return (
+                handling,
+                stored,
+                None if speaker is None else user_on_thread(connection, speaker),
+            )
+
+        handling, stored, speaker_row = await db.reads_in_one_trip(read)
+        if found and isinstance(persistence, SqlitePersistence):
+            persistence.refreshed(found, stored)
+        if speaker is not None:
+            unit.opened_speaker = (speaker, speaker_row)
+        return handling
+
+    async def _handling(update: Update, context: AnyContext, unit: UpdateUnit) -> Handling:
         if fleet:
-            return await handling_of(db, update_id)
+            return await _open(update, context, unit, look_up=True)
+        update_id = update.update_id
         if not high_water:
             high_water.append(await highest_handled(db))
         if update_id <= high_water[0]:
@@ -167,6 +203,27 @@ def begin_update_handler(
         return Handling.NEW
 
     return TypeHandler(Update, begin)
+
+
+@dataclass(frozen=True)
+class OpenedSpeaker:
+    """The speaker's users row as the update's opening read it (None: not a user yet)."""
+
+    user: User | None
+
+
+def take_opened_speaker(user_id: int) -> OpenedSpeaker | None:
+    """The users row of ``user_id`` that this update's opening read on a fleet, once.
+
+    The first read of the speaker (``flows.common.load_user``, before any handler, so before
+    anything of the update is written) takes it instead of a trip of its own; None when it
+    was not read (SQLite), belongs to someone else, or was taken already.
+    """
+    unit = current_unit()
+    if unit is None or unit.opened_speaker is None:
+        return None
+    (opened_id, row), unit.opened_speaker = unit.opened_speaker, None
+    return OpenedSpeaker(row) if opened_id == user_id else None
 
 
 def handled_elsewhere_handler(

@@ -10,6 +10,7 @@ language Telegram reports.
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import datetime
 
 import aiosqlite
@@ -20,6 +21,14 @@ from storage.errors import UnknownUser
 from storage.models import User
 from storage.rows import USER_COLUMNS, user_from_row
 from storage.units import aside_from_update
+
+USER_SQL = f"SELECT {USER_COLUMNS} FROM users WHERE user_id = ?"
+
+
+def user_on_thread(db: sqlite3.Connection, user_id: int) -> User | None:
+    """:func:`user_in` on the connection's thread, for a trip that reads more."""
+    row = db.execute(USER_SQL, (user_id,)).fetchone()
+    return None if row is None else user_from_row(row)
 
 
 class UsersRepo:
@@ -95,9 +104,7 @@ class UsersRepo:
         return user_from_row(row)
 
     async def get(self, user_id: int) -> User | None:
-        row = await self._db.fetchone(
-            f"SELECT {USER_COLUMNS} FROM users WHERE user_id = ?", (user_id,)
-        )
+        row = await self._db.fetchone(USER_SQL, (user_id,))
         return None if row is None else user_from_row(row)
 
     async def set_locale(self, user_id: int, locale: str, now: datetime) -> None:
@@ -136,7 +143,5 @@ class UsersRepo:
 
 async def user_in(connection: aiosqlite.Connection, user_id: int) -> User | None:
     """A user read inside an open transaction (the repository would wait for the lock)."""
-    row = await fetch_one(
-        connection, f"SELECT {USER_COLUMNS} FROM users WHERE user_id = ?", (user_id,)
-    )
+    row = await fetch_one(connection, USER_SQL, (user_id,))
     return None if row is None else user_from_row(row)

@@ -20,6 +20,7 @@ import pytest
 from telegram import Update
 from telegram.ext import ContextTypes, TypeHandler
 
+import storage.db
 from benchmarks.recording import InProcessCustomer
 from benchmarks.walk import application_walk
 from bot.config.settings import Webhook
@@ -28,6 +29,10 @@ from process.clock import ManualClock
 from sandbox.recording import RecordingRequest
 from storage.chat_lock import CHAT_LOCK_NAMESPACE
 from storage.db import Database
+from storage.models import User
+from storage.units import current_unit
+from storage.update_handling import take_opened_speaker
+from storage.users import UsersRepo
 from tests.e2e.customer import ANSWERS
 from tests.e2e.harness import shanghai
 from tests.security.offline import OfflineBot, offline_bot
@@ -228,6 +233,53 @@ async def test_a_language_chosen_on_one_instance_is_spoken_by_the_other(
         assert chinese == texts.render("zh_CN", "help/customer")
         assert english == texts.render("en", "help/customer")
         assert a.errors == [] and b.errors == []
+
+
+async def test_an_update_on_a_fleet_opens_with_one_trip_that_the_speakers_read_takes(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whether the update was handled, the chat's conversation states and the speaker's
+    users row are read in one trip before the bot's handlers run; the speaker's read
+    (``flows.common.load_user``) then takes that row instead of a trip of its own, and sees
+    what another instance wrote."""
+    async with fleet(postgres_url) as (a, b):
+        await _registered_and_applying(a)
+        await a.feed(a.message(CUSTOMER, "/help"))  # A holds the customer in memory
+        await b.feed(b.message(CUSTOMER, "/lang en"))  # ...and B changes the language
+        trips: list[str] = []
+        counted = storage.db.in_thread
+
+        async def counting(connection: Any, work: Callable[[Any], Any]) -> Any:
+            trips.append(getattr(work, "__qualname__", ""))
+            return await counted(connection, work)
+
+        gets: list[int] = []
+        get = UsersRepo.get
+
+        async def recorded(repo: UsersRepo, user_id: int) -> User | None:
+            gets.append(user_id)
+            return await get(repo, user_id)
+
+        opened: list[tuple[int, tuple[int, User | None] | None]] = []
+
+        async def look(update: Update) -> None:
+            unit = current_unit()
+            assert unit is not None
+            opened.append((len(trips), unit.opened_speaker))
+
+        hook(a, look)
+        monkeypatch.setattr(storage.db, "in_thread", counting)
+        monkeypatch.setattr(UsersRepo, "get", recorded)
+        await a.feed(a.message(CUSTOMER, "/help"))
+        assert len(opened) == 1
+        trips_before_handlers, speaker = opened[0]
+        assert trips_before_handlers == 1
+        assert speaker is not None and speaker[0] == CUSTOMER
+        assert speaker[1] is not None and speaker[1].locale == "en"
+        assert gets == []  # the speaker's read took the opening's row
+        assert _sent(a)[-1] == a.svc.texts.render("en", "help/customer")
+        assert a.errors == [] and b.errors == []
+        assert take_opened_speaker(CUSTOMER) is None  # no update: nothing opened
 
 
 # --- the webhook answers once the update is handled -----------------------------------
