@@ -10,7 +10,7 @@ it runs on a timer and at shutdown. :func:`storage.update_handling.write_through
 in the last handler group, runs it after every update as well, so that a state is on disk
 before the next update is read; on PostgreSQL
 :func:`storage.update_handling.begin_update_handler` reads a chat's states again
-(:meth:`SqlitePersistence.refresh`) before its update.
+(:meth:`SqlitePersistence.to_refresh`) before its update.
 
 A state rides on the handler's own transaction when the handler says, before it writes,
 which state its write leads to (:meth:`SqlitePersistence.stage`, a rider of
@@ -124,8 +124,8 @@ class SqlitePersistence(BasePersistence[Data, Data, Data]):
         """
         return _StateRider(self, name, json_to_db(list(key)), state_of)
 
-    async def refresh(self, application: AnyApplication, update: Update) -> None:
-        """Read again the states of ``update``'s conversations, and what is on disk for them.
+    def to_refresh(self, application: AnyApplication, update: Update) -> ToRefresh:
+        """The conversations whose states ``update``'s handling must read again first.
 
         PTB reads conversation states from a persistence once, at ``initialize()``, and from
         then on trusts its memory. With several instances on one database the chat's last
@@ -133,16 +133,9 @@ class SqlitePersistence(BasePersistence[Data, Data, Data]):
         conversations' states (the keys this update maps to, in every persistent
         conversation) are taken from the database, and :attr:`_on_disk` with them: left
         stale, it could say a state is on disk that another instance has since replaced,
-        and the write after this update would be skipped. One query for the lot: every
-        conversation of the bot is keyed by chat and user.
-        """
-        found = self.to_refresh(application, update)
-        if found:
-            self.refreshed(found, await self._db.reads_in_one_trip(found.read_in))
-
-    def to_refresh(self, application: AnyApplication, update: Update) -> ToRefresh:
-        """What :meth:`refresh` reads, for a caller that reads it in a trip of its own
-        (:meth:`ToRefresh.read_in` on the connection's thread, then :meth:`refreshed`)."""
+        and the write after this update would be skipped. The caller reads them in its own
+        trip (:meth:`ToRefresh.read_in` on the connection's thread), then hands them to
+        :meth:`refreshed`."""
         return ToRefresh(_conversations_of(application, update))
 
     def refreshed(self, found: ToRefresh, stored: dict[tuple[str, str], str]) -> None:

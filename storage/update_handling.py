@@ -11,7 +11,7 @@ once more without its being taken for a redelivery.
 On PostgreSQL several instances share the database, and the next update of a chat may land
 on any of them: :func:`begin_update_handler` takes the chat for the update's length
 (:mod:`storage.chat_lock`) and reads its conversation states again
-(:meth:`SqlitePersistence.refresh`). What else the bot keeps in memory between updates, and
+(:meth:`SqlitePersistence.to_refresh`). What else the bot keeps in memory between updates, and
 why it holds on a fleet:
 
 * the speaker's ``users`` row cached in ``user_data`` (their language, their phone): read
@@ -99,7 +99,7 @@ def begin_update_handler(
     that holds: the update's chat is taken first (:mod:`storage.chat_lock`), so that no
     other instance handles the chat meanwhile; then the id is always looked up (another
     instance may have handled this very update a moment ago); then the conversation states
-    of this chat are read again (:meth:`SqlitePersistence.refresh`), since the chat's last
+    of this chat are read again (:meth:`SqlitePersistence.to_refresh`), since the chat's last
     update may have landed on another instance. The id's insert is the final arbiter
     (:class:`~storage.units.HandledUpdate`): two instances handling one update at once (one
     without a chat, say) cannot both commit it.
@@ -158,7 +158,7 @@ def begin_update_handler(
         update: Update, context: AnyContext, unit: UpdateUnit, *, look_up: bool
     ) -> Handling:
         """A fleet's opening reads, in one trip: whether the update was handled (when
-        ``look_up``), the chat's conversation states (:meth:`SqlitePersistence.refresh`),
+        ``look_up``), the chat's conversation states (:meth:`SqlitePersistence.to_refresh`),
         and the speaker's users row, which ``flows.common.load_user`` reads again on a
         fleet before any handler runs (:func:`take_opened_speaker`)."""
         persistence = context.application.persistence
