@@ -301,8 +301,8 @@ def translate(sql: str) -> Statement:
         elif word == "JSON_EACH" and after is not None and tokens[after].text == "(":
             _json_each(tokens, index, after)
             continue
-        elif word == "JOIN" and _hinted_join(tokens, index):
-            _lateral_lookup(tokens, index)
+        elif word == "JOIN" and _lateral_lookup(tokens, index):
+            pass  # the joined table is now a LATERAL look-up (its condition still to come)
         elif word == "INDEXED" and after is not None and tokens[after].upper == "BY":
             # SQLite's index hint; PostgreSQL's planner takes none.
             name_at = _code(tokens, after + 1)
@@ -365,23 +365,7 @@ _AFTER_ON = frozenset(
 )  # fmt: skip
 
 
-def _hinted_join(tokens: list[_Token], join: int) -> bool:
-    """Whether the table joined at ``join`` is a plain table with an INDEXED BY hint and an
-    ON condition: ``JOIN t [AS] [alias] INDEXED BY index ON ...``."""
-    table_at = _code(tokens, join + 1)
-    if table_at is None or tokens[table_at].kind != "word":
-        return False
-    at = _code(tokens, table_at + 1)
-    if at is not None and tokens[at].upper == "AS":
-        at = _code(tokens, at + 1)
-        at = _code(tokens, at + 1) if at is not None else None
-    elif at is not None and tokens[at].kind == "word" and tokens[at].upper not in _NOT_AN_ALIAS:
-        if tokens[at].upper != "INDEXED":
-            at = _code(tokens, at + 1)
-    return at is not None and tokens[at].upper == "INDEXED" and _joined_on(tokens, join)
-
-
-def _lateral_lookup(tokens: list[_Token], join: int) -> None:
+def _lateral_lookup(tokens: list[_Token], join: int) -> bool:
     """``JOIN t alias INDEXED BY index ON condition`` → ``JOIN LATERAL (SELECT * FROM t alias
     WHERE condition OFFSET 0) AS alias ON TRUE``.
 
@@ -390,25 +374,29 @@ def _lateral_lookup(tokens: list[_Token], join: int) -> None:
     may choose to read the whole table into a hash instead (a district's 500 open
     applications against every open stage visit: twice as slow at 100,000 applications).
     A LATERAL subquery is looked up once per outer row, and ``OFFSET 0`` keeps the planner
-    from folding it back into a plain join; the rows found are the same.
+    from folding it back into a plain join; the rows found are the same. False (nothing
+    rewritten) when the table joined at ``join`` is not a plain table with a hint and an ON.
     """
     table_at = _code(tokens, join + 1)
-    assert table_at is not None
-    table = tokens[table_at].text
-    alias = table
+    if table_at is None or tokens[table_at].kind != "word":
+        return False
+    table = alias = tokens[table_at].text
     at = _code(tokens, table_at + 1)
-    assert at is not None
-    if tokens[at].upper == "AS":
+    if at is not None and tokens[at].upper == "AS":
         alias_at = _code(tokens, at + 1)
-        assert alias_at is not None
+        if alias_at is None:
+            return False
         alias, at = tokens[alias_at].text, _code(tokens, alias_at + 1)
-    elif tokens[at].upper != "INDEXED":
-        alias, at = tokens[at].text, _code(tokens, at + 1)
-    assert at is not None  # INDEXED
+    elif at is not None and tokens[at].kind == "word" and tokens[at].upper not in _NOT_AN_ALIAS:
+        if tokens[at].upper != "INDEXED":
+            alias, at = tokens[at].text, _code(tokens, at + 1)
+    if at is None or tokens[at].upper != "INDEXED":
+        return False
     by_at = _code(tokens, at + 1)
     name_at = _code(tokens, by_at + 1) if by_at is not None else None
     on_at = _code(tokens, name_at + 1) if name_at is not None else None
-    assert on_at is not None and tokens[on_at].upper == "ON"
+    if on_at is None or tokens[on_at].upper != "ON":
+        return False
     end, depth = len(tokens), 0
     for index in range(on_at + 1, len(tokens)):
         text = tokens[index].text
@@ -428,6 +416,7 @@ def _lateral_lookup(tokens: list[_Token], join: int) -> None:
         *condition,
         *_words(f" OFFSET 0) AS {alias} ON TRUE "),
     ]
+    return True
 
 
 def _name_subquery(tokens: list[_Token], opening: int) -> None:
