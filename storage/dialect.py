@@ -15,6 +15,8 @@ statement is translated once (the result is cached) by :func:`translate`. What i
   several arguments (``GREATEST``/``LEAST``);
 * an INSERT into a table whose ``id`` is an identity column gets ``RETURNING id``, which is
   how the adapter answers ``lastrowid`` (``lastval()`` would name a trigger's row instead);
+* an INSERT of one row of VALUES is also cut around its row (``Statement.rows``), so that a
+  batch of rows (``executemany``) is one INSERT of many rows, planned once by the server;
 * ``BEGIN IMMEDIATE`` takes one advisory lock for the whole database, so writers queue one at
   a time exactly as on SQLite, which the repositories' read-then-write steps rely on;
   ``BEGIN DEFERRED`` is a REPEATABLE READ snapshot, as SQLite's read transaction is;
@@ -93,6 +95,10 @@ class Statement:
     special: str | None = None
     # True when this layer added ``RETURNING id`` to answer ``lastrowid``.
     returns_id: bool = False
+    # An INSERT of one row of VALUES whose rows may be sent together: its text before the
+    # row, the row (every placeholder is in it) and the text after. A batch of rows is then
+    # one INSERT of many rows, planned once, instead of one statement a row.
+    rows: tuple[str, str, str] | None = None
 
     def values(
         self, params: Sequence[object] | Mapping[str, object], cipher: FieldCipher | None
@@ -324,18 +330,50 @@ def translate(sql: str) -> Statement:
             raise Untranslatable(f"{token.text}() is SQLite's own: write it for both databases")
         index += 1
     bound = tuple(t.bound for t in tokens if t.kind == "param" and t.bound is not None)
-    # psycopg reads % as its own placeholder only when values are passed.
-    text = "".join(
-        "%s" if t.kind == "param" else t.text.replace("%", "%%") if bound else t.text
-        for t in tokens
-    )
-    text = text.strip().rstrip(";")
+    text = _text(tokens, escape=bool(bound)).strip().rstrip(";")
     if ignore_conflicts:
         text += " ON CONFLICT DO NOTHING"
+    rows = None
+    if head.startswith("INSERT") and bound and not returning:
+        # A batch has no use for the row id, so the RETURNING added below stays off it.
+        rows = _one_row_of_values(tokens, " ON CONFLICT DO NOTHING" if ignore_conflicts else "")
     returns_id = head.startswith("INSERT") and insert_into in IDENTITY_TABLES and not returning
     if returns_id:
         text += " RETURNING id"
-    return Statement(text, bound, returns_id=returns_id)
+    return Statement(text, bound, returns_id=returns_id, rows=rows)
+
+
+def _text(tokens: list[_Token], *, escape: bool) -> str:
+    """The tokens as PostgreSQL text; psycopg reads % as its own placeholder only when values
+    are passed, so ``escape`` doubles it in a text that will have them."""
+    return "".join(
+        "%s" if t.kind == "param" else t.text.replace("%", "%%") if escape else t.text
+        for t in tokens
+    )
+
+
+def _one_row_of_values(tokens: list[_Token], tail: str) -> tuple[str, str, str] | None:
+    """An INSERT's text cut around its one row of VALUES, when many rows can share the
+    statement: the row holds every placeholder, and nothing after it could tell two rows of
+    one statement from two statements (a RETURNING, or a DO UPDATE that may not touch a row
+    twice in one statement). None otherwise."""
+    values = next((i for i, t in enumerate(tokens) if t.upper == "VALUES"), None)
+    opening = _code(tokens, values + 1) if values is not None else None
+    if opening is None or tokens[opening].text != "(":
+        return None
+    closing = _closing(tokens, opening)
+    after = [t for t in tokens[closing + 1 :] if t.kind not in ("space", "comment")]
+    if any(t.kind == "param" for t in tokens[:opening] + tokens[closing + 1 :]):
+        return None
+    words = [t.upper for t in after if t.text != ";"]
+    if words and (words[:2] != ["ON", "CONFLICT"] or words[-2:] != ["DO", "NOTHING"]):
+        return None  # a second row, a DO UPDATE, or anything else after the row
+    rest = _text(tokens[closing + 1 :], escape=False).strip().rstrip(";").rstrip()
+    return (
+        _text(tokens[:opening], escape=False).lstrip(),
+        _text(tokens[opening : closing + 1], escape=True),
+        (f" {rest}" if rest else "") + tail,
+    )
 
 
 def _joined_on(tokens: list[_Token], join: int) -> bool:

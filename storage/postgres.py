@@ -248,17 +248,27 @@ class Connection:
             return self._result(cursor, statement)
 
     def executemany(self, sql: str, rows: Sequence[Params]) -> Cursor:
-        """Every row's statement, bound on this side and sent as one text of many
-        statements: one trip to the server for a batch (a sweep's hundreds of rows), where a
-        statement a row would be one each. The rows changed are summed over the results."""
+        """Every row bound on this side and sent in one trip to the server for a batch (a
+        sweep's hundreds of rows), where a statement a row would be one trip each: an INSERT
+        of one row of VALUES as one INSERT of all the rows, which the server plans once, any
+        other statement as one text of a statement a row. The rows changed are summed."""
         statement = _translated(sql)
         changed = 0
         with _as_sqlite_errors(), self._cursor() as cursor:
             for start in range(0, len(rows), _BATCH_ROWS):
-                texts = [
-                    cursor.mogrify(statement.sql, statement.values(params, self._cipher))
-                    for params in rows[start : start + _BATCH_ROWS]
-                ]
+                batch = rows[start : start + _BATCH_ROWS]
+                if statement.rows is not None:
+                    head, row, tail = statement.rows
+                    values = ", ".join(
+                        cursor.mogrify(row, statement.values(params, self._cipher))
+                        for params in batch
+                    )
+                    texts = [f"{head}{values}{tail}"]
+                else:
+                    texts = [
+                        cursor.mogrify(statement.sql, statement.values(params, self._cipher))
+                        for params in batch
+                    ]
                 leading, self._leading = self._leading, []
                 cursor.execute("; ".join([*leading, *texts]).encode("utf-8"))
                 for _ in range(_results(leading)):

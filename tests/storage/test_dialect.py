@@ -82,6 +82,48 @@ def test_an_insert_into_a_table_with_an_identity_returns_its_id() -> None:
     assert not explicit.returns_id and explicit.sql.count("RETURNING") == 1
 
 
+def test_an_insert_of_one_row_is_cut_around_it_for_a_batch_of_rows() -> None:
+    """A batch of rows goes as one INSERT of many rows: the text before the row, the row
+    with every placeholder, the text after; the RETURNING added for ``lastrowid`` stays off."""
+    sealed = translate(
+        "INSERT INTO outbox (key, text) VALUES (?, hv_seal(?)) ON CONFLICT (key) DO NOTHING;"
+    )
+    assert sealed.rows == (
+        "INSERT INTO outbox (key, text) VALUES ",
+        "(%s, %s)",
+        " ON CONFLICT (key) DO NOTHING",
+    )
+    assert sealed.returns_id  # a single row still answers its id
+    ignored = translate("INSERT OR IGNORE INTO t (a, b) VALUES (?, '50%')")
+    assert ignored.rows == (
+        "INSERT INTO t (a, b) VALUES ",
+        "(%s, '50%%')",
+        " ON CONFLICT DO NOTHING",
+    )
+    assert translate("INSERT INTO t (a) VALUES (?)").rows == (
+        "INSERT INTO t (a) VALUES ",
+        "(%s)",
+        "",
+    )
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        # Two rows of one statement may not both be changed by a DO UPDATE.
+        "INSERT INTO t (a) VALUES (?) ON CONFLICT (a) DO UPDATE SET b = excluded.b",
+        "INSERT INTO t (a) VALUES (?) RETURNING a",
+        "INSERT INTO t (a) SELECT ? FROM u",
+        "INSERT INTO t (a) VALUES (?), (?)",
+        "INSERT INTO t (a) VALUES (?) ON CONFLICT (a) DO UPDATE SET b = ?",
+        "INSERT INTO t (a) VALUES ('constant')",
+        "UPDATE t SET a = ?",
+    ],
+)
+def test_other_statements_stay_one_statement_a_row(sql: str) -> None:
+    assert translate(sql).rows is None
+
+
 def test_is_compares_any_two_values_as_sqlite_does() -> None:
     assert translate("SELECT 1 WHERE a IS ? AND b IS NOT c AND d IS NULL").sql == (
         "SELECT 1 WHERE a IS NOT DISTINCT FROM %s AND b IS DISTINCT FROM c AND d IS NULL"

@@ -212,6 +212,47 @@ async def test_a_batch_counts_the_rows_it_changed_and_fails_whole(pg: Database) 
     assert await pg.fetchone("SELECT 1 FROM reminder_meta WHERE name = 'hv-batch-new'") is None
 
 
+async def test_a_batch_of_inserted_rows_is_one_statement_that_keeps_each_rows_values(
+    pg: Database,
+) -> None:
+    """A batch of INSERT rows travels as one INSERT of many rows: each row keeps its own
+    values (sealed ones too), a key twice in the batch is skipped as a row a statement would
+    be, and a DO UPDATE, which may not touch a row twice in one statement, stays a statement
+    a row, the later row winning as on SQLite."""
+    rows = [(f"hv-many-{n % 700}", f"value {n} 100%") for n in range(1_100)]
+    async with pg.transaction() as conn:
+        cursor = await conn.executemany(
+            "INSERT OR IGNORE INTO reminder_meta (name, value) VALUES (?, ?)", rows
+        )
+    assert cursor.rowcount == 700
+    found = await pg.fetchall(
+        "SELECT name, value FROM reminder_meta WHERE name LIKE 'hv-many-%' ORDER BY name"
+    )
+    assert {(r["name"], r["value"]) for r in found} == set(rows[:700])
+    async with pg.transaction() as conn:
+        cursor = await conn.executemany(
+            "INSERT INTO reminder_meta (name, value) VALUES (?, ?)"
+            " ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+            [("hv-many-1", "first"), ("hv-many-1", "second")],
+        )
+    assert cursor.rowcount == 2
+    row = await pg.fetchone("SELECT value FROM reminder_meta WHERE name = 'hv-many-1'")
+    assert row is not None and row["value"] == "second"
+    async with pg.transaction() as conn:
+        await conn.executemany(
+            "INSERT INTO outbox (key, chat_id, user_id, kind, text, not_before,"
+            " next_attempt_at, created_at, updated_at)"
+            " VALUES (?, ?, ?, 'reminder', hv_seal(?), '', ?, ?, ?) ON CONFLICT (key) DO NOTHING",
+            [(f"hv-many:{n}", n, n, f"第{n}条", "t", "t", "t") for n in (1, 2, 3)],
+        )
+    texts = await pg.fetchall(
+        "SELECT key, text FROM outbox WHERE key LIKE 'hv-many:%' ORDER BY key"
+    )
+    assert [(r["key"], r["text"]) for r in texts] == [
+        (f"hv-many:{n}", f"第{n}条") for n in (1, 2, 3)
+    ]
+
+
 async def test_a_transaction_whose_first_statement_fails_is_rolled_back(pg: Database) -> None:
     """BEGIN travels with the transaction's first statement: when that statement fails the
     transaction is open and failed, and rolled back like any other; an empty one costs
