@@ -113,13 +113,15 @@ class Texts:
         return cached
 
     def warm(self) -> int:
-        """Compile every template and label table now (Jinja otherwise compiles each on its
-        first use); returns how many. For measurements of a process that has been running."""
+        """Compile every template and label table now, and read which parameters each
+        needs (both are otherwise done on a template's first use); returns how many. For
+        measurements of a process that has been running."""
         count = 0
         for loc in LOCALES:
             self.labels(loc)
             for name in self.template_names(loc):
                 self._env.get_template(f"{loc}/{name}.html")
+                self.parameters(f"{loc}/{name}.html")
                 count += 1
         return count
 

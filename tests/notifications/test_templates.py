@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import NoReturn
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -54,6 +55,16 @@ def test_unknown_locale_falls_back_to_default() -> None:
     assert texts.render("fr", "lang/changed") == texts.render("zh_CN", "lang/changed")
 
 
-def test_warming_compiles_every_template_of_every_locale() -> None:
+def test_warming_compiles_every_template_of_every_locale(monkeypatch: pytest.MonkeyPatch) -> None:
+    """After warming, a message is rendered without reading any template's source again:
+    neither to compile it nor to learn which parameters it needs."""
     texts = Texts("zh_CN")
     assert texts.warm() == sum(len(texts.template_names(loc)) for loc in ("zh_CN", "en"))
+    loader = texts._env.loader
+    assert loader is not None
+
+    def no_more_reading(*_: object) -> NoReturn:
+        raise AssertionError("a template's source was read after warming")
+
+    monkeypatch.setattr(loader, "get_source", no_more_reading)
+    assert texts.render("en", "lang/changed") == Texts("en").render("en", "lang/changed")
