@@ -106,8 +106,21 @@ class AdvisoryLeadership:
                 return False
 
     async def step_down(self) -> None:
+        import psycopg
+
         async with self._lock:
-            # Closing the connection releases the lock with it.
+            connection = self._connection
+            if connection is not None and self._held:
+                # Closing the connection releases the lock too, but only once the server has
+                # ended that session, a moment later: unlocked first, the next instance can
+                # lead as soon as this returns.
+                try:
+                    async with asyncio.timeout(CHECK_TIMEOUT):
+                        await connection.execute(
+                            "SELECT pg_advisory_unlock(%s::bigint)", (self._key,)
+                        )
+                except (psycopg.Error, OSError, TimeoutError) as error:
+                    log.info("unlocking the lead failed (%s); closing releases it", error)
             await self._drop()
 
     async def _connected(self) -> Any:
