@@ -21,13 +21,18 @@ databases, and one trip per transaction is the point of it.
 
 Every statement is a trip to the server and back, so the few that say nothing back are not
 sent alone: a transaction's opening (BEGIN, the fleet's write lock, ``SET LOCAL``) travels in
-front of its first statement, and an ``executemany`` sends its rows as one text of many
-statements. Server-side prepared statements are not used: client-side binding (below) leaves
-none to prepare, and the plans of the hot statements take well under a millisecond.
+front of its first statement, in one pipeline with it, and an ``executemany`` sends its rows
+in one text (bound on this side: one INSERT of many rows, or a statement a row).
 
-Values are bound on the client side (psycopg's ``ClientCursor``): a string goes as a quoted
-literal of no declared type, so PostgreSQL fits it to the column as SQLite's loose typing
-does, instead of refusing ``text = bigint``. Errors come out as the ``sqlite3`` exception
+A statement's values are bound by the server (psycopg's extended protocol), and psycopg
+prepares a statement once this connection has run it five times: the hot statements are
+parsed and planned once per connection, not on every call, which on a queue's page was as
+long as running it. A string goes as a value of no declared type, so PostgreSQL fits it to
+the column as SQLite's loose typing does, instead of refusing ``text = bigint``. Prepared
+statements are why a pooler in front of the server must keep each client's session (so must
+the lead's advisory lock: :mod:`storage.leadership`).
+
+Errors come out as the ``sqlite3`` exception
 classes (IntegrityError for a violated constraint, OperationalError for a missing table or
 a lost connection), with SQLite's wording in front of PostgreSQL's message, so the
 repositories and the bot catch one set of exceptions whichever database they run on.
@@ -74,11 +79,18 @@ _CONSTRAINT_WORDS = {
 class Row:
     """A row like ``sqlite3.Row``: by position, by column name, ``keys()``, iteration."""
 
-    __slots__ = ("_names", "_values")
+    __slots__ = ("_names", "_positions", "_values")
 
-    def __init__(self, names: tuple[str, ...], values: tuple[Any, ...]) -> None:
+    def __init__(
+        self,
+        names: tuple[str, ...],
+        values: tuple[Any, ...],
+        positions: Mapping[str, int] | None = None,
+    ) -> None:
         self._names = names
         self._values = values
+        # Shared by every row of a result: a column found by name without a scan of names.
+        self._positions = positions if positions is not None else _column_positions(names)
 
     def keys(self) -> list[str]:
         return list(self._names)
@@ -86,8 +98,8 @@ class Row:
     def __getitem__(self, key: int | str | slice) -> Any:
         if isinstance(key, str):
             try:
-                return self._values[self._names.index(key)]
-            except ValueError:
+                return self._values[self._positions[key]]
+            except KeyError:
                 raise IndexError(f"No item with that key: {key!r}") from None
         return self._values[key]
 
@@ -107,6 +119,14 @@ class Row:
 
     def __repr__(self) -> str:
         return f"Row({dict(zip(self._names, self._values, strict=True))!r})"
+
+
+def _column_positions(names: Sequence[str]) -> dict[str, int]:
+    """Each column name's position; a name given twice is its first, as ``sqlite3.Row``'s."""
+    positions: dict[str, int] = {}
+    for position, name in enumerate(names):
+        positions.setdefault(name, position)
+    return positions
 
 
 def _as_sqlite(value: Any) -> Any:
@@ -135,6 +155,7 @@ class Cursor:
         self.rowcount = rowcount
         self.lastrowid = lastrowid
         self._sealed = [name in SEALED_NAMES for name in names]
+        self._positions = _column_positions(names)
         self._cipher = cipher
 
     @property
@@ -146,7 +167,7 @@ class Cursor:
             open_value(self._cipher, v) if sealed and isinstance(v, str) else _as_sqlite(v)
             for sealed, v in zip(self._sealed, values, strict=True)
         )
-        return Row(self._names, opened)
+        return Row(self._names, opened, self._positions)
 
     def fetchone(self) -> Row | None:
         if self._position >= len(self._rows):
@@ -233,19 +254,28 @@ class Connection:
             self._leading.clear()
             return Cursor(None, (), -1, None, self._cipher)
         values = statement.values(params, self._cipher)
-        with _as_sqlite_errors(), self._cursor() as cursor:
-            if self._leading:
-                leading, self._leading = self._leading, []
-                # Values are bound on this side anyway (ClientCursor): the text mogrify gives
-                # is the one execute would send, and a query without parameters may hold
-                # several statements. The cursor stands on the first result; ours is last.
-                text = cursor.mogrify(statement.sql, values)
-                cursor.execute("; ".join([*leading, text]).encode("utf-8"))
-                for _ in range(_results(leading)):
-                    cursor.nextset()
-            else:
-                cursor.execute(statement.sql, values)
-            return self._result(cursor, statement)
+        leading, self._leading = self._leading, []
+        with _as_sqlite_errors():
+            if values is None:
+                # Nothing to bind: the statement text goes as it is, behind the transaction's
+                # opening statements in the same text (a text of several statements is
+                # PostgreSQL's simple protocol, which takes no parameters).
+                with self._cursor() as cursor:
+                    cursor.execute("; ".join([*leading, statement.sql]).encode("utf-8"))
+                    for _ in range(_results(leading)):
+                        cursor.nextset()  # the cursor stands on the first result; ours is last
+                    return self._result(cursor, statement)
+            with psycopg.Cursor(self._connection) as bound:
+                if not leading:
+                    bound.execute(statement.sql, values)
+                    return self._result(bound, statement)
+                # The opening statements and this one in one pipeline: one trip to the server.
+                with self._connection.pipeline(), psycopg.Cursor(self._connection) as opening:
+                    for text in leading:
+                        for part in text.split("; "):
+                            opening.execute(part)
+                    bound.execute(statement.sql, values)
+                return self._result(bound, statement)
 
     def executemany(self, sql: str, rows: Sequence[Params]) -> Cursor:
         """Every row bound on this side and sent in one trip to the server for a batch (a

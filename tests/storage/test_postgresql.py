@@ -253,6 +253,41 @@ async def test_a_batch_of_inserted_rows_is_one_statement_that_keeps_each_rows_va
     ]
 
 
+async def test_a_row_is_read_by_name_and_position_as_sqlite_rows_are(pg: Database) -> None:
+    """A column named twice is its first, as ``sqlite3.Row`` has it; a name not in the result
+    is an IndexError; every row of a result answers by its own values."""
+    rows = await pg.fetchall(
+        "SELECT n AS a, n * 10 AS b, n * 100 AS a FROM (VALUES (1), (2)) AS v(n) ORDER BY n"
+    )
+    assert [(r["a"], r["b"], r[2]) for r in rows] == [(1, 10, 100), (2, 20, 200)]
+    assert rows[1].keys() == ["a", "b", "a"] and tuple(rows[1]) == (2, 20, 200)
+    with pytest.raises(IndexError, match="'c'"):
+        rows[0]["c"]
+
+
+async def test_a_statement_run_often_is_prepared_and_a_transaction_opens_with_its_first(
+    pg: Database,
+) -> None:
+    """A statement with values is bound by the server, and prepared once the connection has
+    run it a few times; a write transaction's opening (its BEGIN and the fleet's write lock)
+    goes in one pipeline with its first statement, the lock held from then on."""
+    for n in range(6):
+        found = await pg.fetchone("SELECT value FROM reminder_meta WHERE name = ?", (f"x{n}",))
+        assert found is None
+    prepared = await pg.fetchall("SELECT statement FROM pg_prepared_statements")
+    assert [r["statement"] for r in prepared] == ["SELECT value FROM reminder_meta WHERE name = $1"]
+    async with pg.transaction() as conn:
+        await conn.execute("INSERT INTO reminder_meta (name, value) VALUES (?, ?)", ("seven", "7"))
+        cursor = await conn.execute(
+            "SELECT COUNT(*) AS n FROM pg_locks"
+            " WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted"
+        )
+        row = await cursor.fetchone()
+        assert row is not None and row["n"] == 1
+    row = await pg.fetchone("SELECT name, value FROM reminder_meta WHERE name = 'seven'")
+    assert row is not None and (row["name"], row["value"]) == ("seven", "7")
+
+
 async def test_a_transaction_whose_first_statement_fails_is_rolled_back(pg: Database) -> None:
     """BEGIN travels with the transaction's first statement: when that statement fails the
     transaction is open and failed, and rolled back like any other; an empty one costs
